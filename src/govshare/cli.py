@@ -1,0 +1,105 @@
+"""The ``govshare`` command. Each domain adds its own sub-commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from govshare.core import calendar_cli
+from govshare.core.errors import DomainError
+from govshare.registry import cli as registry_cli
+
+app = typer.Typer(
+    help="govshare — 政务信息资源共享交换平台 / government data-sharing platform.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库 / Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="演示数据 / Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(calendar_cli.app, name="calendar", help="法定工作日 / Legal working-day calendar.")
+registry_cli.register(app)
+
+err = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations (to GOVSHARE_DATABASE_URL, default var/govshare.db)."""
+    from govshare.core.config import get_settings
+    from govshare.core.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    typer.echo(f"database at {revision}: {_safe_url(url)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "base") -> None:
+    """Revert migrations (default: all of them)."""
+    from govshare.core.migrate import downgrade
+
+    downgrade(None, revision)
+    typer.echo(f"database at {revision}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the registry has data")] = False,
+) -> None:
+    """Load the demo region, agencies and one person per role (prints their credentials)."""
+    from govshare import demo
+
+    demo.load_cli(if_empty=if_empty)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one)")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Serve the API, portal and docs."""
+    import uvicorn
+
+    from govshare.core.config import get_settings
+
+    if workers > 1 and get_settings().is_sqlite:
+        err.print("[yellow]提示：SQLite 仅适合单进程；多进程请使用 PostgreSQL (GOVSHARE_DATABASE_URL)。"
+                  " / note: SQLite suits one worker; use PostgreSQL for several.[/yellow]")
+    typer.echo(f"govshare on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run("govshare.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+                proxy_headers=True, log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "info"))
+
+
+def main() -> None:
+    try:
+        app()
+    except ValidationError as exc:
+        for e in exc.errors():
+            field = ".".join(str(x) for x in e.get("loc", ()))
+            err.print(f"[red]输入有误 / invalid input[/red] {field}: {e.get('msg')}")
+        sys.exit(2)
+    except DomainError as exc:
+        err.print(f"[red]错误 / error[/red] {exc.code}: {exc.title_zh} / {exc.title_en}"
+                  + (f" ({exc.article})" if exc.article else "")
+                  + (f"\n{exc.detail}" if exc.detail else ""))
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

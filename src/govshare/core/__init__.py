@@ -1,0 +1,1 @@
+"""Cross-cutting foundations: settings, database, clock, errors, events, calendar, security."""

@@ -1,0 +1,166 @@
+"""Domain errors and their RFC 9457 problem+json answers.
+
+Every error carries a stable ``code`` (``registry.agency.uscc_invalid``), a bilingual title, the
+``article`` of the Measures where the law is involved, and the ``field`` at fault for bad input.
+The title follows ``Accept-Language``: Chinese first, English when the client prefers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A refusal the user can act on. Subclasses fix ``status``; instances say what and why."""
+
+    status: int = 400
+
+    def __init__(
+        self,
+        code: str,
+        title_zh: str,
+        title_en: str,
+        *,
+        detail: str | None = None,
+        article: str | None = None,
+        field: str | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {title_en}")
+        self.code = code
+        self.title_zh = title_zh
+        self.title_en = title_en
+        self.detail = detail
+        self.article = article
+        self.field = field
+        if status is not None:
+            self.status = status
+        self.extra = extra or {}
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_zh
+
+    def problem(self, lang: str = "zh") -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"https://govshare.local/problems/{self.code}",
+            "title": self.title(lang),
+            "status": self.status,
+            "code": self.code,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if self.article:
+            body["article"] = self.article
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Unauthenticated(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class TooManyRequests(DomainError):
+    status = 429
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """``"en"`` when the client ranks English above Chinese, else ``"zh"`` (the default)."""
+    if not accept_language:
+        return "zh"
+    best: tuple[float, str] = (-1.0, "zh")
+    for part in accept_language.split(","):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower()
+        q = 1.0
+        for p in pieces[1:]:
+            p = p.strip()
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        lang = "en" if tag.startswith("en") else "zh" if tag.startswith("zh") else None
+        if lang and q > best[0]:
+            best = (q, lang)
+    return best[1]
+
+
+def problem_response(request: Request, error: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:
+    lang = preferred_language(request.headers.get("accept-language"))
+    return JSONResponse(error.problem(lang), status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_TITLES = {
+    400: ("请求有误", "Bad request"),
+    401: ("需要登录", "Authentication required"),
+    403: ("无权执行此操作", "Forbidden"),
+    404: ("未找到", "Not found"),
+    405: ("不支持此请求方法", "Method not allowed"),
+    406: ("不支持请求的格式", "Not acceptable"),
+    409: ("与现有数据冲突", "Conflict"),
+    413: ("请求内容过大", "Payload too large"),
+    415: ("不支持的内容类型", "Unsupported media type"),
+    422: ("输入有误", "Invalid input"),
+    429: ("请求过于频繁", "Too many requests"),
+}
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(request, exc, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_of(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0]["field"] if errors else None
+        err = InvalidInput(
+            "request.invalid",
+            "输入有误：" + "；".join(f"{e['field']}：{e['message']}" for e in errors),
+            "Invalid input: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            field=first,
+            extra={"errors": errors},
+        )
+        return problem_response(request, err)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh, en = _HTTP_TITLES.get(exc.status_code, ("请求失败", "Request failed"))
+        err = DomainError(f"http.{exc.status_code}", zh, en, status=exc.status_code,
+                          detail=exc.detail if isinstance(exc.detail, str) else None)
+        return problem_response(request, err, dict(exc.headers) if exc.headers else None)

@@ -1,0 +1,9 @@
+"""Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import govshare.core.events  # noqa: F401
+    import govshare.core.workdays  # noqa: F401
+    import govshare.registry.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""The portal: base layout, static assets, shared page helpers."""

@@ -1,0 +1,50 @@
+"""Who may do what in the registry, scoped by region and agency (Art 5, 31).
+
+An authority manages its own region and every region below it; agency admins manage their own
+agency's profile, people and clients; staff and everyone signed in may read agencies (the
+registry itself is not secret: it is the directory the catalog points at).
+"""
+
+from __future__ import annotations
+
+from govshare.core.auth import Principal
+from govshare.core.errors import Forbidden
+
+
+def _deny(what_zh: str, what_en: str) -> Forbidden:
+    return Forbidden("registry.out_of_scope", f"无权{what_zh}：超出您的管辖范围", f"Not allowed to {what_en}: outside your scope",
+                     article="Art 5")
+
+
+def check_manage_region(p: Principal, region_path: str) -> None:
+    if not p.covers_region(region_path, "authority"):
+        raise _deny("管理该行政区划", "manage this region")
+
+
+def check_manage_agency(p: Principal, agency_id: int, region_path: str) -> None:
+    """Authorities of the agency's region (or above) and the agency's own admin."""
+    if p.covers_region(region_path, "authority") or p.in_agency(agency_id, "agency_admin"):
+        return
+    raise _deny("修改该机关", "change this agency")
+
+
+def check_create_agency(p: Principal, region_path: str) -> None:
+    if not p.covers_region(region_path, "authority"):
+        raise _deny("在该行政区划登记机关", "register an agency in this region")
+
+
+def can_view_people_of_agency(p: Principal, agency_id: int, region_path: str) -> bool:
+    return (
+        p.covers_region(region_path, "authority", "supervisor")
+        or p.in_agency(agency_id, "agency_admin", "agency_staff")
+    )
+
+
+def check_grant(p: Principal, role: str, *, agency_id: int | None, region_path: str) -> None:
+    """Authorities may grant any role within their region; agency admins only agency roles in
+    their own agency."""
+    if p.covers_region(region_path, "authority"):
+        return
+    if agency_id is not None and role in ("agency_staff", "agency_admin") and p.in_agency(agency_id, "agency_admin"):
+        return
+    raise _deny("授予该角色", "grant this role")

@@ -1,0 +1,146 @@
+"""Registry API: regions, agencies, people, roles, tokens and machine clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from govshare.core.auth import Principal, authenticated, public, require
+from govshare.core.db import SessionDep
+from govshare.core.errors import Forbidden
+from govshare.registry import service
+from govshare.registry.models import Person
+from govshare.registry.schemas import (
+    AgencyCreate,
+    AgencyPage,
+    AgencyRead,
+    AgencyUpdate,
+    ClientCreate,
+    ClientIssued,
+    ClientRead,
+    GrantCreate,
+    GrantRead,
+    Me,
+    PersonCreate,
+    PersonRead,
+    RegionCreate,
+    RegionRead,
+    TokenIssued,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+Anyone = Annotated[Principal | None, Depends(public)]
+SignedIn = Annotated[Principal, Depends(authenticated)]
+Authority = Annotated[Principal, Depends(require("authority"))]
+Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
+
+
+def _grant_read(g: object) -> GrantRead:
+    return GrantRead(id=0, role=g.role, agency_code=g.agency_code,  # type: ignore[attr-defined]
+                     region_code=None if g.agency_id is not None else g.region_code)  # type: ignore[attr-defined]
+
+
+def _person_read(person: Person, grants: list) -> PersonRead:  # type: ignore[type-arg]
+    return PersonRead(id=person.id, username=person.username, display_name=person.display_name, active=person.active,
+                      grants=[_grant_read(g) for g in grants])
+
+
+def _agency_read(agency: object, viewer: Principal | None) -> AgencyRead:
+    read = AgencyRead.model_validate(agency)
+    if viewer is None:  # contact details are for signed-in civil servants only
+        read.responsible_phone = None
+    return read
+
+
+@router.get("/regions", response_model=list[RegionRead], summary="行政区划 / Regions")
+def list_regions(session: SessionDep, _: Anyone, parent: str | None = None, under: str | None = None) -> list[RegionRead]:
+    return [RegionRead.model_validate(r) for r in service.list_regions(session, parent_code=parent, under=under)]
+
+
+@router.get("/regions/{code}", response_model=RegionRead)
+def get_region(code: str, session: SessionDep, _: Anyone) -> RegionRead:
+    return RegionRead.model_validate(service.get_region(session, code))
+
+
+@router.post("/regions", response_model=RegionRead, status_code=status.HTTP_201_CREATED)
+def create_region(data: RegionCreate, session: SessionDep, by: Authority) -> RegionRead:
+    return RegionRead.model_validate(service.create_region(session, data, by=by))
+
+
+@router.get("/agencies", response_model=AgencyPage, summary="机关名录 / Agencies")
+def list_agencies(
+    session: SessionDep,
+    viewer: Anyone,
+    region: str | None = Query(default=None, description="Region code; includes regions below it"),
+    missing_responsible: bool = Query(default=False, description="Only agencies lacking an Art 30 responsible unit or person"),
+    q: str | None = Query(default=None, max_length=100),
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> AgencyPage:
+    rows, total = service.list_agencies(session, region=region, missing_responsible=missing_responsible, q=q,
+                                        offset=offset, limit=limit)
+    return AgencyPage(items=[_agency_read(a, viewer) for a in rows], total=total, offset=offset, limit=limit)
+
+
+@router.post("/agencies", response_model=AgencyRead, status_code=status.HTTP_201_CREATED)
+def create_agency(data: AgencyCreate, session: SessionDep, by: Authority) -> AgencyRead:
+    return AgencyRead.model_validate(service.create_agency(session, data, by=by))
+
+
+@router.get("/agencies/{ref}", response_model=AgencyRead)
+def get_agency(ref: str, session: SessionDep, viewer: Anyone) -> AgencyRead:
+    return _agency_read(service.get_agency(session, ref), viewer)
+
+
+@router.patch("/agencies/{ref}", response_model=AgencyRead)
+def update_agency(ref: str, data: AgencyUpdate, session: SessionDep, by: Manager) -> AgencyRead:
+    return AgencyRead.model_validate(service.update_agency(session, ref, data, by=by))
+
+
+@router.get("/agencies/{ref}/clients", response_model=list[ClientRead])
+def list_clients(ref: str, session: SessionDep, by: Manager) -> list[ClientRead]:
+    return [ClientRead.model_validate(c) for c in service.list_clients(session, ref, by=by)]
+
+
+@router.post("/agencies/{ref}/clients", response_model=ClientIssued, status_code=status.HTTP_201_CREATED)
+def add_client(ref: str, data: ClientCreate, session: SessionDep, by: Manager) -> ClientIssued:
+    client, key = service.add_client(session, ref, data.name, by=by)
+    return ClientIssued(**ClientRead.model_validate(client).model_dump(), api_key=key)
+
+
+@router.post("/clients/{client_id}/revoke", response_model=ClientRead)
+def revoke_client(client_id: int, session: SessionDep, by: Manager) -> ClientRead:
+    return ClientRead.model_validate(service.revoke_client(session, client_id, by=by))
+
+
+@router.get("/people", response_model=list[PersonRead])
+def list_people(session: SessionDep, by: SignedIn, agency: str | None = None) -> list[PersonRead]:
+    return [_person_read(p, g) for p, g in service.list_people(session, by=by, agency=agency)]
+
+
+@router.post("/people", response_model=PersonRead, status_code=status.HTTP_201_CREATED)
+def create_person(data: PersonCreate, session: SessionDep, by: Manager) -> PersonRead:
+    person = service.create_person(session, data, by=by)
+    return _person_read(person, service.grants_of(session, person.id))
+
+
+@router.post("/people/{username}/grants", response_model=PersonRead, status_code=status.HTTP_201_CREATED)
+def grant_role(username: str, data: GrantCreate, session: SessionDep, by: Manager) -> PersonRead:
+    service.grant_role(session, username, data, by=by)
+    person = service.get_person(session, username)
+    return _person_read(person, service.grants_of(session, person.id))
+
+
+@router.get("/me", response_model=Me)
+def me(by: SignedIn) -> Me:
+    return Me(kind=by.kind, id=by.id, name=by.name, username=by.username, roles=[_grant_read(g) for g in by.grants])
+
+
+@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
+def issue_token(session: SessionDep, by: SignedIn, name: str = Query(default="api", max_length=100)) -> TokenIssued:
+    if by.kind != "person" or by.username is None:
+        raise Forbidden("auth.person_only", "仅个人用户可签发令牌", "Only people can issue tokens")
+    token, secret = service.issue_token(session, by.username, name=name, by=by)
+    return TokenIssued(id=token.id, token=secret)

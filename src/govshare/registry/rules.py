@@ -1,0 +1,90 @@
+"""Pure registry rules: codes, roles and kinds, each with its source."""
+
+from __future__ import annotations
+
+import re
+
+# --- Unified social credit code, GB 32100-2015 ------------------------------------------------
+
+#: The 31 characters a USCC may use (no I, O, S, V, Z).
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+#: Weight of position i (1-based, i = 1..17) is 3^(i-1) mod 31.
+USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th (check) character for the first 17 characters, per GB 32100-2015 clause 4.3."""
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_problem(code: str) -> str | None:
+    """``None`` when ``code`` is a well-formed USCC, else what is wrong (zh / en)."""
+    if len(code) != 18:
+        return f"统一社会信用代码应为 18 位，实际 {len(code)} 位 / must be 18 characters, got {len(code)}"
+    bad = sorted({c for c in code if c not in _USCC_VALUE})
+    if bad:
+        return f"含有不允许的字符 {''.join(bad)} / contains characters not allowed: {''.join(bad)}"
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        return f"校验码应为 {expected}，实际为 {code[17]} / check character should be {expected}, got {code[17]}"
+    return None
+
+
+#: GB 11714 organisation-code weights (positions 9-17 of a USCC hold that code).
+_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def org_code(base8: str) -> str:
+    """A 9-character organisation code (GB 11714) from 8 digits: appends its check character."""
+    total = sum(int(c) * w for c, w in zip(base8, _ORG_WEIGHTS, strict=True))
+    c9 = 11 - total % 11
+    return base8 + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
+
+
+def make_uscc(registration: str, org_type: str, region_code: str, base8: str) -> str:
+    """Build a valid USCC: registration authority + type + region + organisation code + check."""
+    first17 = registration + org_type + region_code + org_code(base8)
+    return first17 + uscc_check_char(first17)
+
+
+# --- Regions, GB/T 2260 -------------------------------------------------------------------------
+
+REGION_CODE_RE = re.compile(r"^\d{6}$")
+REGION_LEVELS = ("province", "city", "county")
+REGION_LEVEL_NAMES = {"province": ("省级", "provincial"), "city": ("设区市级", "city"), "county": ("县级", "county")}
+
+
+def region_level_of(code: str) -> str:
+    """Level implied by a GB/T 2260 code: ``xx0000`` province, ``xxxx00`` city, else county."""
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+# --- Agencies, Art 2 ----------------------------------------------------------------------------
+
+#: Art 2: agencies, organisations authorised by law, organisations entrusted by law.
+AGENCY_KINDS = {
+    "agency": ("行政机关", "administrative agency"),
+    "authorised": ("法律法规授权组织", "organisation authorised by law"),
+    "entrusted": ("依法受委托组织", "organisation entrusted by law"),
+}
+AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+
+# --- Roles --------------------------------------------------------------------------------------
+
+AGENCY_ROLES = ("agency_staff", "agency_admin")
+REGION_ROLES = ("authority", "supervisor", "secrecy_admin")
+ROLES = AGENCY_ROLES + REGION_ROLES
+ROLE_NAMES = {
+    "agency_staff": ("机关工作人员", "agency staff"),
+    "agency_admin": ("机关共享负责人", "agency admin (Art 30 responsible person)"),
+    "authority": ("信息化主管部门", "competent authority"),
+    "supervisor": ("监督人员", "supervisor"),
+    "secrecy_admin": ("保密行政管理部门", "secrecy administration"),
+    "client": ("机器客户端", "machine client"),
+}

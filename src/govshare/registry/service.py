@@ -1,0 +1,512 @@
+"""Registry use cases. The only code that writes registry tables; each change records its event.
+
+Every function takes the session and ``by``: the :class:`Principal` acting, or ``None`` for the
+platform operator on the command line (acting as ``system``). Scope checks happen here, so the
+API, the portal and the CLI enforce the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from fastapi import Request
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from govshare.core import clock, events
+from govshare.core.auth import SESSION_COOKIE, Grant, Principal, set_authenticator
+from govshare.core.config import get_settings
+from govshare.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from govshare.core.events import SYSTEM, Actor
+from govshare.core.security import (
+    CLIENT_KEY_PREFIX,
+    PERSON_TOKEN_PREFIX,
+    SESSION_PREFIX,
+    digest,
+    hash_password,
+    new_secret,
+    verify_password,
+)
+from govshare.registry import permissions as perm
+from govshare.registry import rules
+from govshare.registry.models import (
+    Agency,
+    ApiClient,
+    ApiToken,
+    LoginFailure,
+    Person,
+    Region,
+    RoleGrant,
+    WebSession,
+)
+from govshare.registry.schemas import AgencyCreate, AgencyUpdate, GrantCreate, PersonCreate, RegionCreate
+
+
+def _actor(by: Principal | None) -> Actor:
+    return by.actor if by is not None else SYSTEM
+
+
+# --- Regions ------------------------------------------------------------------------------------
+
+
+def get_region(session: Session, code: str) -> Region:
+    region = session.get(Region, code)
+    if region is None:
+        raise NotFound("registry.region.not_found", f"行政区划 {code} 不存在", f"Region {code} not found",
+                       field="region_code")
+    return region
+
+
+def list_regions(session: Session, *, parent_code: str | None = None, under: str | None = None) -> Sequence[Region]:
+    stmt = select(Region).order_by(Region.code)
+    if parent_code is not None:
+        stmt = stmt.where(Region.parent_code == parent_code)
+    if under is not None:
+        root = get_region(session, under)
+        stmt = stmt.where(or_(Region.path == root.path, Region.path.like(root.path + "/%")))
+    return session.scalars(stmt).all()
+
+
+def create_region(session: Session, data: RegionCreate, *, by: Principal | None = None) -> Region:
+    if session.get(Region, data.code) is not None:
+        raise Conflict("registry.region.exists", f"行政区划 {data.code} 已存在", f"Region {data.code} already exists",
+                       field="code")
+    level = rules.region_level_of(data.code)
+    if data.parent_code is None:
+        if by is not None:
+            raise InvalidInput("registry.region.parent_required", "须指定上级行政区划", "A parent region is required",
+                               field="parent_code")
+        path = data.code
+    else:
+        parent = get_region(session, data.parent_code)
+        if by is not None:
+            perm.check_manage_region(by, parent.path)
+        if rules.REGION_LEVELS.index(level) <= rules.REGION_LEVELS.index(parent.level):
+            raise InvalidInput(
+                "registry.region.level",
+                f"{data.code} 为{rules.REGION_LEVEL_NAMES[level][0]}代码，不能隶属于{parent.name}",
+                f"{data.code} is a {level} code and cannot sit under {parent.name} ({parent.level})",
+                field="code",
+            )
+        path = f"{parent.path}/{data.code}"
+    region = Region(code=data.code, name=data.name, name_en=data.name_en, level=level,
+                    parent_code=data.parent_code, path=path)
+    session.add(region)
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.region.created", subject_type="region",
+                  subject_id=region.code, region_code=region.code,
+                  data={"name": region.name, "parent": region.parent_code, "level": level})
+    return region
+
+
+# --- Agencies -----------------------------------------------------------------------------------
+
+
+def get_agency(session: Session, ref: str | int) -> Agency:
+    """By id, short code or USCC."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 10):
+        agency = session.get(Agency, int(ref))
+    else:
+        agency = session.scalar(select(Agency).where(or_(Agency.code == ref, Agency.uscc == str(ref).upper())))
+    if agency is None:
+        raise NotFound("registry.agency.not_found", f"机关 {ref} 不存在", f"Agency {ref} not found", field="agency")
+    return agency
+
+
+def region_path_of(session: Session, region_code: str) -> str:
+    return get_region(session, region_code).path
+
+
+def list_agencies(
+    session: Session,
+    *,
+    region: str | None = None,
+    include_subregions: bool = True,
+    missing_responsible: bool = False,
+    q: str | None = None,
+    authority_only: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[Sequence[Agency], int]:
+    stmt = select(Agency)
+    if region is not None:
+        root = get_region(session, region)
+        if include_subregions:
+            sub = select(Region.code).where(or_(Region.path == root.path, Region.path.like(root.path + "/%")))
+            stmt = stmt.where(Agency.region_code.in_(sub))
+        else:
+            stmt = stmt.where(Agency.region_code == root.code)
+    if missing_responsible:
+        # Art 30: every agency names a responsible internal unit and person.
+        stmt = stmt.where(
+            or_(Agency.responsible_person.is_(None), Agency.responsible_person == "",
+                Agency.responsible_unit.is_(None), Agency.responsible_unit == "")
+        )
+    if authority_only:
+        stmt = stmt.where(Agency.is_authority.is_(True))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Agency.name.like(like), Agency.code.like(like), Agency.uscc.like(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Agency.region_code, Agency.code).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def _agency_event_data(agency: Agency) -> dict[str, object]:
+    return {
+        "code": agency.code, "uscc": agency.uscc, "name": agency.name, "region": agency.region_code,
+        "kind": agency.kind, "vertical_system": agency.vertical_system, "is_authority": agency.is_authority,
+        "responsible_unit": agency.responsible_unit, "responsible_person": agency.responsible_person,
+    }
+
+
+def create_agency(session: Session, data: AgencyCreate, *, by: Principal | None = None) -> Agency:
+    region = get_region(session, data.region_code)
+    if by is not None:
+        perm.check_create_agency(by, region.path)
+    for column, value, field in ((Agency.code, data.code, "code"), (Agency.uscc, data.uscc, "uscc")):
+        if session.scalar(select(Agency.id).where(column == value)) is not None:
+            raise Conflict(f"registry.agency.{field}_taken", f"{value} 已被其他机关使用", f"{value} is already in use",
+                           field=field)
+    if data.is_authority:
+        _check_single_authority(session, region.code, None)
+    agency = Agency(
+        code=data.code, uscc=data.uscc, name=data.name, name_en=data.name_en, region_code=region.code,
+        level=region.level, kind=data.kind, vertical_system=data.vertical_system, is_authority=data.is_authority,
+        responsible_unit=data.responsible_unit, responsible_person=data.responsible_person,
+        responsible_phone=data.responsible_phone, active=True,
+    )
+    session.add(agency)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same code
+        raise Conflict("registry.agency.taken", "机构代号或信用代码已被使用", "Code or USCC already in use") from exc
+    events.record(session, actor=_actor(by), action="registry.agency.created", subject_type="agency",
+                  subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
+                  data=_agency_event_data(agency))
+    return agency
+
+
+def _check_single_authority(session: Session, region_code: str, except_id: int | None) -> None:
+    """Art 5: one competent authority (信息化主管部门) per region."""
+    stmt = select(Agency).where(Agency.region_code == region_code, Agency.is_authority.is_(True))
+    if except_id is not None:
+        stmt = stmt.where(Agency.id != except_id)
+    other = session.scalar(stmt)
+    if other is not None:
+        raise Conflict("registry.agency.authority_exists", f"该地区已有信息化主管部门：{other.name}",
+                       f"This region already has a competent authority: {other.code}",
+                       field="is_authority", article="Art 5")
+
+
+def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: Principal | None = None) -> Agency:
+    agency = get_agency(session, ref)
+    if by is not None:
+        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("is_authority"):
+        _check_single_authority(session, agency.region_code, agency.id)
+    before = {k: getattr(agency, k) for k in changes}
+    for key, value in changes.items():
+        setattr(agency, key, value)
+    diff = {k: {"from": before[k], "to": v} for k, v in changes.items() if before[k] != v}
+    if not diff:
+        return agency
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.agency.updated", subject_type="agency",
+                  subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
+                  data={"changes": diff})
+    return agency
+
+
+# --- People and roles ---------------------------------------------------------------------------
+
+
+def get_person(session: Session, ref: str | int) -> Person:
+    person = session.get(Person, int(ref)) if isinstance(ref, int) else session.scalar(
+        select(Person).where(Person.username == ref))
+    if person is None:
+        raise NotFound("registry.person.not_found", f"用户 {ref} 不存在", f"Person {ref} not found", field="username")
+    return person
+
+
+def grants_of(session: Session, person_id: int) -> list[Grant]:
+    rows = session.execute(
+        select(RoleGrant, Agency, Region)
+        .outerjoin(Agency, Agency.id == RoleGrant.agency_id)
+        .join(Region, Region.code == func.coalesce(RoleGrant.region_code, Agency.region_code))
+        .where(RoleGrant.person_id == person_id)
+        .order_by(RoleGrant.id)
+    ).all()
+    return [
+        Grant(role=g.role, agency_id=g.agency_id, agency_code=a.code if a else None,
+              region_code=r.code, region_path=r.path)
+        for g, a, r in rows
+    ]
+
+
+def _resolve_grant(session: Session, g: GrantCreate) -> tuple[int | None, str | None, str]:
+    """(agency_id, region_code, scope path) for a grant request, validated."""
+    if g.role in rules.AGENCY_ROLES:
+        if not g.agency_code or g.region_code:
+            raise InvalidInput("registry.grant.agency_required", f"角色 {g.role} 须指定所属机关（--agency）",
+                               f"Role {g.role} is held in an agency: give --agency", field="agency_code")
+        agency = get_agency(session, g.agency_code)
+        return agency.id, None, region_path_of(session, agency.region_code)
+    if not g.region_code or g.agency_code:
+        raise InvalidInput("registry.grant.region_required", f"角色 {g.role} 须指定管辖地区（--region）",
+                           f"Role {g.role} is held for a region: give --region", field="region_code")
+    region = get_region(session, g.region_code)
+    return None, region.code, region.path
+
+
+def create_person(session: Session, data: PersonCreate, *, by: Principal | None = None) -> Person:
+    resolved = [(g, *_resolve_grant(session, g)) for g in data.grants]
+    if by is not None:
+        if not resolved:
+            raise InvalidInput("registry.person.grant_required", "新用户须至少授予一个角色",
+                               "A new person needs at least one role", field="grants")
+        for g, agency_id, _region, path in resolved:
+            perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
+    if session.scalar(select(Person.id).where(Person.username == data.username)) is not None:
+        raise Conflict("registry.person.exists", f"用户名 {data.username} 已被使用",
+                       f"Username {data.username} is taken", field="username")
+    person = Person(username=data.username, display_name=data.display_name,
+                    password_hash=hash_password(data.password) if data.password else None, active=True)
+    session.add(person)
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.person.created", subject_type="person",
+                  subject_id=person.username, data={"display_name": person.display_name})
+    for g, agency_id, region_code, _path in resolved:
+        _add_grant(session, person, g.role, agency_id, region_code, by)
+    return person
+
+
+def _add_grant(session: Session, person: Person, role: str, agency_id: int | None, region_code: str | None,
+               by: Principal | None) -> RoleGrant:
+    exists = session.scalar(select(RoleGrant).where(
+        RoleGrant.person_id == person.id, RoleGrant.role == role,
+        RoleGrant.agency_id.is_(None) if agency_id is None else RoleGrant.agency_id == agency_id,
+        RoleGrant.region_code.is_(None) if region_code is None else RoleGrant.region_code == region_code))
+    if exists is not None:
+        return exists
+    grant = RoleGrant(person_id=person.id, role=role, agency_id=agency_id, region_code=region_code)
+    session.add(grant)
+    session.flush()
+    agency_code = session.get(Agency, agency_id).code if agency_id else None  # type: ignore[union-attr]
+    events.record(session, actor=_actor(by), action="registry.role.granted", subject_type="person",
+                  subject_id=person.username, region_code=region_code, agency_code=agency_code,
+                  data={"role": role, "agency": agency_code, "region": region_code})
+    return grant
+
+
+def grant_role(session: Session, username: str, g: GrantCreate, *, by: Principal | None = None) -> RoleGrant:
+    person = get_person(session, username)
+    agency_id, region_code, path = _resolve_grant(session, g)
+    if by is not None:
+        perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
+    return _add_grant(session, person, g.role, agency_id, region_code, by)
+
+
+def set_password(session: Session, username: str, password: str, *, by: Principal | None = None) -> None:
+    if len(password) < 8:
+        raise InvalidInput("registry.person.password_short", "密码至少 8 位", "Password needs at least 8 characters",
+                           field="password")
+    person = get_person(session, username)
+    person.password_hash = hash_password(password)
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.person.password_set", subject_type="person",
+                  subject_id=person.username, data={})
+
+
+def list_people(session: Session, *, by: Principal | None = None, agency: str | None = None) -> list[tuple[Person, list[Grant]]]:
+    stmt = select(Person).order_by(Person.username)
+    if agency is not None:
+        a = get_agency(session, agency)
+        stmt = stmt.where(Person.id.in_(select(RoleGrant.person_id).where(RoleGrant.agency_id == a.id)))
+    people = session.scalars(stmt).all()
+    out = []
+    for p in people:
+        grants = grants_of(session, p.id)
+        if by is None or any(_visible_grant(by, g) for g in grants) or p.id == by.id:
+            out.append((p, grants))
+    return out
+
+
+def _visible_grant(by: Principal, g: Grant) -> bool:
+    if g.agency_id is not None:
+        return by.in_agency(g.agency_id, "agency_admin", "agency_staff") or by.covers_region(
+            g.region_path, "authority", "supervisor")
+    return by.covers_region(g.region_path, "authority", "supervisor")
+
+
+# --- Tokens and machine clients -----------------------------------------------------------------
+
+
+def issue_token(session: Session, username: str, *, name: str = "cli", by: Principal | None = None) -> tuple[ApiToken, str]:
+    """A bearer token for ``username``. The plaintext is returned once and never stored."""
+    person = get_person(session, username)
+    if by is not None and by.id != person.id:
+        raise perm._deny("为他人签发令牌", "issue tokens for someone else")
+    secret = new_secret(PERSON_TOKEN_PREFIX)
+    token = ApiToken(person_id=person.id, name=name, token_digest=digest(secret))
+    session.add(token)
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.token.issued", subject_type="person",
+                  subject_id=person.username, data={"token_id": token.id, "name": name})
+    return token, secret
+
+
+def add_client(session: Session, agency_ref: str, name: str, *, by: Principal | None = None) -> tuple[ApiClient, str]:
+    agency = get_agency(session, agency_ref)
+    if by is not None:
+        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    if session.scalar(select(ApiClient.id).where(ApiClient.agency_id == agency.id, ApiClient.name == name)):
+        raise Conflict("registry.client.exists", f"{agency.name} 已有名为 {name} 的客户端",
+                       f"{agency.code} already has a client named {name}", field="name")
+    secret = new_secret(CLIENT_KEY_PREFIX)
+    client = ApiClient(agency_id=agency.id, name=name, key_digest=digest(secret), key_hint=secret[:8])
+    session.add(client)
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.client.created", subject_type="api_client",
+                  subject_id=client.id, region_code=agency.region_code, agency_code=agency.code,
+                  data={"name": name, "key_hint": client.key_hint})
+    return client, secret
+
+
+def list_clients(session: Session, agency_ref: str, *, by: Principal | None = None) -> Sequence[ApiClient]:
+    agency = get_agency(session, agency_ref)
+    if by is not None:
+        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    return session.scalars(select(ApiClient).where(ApiClient.agency_id == agency.id).order_by(ApiClient.id)).all()
+
+
+def revoke_client(session: Session, client_id: int, *, by: Principal | None = None) -> ApiClient:
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise NotFound("registry.client.not_found", f"客户端 {client_id} 不存在", f"Client {client_id} not found",
+                       field="client_id")
+    agency = session.get(Agency, client.agency_id)
+    assert agency is not None
+    if by is not None:
+        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    if client.revoked_at is None:
+        client.revoked_at = clock.now()
+        session.flush()
+        events.record(session, actor=_actor(by), action="registry.client.revoked", subject_type="api_client",
+                      subject_id=client.id, region_code=agency.region_code, agency_code=agency.code,
+                      data={"name": client.name})
+    return client
+
+
+# --- Authentication -----------------------------------------------------------------------------
+
+
+def principal_for_person(session: Session, person: Person, *, via: str, csrf: str | None = None) -> Principal:
+    return Principal(kind="person", id=person.id, name=person.display_name, grants=tuple(grants_of(session, person.id)),
+                     csrf_token=csrf, via=via, username=person.username)
+
+
+def _principal_for_client(session: Session, client: ApiClient) -> Principal:
+    agency = session.get(Agency, client.agency_id)
+    assert agency is not None
+    path = region_path_of(session, agency.region_code)
+    grant = Grant(role="client", agency_id=agency.id, agency_code=agency.code, region_code=agency.region_code,
+                  region_path=path)
+    return Principal(kind="client", id=client.id, name=f"{agency.code}/{client.name}", grants=(grant,), via="client")
+
+
+def authenticate_secret(session: Session, secret: str) -> Principal:
+    bad = Unauthenticated("auth.invalid_token", "访问令牌无效或已吊销", "Invalid or revoked token")
+    if secret.startswith(CLIENT_KEY_PREFIX):
+        client = session.scalar(select(ApiClient).where(ApiClient.key_digest == digest(secret)))
+        if client is None or client.revoked_at is not None:
+            raise bad
+        return _principal_for_client(session, client)
+    if secret.startswith(PERSON_TOKEN_PREFIX):
+        row = session.execute(
+            select(ApiToken, Person).join(Person, Person.id == ApiToken.person_id)
+            .where(ApiToken.token_digest == digest(secret))
+        ).first()
+        if row is None or row[0].revoked_at is not None or not row[1].active:
+            raise bad
+        return principal_for_person(session, row[1], via="token")
+    raise bad
+
+
+def authenticate_request(request: Request, session: Session) -> Principal | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, secret = auth.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("auth.bad_scheme", "仅支持 Bearer 令牌", "Only Bearer tokens are accepted")
+        return authenticate_secret(session, secret.strip())
+    key = request.headers.get("x-api-key")
+    if key:
+        return authenticate_secret(session, key.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        row = session.execute(
+            select(WebSession, Person).join(Person, Person.id == WebSession.person_id)
+            .where(WebSession.digest == digest(cookie))
+        ).first()
+        if row is not None and row[0].expires_at > clock.now() and row[1].active:
+            return principal_for_person(session, row[1], via="cookie", csrf=row[0].csrf_token)
+    return None
+
+
+set_authenticator(authenticate_request)
+
+
+def _recent_failures(session: Session, username: str) -> int:
+    since = clock.now() - dt.timedelta(seconds=get_settings().login_window_seconds)
+    return session.scalar(
+        select(func.count()).select_from(LoginFailure).where(LoginFailure.username == username, LoginFailure.at > since)
+    ) or 0
+
+
+def login(session: Session, username: str, password: str) -> tuple[Person, str, str]:
+    """Check a password and open a portal session: (person, cookie secret, csrf token).
+
+    Failures are throttled per user name (Art 31). A failure is recorded by
+    :func:`record_login_failure` in its own transaction so the rollback of this one keeps it.
+    """
+    settings = get_settings()
+    if _recent_failures(session, username) >= settings.login_max_failures:
+        raise TooManyRequests("auth.throttled", "登录失败次数过多，请稍后再试",
+                              "Too many failed sign-ins; try again later", field="username", article="Art 31",
+                              extra={"retry_after_seconds": settings.login_window_seconds})
+    person = session.scalar(select(Person).where(Person.username == username))
+    if person is None or not person.active or not verify_password(person.password_hash if person else None, password):
+        raise Unauthenticated("auth.bad_credentials", "用户名或密码错误", "Wrong user name or password",
+                              field="password")
+    secret = new_secret(SESSION_PREFIX)
+    csrf = new_secret("")
+    now = clock.now()
+    ws = WebSession(person_id=person.id, digest=digest(secret), csrf_token=csrf, created_at=now,
+                    expires_at=now + dt.timedelta(seconds=settings.session_ttl_seconds))
+    session.add(ws)
+    session.flush()
+    events.record(session, actor=Actor("person", person.id, person.display_name), action="auth.login",
+                  subject_type="person", subject_id=person.username, data={"session_id": ws.id})
+    return person, secret, csrf
+
+
+def record_login_failure(session: Session, username: str) -> None:
+    session.add(LoginFailure(username=username[:64], at=clock.now()))
+    session.flush()
+    events.record(session, actor=Actor("anonymous", None, username[:64]), action="auth.login_failed",
+                  subject_type="person", subject_id=username[:64], data={})
+
+
+def logout(session: Session, cookie_secret: str) -> None:
+    ws = session.scalar(select(WebSession).where(WebSession.digest == digest(cookie_secret)))
+    if ws is None:
+        return
+    person_id = ws.person_id
+    session.delete(ws)
+    session.flush()
+    events.record(session, actor=Actor("person", person_id, str(person_id)), action="auth.logout",
+                  subject_type="person", subject_id=str(person_id), data={})

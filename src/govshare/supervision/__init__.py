@@ -1,0 +1,1 @@
+"""Supervision: tamper-evident transparency log primitives."""
