@@ -31,7 +31,7 @@ err = Console(stderr=True)
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "heads") -> None:
     """Apply migrations (to GOVSHARE_DATABASE_URL, default var/govshare.db)."""
     from govshare.core.config import get_settings
     from govshare.core.migrate import upgrade
