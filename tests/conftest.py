@@ -35,7 +35,8 @@ def _database_url() -> str:
     if BACKEND != "postgres":
         raise pytest.UsageError(f"GOVSHARE_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
     admin = make_url(PG_ADMIN_URL)
-    name = f"govshare_test_{_worker()}"
+    # One database per run and worker: parallel runs on one server must not share (or drop) it.
+    name = f"govshare_test_{_worker()}_{os.getpid()}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -63,6 +64,11 @@ def _migrated() -> Iterator[None]:
     upgrade(DATABASE_URL)
     yield
     db.dispose_engine()
+    if BACKEND == "postgres":
+        engine = create_engine(make_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(DATABASE_URL).database}" WITH (FORCE)'))
+        engine.dispose()
 
 
 def _tables() -> list[str]:

@@ -154,7 +154,8 @@ def test_years_without_any_data_count_weekdays_and_list_every_year():
 def test_imported_year_takes_precedence_over_chinese_calendar():
     # A (made-up) 2025 schedule without National Day: 1 October becomes an ordinary Wednesday,
     # and Sunday 28 September an ordinary Sunday.
-    override = Calendar([validate_schedule({"year": 2025, "holidays": {"2025-01-01": "元旦"}, "workdays": {}})])
+    schedule = validate_schedule({"year": 2025, "holidays": {"2025-01-01": "元旦"}, "workdays": {}})
+    override = Calendar([schedule])
     assert override.source_of(2025) == "imported"
     assert override.is_workday(D(2025, 10, 1))
     assert not override.is_workday(D(2025, 9, 28))
@@ -290,7 +291,9 @@ def test_parse_schedule_json_refuses_bad_json_and_repeated_dates():
         parse_schedule_json('{"year": 2027,')
     assert "not valid JSON" in exc.value.title("en")
     with pytest.raises(InvalidInput) as exc:
-        parse_schedule_json('{"year": 2027, "holidays": {"2027-01-01": "a", "2027-01-01": "b"}, "workdays": {}}')
+        parse_schedule_json(
+            '{"year": 2027, "holidays": {"2027-01-01": "a", "2027-01-01": "b"}, "workdays": {}}'
+        )
     assert "2027-01-01 appears twice" in exc.value.title("en")
     with pytest.raises(InvalidInput) as exc:
         parse_schedule_json(b"\xff\xfe{")

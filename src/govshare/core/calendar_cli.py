@@ -55,7 +55,7 @@ def import_(
     out = Console(highlight=False)
     table = Table(title=f"{summary.year} 年日历已导入 / calendar for {summary.year} imported")
     table.add_column("项目 / item")
-    table.add_column("值 / value")
+    table.add_column("值 / value", overflow="fold")
     table.add_row("年份 / year", str(summary.year))
     table.add_row("假日 / holidays", str(summary.holidays))
     table.add_row("调休上班日 / make-up workdays", str(summary.workdays))
