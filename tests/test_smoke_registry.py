@@ -1,5 +1,3 @@
-from tests.factories import bearer
-
 
 def test_healthz(client):
     r = client.get("/healthz")

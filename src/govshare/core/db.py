@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
-
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
