@@ -1,7 +1,166 @@
-"""Mount the portal pages and static files (filled in by the portal work)."""
+"""Mount the portal: static files, every domain's pages, and HTML error pages.
 
-from fastapi import FastAPI
+``install(app)`` is called by ``create_app()`` after the API routers and the JSON error handlers.
+
+* Pages: each domain's ``govshare/<domain>/pages.py`` that defines ``router`` is included (the
+  portal's own first, then the others in alphabetical order), so a domain adds pages without
+  touching ``app.py``.
+* Errors: the problem+json handlers of ``core.errors`` stay as they are; this module wraps them so
+  that a browser asking for a page (a path outside ``/api/`` with ``text/html`` in ``Accept``) gets
+  a page in its language instead: 401 redirects to ``/login``, other errors render ``error.html``.
+  Unexpected exceptions get a 500 page for browsers and the core's answer (or Starlette's plain-text
+  500 when the core has none) otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+import govshare
+from govshare.core.auth import authenticate
+from govshare.core.db import transaction
+from govshare.core.errors import DomainError
+from govshare.portal import i18n
+from govshare.portal.i18n import N_
+from govshare.portal.web import STATIC_DIR, domain_error_message, render, wants_html
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+#: Page titles of plain HTTP errors (Chinese source text, translated on the page).
+HTTP_TITLES = {
+    400: N_("请求有误"),
+    401: N_("需要登录"),
+    403: N_("无权访问此页面"),
+    404: N_("页面不存在"),
+    405: N_("不支持此请求方法"),
+    413: N_("提交的内容过大"),
+    422: N_("输入有误"),
+    429: N_("请求过于频繁"),
+    500: N_("服务器内部错误"),
+}
+DEFAULT_TITLE = N_("请求失败")
+HTTP_DETAILS = {
+    404: N_("您访问的页面不存在，或者已被移动。"),
+    500: N_("服务器处理请求时出错，请稍后再试。错误已记录。"),
+}
+
+
+def page_modules() -> list[str]:
+    """``govshare.portal.pages`` first, then every other domain's ``pages`` module."""
+    root = Path(govshare.__file__).parent
+    names = sorted(d.name for d in root.iterdir() if d.is_dir() and (d / "pages.py").is_file())
+    ordered = ["portal"] + [n for n in names if n != "portal"]
+    return [f"govshare.{n}.pages" for n in ordered if importlib.util.find_spec(f"govshare.{n}.pages")]
 
 
 def install(app: FastAPI) -> None:
-    return None
+    i18n.load_all()
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    present = {id(context.original_route) for context in iter_route_contexts(app.routes)}
+    for name in page_modules():
+        router = getattr(importlib.import_module(name), "router", None)
+        # a router that app.py already included by hand is not included twice
+        if router is not None and not any(id(route) in present for route in router.routes):
+            app.include_router(router)
+    install_html_error_pages(app)
+
+
+# --- Error pages --------------------------------------------------------------------------------
+
+
+def _find_principal(request: Request, *, look_up: bool) -> None:
+    """Make the header show who is signed in on error pages raised before any permission ran."""
+    if "principal" in request.scope.get("state", {}) or not look_up:
+        return
+    try:
+        with transaction() as session:
+            authenticate(request, session)
+    except Exception:  # an error page must render even when credentials are bad or the DB is down
+        request.state.principal = None
+
+
+async def error_page(request: Request, status: int, *, title: str | None = None, detail: str | None = None,
+                     article: str | None = None, code: str | None = None, errors: list[str] | None = None,
+                     headers: dict[str, str] | None = None) -> Response:
+    await run_in_threadpool(_find_principal, request, look_up=status < 500)
+    _ = i18n.gettext_for(i18n.lang_of(request))
+    title = title or _(HTTP_TITLES.get(status, DEFAULT_TITLE))
+    if detail is None and status in HTTP_DETAILS:
+        detail = _(HTTP_DETAILS[status])
+    context = {"status": status, "title": title, "detail": detail, "article": article, "code": code,
+               "errors": errors or []}
+    return render(request, "error.html", context, status_code=status, headers=headers)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = "/login"
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += "?next=" + quote(here, safe="")
+    return RedirectResponse(target, status_code=303)
+
+
+def install_html_error_pages(app: FastAPI) -> None:
+    json_domain: Handler = app.exception_handlers[DomainError]
+    json_http: Handler = app.exception_handlers[StarletteHTTPException]
+    json_validation: Handler = app.exception_handlers[RequestValidationError]
+    json_unexpected: Handler | None = app.exception_handlers.get(Exception)
+
+    async def domain(request: Request, exc: DomainError) -> Response:
+        if not wants_html(request):
+            return await json_domain(request, exc)
+        if exc.status == 401:
+            return _login_redirect(request)
+        lang = i18n.lang_of(request)
+        detail = i18n.split_bilingual(exc.detail, lang) if exc.detail else None
+        return await error_page(request, exc.status, title=domain_error_message(exc, lang), detail=detail,
+                                article=exc.article, code=exc.code)
+
+    async def http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not wants_html(request):
+            return await json_http(request, exc)
+        headers = dict(exc.headers) if exc.headers else None
+        return await error_page(request, exc.status_code, headers=headers)
+
+    async def validation(request: Request, exc: RequestValidationError) -> Response:
+        if not wants_html(request):
+            return await json_validation(request, exc)
+        lines = []
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "body"))
+            lines.append(f"{loc}: {e.get('msg', '')}")
+        return await error_page(request, 422, errors=lines)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette logs and re-raises the exception after this answer is sent.
+        if not wants_html(request):
+            if json_unexpected is not None:
+                return await json_unexpected(request, exc)
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        try:
+            return await error_page(request, 500)
+        except Exception:  # pragma: no cover - the error page itself failed
+            log.exception("error page failed")
+            return PlainTextResponse("Internal Server Error", status_code=500)
+
+    app.add_exception_handler(DomainError, domain)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, server_error)
