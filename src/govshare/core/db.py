@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from govshare.core import clock
 from govshare.core.config import get_settings
+from govshare.core.errors import InvalidInput
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,7 +65,59 @@ _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
 
 
+#: Signed 64-bit range: the widest integer any backend's driver binds (SQLite's raises beyond it).
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _bad_value(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "nul" if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "int" if not _INT64_MIN <= value <= _INT64_MAX else None
+    return None
+
+
+def _bad_parameter(params: Any) -> str | None:
+    if isinstance(params, dict):
+        params = params.values()
+    elif not isinstance(params, list | tuple):
+        return _bad_value(params)
+    for p in params:
+        bad = _bad_parameter(p) if isinstance(p, dict | list | tuple) else _bad_value(p)
+        if bad:
+            return bad
+    return None
+
+
+def _install_parameter_guard(engine: Engine) -> None:
+    """Refuse values no backend can store, as a 422 rather than a driver error (a 500).
+
+    Text containing NUL (U+0000): PostgreSQL cannot store it (psycopg raises) while SQLite stores
+    it silently. Integers beyond 64 bits: SQLite's driver raises while PostgreSQL compares them.
+    Checking the bound parameters here covers every query of every domain, including lookups by
+    path and query parameters, and makes both backends answer the same.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, _stmt: str, params: Any, _ctx: Any, _many: bool) -> None:
+        bad = _bad_parameter(params) if params else None
+        if bad == "nul":
+            raise InvalidInput("request.nul_character", "文本中不能含有空字符（U+0000）",
+                               "Text must not contain the NUL character (U+0000)")
+        if bad == "int":
+            raise InvalidInput("request.number_out_of_range", "数值超出范围",
+                               "Number out of range",
+                               detail=f"整数须在 {_INT64_MIN} 到 {_INT64_MAX} 之间 / "
+                               f"integers must lie between {_INT64_MIN} and {_INT64_MAX}")
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _install_parameter_guard(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

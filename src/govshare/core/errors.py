@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -131,7 +132,10 @@ _HTTP_TITLES = {
 }
 
 
-def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+def _field_of(error: Any) -> str:
+    loc = error.get("loc", ())
+    if error.get("type") == "json_invalid":
+        return "body"  # the location is a character offset, not a field
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
@@ -145,14 +149,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_of(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            {"field": _field_of(e), "message": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
         first = errors[0]["field"] if errors else None
+        # RFC 9457: the title names the problem type and stays the same across occurrences; what
+        # is wrong this time goes in ``detail`` (and per field in ``errors``).
         err = InvalidInput(
             "request.invalid",
-            "输入有误：" + "；".join(f"{e['field']}：{e['message']}" for e in errors),
-            "Invalid input: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            "输入有误",
+            "Invalid input",
+            detail="; ".join(f"{e['field']}: {e['message']}" for e in errors) or None,
             field=first,
             extra={"errors": errors},
         )
@@ -164,3 +171,18 @@ def install_error_handlers(app: FastAPI) -> None:
         err = DomainError(f"http.{exc.status_code}", zh, en, status=exc.status_code,
                           detail=exc.detail if isinstance(exc.detail, str) else None)
         return problem_response(request, err, dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request carried (PostgreSQL: an id beyond a 32-bit
+        # column, text longer than its column...). The transaction is already rolled back.
+        err = InvalidInput("request.value_out_of_range", "输入的数值或文本超出允许范围",
+                           "A value in the request is out of the range the database accepts")
+        return problem_response(request, err)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not an answer: keep the response problem+json but reveal nothing of the cause
+        # (Starlette still logs the traceback and re-raises it to the server).
+        err = DomainError("server.error", "服务器内部错误", "Internal server error", status=500)
+        return problem_response(request, err)

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import math
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -78,6 +79,10 @@ class EventHead(Base):
     next_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+#: Largest integer an IEEE 754 double holds exactly (I-JSON, RFC 7493; RFC 8785 relies on it).
+_MAX_SAFE_INT = 2**53 - 1
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -94,8 +99,12 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)  # RFC 8785 has no NaN or infinity
+        return int(value) if value.is_integer() else value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_SAFE_INT:
+        return str(value)  # beyond 2^53 a JSON number is not exact (RFC 8785 uses IEEE 754 doubles)
     return value
 
 

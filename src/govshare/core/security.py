@@ -17,6 +17,16 @@ CLIENT_KEY_PREFIX = "gsk_"
 SESSION_PREFIX = "gss_"
 
 
+def set_password_hasher(hasher: PasswordHasher | None) -> None:
+    """Swap the argon2id parameters; ``None`` restores the defaults (RFC 9106 low-memory profile).
+
+    Tests use argon2's ``CHEAPEST`` profile: the same algorithm and hash format at a fraction of
+    the cost, so building a few people does not take seconds.
+    """
+    global _hasher
+    _hasher = hasher or PasswordHasher()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -111,7 +111,9 @@ def clients_revoke(client_id: Annotated[int, typer.Argument(help="Client id")]) 
 @agencies.command("list")
 def agencies_list(
     region: Annotated[str | None, typer.Option(help="Region code (includes regions below)")] = None,
-    missing_responsible: Annotated[bool, typer.Option(help="Only agencies lacking an Art 30 responsible person")] = False,
+    missing_responsible: Annotated[
+        bool, typer.Option(help="Only agencies lacking an Art 30 responsible person")
+    ] = False,
 ) -> None:
     """List agencies."""
     table = Table("code", "name", "region", "kind", "responsible (Art 30)")

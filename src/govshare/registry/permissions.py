@@ -7,13 +7,15 @@ registry itself is not secret: it is the directory the catalog points at).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from govshare.core.auth import Principal
 from govshare.core.errors import Forbidden
 
 
 def _deny(what_zh: str, what_en: str) -> Forbidden:
-    return Forbidden("registry.out_of_scope", f"无权{what_zh}：超出您的管辖范围", f"Not allowed to {what_en}: outside your scope",
-                     article="Art 5")
+    return Forbidden("registry.out_of_scope", f"无权{what_zh}：超出您的管辖范围",
+                     f"Not allowed to {what_en}: outside your scope", article="Art 5")
 
 
 def check_manage_region(p: Principal, region_path: str) -> None:
@@ -26,6 +28,29 @@ def check_manage_agency(p: Principal, agency_id: int, region_path: str) -> None:
     if p.covers_region(region_path, "authority") or p.in_agency(agency_id, "agency_admin"):
         return
     raise _deny("修改该机关", "change this agency")
+
+
+#: Profile fields that fix an agency's legal standing: its Art 2 kind, its place in a provincial
+#: vertical system and its role as the region's competent authority (Art 5), and whether it is
+#: active at all. Only an authority over the agency's region may change them, not its own admin.
+AUTHORITY_ONLY_FIELDS = ("kind", "vertical_system", "is_authority", "active")
+
+
+def check_update_agency(p: Principal, agency_id: int, region_path: str, fields: Iterable[str]) -> None:
+    """Authorities of the region change any field; the agency's own admin edits its profile
+    (names, Art 30 responsible unit and person, contact) but not :data:`AUTHORITY_ONLY_FIELDS`."""
+    if p.covers_region(region_path, "authority"):
+        return
+    check_manage_agency(p, agency_id, region_path)
+    locked = [f for f in AUTHORITY_ONLY_FIELDS if f in set(fields)]
+    if locked:
+        raise Forbidden(
+            "registry.agency.authority_only_field",
+            f"{locked[0]} 只能由信息化主管部门修改",
+            f"Only the competent authority may change {locked[0]}",
+            field=locked[0],
+            article="Art 5",
+        )
 
 
 def check_create_agency(p: Principal, region_path: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from govshare.core.auth import Principal, authenticated, public, require
 from govshare.core.db import SessionDep
@@ -36,6 +36,17 @@ SignedIn = Annotated[Principal, Depends(authenticated)]
 Authority = Annotated[Principal, Depends(require("authority"))]
 Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
 
+#: Ids and offsets are stored as 32-bit integers on every backend; larger numbers would make the
+#: database driver fail (a 500) instead of giving a 404 or a 422.
+DB_INT_MAX = 2**31 - 1
+
+# Path parameters, with examples for the docs (and for the API fuzz test, which starts from them).
+RegionCode = Annotated[str, Path(description="GB/T 2260 行政区划代码 / region code", examples=["320500"])]
+AgencyRef = Annotated[str, Path(description="机关代号、统一社会信用代码或编号 / agency code, USCC or id",
+                                examples=["js-gat"])]
+Username = Annotated[str, Path(description="用户名 / user name", examples=["gat_staff"])]
+ClientId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="客户端编号 / client id", examples=[1])]
+
 
 def _grant_read(g: object) -> GrantRead:
     return GrantRead(id=0, role=g.role, agency_code=g.agency_code,  # type: ignore[attr-defined]
@@ -55,12 +66,14 @@ def _agency_read(agency: object, viewer: Principal | None) -> AgencyRead:
 
 
 @router.get("/regions", response_model=list[RegionRead], summary="行政区划 / Regions")
-def list_regions(session: SessionDep, _: Anyone, parent: str | None = None, under: str | None = None) -> list[RegionRead]:
+def list_regions(
+    session: SessionDep, _: Anyone, parent: str | None = None, under: str | None = None
+) -> list[RegionRead]:
     return [RegionRead.model_validate(r) for r in service.list_regions(session, parent_code=parent, under=under)]
 
 
 @router.get("/regions/{code}", response_model=RegionRead)
-def get_region(code: str, session: SessionDep, _: Anyone) -> RegionRead:
+def get_region(code: RegionCode, session: SessionDep, _: Anyone) -> RegionRead:
     return RegionRead.model_validate(service.get_region(session, code))
 
 
@@ -74,9 +87,11 @@ def list_agencies(
     session: SessionDep,
     viewer: Anyone,
     region: str | None = Query(default=None, description="Region code; includes regions below it"),
-    missing_responsible: bool = Query(default=False, description="Only agencies lacking an Art 30 responsible unit or person"),
+    missing_responsible: bool = Query(
+        default=False, description="Only agencies lacking an Art 30 responsible unit or person"
+    ),
     q: str | None = Query(default=None, max_length=100),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=DB_INT_MAX),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> AgencyPage:
     rows, total = service.list_agencies(session, region=region, missing_responsible=missing_responsible, q=q,
@@ -90,28 +105,28 @@ def create_agency(data: AgencyCreate, session: SessionDep, by: Authority) -> Age
 
 
 @router.get("/agencies/{ref}", response_model=AgencyRead)
-def get_agency(ref: str, session: SessionDep, viewer: Anyone) -> AgencyRead:
+def get_agency(ref: AgencyRef, session: SessionDep, viewer: Anyone) -> AgencyRead:
     return _agency_read(service.get_agency(session, ref), viewer)
 
 
 @router.patch("/agencies/{ref}", response_model=AgencyRead)
-def update_agency(ref: str, data: AgencyUpdate, session: SessionDep, by: Manager) -> AgencyRead:
+def update_agency(ref: AgencyRef, data: AgencyUpdate, session: SessionDep, by: Manager) -> AgencyRead:
     return AgencyRead.model_validate(service.update_agency(session, ref, data, by=by))
 
 
 @router.get("/agencies/{ref}/clients", response_model=list[ClientRead])
-def list_clients(ref: str, session: SessionDep, by: Manager) -> list[ClientRead]:
+def list_clients(ref: AgencyRef, session: SessionDep, by: Manager) -> list[ClientRead]:
     return [ClientRead.model_validate(c) for c in service.list_clients(session, ref, by=by)]
 
 
 @router.post("/agencies/{ref}/clients", response_model=ClientIssued, status_code=status.HTTP_201_CREATED)
-def add_client(ref: str, data: ClientCreate, session: SessionDep, by: Manager) -> ClientIssued:
+def add_client(ref: AgencyRef, data: ClientCreate, session: SessionDep, by: Manager) -> ClientIssued:
     client, key = service.add_client(session, ref, data.name, by=by)
     return ClientIssued(**ClientRead.model_validate(client).model_dump(), api_key=key)
 
 
 @router.post("/clients/{client_id}/revoke", response_model=ClientRead)
-def revoke_client(client_id: int, session: SessionDep, by: Manager) -> ClientRead:
+def revoke_client(client_id: ClientId, session: SessionDep, by: Manager) -> ClientRead:
     return ClientRead.model_validate(service.revoke_client(session, client_id, by=by))
 
 
@@ -127,7 +142,7 @@ def create_person(data: PersonCreate, session: SessionDep, by: Manager) -> Perso
 
 
 @router.post("/people/{username}/grants", response_model=PersonRead, status_code=status.HTTP_201_CREATED)
-def grant_role(username: str, data: GrantCreate, session: SessionDep, by: Manager) -> PersonRead:
+def grant_role(username: Username, data: GrantCreate, session: SessionDep, by: Manager) -> PersonRead:
     service.grant_role(session, username, data, by=by)
     person = service.get_person(session, username)
     return _person_read(person, service.grants_of(session, person.id))

@@ -51,9 +51,13 @@ def make_uscc(registration: str, org_type: str, region_code: str, base8: str) ->
 
 # --- Regions, GB/T 2260 -------------------------------------------------------------------------
 
-REGION_CODE_RE = re.compile(r"^\d{6}$")
+#: ASCII digits only (``\d`` would also take full-width and other scripts' digits) and no trailing
+#: newline (``$`` would allow one).
+REGION_CODE_RE = re.compile(r"^[0-9]{6}\Z")
 REGION_LEVELS = ("province", "city", "county")
 REGION_LEVEL_NAMES = {"province": ("省级", "provincial"), "city": ("设区市级", "city"), "county": ("县级", "county")}
+#: Digits of a code that name the region itself and are shared by every region below it.
+_REGION_PREFIX_LEN = {"province": 2, "city": 4, "county": 6}
 
 
 def region_level_of(code: str) -> str:
@@ -65,6 +69,13 @@ def region_level_of(code: str) -> str:
     return "county"
 
 
+def region_fits_parent(code: str, parent_code: str, parent_level: str) -> bool:
+    """GB/T 2260 codes are hierarchical: a region's code starts with its parent's significant
+    digits (2 for a province, 4 for a city), so 320508 lies in 320500 and not in 320100."""
+    n = _REGION_PREFIX_LEN[parent_level]
+    return code[:n] == parent_code[:n]
+
+
 # --- Agencies, Art 2 ----------------------------------------------------------------------------
 
 #: Art 2: agencies, organisations authorised by law, organisations entrusted by law.
@@ -73,7 +84,7 @@ AGENCY_KINDS = {
     "authorised": ("法律法规授权组织", "organisation authorised by law"),
     "entrusted": ("依法受委托组织", "organisation entrusted by law"),
 }
-AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}\Z")
 
 # --- Roles --------------------------------------------------------------------------------------
 

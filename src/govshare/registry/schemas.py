@@ -92,6 +92,14 @@ class AgencyUpdate(BaseModel):
     responsible_phone: str | None = Field(default=None, max_length=40)
     active: bool | None = None
 
+    @field_validator("name", "kind", "is_authority", "active")
+    @classmethod
+    def _not_null(cls, v: object) -> object:
+        # Omit a field to leave it unchanged; null would clear a value every agency must have.
+        if v is None:
+            raise ValueError("不能为空，不修改请省略该字段 / cannot be null; omit the field to keep it")
+        return v
+
 
 class AgencyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)

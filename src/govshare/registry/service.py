@@ -90,6 +90,13 @@ def create_region(session: Session, data: RegionCreate, *, by: Principal | None 
                 f"{data.code} is a {level} code and cannot sit under {parent.name} ({parent.level})",
                 field="code",
             )
+        if not rules.region_fits_parent(data.code, parent.code, parent.level):
+            raise InvalidInput(
+                "registry.region.outside_parent",
+                f"{data.code} 不属于 {parent.code} {parent.name}（代码前缀不符，GB/T 2260）",
+                f"{data.code} does not belong to {parent.code} {parent.name}: its code prefix differs (GB/T 2260)",
+                field="code",
+            )
         path = f"{parent.path}/{data.code}"
     region = Region(code=data.code, name=data.name, name_en=data.name_en, level=level,
                     parent_code=data.parent_code, path=path)
@@ -106,7 +113,8 @@ def create_region(session: Session, data: RegionCreate, *, by: Principal | None 
 
 def get_agency(session: Session, ref: str | int) -> Agency:
     """By id, short code or USCC."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 10):
+    # isascii: str.isdigit() is also true for "²" and other digits int() refuses.
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) < 10):
         agency = session.get(Agency, int(ref))
     else:
         agency = session.scalar(select(Agency).where(or_(Agency.code == ref, Agency.uscc == str(ref).upper())))
@@ -203,9 +211,9 @@ def _check_single_authority(session: Session, region_code: str, except_id: int |
 
 def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: Principal | None = None) -> Agency:
     agency = get_agency(session, ref)
-    if by is not None:
-        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
     changes = data.model_dump(exclude_unset=True)
+    if by is not None:
+        perm.check_update_agency(by, agency.id, region_path_of(session, agency.region_code), changes)
     if changes.get("is_authority"):
         _check_single_authority(session, agency.region_code, agency.id)
     before = {k: getattr(agency, k) for k in changes}
@@ -321,7 +329,9 @@ def set_password(session: Session, username: str, password: str, *, by: Principa
                   subject_id=person.username, data={})
 
 
-def list_people(session: Session, *, by: Principal | None = None, agency: str | None = None) -> list[tuple[Person, list[Grant]]]:
+def list_people(
+    session: Session, *, by: Principal | None = None, agency: str | None = None
+) -> list[tuple[Person, list[Grant]]]:
     stmt = select(Person).order_by(Person.username)
     if agency is not None:
         a = get_agency(session, agency)
@@ -345,7 +355,9 @@ def _visible_grant(by: Principal, g: Grant) -> bool:
 # --- Tokens and machine clients -----------------------------------------------------------------
 
 
-def issue_token(session: Session, username: str, *, name: str = "cli", by: Principal | None = None) -> tuple[ApiToken, str]:
+def issue_token(
+    session: Session, username: str, *, name: str = "cli", by: Principal | None = None
+) -> tuple[ApiToken, str]:
     """A bearer token for ``username``. The plaintext is returned once and never stored."""
     person = get_person(session, username)
     if by is not None and by.id != person.id:
@@ -412,6 +424,8 @@ def principal_for_person(session: Session, person: Person, *, via: str, csrf: st
 def _principal_for_client(session: Session, client: ApiClient) -> Principal:
     agency = session.get(Agency, client.agency_id)
     assert agency is not None
+    if not agency.active:  # a deactivated agency's systems lose access with it (Art 31)
+        raise Unauthenticated("auth.agency_inactive", "该客户端所属机关已停用", "The client's agency is deactivated")
     path = region_path_of(session, agency.region_code)
     grant = Grant(role="client", agency_id=agency.id, agency_code=agency.code, region_code=agency.region_code,
                   region_path=path)
