@@ -23,6 +23,8 @@ PG_ADMIN_URL = os.environ.get("GOVSHARE_TEST_POSTGRES_URL", "postgresql+psycopg:
 
 _tmp = Path(tempfile.mkdtemp(prefix="govshare-test-"))
 os.environ["GOVSHARE_VAR_DIR"] = str(_tmp / "var")
+# The ledger's background integrator is started explicitly by the tests that need it.
+os.environ.setdefault("GOVSHARE_LEDGER_BACKGROUND", "false")
 
 
 def _worker() -> str:
@@ -77,6 +79,20 @@ def _tables() -> list[str]:
 
     import_all_models()
     return [t.name for t in reversed(Base.metadata.sorted_tables)]
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id with its cheapest parameters: the same algorithm and hash format, milliseconds
+    instead of a second per world built."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from govshare.core import security
+
+    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
+    yield
+    security.set_password_hasher(None)
 
 
 @pytest.fixture(autouse=True)

@@ -4,24 +4,14 @@ Accept-Language, the article where the law applies and the field at fault; never
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from govshare.core import security
 from govshare.core.auth import public
 from govshare.core.db import SessionDep
 from govshare.core.errors import PROBLEM_JSON, InvalidInput, install_error_handlers, preferred_language
 from govshare.registry import service
 from govshare.registry.models import Agency
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def problem(r, status: int) -> dict:  # type: ignore[no-untyped-def]

@@ -9,12 +9,10 @@ import threading
 
 import pytest
 import rfc8785
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from fastapi import Depends
 from sqlalchemy import func, select, text
 
-from govshare.core import clock, events, security
+from govshare.core import clock, events
 from govshare.core.auth import Principal, require
 from govshare.core.db import SessionDep, transaction
 from govshare.core.errors import Conflict
@@ -23,13 +21,6 @@ from govshare.registry import service
 from govshare.registry.models import Agency
 from govshare.registry.rules import make_uscc
 from govshare.registry.schemas import AgencyCreate
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def all_events() -> list[Event]:

@@ -4,13 +4,10 @@ person, one competent authority per region."""
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from govshare.cli import app as cli_app
-from govshare.core import security
 from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry.models import Agency
@@ -20,11 +17,6 @@ API = "/api/v1/agencies"
 KNOWN_VALID_USCC = "91350100M000100Y43"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def _problem(r, status: int, code: str, field: str | None = None) -> dict:  # type: ignore[no-untyped-def]

@@ -12,8 +12,6 @@ import subprocess
 import sys
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from sqlalchemy import func, select, update
 from tests.factories import bearer
 from typer.testing import CliRunner
@@ -29,11 +27,6 @@ from govshare.registry.models import ApiClient, Person, RoleGrant
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def cli(*args: str):  # type: ignore[no-untyped-def]

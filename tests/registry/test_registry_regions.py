@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from sqlalchemy import select
 
-from govshare.core import security
 from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import rules
@@ -16,11 +13,6 @@ from govshare.registry.models import Region
 API = "/api/v1/regions"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def _problem(r, status: int, code: str, field: str | None = None) -> dict:  # type: ignore[no-untyped-def]

@@ -4,11 +4,8 @@ within their agency's profile, staff and supervisors read-only; people visible b
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from tests.factories import bearer
 
-from govshare.core import security
 from govshare.core.auth import Grant, Principal
 from govshare.core.db import transaction
 from govshare.registry import service
@@ -16,11 +13,6 @@ from govshare.registry import service
 AGENCIES = "/api/v1/agencies"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def _new(code: str, region: str, uscc: str) -> dict:

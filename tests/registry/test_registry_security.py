@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from sqlalchemy import select, update
 from tests.factories import PASSWORD
 
@@ -19,13 +17,6 @@ from govshare.core.errors import Unauthenticated
 from govshare.models import import_all_models
 from govshare.registry import service
 from govshare.registry.models import Person
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing():  # type: ignore[no-untyped-def]
-    security.set_password_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    yield
-    security.set_password_hasher(None)
 
 
 def _unauthenticated(r, code: str = "auth.required") -> None:  # type: ignore[no-untyped-def]
