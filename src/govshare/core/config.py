@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     ledger_key_path: Path | None = None
     ledger_checkpoint_every_events: int = Field(default=1000, ge=1)
     ledger_checkpoint_every_seconds: int = Field(default=60, ge=1)
+    #: Run the ledger's integrator and timed checkpoints in the app's background (tests turn it off).
+    ledger_background: bool = True
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,116 @@
+"""Supervisor pages: browse the ledger's events and check each one's inclusion proof (Art 32, 34).
+
+Supervisors and authorities browse the events of their region (and the regions below it) by
+agency, subject, action, person and time; each event's page shows its inclusion proof against the
+latest signed checkpoint, verified on the spot. The scope checks are the service's, exactly those
+of the entries API.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from govshare.core import clock
+from govshare.core.auth import Principal, require
+from govshare.core.db import SessionDep
+from govshare.core.errors import DomainError
+from govshare.core.events import Event
+from govshare.portal import i18n
+from govshare.portal.web import domain_error_message, render, translator
+from govshare.supervision import service
+from govshare.supervision.permissions import LEDGER_READERS
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[Principal, Depends(require(*LEDGER_READERS))]
+PAGE_SIZE = 50
+FILTERS = ("agency", "subject_type", "subject_id", "action", "actor", "since", "until")
+
+
+def _local(when: dt.datetime) -> str:
+    return when.astimezone(clock.LEGAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _date(value: str, field: str, errors: dict[str, str], _: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[field] = _("日期格式应为 YYYY-MM-DD")
+        return None
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """The start of a legal (Asia/Shanghai) day, in UTC."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=clock.LEGAL_TZ).astimezone(dt.UTC)
+
+
+def _row(ev: Event) -> dict[str, Any]:
+    return {
+        "seq": ev.seq, "time": _local(ev.occurred_at), "actor": ev.actor, "actor_name": ev.actor_name,
+        "action": ev.action, "subject": f"{ev.subject_type}:{ev.subject_id}", "agency": ev.agency_code,
+        "region": ev.region_code,
+    }
+
+
+@router.get("/supervision/ledger", response_class=HTMLResponse)
+def ledger_events(request: Request, session: SessionDep, by: Reader, before: int | None = None) -> HTMLResponse:
+    _ = translator(request)
+    values = {name: (request.query_params.get(name) or "").strip()[:100] for name in FILTERS}
+    errors: dict[str, str] = {}
+    since = _date(values["since"], "since", errors, _)
+    until = _date(values["until"], "until", errors, _)
+    if since and until and until < since:
+        errors["until"] = _("结束日期不能早于开始日期")
+    rows: list[dict[str, Any]] = []
+    next_before: int | None = None
+    message: str | None = None
+    if not errors:
+        filters = service.EventFilter(
+            agency=values["agency"] or None, subject_type=values["subject_type"] or None,
+            subject_id=values["subject_id"] or None, action=values["action"] or None, actor=values["actor"] or None,
+            since=_start_of(since) if since else None,
+            until=_start_of(until + dt.timedelta(days=1)) if until else None,
+        )
+        try:
+            events, next_before = service.browse(session, by, filters, before=before, limit=PAGE_SIZE)
+            rows = [_row(ev) for ev in events]
+        except DomainError as exc:
+            if exc.field == "username":
+                errors["actor"] = domain_error_message(exc, i18n.lang_of(request))
+            else:
+                message = domain_error_message(exc, i18n.lang_of(request))
+    checkpoint = service.latest_checkpoint(session)
+    return render(request, "supervision/events.html", {
+        "active": "console", "values": values, "errors": errors, "message": message, "rows": rows,
+        "next_before": next_before, "before": before, "filtered": any(values.values()),
+        "checkpoint": checkpoint, "checkpoint_time": _local(checkpoint.created_at) if checkpoint else None,
+        "checkpoint_root": base64.b64encode(checkpoint.root).decode() if checkpoint else None,
+        "integrated": service.integrated_size(session), "events_total": service.event_count(session),
+    })
+
+
+@router.get("/supervision/ledger/events/{seq}", response_class=HTMLResponse)
+def ledger_event(seq: int, request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    ev = service.get_event(session, by, seq)
+    proof = service.event_proof(session, ev)
+    cp = proof.checkpoint
+    return render(request, "supervision/event.html", {
+        "active": "console", "event": _row(ev),
+        "data": json.dumps(ev.data, ensure_ascii=False, indent=2, sort_keys=True),
+        "leaf_data": bytes(ev.canonical).decode("utf-8", errors="replace"),
+        "leaf_hash": proof.leaf_hash.hex(),
+        "covered": cp is not None and seq < cp.tree_size,
+        "checkpoint": cp, "checkpoint_time": _local(cp.created_at) if cp else None,
+        "root": cp.root.hex() if cp else None,
+        "path": [(i, h.hex(), base64.b64encode(h).decode()) for i, h in enumerate(proof.path)],
+        "verified": proof.verified,
+        "proof_url": f"/api/v1/ledger/proof/inclusion?index={seq}&tree_size={cp.tree_size}" if cp else None,
+    })
