@@ -288,6 +288,8 @@ class DemoSummary:
     people: int
     events: int
     credentials: tuple[DemoCredential, ...]
+    catalog_published: int = 0
+    guide_services: int = 0
 
 
 class DemoNotEmpty(Exception):
@@ -333,10 +335,18 @@ def load(session: Session) -> DemoSummary:
         scope_name = names[p.agency_code] if p.agency_code else region_names[p.scope]
         credentials.append(DemoCredential(p.username, p.role, p.scope, scope_name, p.password, secret))
 
+    # The catalog and the service guide point at the agencies above, so they come last.
+    from govshare.catalog.demo import load_demo_catalog
+    from govshare.guide.demo import load_demo_guide
+
+    catalog = load_demo_catalog(session)
+    guide_services = load_demo_guide(session)
+
     events_after = session.scalar(select(func.count()).select_from(Event)) or 0
     return DemoSummary(
         regions=len(region_names), agencies=len(agencies), authorities=sum(a.is_authority for a in agencies),
         people=len(DEMO_PEOPLE), events=events_after - events_before, credentials=tuple(credentials),
+        catalog_published=catalog.published, guide_services=guide_services,
     )
 
 
@@ -384,7 +394,8 @@ def load_cli(if_empty: bool) -> None:
 
     out.print(f"[green]已加载演示数据 / demo loaded:[/green] {summary.regions} 个行政区划 regions, "
               f"{summary.agencies} 个机关 agencies（其中信息化主管部门 {summary.authorities} authorities）, "
-              f"{summary.people} 个演示用户 people, {summary.events} 条事件 events")
+              f"{summary.people} 个演示用户 people, {summary.catalog_published} 条已发布目录 published catalog "
+              f"entries, {summary.guide_services} 项服务指引 guide services, {summary.events} 条事件 events")
     table = Table(title="演示账号 / Demo accounts")
     for header in ("用户名 / user name", "角色 / role", "范围 / scope", "密码 / password"):
         table.add_column(header)

@@ -24,8 +24,8 @@ CITY_CODES = {"320100", "320200", "320300", "320400", "320500", "320600", "32070
               "321000", "321100", "321200", "321300"}
 
 
-def _count(session, model) -> int:  # type: ignore[no-untyped-def]
-    return session.scalar(select(func.count()).select_from(model))
+def _count(session, model, *where) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def _invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -199,3 +199,14 @@ def test_concurrent_if_empty_loads_land_once(session):  # type: ignore[no-untype
     assert _count(session, Region) == REGIONS
     assert _count(session, Person) == len(demo.DEMO_PEOPLE)
     assert _count(session, Event) == summary.events
+
+
+def test_demo_fills_the_catalog_and_the_service_guide(session, loaded):  # type: ignore[no-untyped-def]
+    from govshare.catalog.models import CatalogResource
+    from govshare.guide.models import GuideService
+
+    published = _count(session, CatalogResource, CatalogResource.status == "published")
+    assert loaded.catalog_published == published >= 50
+    share_types = set(session.scalars(select(CatalogResource.share_type).where(CatalogResource.status == "published")))
+    assert share_types == {"unconditional", "conditional", "not_shared"}
+    assert loaded.guide_services == _count(session, GuideService) >= 10
