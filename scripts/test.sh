@@ -4,6 +4,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+# Two workers (pytest-xdist): each gets its own database, so the legs stay isolated.
+WORKERS="${GOVSHARE_TEST_WORKERS:-2}"
+XDIST=(-n "$WORKERS")
+[ "$WORKERS" = "0" ] && XDIST=()
 PG_URL="${GOVSHARE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 export GOVSHARE_TEST_POSTGRES_URL="$PG_URL"
 
@@ -18,7 +22,7 @@ echo "ruff:"
 $BIN/ruff check src tests benchmarks || exit 1
 
 banner "Leg 1/2: SQLite"
-GOVSHARE_TEST_DB=sqlite $BIN/pytest "$@"
+GOVSHARE_TEST_DB=sqlite $BIN/pytest "${XDIST[@]}" "$@"
 sqlite_rc=$?
 
 pg_rc=0
@@ -33,7 +37,7 @@ except Exception as exc:
 PY
 then
   banner "Leg 2/2: PostgreSQL ($PG_URL)"
-  GOVSHARE_TEST_DB=postgres $BIN/pytest "$@"
+  GOVSHARE_TEST_DB=postgres $BIN/pytest "${XDIST[@]}" "$@"
   pg_rc=$?
 else
   banner "!!! POSTGRESQL LEG SKIPPED: no server at $PG_URL (set GOVSHARE_TEST_POSTGRES_URL)"
