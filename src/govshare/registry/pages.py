@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from govshare.core.auth import OptionalPrincipal, Principal, require
+from govshare.core import clock
+from govshare.core.auth import CurrentPrincipal, OptionalPrincipal, Principal, require
 from govshare.core.db import SessionDep
-from govshare.core.errors import DomainError, Forbidden
+from govshare.core.errors import DomainError, Forbidden, NotFound
 from govshare.portal import i18n
 from govshare.portal.web import (
     CsrfForm,
@@ -31,7 +32,7 @@ from govshare.portal.web import (
 )
 from govshare.registry import permissions as perm
 from govshare.registry import rules, service
-from govshare.registry.schemas import AgencyCreate, AgencyUpdate
+from govshare.registry.schemas import AgencyCreate, AgencyUpdate, ClientCreate, GrantCreate, PersonCreate
 
 if TYPE_CHECKING:
     from govshare.registry.models import Agency, Region
@@ -266,6 +267,7 @@ def agency(code: str, request: Request, session: SessionDep, viewer: OptionalPri
         "missing_responsible": _missing_responsible(a),
         # contact details are for signed-in civil servants only, as in the API
         "show_phone": viewer is not None, "can_edit": can_edit,
+        "can_view_people": viewer is not None and perm.can_view_people_of_agency(viewer, a.id, reg.path),
         "created": request.query_params.get("created") == "1", "saved": request.query_params.get("saved") == "1",
     })
 
@@ -325,3 +327,160 @@ def edit_agency_submit(code: str, request: Request, session: SessionDep, by: Man
         a = service.get_agency(session, code)
     return _agency_form(request, session, by, mode="edit", values=values, errors=errors, form_error=form_error,
                         agency=a, editable=editable, status_code=422 if errors or form_error else 200)
+
+
+# --- People and roles of an agency --------------------------------------------------------------
+
+PERSON_FIELDS = ("username", "display_name", "password", "role")
+PERSON_REQUIRED = ("username", "display_name", "password", "role")
+#: Roles a person is given through an agency's people page (Art 30: its staff and its admin).
+PERSON_ROLES = rules.AGENCY_ROLES
+
+
+def _person_labels(request: Request) -> dict[str, str]:
+    _ = translator(request)
+    return {"username": _("用户名"), "display_name": _("姓名"), "password": _("初始密码"), "role": _("角色"),
+            "csrf_token": _("表单令牌"), "name": _("客户端名称")}
+
+
+def _local_time(when: Any) -> str:
+    return when.astimezone(clock.LEGAL_TZ).strftime("%Y-%m-%d %H:%M") if when else ""
+
+
+def _can_manage(session: Session, viewer: Principal | None, a: Agency) -> bool:
+    """An authority over the agency's region or the agency's own admin (``check_manage_agency``)."""
+    if viewer is None:
+        return False
+    path = service.region_path_of(session, a.region_code)
+    return viewer.covers_region(path, "authority") or viewer.in_agency(a.id, "agency_admin")
+
+
+def _people_page(request: Request, session: Session, by: Principal, code: str, *,
+                 values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                 form_error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    lang = i18n.lang_of(request)
+    a = service.get_agency(session, code)
+    people = []
+    for person, grants in service.list_people(session, by=by, agency=a.code):
+        roles = [i18n.pick(rules.ROLE_NAMES.get(g.role, (g.role, g.role)), lang)
+                 for g in grants if g.agency_code == a.code]
+        people.append({"username": person.username, "display_name": person.display_name,
+                       "active": person.active, "roles": roles})
+    order = PERSON_FIELDS
+    errors = dict(sorted((errors or {}).items(),
+                         key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+    return render(request, "registry/people.html", {
+        "active": "agencies", "agency": a, "agency_name": _name(a, lang), "people": people,
+        "can_add": _can_manage(session, by, a),
+        "values": values or {"username": "", "display_name": "", "role": "agency_staff"},
+        "errors": errors, "form_error": form_error, "labels": _person_labels(request),
+        "role_options": [(r, i18n.pick(rules.ROLE_NAMES[r], lang)) for r in PERSON_ROLES],
+        "added": request.query_params.get("added") or None,
+    }, status_code=status_code)
+
+
+@router.get("/agencies/{code}/people", response_class=HTMLResponse)
+def agency_people(code: str, request: Request, session: SessionDep, by: CurrentPrincipal) -> HTMLResponse:
+    """The agency's people and their roles there, as far as the viewer's scope reaches (Art 30)."""
+    return _people_page(request, session, by, code)
+
+
+@router.post("/agencies/{code}/people", response_class=HTMLResponse)
+def agency_people_add(code: str, request: Request, session: SessionDep, by: Manager, form: CsrfForm) -> Any:
+    lang = i18n.lang_of(request)
+    _ = translator(request)
+    a = service.get_agency(session, code)
+    values = form_values(form, ("username", "display_name", "role"))
+    raw_password = form.get("password")
+    password = raw_password if isinstance(raw_password, str) else ""
+    errors: dict[str, str] = {}
+    if values["role"] not in PERSON_ROLES:
+        errors["role"] = _("请从列表中选择")
+    try:
+        data = PersonCreate.model_validate({
+            "username": values["username"], "display_name": values["display_name"], "password": password or None,
+            "grants": [GrantCreate(role=values["role"] if values["role"] in PERSON_ROLES else "agency_staff",
+                                   agency_code=a.code)],
+        })
+    except ValidationError as exc:
+        errors = {**field_errors_from_validation(exc, lang), **errors}
+    errors.update(_required_errors(request, {**values, "password": password}, PERSON_REQUIRED))
+    form_error = None
+    if not errors:
+        try:
+            person = service.create_person(session, data, by=by)
+        except Forbidden:
+            raise  # another agency, or a region outside the authority's: the 403 page (Art 5)
+        except DomainError as exc:
+            session.rollback()
+            form_error = place_domain_error(exc, lang, PERSON_FIELDS, errors)
+        else:
+            return RedirectResponse(f"/agencies/{a.code}/people?added={person.username}", status_code=303)
+    return _people_page(request, session, by, code, values=values, errors=errors, form_error=form_error,
+                        status_code=422)
+
+
+# --- Machine clients of an agency ---------------------------------------------------------------
+
+
+def _clients_page(request: Request, session: Session, by: Principal, code: str, *,
+                  values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                  form_error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    lang = i18n.lang_of(request)
+    a = service.get_agency(session, code)
+    clients = service.list_clients(session, a.code, by=by)
+    errors = errors or {}
+    return render(request, "registry/clients.html", {
+        "active": "agencies", "agency": a, "agency_name": _name(a, lang),
+        "clients": [{"id": c.id, "name": c.name, "key_hint": c.key_hint, "created": _local_time(c.created_at),
+                     "revoked": _local_time(c.revoked_at) if c.revoked_at else None} for c in clients],
+        "values": values or {"name": ""}, "errors": errors, "form_error": form_error,
+        "labels": _person_labels(request), "revoked": request.query_params.get("revoked") == "1",
+    }, status_code=status_code)
+
+
+@router.get("/agencies/{code}/clients", response_class=HTMLResponse)
+def agency_clients(code: str, request: Request, session: SessionDep, by: Manager) -> HTMLResponse:
+    """The agency's machine clients: for an authority over its region or its own admin."""
+    return _clients_page(request, session, by, code)
+
+
+@router.post("/agencies/{code}/clients", response_class=HTMLResponse)
+def agency_clients_add(code: str, request: Request, session: SessionDep, by: Manager, form: CsrfForm) -> Any:
+    lang = i18n.lang_of(request)
+    a = service.get_agency(session, code)
+    values = form_values(form, ("name",))
+    errors: dict[str, str] = {}
+    try:
+        data = ClientCreate.model_validate({"name": values["name"]})
+    except ValidationError as exc:
+        errors = field_errors_from_validation(exc, lang)
+    errors.update(_required_errors(request, values, ("name",)))
+    form_error = None
+    if not errors:
+        try:
+            client, api_key = service.add_client(session, a.code, data.name, by=by)
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            session.rollback()
+            form_error = place_domain_error(exc, lang, ("name",), errors)
+        else:
+            # The key is shown on this response only: it is never stored, and the page is not cached.
+            return render(request, "registry/client_created.html", {
+                "active": "agencies", "agency": a, "agency_name": _name(a, lang), "client": client,
+                "api_key": api_key,
+            }, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return _clients_page(request, session, by, code, values=values, errors=errors, form_error=form_error,
+                         status_code=422)
+
+
+@router.post("/agencies/{code}/clients/{client_id}/revoke")
+def agency_client_revoke(code: str, client_id: int, session: SessionDep, by: Manager,
+                         form: CsrfForm) -> RedirectResponse:  # noqa: ARG001 - the form carries only the token
+    clients = service.list_clients(session, code, by=by)
+    if not any(c.id == client_id for c in clients):
+        raise NotFound("registry.client.not_found", f"客户端 {client_id} 不存在", f"Client {client_id} not found",
+                       field="client_id")
+    service.revoke_client(session, client_id, by=by)
+    return RedirectResponse(f"/agencies/{code}/clients?revoked=1", status_code=303)
