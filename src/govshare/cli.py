@@ -10,9 +10,11 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from govshare.catalog import cli as catalog_cli
 from govshare.core import calendar_cli
 from govshare.core.errors import DomainError
 from govshare.registry import cli as registry_cli
+from govshare.supervision import cli as ledger_cli
 
 app = typer.Typer(
     help="govshare — 政务信息资源共享交换平台 / government data-sharing platform.",
@@ -26,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(calendar_cli.app, name="calendar", help="法定工作日 / Legal working-day calendar.")
 registry_cli.register(app)
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(catalog_cli.app, name="catalog")
 
 err = Console(stderr=True)
 

@@ -12,6 +12,12 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave out of autogenerate the catalog's full-text tables, which its migration creates outside
+    the ORM metadata (SQLite FTS5 and its shadow tables; PostgreSQL tsvector table)."""
+    return not (type_ == "table" and name is not None and name.startswith(("catalog_search_fts", "catalog_search_doc")))
+
+
 def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url is not set"
@@ -22,6 +28,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
