@@ -9,16 +9,13 @@ wider than the viewport). Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from tests.factories import PASSWORD
+from tests.live_server import serve
 
 from govshare.core.db import transaction
 from govshare.core.events import Event
@@ -60,24 +57,8 @@ OVERFLOW_JS = """
 def live_server(world) -> Iterator[str]:  # noqa: ARG001 - world seeds the database the server reads
     from govshare.app import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with serve(create_app()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,38 +7,19 @@ with a JSON body to ``/api/action/<name>``, or GET with ``get_only=True``).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import ckanapi
 import pytest
 import requests
-import uvicorn
 from interop_helpers import build_catalog
+from tests.live_server import serve
 
 
 @pytest.fixture
 def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        assert time.monotonic() < deadline, "the server did not start in time"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
