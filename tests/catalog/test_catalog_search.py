@@ -202,3 +202,12 @@ def test_text_results_put_name_matches_first(client, world):
     publish(client, world, open_entry(name="学校名录", abstract="学校所在地人口信息。"))
     names = [i["name"] for i in client.get(API, params={"q": "人口"}).json()["items"]]
     assert names == ["人口基础信息", "学校名录", "公共图书馆名录"]  # name match first, then newest
+
+
+def test_queries_with_search_syntax_are_plain_words(client, world):
+    publish(client, world, entry())
+    for q in ['"', "*", "___", "OR", "人口 OR", "NEAR(人口)", "人口*", "a-b", "人口'; DROP TABLE x; --"]:
+        r = client.get(API, params={"q": q})
+        assert r.status_code == 200, (q, r.text)
+    assert client.get(API, params={"q": "人口*"}).json()["total"] == 1
+    assert client.get(API, params={"q": "人口 OR"}).json()["total"] == 0  # "or" is a word to match

@@ -107,7 +107,7 @@ def search_cmd(
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
 ) -> None:
     """Search the published catalog as the public sees it."""
-    from govshare.catalog import search
+    from govshare.catalog import rules, search
 
     with transaction() as session:
         result = search.search(session, search.SearchParams(q=q, limit=limit), viewer=None)
@@ -119,7 +119,7 @@ def search_cmd(
             title=f"{result.total} 条 / entries  (分词 tokens: {' '.join(result.tokens)})",
         )
         for r in result.items:
-            t.add_row(r.code or "-", r.name, r.provider.name, r.share_type)
+            t.add_row(r.code or "-", r.name, r.provider.name, rules.label(rules.SHARE_TYPES, r.share_type))
     out.print(t)
 
 

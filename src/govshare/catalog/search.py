@@ -140,7 +140,7 @@ STOP_WORDS = frozenset(
     ]
 )
 
-_TOKEN_RE = re.compile(r"\w", re.UNICODE)
+_TOKEN_RE = re.compile(r"[^\W_]", re.UNICODE)
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _init_lock = threading.Lock()
 _initialised = False
@@ -318,13 +318,27 @@ def _entries(session: Session, where: Any = None) -> dict[int, tuple[Key, str]]:
         sectors_stmt = sectors_stmt.where(
             CatalogResourceSector.resource_id.in_(select(CatalogResource.id).where(where))
         )
+    # Each distinct value and key is kept once: the driver returns a new string per row.
+    shared: dict[Any, Any] = {}
+    one = shared.setdefault
     sectors: dict[int, list[str]] = {}
     for rid, sector in session.execute(sectors_stmt):
-        sectors.setdefault(rid, []).append(sector)
+        sectors.setdefault(rid, []).append(one(sector, sector))
     out = {}
     for rid, status, open_, cls, cat, prov, reg, fmt, share, name in session.execute(stmt):
-        key = (status, bool(open_), cls, cat, prov, reg, fmt, share, tuple(sorted(sectors.get(rid, ()))))
-        out[rid] = (key, name)
+        secs = tuple(sorted(sectors.get(rid, ())))
+        key = (
+            one(status, status),
+            bool(open_),
+            one(cls, cls),
+            one(cat, cat),
+            prov,
+            one(reg, reg),
+            one(fmt, fmt),
+            one(share, share),
+            one(secs, secs),
+        )
+        out[rid] = (one(key, key), name)
     return out
 
 
