@@ -1336,15 +1336,21 @@ def _demand_for_new_entry(session: Session, demand_id: int, provider: Agency, by
     return demand
 
 
-def match_demand(
-    session: Session, demand_id: int, resources: Sequence[str], *, note: str | None = None, by: Principal | None = None
-) -> CatalogDemand:
-    """The authority matches a demand to published catalog entries (Art 9(2))."""
+def _open_demand_managed_by(session: Session, demand_id: int, by: Principal | None) -> CatalogDemand:
+    """An open demand that ``by`` (an authority of its region, or the operator) may coordinate (Art 9)."""
     demand = get_demand(session, demand_id)
     if by is not None:
         perm.check_manage_demand(by, registry_service.region_path_of(session, demand.region_code))
     if demand.status == "closed":
         raise Conflict("catalog.demand.closed", "共享需求已关闭", "The demand is closed", field="status")
+    return demand
+
+
+def match_demand(
+    session: Session, demand_id: int, resources: Sequence[str], *, note: str | None = None, by: Principal | None = None
+) -> CatalogDemand:
+    """The authority matches a demand to published catalog entries (Art 9(2))."""
+    demand = _open_demand_managed_by(session, demand_id, by)
     found = []
     for ref in resources:
         resource = get_resource(session, ref)
@@ -1365,11 +1371,7 @@ def route_demand(
     session: Session, demand_id: int, agencies: Sequence[str], *, note: str | None = None, by: Principal | None = None
 ) -> CatalogDemand:
     """The authority routes a demand to candidate providers, who may catalogue a new entry for it."""
-    demand = get_demand(session, demand_id)
-    if by is not None:
-        perm.check_manage_demand(by, registry_service.region_path_of(session, demand.region_code))
-    if demand.status == "closed":
-        raise Conflict("catalog.demand.closed", "共享需求已关闭", "The demand is closed", field="status")
+    demand = _open_demand_managed_by(session, demand_id, by)
     targets = [registry_service.get_agency(session, a) for a in agencies]
     added = []
     have = _routed_agency_ids(session, demand.id)
