@@ -114,7 +114,8 @@ def test_change_to_published_entry_is_a_pending_revision(client, world, session)
     assert client.get(f"{API}/{pub['id']}").json()["abstract"] == "修订后的摘要"
     public_versions = client.get(f"{API}/{pub['id']}/versions").json()
     assert [v["number"] for v in public_versions] == [1, 3]
-    assert client.post(f"{API}/{pub['id']}/revision/approve", headers=world.h("province_authority")).status_code == 409
+    again = client.post(f"{API}/{pub['id']}/revision/approve", headers=world.h("province_authority"))
+    assert again.status_code == 409 and again.json()["code"] == "catalog.revision.none_pending"
 
 
 def test_rejected_revision_leaves_published_content(client, world):
@@ -127,6 +128,10 @@ def test_rejected_revision_leaves_published_content(client, world):
     assert r.json()["name"] == "人口基础信息" and r.json()["pending_revision"] is None
     versions = client.get(f"{API}/{pub['id']}/versions", headers=world.h("gat_staff")).json()
     assert versions[-1]["review_state"] == "rejected" and versions[-1]["review_note"] == "名称不规范"
+    again = client.post(
+        f"{API}/{pub['id']}/revision/reject", json={"reason": "重复"}, headers=world.h("province_authority")
+    )
+    assert again.status_code == 409 and again.json()["code"] == "catalog.revision.none_pending"
 
 
 def test_revision_cannot_change_classification(client, world):

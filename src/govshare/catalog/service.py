@@ -720,10 +720,10 @@ def _require_reason(reason: str | None) -> str:
     return str(text)
 
 
-def approve_revision(
-    session: Session, ref: str | int, *, by: Principal | None = None, note: str | None = None
-) -> CatalogResource:
-    """The authority approves the pending revision: it becomes the published content (Art 10(2))."""
+def _revision_under_review(
+    session: Session, ref: str | int, by: Principal | None
+) -> tuple[CatalogResource, CatalogResourceVersion]:
+    """A published entry with a pending revision, locked, that ``by`` may review (Art 10(2))."""
     resource = get_resource(session, ref, for_update=True)
     if by is not None:
         perm.check_authority(by, _region_path(session, resource))
@@ -735,6 +735,14 @@ def approve_revision(
             "This entry has no pending revision",
             field="revision",
         )
+    return resource, pending
+
+
+def approve_revision(
+    session: Session, ref: str | int, *, by: Principal | None = None, note: str | None = None
+) -> CatalogResource:
+    """The authority approves the pending revision: it becomes the published content (Art 10(2))."""
+    resource, pending = _revision_under_review(session, ref, by)
     before = snapshot_of(resource)
     content = dict(pending.snapshot)
     content["related"] = [rid for rid in content.get("related") or [] if session.get(CatalogResource, rid) is not None]
@@ -762,17 +770,7 @@ def approve_revision(
 
 def reject_revision(session: Session, ref: str | int, *, reason: str, by: Principal | None = None) -> CatalogResource:
     """The authority rejects the pending revision; the published content stays as it is."""
-    resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        perm.check_authority(by, _region_path(session, resource))
-    pending = _pending_version(session, resource)
-    if resource.status != "published" or pending is None:
-        raise Conflict(
-            "catalog.revision.none_pending",
-            "该条目没有待审核的修订",
-            "This entry has no pending revision",
-            field="revision",
-        )
+    resource, pending = _revision_under_review(session, ref, by)
     reason = _require_reason(reason)
     actor = _actor(by)
     pending.review_state = "rejected"
