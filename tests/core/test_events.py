@@ -10,6 +10,7 @@ import threading
 import pytest
 import rfc8785
 from fastapi import Depends
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 
 from govshare.core import clock, events
@@ -117,7 +118,7 @@ def test_canonical_bytes_of_awkward_data(session):
                   "ratio": 2.0, "half": 0.5, "quote": 'say "hi"\n', "none": None, "safe": 2**53 - 1,
                   "big": 2**53, "negative_big": -(2**64), "nan": float("nan"), "inf": float("-inf")},
         )
-    session.commit()
+        session.commit()  # the event is stamped when it is numbered, at the flush
     assert ev.subject_id == "42"
     (stored,) = all_events()
     assert_canonical(stored)
@@ -175,10 +176,56 @@ def test_a_request_that_fails_after_recording_rolls_back(app, client, world):
     assert len(assert_gapless()) == len(before)
 
 
-def test_record_only_flushes(session):
+def test_record_never_commits(session):
     events.record(session, actor=SYSTEM, action="test.uncommitted", subject_type="t", subject_id=1)
+    session.flush()
     session.rollback()
     assert all_events() == [] and head() == 0
+
+
+def test_events_are_numbered_at_the_flush_in_record_order_with_one_counter_update(session):
+    """Recording writes nothing; the flush numbers every pending event in the order recorded,
+    with one UPDATE of the counter, and stamps them with the time taken under its lock."""
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        recorded = [events.record(session, actor=SYSTEM, action="test.batch", subject_type="t", subject_id=i)
+                    for i in range(25)]
+        assert statements == [] and all(ev.seq is None and ev.canonical is None for ev in recorded)
+        with clock.frozen(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)):
+            session.flush()
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
+    assert [ev.seq for ev in recorded] == list(range(25))
+    assert sum("event_head" in s for s in statements) == 1
+    assert {ev.occurred_at for ev in recorded} == {dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)}
+    # More events later in the same transaction continue the numbering.
+    later = events.record(session, actor=SYSTEM, action="test.batch", subject_type="t", subject_id="later")
+    session.commit()
+    assert later.seq == 25
+    for ev in assert_gapless():
+        assert_canonical(ev)
+
+
+def test_events_of_a_rolled_back_savepoint_leave_no_gap(session):
+    """Both ways a savepoint can lose events: rolled back before they were flushed, and after."""
+    events.record(session, actor=SYSTEM, action="test.kept", subject_type="t", subject_id="a")
+    with pytest.raises(_Rollback), session.begin_nested():
+        events.record(session, actor=SYSTEM, action="test.lost", subject_type="t", subject_id="unflushed")
+        raise _Rollback
+    with pytest.raises(_Rollback), session.begin_nested():
+        events.record(session, actor=SYSTEM, action="test.lost", subject_type="t", subject_id="flushed")
+        session.flush()
+        raise _Rollback
+    events.record(session, actor=SYSTEM, action="test.kept", subject_type="t", subject_id="b")
+    session.commit()
+    evs = assert_gapless()
+    assert [(e.seq, e.subject_id) for e in evs] == [(0, "a"), (1, "b")]
 
 
 def _principal_for(username: str) -> Principal:
@@ -191,7 +238,7 @@ def test_concurrent_writers_keep_the_sequence_gapless_and_ordered(threads, per_t
     """N threads, each transaction in its own session recording one or two events; every fifth
     rolls back. Committed events must be numbered exactly 0..k-1, in time order, and the events of
     one transaction must be adjacent. (SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL
-    queues them on the event_head row lock.)"""
+    queues them on the event_head row lock, taken at their flush.)"""
     errors: list[BaseException] = []
     committed: list[tuple[str, ...]] = []
     lock = threading.Lock()

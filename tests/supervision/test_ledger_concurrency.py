@@ -59,10 +59,10 @@ def test_parallel_writers_and_integrator(session: Session, every_25: None) -> No
                             s, RegionCreate(code=f"3205{10 + t * 3 + k // 10:02d}", name=f"测试区{t}-{k}",
                                             parent_code="320500"))
                         seqs.append(s.scalar(select(events.Event.seq).order_by(events.Event.seq.desc()).limit(1)))
-                    for j in range(1 + k % 3):
-                        ev = events.record(s, actor=events.SYSTEM, action="test.parallel", subject_type="thread",
-                                           subject_id=t, data={"k": k, "j": j}, region_code="320500")
-                        seqs.append(ev.seq)
+                    evs = [events.record(s, actor=events.SYSTEM, action="test.parallel", subject_type="thread",
+                                         subject_id=t, data={"k": k, "j": j}, region_code="320500")
+                           for j in range(1 + k % 3)]
+                seqs.extend(ev.seq for ev in evs)  # numbered at the commit's flush
                 recorded[t].extend(seqs)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

@@ -41,6 +41,7 @@ def add(session: Session) -> dict[str, int]:
             actor = Actor("person", person.id, person.display_name) if person else events.SYSTEM
             ev = events.record(session, actor=actor, action=action, subject_type=stype, subject_id=sid,
                                region_code=region, agency_code=agency, data={"rows": 3})
+            session.flush()  # numbered and stamped at the flush
         out[name] = ev.seq
     session.commit()
     return out

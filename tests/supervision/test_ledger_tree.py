@@ -18,7 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from govshare.core import clock, events
+from govshare.core import canonical, clock, events
 from govshare.core.config import get_settings, reset_settings
 from govshare.core.db import get_engine
 from govshare.supervision import merkle, note, service
@@ -230,20 +230,20 @@ def test_fast_canonical_equals_rfc8785(seq, occurred_at, texts, region, agency, 
                                        region_code=region, agency_code=agency, data=data)
     except ValueError:
         exact = None  # not canonicalisable (lone surrogate, integer beyond 2**53): never on the fast path
-    fast = ledger_verify._fast_canonical(*args)
+    fast = canonical.fast_canonical(*args)
     if fast is not None:
         assert fast == exact
     if exact is not None:
-        assert ledger_verify.recompute_canonical(*args) == exact
+        assert canonical.event_bytes(*args) == exact
 
 
 def test_fast_canonical_covers_typical_events_and_refuses_floats() -> None:
     at = clock.now()
     args = (1, at, "person:1", "王明", "catalog.publish", "resource", "7", "320500", "sz-sj")
-    assert ledger_verify._fast_canonical(*args, {"rows": 10, "ok": True, "名称": "企业", "x": None, "l": [1, "a"]})
-    assert ledger_verify._fast_canonical(*args, {"ratio": 0.5}) is None
-    assert ledger_verify._fast_canonical(*args, {"big": 2**53}) is None
-    assert ledger_verify._fast_canonical(*args, {"\U0001f600": 1}) is None
+    assert canonical.fast_canonical(*args, {"rows": 10, "ok": True, "名称": "企业", "x": None, "l": [1, "a"]})
+    assert canonical.fast_canonical(*args, {"ratio": 0.5}) is None
+    assert canonical.fast_canonical(*args, {"big": 2**53}) is None
+    assert canonical.fast_canonical(*args, {"\U0001f600": 1}) is None
 
 
 def test_checkpoint_rows_hold_their_signed_root(session: Session) -> None:
@@ -276,7 +276,7 @@ def test_verify_row_check_accepts_exactly_the_canonical_bytes(  # type: ignore[n
                                        region_code="320500", agency_code=None, data=data)
     except ValueError:
         return
-    stored_data = events._jsonable(data)  # what record() stores
+    stored_data = canonical.jsonable(data)  # what record() stores
     at = occurred_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite_text else occurred_at
     row = [seq, at, actor, actor_name, action, subject_type, subject_id, "320500", None,
            json.dumps(stored_data, ensure_ascii=ascii_only), exact]

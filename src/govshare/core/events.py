@@ -1,9 +1,11 @@
 """The event log: every state change appends one event in the same transaction.
 
-Events are numbered by a gapless sequence from 0. The counter lives in a one-row table that each
-writing transaction increments with ``UPDATE ... RETURNING``; the row lock is held until commit,
-so on PostgreSQL concurrent writers queue at that point and a rolled-back transaction gives its
-number back. Each event is stored with its canonical bytes (RFC 8785 JSON canonicalization),
+Events are numbered by a gapless sequence from 0. The counter lives in a one-row table; when a
+session flushes, the events it recorded since the last flush reserve their block of numbers with
+one ``UPDATE ... RETURNING`` and are inserted in one batch. The row lock is held until commit, so
+on PostgreSQL concurrent writers queue there (only for the end of their transaction: the lock is
+taken at the flush, not when the event is recorded) and a rolled-back transaction gives its
+numbers back. Each event is stored with its canonical bytes (RFC 8785 JSON canonicalization),
 which become the leaves of the supervision ledger's Merkle tree (Art 32, 34).
 
 Events carry metadata (who, what, which subject, counts, hashes), never the shared data itself.
@@ -11,22 +13,21 @@ Events carry metadata (who, what, which subject, counts, hashes), never the shar
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
-import decimal
-import enum
-import math
-import uuid
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
-import rfc8785
 from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from govshare.core import clock
+from govshare.core.canonical import canonical_bytes, event_bytes, jsonable
 from govshare.core.db import Base, UTCDateTime
+
+__all__ = ["SYSTEM", "Actor", "Event", "EventHead", "canonical_bytes", "event_canonical_bytes", "record"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,91 +80,18 @@ class EventHead(Base):
     next_seq: Mapped[int] = mapped_column(BigInteger)
 
 
-#: Largest integer an IEEE 754 double holds exactly (I-JSON, RFC 7493; RFC 8785 relies on it).
-_MAX_SAFE_INT = 2**53 - 1
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return _jsonable(value.value)
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)  # RFC 8785 has no NaN or infinity
-        return int(value) if value.is_integer() else value
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_SAFE_INT:
-        return str(value)  # beyond 2^53 a JSON number is not exact (RFC 8785 uses IEEE 754 doubles)
-    return value
-
-
-def canonical_bytes(
-    *,
-    seq: int,
-    occurred_at: dt.datetime,
-    actor: str,
-    actor_name: str,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    region_code: str | None,
-    agency_code: str | None,
-    data: Mapping[str, Any],
-) -> bytes:
-    """RFC 8785 canonical JSON of everything the event says; the ledger leaf data."""
-    return rfc8785.dumps(
-        {
-            "seq": seq,
-            "time": _jsonable(occurred_at),
-            "actor": actor,
-            "actor_name": actor_name,
-            "action": action,
-            "subject": {"type": subject_type, "id": subject_id},
-            "region": region_code,
-            "agency": agency_code,
-            "data": _jsonable(data),
-        }
-    )
-
-
 def event_canonical_bytes(ev: Event) -> bytes:
-    """Recompute an event's canonical bytes from its columns (used by ledger verification)."""
-    return canonical_bytes(
-        seq=ev.seq,
-        occurred_at=ev.occurred_at,
-        actor=ev.actor,
-        actor_name=ev.actor_name,
-        action=ev.action,
-        subject_type=ev.subject_type,
-        subject_id=ev.subject_id,
-        region_code=ev.region_code,
-        agency_code=ev.agency_code,
-        data=ev.data,
-    )
+    """An event's canonical bytes recomputed from its columns (RFC 8785; the ledger leaf data)."""
+    return event_bytes(ev.seq, ev.occurred_at, ev.actor, ev.actor_name, ev.action, ev.subject_type, ev.subject_id,
+                       ev.region_code, ev.agency_code, ev.data)
 
 
-def _next_seq(session: Session) -> int:
-    row = session.execute(
-        text("UPDATE event_head SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq")
-    ).first()
-    if row is None:
-        # First event ever: create the head. The primary key makes a concurrent creator fail
-        # cleanly instead of producing a duplicate sequence number.
-        session.add(EventHead(id=1, next_seq=1))
-        session.flush()
-        return 0
-    return int(row[0]) - 1
+#: Reserves ``:k`` sequence numbers and returns the next free one. The row lock it takes is held
+#: until the transaction ends: that is what makes the numbers gapless and commits follow them.
+_RESERVE = text("UPDATE event_head SET next_seq = next_seq + :k WHERE id = 1 RETURNING next_seq")
+
+#: Order in which ``record`` was called, across threads (``itertools.count`` is atomic in CPython).
+_record_order = itertools.count()
 
 
 def record(
@@ -177,13 +105,15 @@ def record(
     region_code: str | None = None,
     agency_code: str | None = None,
 ) -> Event:
-    """Append an event in the caller's transaction and flush it. Never commits."""
-    payload = _jsonable(dict(data or {}))
-    seq = _next_seq(session)
-    occurred_at = clock.now()
+    """Add an event to the caller's transaction. Never flushes, never commits.
+
+    The event gets its number, time and canonical bytes when the session next flushes (before a
+    query, or at commit): all events pending then are numbered in the order they were recorded with
+    one ``UPDATE`` of the counter and inserted in one batch. Taking the counter's lock that late
+    keeps it held only for the end of the transaction, and the time is taken under the lock, so
+    times never go back in sequence order.
+    """
     ev = Event(
-        seq=seq,
-        occurred_at=occurred_at,
         actor=actor.ref,
         actor_name=actor.name,
         action=action,
@@ -191,22 +121,45 @@ def record(
         subject_id=str(subject_id),
         region_code=region_code,
         agency_code=agency_code,
-        data=payload,
+        data=jsonable(dict(data or {})),
     )
-    ev.canonical = event_canonical_bytes(ev)
+    ev._record_order = next(_record_order)  # type: ignore[attr-defined]
     session.add(ev)
-    # No flush here: the unit of work inserts pending events in one batch at the next flush
-    # (autoflush before any query, and at commit), which halves the round trips per event.
-    for listener in _listeners:
-        listener(session, ev)
     return ev
 
 
-_listeners: list[Any] = []
+@sa_event.listens_for(Session, "before_flush")
+def _number_pending_events(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Number, stamp and canonicalise the events this flush inserts (see ``record``).
+
+    Until then an event is a pending object of the session, so one recorded inside a savepoint that
+    is rolled back before a flush leaves ``session.new`` with it; one flushed inside a savepoint is
+    rolled back together with the counter's ``UPDATE``. Either way no number is lost.
+    """
+    pending = [obj for obj in session.new if type(obj) is Event and obj.seq is None]
+    if not pending:
+        return
+    pending.sort(key=lambda ev: ev._record_order)  # type: ignore[no-any-return]
+    conn = session.connection()
+    count = len(pending)
+    end = conn.execute(_RESERVE, {"k": count}).scalar()
+    if end is None:
+        # First event ever (migrations seed the row, so only a hand-made database lands here).
+        # The primary key makes a concurrent creator fail cleanly rather than reuse a number.
+        conn.execute(text("INSERT INTO event_head (id, next_seq) VALUES (1, :k)"), {"k": count})
+        end = count
+    now = clock.now()
+    rows = []
+    for seq, ev in enumerate(pending, start=int(end) - count):
+        ev.seq = seq
+        ev.occurred_at = now
+        ev.canonical = event_canonical_bytes(ev)
+        rows.append({column: getattr(ev, column) for column in _COLUMNS})
+        # Written below with one Core executemany instead of the unit of work, which costs several
+        # times more per row; the event object stays usable (numbered) for the caller.
+        session.expunge(ev)
+    conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])  # one row: no executemany pipeline
 
 
-def on_record(listener: Any) -> Any:
-    """Register ``listener(session, event)`` to run inside the transaction after each append
-    (the ledger uses it to extend the Merkle tree)."""
-    _listeners.append(listener)
-    return listener
+_COLUMNS = tuple(column.key for column in Event.__table__.columns)
+_INSERT = Event.__table__.insert()

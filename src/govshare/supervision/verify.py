@@ -40,118 +40,14 @@ from sqlalchemy import Connection, create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from govshare.core.canonical import MAX_SAFE_INTEGER, assemble, assemble_stamped, canonical_bytes
 from govshare.core.config import get_settings
-from govshare.core.events import Event, canonical_bytes
+from govshare.core.events import Event
 from govshare.supervision import merkle, note
 from govshare.supervision.models import LedgerCheckpoint
 
 _EVENT = Event.__table__
 _CP = LedgerCheckpoint.__table__
-
-# ---------------------------------------------------------------------------------------------
-# Canonical bytes, fast path
-# ---------------------------------------------------------------------------------------------
-
-_MAX_SAFE_INTEGER = 2**53 - 1
-_encode_string = json.encoder.encode_basestring  # RFC 8785 string escaping (no ASCII-only escaping)
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _make_plain_encoder() -> Callable[[Any], str]:
-    """Sorted, compact, non-ASCII-escaping JSON: RFC 8785 for ``_plain`` values. The C encoder is
-    built once (``JSONEncoder.encode`` builds it on every call, a third of its cost here)."""
-    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if c_make_encoder is None:  # pragma: no cover - CPython always has it
-        return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
-                                check_circular=False).encode
-    encode = c_make_encoder(None, _not_json, _encode_string, None, ":", ",", True, False, False)
-    return lambda value: "".join(encode(value, 0))
-
-
-_encode_plain = _make_plain_encoder()
-
-
-def _plain(value: Any) -> bool:
-    """True for JSON values on which the standard library's sorted, compact encoding *is* RFC 8785:
-    strings, booleans, null, integers within ±(2**53 - 1), and arrays and objects of them whose keys
-    have no character beyond the BMP (so UTF-16 and code-point key orders agree). Floats are not."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not (key.isascii() or all(ord(c) < 0x10000 for c in key)):
-                return False
-            if not _plain(item):
-                return False
-        return True
-    if kind is list:
-        return all(_plain(item) for item in value)
-    return False
-
-
-def _assemble(
-    seq: int, occurred_at: dt.datetime, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
-) -> bytes:
-    """The canonical bytes of ``core.events.canonical_bytes`` for ``_plain`` data: the members in
-    RFC 8785 order (all keys are ASCII), strings escaped as RFC 8785 does."""
-    stamp = occurred_at.isoformat()
-    if stamp.endswith("+00:00"):
-        stamp = stamp[:-6] + "Z"
-    else:
-        stamp = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return _assemble_stamped(seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code,
-                             agency_code, data)
-
-
-def _assemble_stamped(
-    seq: int, stamp: str, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
-) -> bytes:
-    """``_assemble`` with the time already written as the canonical form does (UTC, ISO 8601, "Z")."""
-    s = _encode_string
-    return (
-        f'{{"action":{s(action)},"actor":{s(actor)},"actor_name":{s(actor_name)},'
-        f'"agency":{"null" if agency_code is None else s(agency_code)},"data":{_encode_plain(data)},'
-        f'"region":{"null" if region_code is None else s(region_code)},"seq":{seq},'
-        f'"subject":{{"id":{s(subject_id)},"type":{s(subject_type)}}},"time":{s(stamp)}}}'
-    ).encode()
-
-
-def _fast_canonical(
-    seq: int, occurred_at: dt.datetime, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
-) -> bytes | None:
-    """``core.events.canonical_bytes`` for the common case, several times faster; None when the
-    event holds a value outside ``_plain`` (the caller then uses the exact implementation)."""
-    if type(seq) is not int or not 0 <= seq <= _MAX_SAFE_INTEGER or not _plain(data):
-        return None
-    try:
-        return _assemble(seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region_code,
-                         agency_code, data)
-    except (UnicodeEncodeError, TypeError, ValueError):
-        return None
-
-
-def recompute_canonical(
-    seq: int, occurred_at: dt.datetime, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
-) -> bytes:
-    """The event's canonical bytes from its column values (raises if they cannot be canonicalised)."""
-    fast = _fast_canonical(seq, occurred_at, actor, actor_name, action, subject_type, subject_id,
-                           region_code, agency_code, data)
-    if fast is not None:
-        return fast
-    return canonical_bytes(seq=seq, occurred_at=occurred_at, actor=actor, actor_name=actor_name, action=action,
-                           subject_type=subject_type, subject_id=subject_id, region_code=region_code,
-                           agency_code=agency_code, data=data)
-
 
 class _NotPlain(Exception):
     """The JSON text holds a value the fast path does not cover."""
@@ -163,7 +59,7 @@ def _reject(_text: str) -> Any:
 
 def _safe_int(text: str) -> int:
     value = int(text)
-    if not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
         raise _NotPlain
     return value
 
@@ -178,7 +74,7 @@ _plain_decoder = json.JSONDecoder(parse_float=_reject, parse_constant=_reject, p
 
 
 def _load_plain(text: str) -> Any:
-    """Parse the stored JSON text of an event's data, raising ``_NotPlain`` unless it is ``_plain``
+    """Parse the stored JSON text of an event's data, raising ``_NotPlain`` unless it is ``canonical.plain``
     (cheaper than walking the parsed value)."""
     if ("\\ud" in text or "\\uD" in text) and _ESCAPED_SURROGATE.search(text):
         raise _NotPlain
@@ -204,14 +100,14 @@ def _row_matches(row: Sequence[Any]) -> bool:
     """
     seq, at, actor, actor_name, action, subject_type, subject_id, region, agency, data_text, stored = row
     stored = bytes(stored)
-    if type(seq) is int and 0 <= seq <= _MAX_SAFE_INTEGER:
+    if type(seq) is int and 0 <= seq <= MAX_SAFE_INTEGER:
         try:
             data = _load_plain(data_text)
             if isinstance(at, str):
-                fast = _assemble_stamped(seq, _utc_stamp(at), actor, actor_name, action, subject_type, subject_id,
+                fast = assemble_stamped(seq, _utc_stamp(at), actor, actor_name, action, subject_type, subject_id,
                                          region, agency, data)
             else:
-                fast = _assemble(seq, at, actor, actor_name, action, subject_type, subject_id, region, agency, data)
+                fast = assemble(seq, at, actor, actor_name, action, subject_type, subject_id, region, agency, data)
         except (_NotPlain, UnicodeEncodeError, TypeError, ValueError):
             fast = None
         if fast == stored:
