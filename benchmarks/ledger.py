@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import random
@@ -231,7 +230,7 @@ def generate(count: int, chunk: int = 50_000) -> float:
             fields = (seq, at, f"person:{rng.randrange(500)}", "王明", actions[seq % 4], "resource",
                       str(rng.randrange(10**5)), regions[k], agencies[k], data)
             leaf = canonical.event_bytes(*fields)
-            batch.append((*fields[:9], json.dumps(data, ensure_ascii=False), leaf))
+            batch.append((*fields[:9], canonical.json_text(canonical.jsonable(data)), leaf))  # as the app writes it
         raw = engine.raw_connection()
         try:
             cur = raw.cursor()

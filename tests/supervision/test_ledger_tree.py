@@ -255,34 +255,65 @@ def test_checkpoint_rows_hold_their_signed_root(session: Session) -> None:
     assert note.parse_checkpoint(note.parse_note(row.note).text).root == row.root
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seq=st.integers(min_value=0, max_value=2**53 - 1),
     occurred_at=stamps,
     texts=st.lists(st.text(max_size=10), min_size=5, max_size=5),
+    region=st.none() | st.text(max_size=6),
     data=st.dictionaries(st.text(max_size=8), json_values, max_size=5),
-    ascii_only=st.booleans(),
-    sqlite_text=st.booleans(),
+    writer=st.sampled_from(["application", "ascii", "default"]),
+    time_as=st.sampled_from(["sqlite_text", "naive", "aware"]),
+    change=st.integers(min_value=0, max_value=9),
+    other=st.text(max_size=10),
 )
 def test_verify_row_check_accepts_exactly_the_canonical_bytes(  # type: ignore[no-untyped-def]
-    seq, occurred_at, texts, data, ascii_only, sqlite_text
+    seq, occurred_at, texts, region, data, writer, time_as, change, other
 ) -> None:
-    """``verify`` reads raw column values (JSON text as stored, SQLite's timestamp text) and must
-    accept the true canonical bytes and nothing else."""
+    """``verify`` reads raw column values (the data's JSON text as stored, the time as SQLite's text
+    or a datetime) and must accept the true canonical bytes, and refuse them once any one column
+    says something else, whichever way the data text was written (the application's own writer is
+    the text fast path)."""
     actor, actor_name, action, subject_type, subject_id = texts
     try:
         exact = events.canonical_bytes(seq=seq, occurred_at=occurred_at, actor=actor, actor_name=actor_name,
                                        action=action, subject_type=subject_type, subject_id=subject_id,
-                                       region_code="320500", agency_code=None, data=data)
+                                       region_code=region, agency_code=None, data=data)
     except ValueError:
         return
     stored_data = canonical.jsonable(data)  # what record() stores
-    at = occurred_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite_text else occurred_at
-    row = [seq, at, actor, actor_name, action, subject_type, subject_id, "320500", None,
-           json.dumps(stored_data, ensure_ascii=ascii_only), exact]
+    text = {"application": canonical.json_text(stored_data),
+            "ascii": json.dumps(stored_data), "default": json.dumps(stored_data, ensure_ascii=False)}[writer]
+    at = {"sqlite_text": occurred_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+          "naive": occurred_at.replace(tzinfo=None), "aware": occurred_at}[time_as]
+    row = [seq, at, actor, actor_name, action, subject_type, subject_id, region, None, text, exact]
     assert ledger_verify._row_matches(row)
+    # One column changed: refused (unless the "change" left the value as it was).
+    column, value = {
+        0: (0, seq + 1), 1: (1, occurred_at + dt.timedelta(microseconds=1)),
+        7: (7, other or None), 8: (8, other or "x"),
+        9: (9, canonical.json_text(canonical.jsonable({**data, "x" + other: [0]}))),
+    }.get(change, (change, other))
+    changed = list(row)
+    changed[column] = value
+    same = json.loads(value) == stored_data if column == 9 else value == row[column]
+    if not same:
+        assert not ledger_verify._row_matches(changed), column
     row[10] = exact.replace(b'"seq":', b'"seq": ')
     assert not ledger_verify._row_matches(row)
+
+
+def test_the_application_writes_event_data_as_its_canonical_text(session: Session) -> None:
+    """The data column's text is the leaf's data member, byte for byte (sorted keys, compact, UTF-8),
+    which is what makes verification's text path apply to the events the application writes."""
+    ev = events.record(session, actor=events.SYSTEM, action="test.text", subject_type="t", subject_id=1,
+                       data={"z": [1, {"b": 2, "a": "中文"}], "a": None, "m": "引号\"与\n换行"})
+    session.commit()
+    sql = "SELECT CAST(data AS TEXT) FROM event" if session.get_bind().dialect.name == "postgresql" else \
+        "SELECT data FROM event"
+    stored_text = session.execute(text(sql)).scalar_one()
+    assert stored_text == '{"a":null,"m":"引号\\"与\\n换行","z":[1,{"a":"中文","b":2}]}'
+    assert f',"data":{stored_text},'.encode() in bytes(ev.canonical)
 
 
 def test_a_large_backlog_is_stored_in_bulk(session: Session) -> None:

@@ -25,9 +25,19 @@ import rfc8785
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
+def _first(pair: tuple[str, Any]) -> str:
+    return pair[0]
+
+
 def jsonable(value: Any) -> Any:
+    """``value`` as JSON values RFC 8785 can serialise, objects with their keys in sorted order.
+
+    Sorted keys make the event's ``data`` column, written by ``json_text``, the very text its
+    canonical form holds (for ``plain`` data), which lets verification compare text instead of
+    parsing it (``supervision.verify``).
+    """
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in sorted(((str(k), v) for k, v in value.items()), key=_first)}
     if isinstance(value, list | tuple | set | frozenset):
         items = [jsonable(v) for v in value]
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
@@ -141,13 +151,28 @@ def assemble_stamped(
     subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
 ) -> bytes:
     """``assemble`` with the time already written as the canonical form does (UTC, ISO 8601, "Z")."""
+    return assemble_text(seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code, agency_code,
+                         _encode_plain(data))
+
+
+def assemble_text(
+    seq: int, stamp: str, actor: str, actor_name: str, action: str, subject_type: str,
+    subject_id: str, region_code: str | None, agency_code: str | None, data_text: str,
+) -> bytes:
+    """``assemble_stamped`` with the data already serialised: ``data_text`` is put in as it is."""
     s = _encode_string
     return (
         f'{{"action":{s(action)},"actor":{s(actor)},"actor_name":{s(actor_name)},'
-        f'"agency":{"null" if agency_code is None else s(agency_code)},"data":{_encode_plain(data)},'
+        f'"agency":{"null" if agency_code is None else s(agency_code)},"data":{data_text},'
         f'"region":{"null" if region_code is None else s(region_code)},"seq":{seq},'
         f'"subject":{{"id":{s(subject_id)},"type":{s(subject_type)}}},"time":{s(stamp)}}}'
     ).encode()
+
+
+def json_text(value: Any) -> str:
+    """How JSON columns are written (the engines' ``json_serializer``): compact, non-ASCII kept,
+    keys in the order given. For ``plain`` values with sorted keys this is their RFC 8785 form."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def fast_canonical(
