@@ -78,6 +78,38 @@ def test_agency_admin_adds_staff_to_its_own_agency_only(app, world):
     assert "forged" not in sign_in(browser(app), "szsj_admin").get("/agencies/sz-sj/people").text
 
 
+def test_admin_deactivates_and_reactivates_a_colleague_from_the_people_page(app, world):
+    c = sign_in(browser(app), "gat_admin")
+    page = c.get("/agencies/js-gat/people").text
+    assert 'action="/agencies/js-gat/people/gat_staff/active"' in page
+    assert 'action="/agencies/js-gat/people/gat_admin/active"' not in page  # not one's own account
+    staff = sign_in(browser(app), "gat_staff")
+    token = token_of(page)
+    r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "0", "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get(r.headers["location"]).text
+    assert "已停用用户 gat_staff 的账号" in page and "已停用</span>" in page and "恢复" in page
+    # their open portal session ends at once
+    assert staff.get("/api/v1/me").status_code == 401
+    assert [e.actor_name for e in _events("registry.person.deactivated")] == ["gat_admin"]
+    r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "1", "csrf_token": token},
+               follow_redirects=False)
+    assert "已恢复用户 gat_staff 的账号" in c.get(r.headers["location"]).text
+    assert sign_in(browser(app), "gat_staff").get("/api/v1/me").status_code == 200
+    # without the form token: refused, nothing changed
+    r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "0"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert len(_events("registry.person.deactivated")) == 1
+    # staff see no buttons, and a forged post is the 403 page
+    staff_page = sign_in(browser(app), "gat_staff")
+    assert "/people/gat_admin/active" not in staff_page.get("/agencies/js-gat/people").text
+    r = staff_page.post("/agencies/js-gat/people/gat_admin/active",
+                        data={"active": "0", "csrf_token": token_of(staff_page.get("/agencies/js-gat/people").text)},
+                        follow_redirects=False)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+
+
 def test_staff_sees_its_colleagues_but_gets_no_form(app, world):
     c = sign_in(browser(app), "gat_staff")
     page = c.get("/agencies/js-gat/people").text
@@ -235,5 +267,29 @@ def test_key_page_fits_a_phone(live_server, chromium):  # noqa: F811
         result = page.evaluate(OVERFLOW_JS)
         page.screenshot(path=str(ARTIFACTS / "mobile-clients.png"), full_page=True)
         assert result["scrollWidth"] <= MOBILE_WIDTH and not result["bad"], result
+    finally:
+        context.close()
+
+
+def test_people_page_deactivation_works_on_a_phone(live_server, chromium):  # noqa: F811
+    context = chromium.new_context(viewport={"width": MOBILE_WIDTH, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(live_server + "/login")
+        page.get_by_label("用户名").fill("gat_admin")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.locator("main").get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(r"/console$"))
+        page.goto(live_server + "/agencies/js-gat/people")
+        page.get_by_role("button", name="停用 gat_staff 的账号").click()
+        page.wait_for_url(re.compile(r"changed=gat_staff"))
+        assert "已停用用户 gat_staff 的账号" in page.locator("main").inner_text()
+        result = page.evaluate(OVERFLOW_JS)
+        page.screenshot(path=str(ARTIFACTS / "mobile-people.png"), full_page=True)
+        assert result["scrollWidth"] <= MOBILE_WIDTH and not result["bad"], result
+        page.get_by_role("button", name="恢复 gat_staff 的账号").click()
+        page.wait_for_url(re.compile(r"to=active"))
+        assert "已恢复用户 gat_staff 的账号" in page.locator("main").inner_text()
     finally:
         context.close()

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from tests.factories import bearer
 from typer.testing import CliRunner
 
@@ -155,16 +155,59 @@ def test_tokens_issue_for_an_unknown_person_fails(world):
     assert getattr(result.exception, "code", None) == "registry.person.not_found"
 
 
-def test_a_token_of_an_inactive_person_is_refused(client, world):
+def test_a_deactivated_person_is_refused_until_reactivated(client, world):
+    """The agency admin deactivates a member of staff over the API: their token stops working at
+    once, the change is an event, and reactivating restores access."""
     h = world.h("gat_staff")
     assert client.get("/api/v1/me", headers=h).status_code == 200
-    # No service deactivates people yet; flip the flag directly, as an administrator would.
-    with transaction() as s:
-        s.execute(update(Person).where(Person.username == "gat_staff").values(active=False))
+    r = client.post("/api/v1/people/gat_staff/deactivate", headers=world.h("gat_admin"))
+    assert r.status_code == 200 and r.json()["active"] is False, r.text
     r = client.get("/api/v1/me", headers=h)
     assert r.status_code == 401
     assert r.json()["code"] == "auth.invalid_token"
     assert r.headers["www-authenticate"] == "Bearer"
+    # Deactivating again changes nothing and records nothing.
+    assert client.post("/api/v1/people/gat_staff/deactivate", headers=world.h("gat_admin")).status_code == 200
+    r = client.post("/api/v1/people/gat_staff/reactivate", headers=world.h("province_authority"))
+    assert r.status_code == 200 and r.json()["active"] is True
+    assert client.get("/api/v1/me", headers=h).status_code == 200
+    with transaction() as s:
+        evs = s.execute(select(Event.action, Event.actor_name).where(Event.subject_id == "gat_staff",
+                                                                     Event.action.like("registry.person.%activated"))
+                        .order_by(Event.seq)).all()
+    assert [tuple(e) for e in evs] == [("registry.person.deactivated", "gat_admin"),
+                                       ("registry.person.reactivated", "prov_auth")]
+
+
+@pytest.mark.parametrize(("who", "target", "status", "code"), [
+    ("suzhou_authority", "gat_staff", 403, "registry.out_of_scope"),  # a provincial agency's staff
+    ("szsj_admin", "gat_staff", 403, "registry.out_of_scope"),  # another agency's admin
+    ("gat_admin", "province_authority_person", 403, "registry.out_of_scope"),  # an authority's role
+    ("gat_staff", "gat_admin", 403, None),  # staff manage nobody
+    ("gat_admin", "gat_admin", 409, "registry.person.self_deactivation"),
+    ("province_authority", "nobody", 404, "registry.person.not_found"),
+])
+def test_deactivation_is_scoped(client, world, who, target, status, code):
+    target = "prov_auth" if target == "province_authority_person" else target
+    r = client.post(f"/api/v1/people/{target}/deactivate", headers=world.h(who))
+    assert r.status_code == status, r.text
+    if code:
+        assert r.json()["code"] == code
+    with transaction() as s:
+        assert not s.scalar(select(func.count()).select_from(Person).where(Person.active.is_(False)))
+
+
+def test_users_deactivate_and_reactivate_commands(client, world):
+    result = cli("users", "deactivate", "gat_staff")
+    assert result.exit_code == 0, result.output
+    assert "deactivated gat_staff" in result.stdout
+    listed = cli("users", "list").stdout
+    assert any("gat_staff" in line and "deactivated" in line for line in listed.splitlines())
+    assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 401
+    assert cli("users", "reactivate", "gat_staff").exit_code == 0
+    assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 200
+    unknown = cli("users", "deactivate", "nobody")
+    assert unknown.exit_code != 0 and getattr(unknown.exception, "code", None) == "registry.person.not_found"
 
 
 def test_a_person_issues_their_own_token_over_the_api(client, world):

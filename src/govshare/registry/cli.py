@@ -54,14 +54,31 @@ def users_add(
         typer.echo(f"granted {role} to {name}")
 
 
+@users.command("deactivate")
+def users_deactivate(name: Annotated[str, typer.Argument(help="User name (login)")]) -> None:
+    """Deactivate a person: their tokens and sessions stop working; their records stay."""
+    with transaction() as session:
+        service.set_person_active(session, name, False)
+    typer.echo(f"deactivated {name}")
+
+
+@users.command("reactivate")
+def users_reactivate(name: Annotated[str, typer.Argument(help="User name (login)")]) -> None:
+    """Reactivate a deactivated person."""
+    with transaction() as session:
+        service.set_person_active(session, name, True)
+    typer.echo(f"reactivated {name}")
+
+
 @users.command("list")
 def users_list() -> None:
     """List people and their roles."""
-    table = Table("username", "name", "roles")
+    table = Table("username", "name", "roles", "state")
     with transaction() as session:
         for person, grants in service.list_people(session):
             table.add_row(person.username, person.display_name,
-                          ", ".join(f"{g.role}@{g.agency_code or g.region_code}" for g in grants))
+                          ", ".join(f"{g.role}@{g.agency_code or g.region_code}" for g in grants),
+                          "active" if person.active else "deactivated")
     out.print(table)
 
 

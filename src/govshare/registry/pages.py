@@ -365,7 +365,8 @@ def _people_page(request: Request, session: Session, by: Principal, code: str, *
         roles = [i18n.pick(rules.ROLE_NAMES.get(g.role, (g.role, g.role)), lang)
                  for g in grants if g.agency_code == a.code]
         people.append({"username": person.username, "display_name": person.display_name,
-                       "active": person.active, "roles": roles})
+                       "active": person.active, "roles": roles,
+                       "is_viewer": by.kind == "person" and by.id == person.id})
     order = PERSON_FIELDS
     errors = dict(sorted((errors or {}).items(),
                          key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
@@ -376,6 +377,8 @@ def _people_page(request: Request, session: Session, by: Principal, code: str, *
         "errors": errors, "form_error": form_error, "labels": _person_labels(request),
         "role_options": [(r, i18n.pick(rules.ROLE_NAMES[r], lang)) for r in PERSON_ROLES],
         "added": request.query_params.get("added") or None,
+        "changed": request.query_params.get("changed") or None,
+        "changed_to": request.query_params.get("to") or None,
     }, status_code=status_code)
 
 
@@ -418,6 +421,16 @@ def agency_people_add(code: str, request: Request, session: SessionDep, by: Mana
             return RedirectResponse(f"/agencies/{a.code}/people?added={person.username}", status_code=303)
     return _people_page(request, session, by, code, values=values, errors=errors, form_error=form_error,
                         status_code=422)
+
+
+@router.post("/agencies/{code}/people/{username}/active", response_class=HTMLResponse)
+def agency_person_active(code: str, username: str, session: SessionDep, by: Manager, form: CsrfForm) -> Any:
+    """Deactivate or reactivate one of the agency's people (``active`` = "0" or "1")."""
+    a = service.get_agency(session, code)
+    active = form.get("active") == "1"
+    person = service.set_person_active(session, username, active, by=by)
+    state = "active" if active else "inactive"
+    return RedirectResponse(f"/agencies/{a.code}/people?changed={person.username}&to={state}", status_code=303)
 
 
 # --- Machine clients of an agency ---------------------------------------------------------------

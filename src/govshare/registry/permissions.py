@@ -73,3 +73,8 @@ def check_grant(p: Principal, role: str, *, agency_id: int | None, region_path: 
     if agency_id is not None and role in ("agency_staff", "agency_admin") and p.in_agency(agency_id, "agency_admin"):
         return
     raise _deny("授予该角色", "grant this role")
+
+
+def deny_manage_person() -> Forbidden:
+    """A person without roles is in no scope: only an authority may change them."""
+    return _deny("管理该用户", "manage this person")

@@ -148,6 +148,19 @@ def grant_role(username: Username, data: GrantCreate, session: SessionDep, by: M
     return _person_read(person, service.grants_of(session, person.id))
 
 
+@router.post("/people/{username}/deactivate", response_model=PersonRead, summary="停用用户 / Deactivate a person")
+def deactivate_person(username: Username, session: SessionDep, by: Manager) -> PersonRead:
+    """Their tokens and portal sessions stop working at once; their records stay (Art 34)."""
+    person = service.set_person_active(session, username, False, by=by)
+    return _person_read(person, service.grants_of(session, person.id))
+
+
+@router.post("/people/{username}/reactivate", response_model=PersonRead, summary="恢复用户 / Reactivate a person")
+def reactivate_person(username: Username, session: SessionDep, by: Manager) -> PersonRead:
+    person = service.set_person_active(session, username, True, by=by)
+    return _person_read(person, service.grants_of(session, person.id))
+
+
 @router.get("/me", response_model=Me)
 def me(by: SignedIn) -> Me:
     return Me(kind=by.kind, id=by.id, name=by.name, username=by.username, roles=[_grant_read(g) for g in by.grants])

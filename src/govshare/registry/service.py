@@ -329,6 +329,32 @@ def set_password(session: Session, username: str, password: str, *, by: Principa
                   subject_id=person.username, data={})
 
 
+def set_person_active(session: Session, username: str, active: bool, *, by: Principal | None = None) -> Person:
+    """Deactivate a person (their tokens and portal sessions stop working at once; nothing is
+    deleted, so the ledger keeps naming them, Art 34) or reactivate them.
+
+    Only someone who could grant every role the person holds may do it, and nobody may
+    deactivate their own account.
+    """
+    person = get_person(session, username)
+    if by is not None:
+        if by.kind == "person" and by.id == person.id and not active:
+            raise Conflict("registry.person.self_deactivation", "不能停用自己的账号",
+                           "You cannot deactivate your own account", field="username")
+        grants = grants_of(session, person.id)
+        if not grants and not by.has_role("authority"):
+            raise perm.deny_manage_person()
+        for g in grants:
+            perm.check_grant(by, g.role, agency_id=g.agency_id, region_path=g.region_path)
+    if person.active == active:
+        return person
+    person.active = active
+    session.flush()
+    events.record(session, actor=_actor(by), action="registry.person." + ("reactivated" if active else "deactivated"),
+                  subject_type="person", subject_id=person.username, data={"active": active})
+    return person
+
+
 def list_people(
     session: Session, *, by: Principal | None = None, agency: str | None = None
 ) -> list[tuple[Person, list[Grant]]]:
