@@ -1,28 +1,10 @@
-"""The catalog migration creates exactly what the models declare, plus its full-text index."""
+"""The catalog migration creates its full-text index (the tables themselves: tests/core/test_schema.py)."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from govshare.core.db import Base, get_engine
-from govshare.models import import_all_models
-
-
-def _catalog_only(obj, name, type_, reflected, compare_to):  # noqa: ARG001
-    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
-    return bool(table) and table.startswith("catalog_") and not table.startswith(
-        ("catalog_search_fts", "catalog_search_doc"))
-
-
-def test_migration_matches_models():
-    import_all_models()
-    engine = get_engine()
-    with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _catalog_only})
-        diff = compare_metadata(ctx, Base.metadata)
-    assert diff == []
+from govshare.core.db import get_engine
 
 
 def test_full_text_index_follows_search_text(session):

@@ -4,12 +4,14 @@ person, one competent authority per region."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from govshare.cli import app as cli_app
 from govshare.core.db import transaction
 from govshare.core.events import Event
+from govshare.registry import service
 from govshare.registry.models import Agency
 from govshare.registry.rules import make_uscc
 
@@ -209,3 +211,21 @@ def test_one_authority_per_region(client, world):
     with transaction() as s:
         authorities = s.scalars(select(Agency.code).where(Agency.is_authority.is_(True)).order_by(Agency.code)).all()
     assert authorities == ["gs-dsj", "js-dsj", "nj-sj", "sz-dsj"]
+
+
+def test_the_database_holds_one_authority_per_region_too(client, world, monkeypatch):
+    """Two requests checked at the same moment both find no authority; the partial unique index
+    refuses the second one's row, and the API still answers 409 with Art 5, not a 500."""
+    with pytest.raises(IntegrityError), transaction() as s:  # directly, past every service check
+        s.execute(update(Agency).where(Agency.code == "js-gat").values(is_authority=True))
+    monkeypatch.setattr(service, "_check_single_authority", lambda *_args: None)  # as if the check raced
+    h = world.h("province_authority")
+    before = _count(Event.seq)
+    body = _problem(client.post(API, headers=h, json=_new(is_authority=True)), 409,
+                    "registry.agency.authority_exists", "is_authority")
+    assert body["article"] == "Art 5"
+    _problem(client.patch(f"{API}/js-gat", headers=h, json={"is_authority": True}), 409,
+             "registry.agency.authority_exists", "is_authority")
+    assert _count(Agency.id, Agency.code == "js-test") == 0 and _count(Event.seq) == before
+    # Agencies that are not authorities are not limited by it.
+    assert client.post(API, headers=h, json=_new()).status_code == 201

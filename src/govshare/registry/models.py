@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govshare.core.db import Base, TimestampMixin, UTCDateTime
@@ -45,6 +45,13 @@ class Agency(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     region: Mapped[Region] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # Art 5: one competent authority per region, held by the database too, so two concurrent
+        # requests cannot both pass the service's check.
+        Index("uq_agency_authority_region", "region_code", unique=True,
+              sqlite_where=text("is_authority"), postgresql_where=text("is_authority")),
+    )
 
 
 class Person(TimestampMixin, Base):

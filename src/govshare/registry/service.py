@@ -187,14 +187,25 @@ def create_agency(session: Session, data: AgencyCreate, *, by: Principal | None 
         responsible_phone=data.responsible_phone, active=True,
     )
     session.add(agency)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent insert of the same code
-        raise Conflict("registry.agency.taken", "机构代号或信用代码已被使用", "Code or USCC already in use") from exc
+    _flush_agency(session, agency)
     events.record(session, actor=_actor(by), action="registry.agency.created", subject_type="agency",
                   subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
                   data=_agency_event_data(agency))
     return agency
+
+
+def _flush_agency(session: Session, agency: Agency) -> None:
+    """Flush, turning a unique index's refusal (a concurrent request got there first) into a 409."""
+    authority = agency.is_authority  # read now: a failed flush expires the object
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        if authority and ("uq_agency_authority_region" in message or "agency.region_code" in message):
+            raise Conflict("registry.agency.authority_exists", "该地区已有信息化主管部门",
+                           "This region already has a competent authority", field="is_authority",
+                           article="Art 5") from exc
+        raise Conflict("registry.agency.taken", "机构代号或信用代码已被使用", "Code or USCC already in use") from exc
 
 
 def _check_single_authority(session: Session, region_code: str, except_id: int | None) -> None:
@@ -222,7 +233,7 @@ def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: P
     diff = {k: {"from": before[k], "to": v} for k, v in changes.items() if before[k] != v}
     if not diff:
         return agency
-    session.flush()
+    _flush_agency(session, agency)
     events.record(session, actor=_actor(by), action="registry.agency.updated", subject_type="agency",
                   subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
                   data={"changes": diff})
