@@ -228,6 +228,27 @@ def test_events_of_a_rolled_back_savepoint_leave_no_gap(session):
     assert [(e.seq, e.subject_id) for e in evs] == [(0, "a"), (1, "b")]
 
 
+def test_events_follow_nested_savepoints(session):
+    """Events recorded in a released savepoint stay, in record order, with those around it; an inner
+    savepoint rolled back inside a released one takes only its own events."""
+    def rec(name: str) -> events.Recorded:
+        return events.record(session, actor=SYSTEM, action="test.nested", subject_type="t", subject_id=name)
+
+    recorded = [rec("before")]
+    with session.begin_nested():
+        recorded.append(rec("outer-1"))
+        with pytest.raises(_Rollback), session.begin_nested():
+            rec("inner-lost")
+            raise _Rollback
+        recorded.append(rec("outer-2"))
+    recorded.append(rec("after"))
+    session.commit()
+    evs = assert_gapless()
+    assert [e.subject_id for e in evs] == ["before", "outer-1", "outer-2", "after"]
+    assert [r.seq for r in recorded] == [0, 1, 2, 3]
+    assert [bytes(e.canonical) for e in evs] == [r.canonical for r in recorded]
+
+
 def _principal_for(username: str) -> Principal:
     with transaction() as s:
         return service.principal_for_person(s, service.get_person(s, username), via="token")

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, text
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from govshare.core import clock
 from govshare.core.canonical import canonical_bytes, event_bytes, jsonable
 from govshare.core.db import Base, UTCDateTime
 
-__all__ = ["SYSTEM", "Actor", "Event", "EventHead", "canonical_bytes", "event_canonical_bytes", "record"]
+__all__ = ["SYSTEM", "Actor", "Event", "EventHead", "Recorded", "canonical_bytes", "event_canonical_bytes", "record"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,8 +90,26 @@ def event_canonical_bytes(ev: Event) -> bytes:
 #: until the transaction ends: that is what makes the numbers gapless and commits follow them.
 _RESERVE = text("UPDATE event_head SET next_seq = next_seq + :k WHERE id = 1 RETURNING next_seq")
 
-#: Order in which ``record`` was called, across threads (``itertools.count`` is atomic in CPython).
-_record_order = itertools.count()
+@dataclasses.dataclass(slots=True)
+class Recorded:
+    """An event as ``record`` returns it: ``seq``, ``occurred_at`` and ``canonical`` are filled in
+    when it is written, at the session's next flush."""
+
+    actor: str
+    actor_name: str
+    action: str
+    subject_type: str
+    subject_id: str
+    region_code: str | None
+    agency_code: str | None
+    data: dict[str, Any]
+    seq: int | None = None
+    occurred_at: dt.datetime | None = None
+    canonical: bytes | None = None
+
+
+#: ``session.info`` key of the pending object that carries the events recorded since the last flush.
+_CARRIER = "govshare.events.carrier"
 
 
 def record(
@@ -104,7 +122,7 @@ def record(
     data: Mapping[str, Any] | None = None,
     region_code: str | None = None,
     agency_code: str | None = None,
-) -> Event:
+) -> Recorded:
     """Add an event to the caller's transaction. Never flushes, never commits.
 
     The event gets its number, time and canonical bytes when the session next flushes (before a
@@ -112,34 +130,41 @@ def record(
     one ``UPDATE`` of the counter and inserted in one batch. Taking the counter's lock that late
     keeps it held only for the end of the transaction, and the time is taken under the lock, so
     times never go back in sequence order.
+
+    How pending events follow the session's transactions: they ride on one *carrier*, a pending
+    ``Event`` object the session tracks like any other (a mapped object per event cost most of an
+    append). The session flushes before it opens a savepoint, so a carrier always belongs to the
+    innermost transaction open when it was added: a savepoint rolled back before the flush expunges
+    its carrier, and the events with it; events flushed inside a savepoint are rolled back with the
+    counter's ``UPDATE``. Either way no number is lost.
     """
-    ev = Event(
-        actor=actor.ref,
-        actor_name=actor.name,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        region_code=region_code,
-        agency_code=agency_code,
-        data=jsonable(dict(data or {})),
-    )
-    ev._record_order = next(_record_order)  # type: ignore[attr-defined]
-    session.add(ev)
-    return ev
+    rec = Recorded(actor.ref, actor.name, action, subject_type, str(subject_id), region_code, agency_code,
+                   jsonable(dict(data or {})))
+    carrier = session.info.get(_CARRIER)
+    if carrier is None or not sa_inspect(carrier).pending:
+        carrier = Event()
+        carrier._recorded = []  # type: ignore[attr-defined]
+        session.add(carrier)
+        session.info[_CARRIER] = carrier
+    carrier._recorded.append(rec)
+    return rec
 
 
 @sa_event.listens_for(Session, "before_flush")
-def _number_pending_events(session: Session, _flush_context: Any, _instances: Any) -> None:
-    """Number, stamp and canonicalise the events this flush inserts (see ``record``).
-
-    Until then an event is a pending object of the session, so one recorded inside a savepoint that
-    is rolled back before a flush leaves ``session.new`` with it; one flushed inside a savepoint is
-    rolled back together with the counter's ``UPDATE``. Either way no number is lost.
-    """
-    pending = [obj for obj in session.new if type(obj) is Event and obj.seq is None]
+def _write_pending_events(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Number, stamp, canonicalise and insert the events recorded since the last flush (see
+    ``record``), and take their carriers out of the unit of work."""
+    carriers = [obj for obj in session.new if type(obj) is Event and hasattr(obj, "_recorded")]
+    if not carriers:
+        return
+    pending: list[Recorded] = []
+    for carrier in carriers:  # one at a time in practice: each flush empties them
+        pending.extend(carrier._recorded)  # type: ignore[attr-defined]
+        session.expunge(carrier)
+    if session.info.get(_CARRIER) in carriers:
+        del session.info[_CARRIER]
     if not pending:
         return
-    pending.sort(key=lambda ev: ev._record_order)  # type: ignore[no-any-return]
     conn = session.connection()
     count = len(pending)
     end = conn.execute(_RESERVE, {"k": count}).scalar()
@@ -150,16 +175,16 @@ def _number_pending_events(session: Session, _flush_context: Any, _instances: An
         end = count
     now = clock.now()
     rows = []
-    for seq, ev in enumerate(pending, start=int(end) - count):
-        ev.seq = seq
-        ev.occurred_at = now
-        ev.canonical = event_canonical_bytes(ev)
-        rows.append({column: getattr(ev, column) for column in _COLUMNS})
-        # Written below with one Core executemany instead of the unit of work, which costs several
-        # times more per row; the event object stays usable (numbered) for the caller.
-        session.expunge(ev)
+    for seq, rec in enumerate(pending, start=int(end) - count):
+        rec.seq = seq
+        rec.occurred_at = now
+        rec.canonical = event_bytes(seq, now, rec.actor, rec.actor_name, rec.action, rec.subject_type,
+                                    rec.subject_id, rec.region_code, rec.agency_code, rec.data)
+        rows.append({"seq": seq, "occurred_at": now, "actor": rec.actor, "actor_name": rec.actor_name,
+                     "action": rec.action, "subject_type": rec.subject_type, "subject_id": rec.subject_id,
+                     "region_code": rec.region_code, "agency_code": rec.agency_code, "data": rec.data,
+                     "canonical": rec.canonical})
     conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])  # one row: no executemany pipeline
 
 
-_COLUMNS = tuple(column.key for column in Event.__table__.columns)
 _INSERT = Event.__table__.insert()
