@@ -323,3 +323,16 @@ def test_a_large_backlog_is_stored_in_bulk(session: Session) -> None:
     session.commit()
     assert result.new_size == 300
     assert stored_nodes(session) == expected_nodes([merkle.leaf_hash(d) for d in canonicals(session)])
+
+
+def test_verify_and_export_report_progress(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's progress bars are fed by these callbacks: counts that grow to the whole log."""
+    record(session, 300)
+    service.integrate(session)
+    session.commit()
+    seen: list[int] = []
+    report = ledger_verify.verify(chunk=64, jobs=1, progress=seen.append)
+    assert report.ok and seen == [64, 128, 192, 256, 300]
+    written: list[int] = []
+    ledger_verify.export(tmp_path / "out", chunk=128, progress=written.append)
+    assert written == [128, 256, 300]

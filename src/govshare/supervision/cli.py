@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from govshare.core.db import transaction
 from govshare.supervision import service
@@ -15,6 +18,17 @@ from govshare.supervision import verify as ledger_verify
 app = typer.Typer(help="监督账本 / Supervision ledger (Merkle log of every event).", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr over the events stored (on a terminal only), fed with counts done."""
+    with transaction() as session:
+        total = service.event_count(session)
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 def _warn_gap(gap_at: int | None) -> None:
@@ -82,7 +96,8 @@ def verify(
     Exits 1 naming the first bad index when anything differs.
     """
     key = vkey_file.read_text(encoding="utf-8").strip() if vkey_file else None
-    report = ledger_verify.verify(vkey=key, jobs=jobs)
+    with _progress("核验 / verifying") as progress:
+        report = ledger_verify.verify(vkey=key, jobs=jobs, progress=progress)
     if report.ok:
         out.print(f"[green]账本完好 / ledger verified[/green]: {report.events} events, tree size {report.tree_size}, "
                   f"{report.nodes} nodes, {report.checkpoints} checkpoints in {report.seconds:.2f} s", soft_wrap=True)
@@ -97,7 +112,8 @@ def verify(
 @app.command("export")
 def export(directory: Annotated[Path, typer.Argument(help="Folder to write (created if missing)")]) -> None:
     """Write DIR/entries.jsonl, DIR/checkpoints/<tree size> and DIR/vkey for offline verification."""
-    report = ledger_verify.export(directory)
+    with _progress("导出 / exporting") as progress:
+        report = ledger_verify.export(directory, progress=progress)
     typer.echo(f"exported {report.entries} entries and {report.checkpoints} checkpoints to {report.directory}")
 
 

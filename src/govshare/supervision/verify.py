@@ -562,9 +562,12 @@ class ExportReport:
     directory: Path
 
 
-def export(directory: Path, url: str | None = None, *, chunk: int = 65_536) -> ExportReport:
+def export(
+    directory: Path, url: str | None = None, *, chunk: int = 65_536, progress: Callable[[int], None] | None = None,
+) -> ExportReport:
     """Write ``entries.jsonl`` (``index`` and base64 ``leaf_data`` a line), ``checkpoints/<size>`` (one
-    signed note each) and ``vkey`` into ``directory``, from one consistent snapshot."""
+    signed note each) and ``vkey`` into ``directory``, from one consistent snapshot. ``progress`` is
+    called with the number of entries written so far."""
     directory = Path(directory)
     (directory / "checkpoints").mkdir(parents=True, exist_ok=True)
     from govshare.supervision import service
@@ -586,6 +589,8 @@ def export(directory: Path, url: str | None = None, *, chunk: int = 65_536) -> E
                 ))
                 count += len(rows)
                 after = rows[-1][0]
+                if progress is not None:
+                    progress(count)
         for cp_size, cp_note in conn.execute(select(_CP.c.tree_size, _CP.c.note).order_by(_CP.c.tree_size)):
             (directory / "checkpoints" / str(cp_size)).write_text(cp_note, encoding="utf-8", newline="\n")
             written += 1
