@@ -23,8 +23,8 @@ err = Console(stderr=True)
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr over the events stored (on a terminal only), fed with counts done."""
-    with transaction() as session:
-        total = service.event_count(session)
+    with ledger_verify.read_snapshot() as conn:  # a read: the application's BEGIN IMMEDIATE would wait for writers
+        total = int(conn.exec_driver_sql("SELECT next_seq FROM event_head WHERE id = 1").scalar() or 0)
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
