@@ -90,6 +90,7 @@ def event_canonical_bytes(ev: Event) -> bytes:
 #: until the transaction ends: that is what makes the numbers gapless and commits follow them.
 _RESERVE = text("UPDATE event_head SET next_seq = next_seq + :k WHERE id = 1 RETURNING next_seq")
 
+
 @dataclasses.dataclass(slots=True)
 class Recorded:
     """An event as ``record`` returns it: ``seq``, ``occurred_at`` and ``canonical`` are filled in
