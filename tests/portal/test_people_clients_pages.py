@@ -4,20 +4,15 @@ shown once, revoking it; scope (Art 5, 30), CSRF and form errors."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from portal_helpers import browser, field_block, sign_in, token_of
+from portal_helpers import assert_fits_a_phone, browser, field_block, sign_in, signed_in_on_a_phone, token_of
 from sqlalchemy import select
 from tests.browser.test_portal_browser import (
-    ARTIFACTS,
     CHROMIUM,
-    MOBILE_WIDTH,
-    OVERFLOW_JS,
     chromium,  # noqa: F401
     live_server,  # noqa: F401
 )
-from tests.factories import PASSWORD
 
 from govshare.core.db import transaction
 from govshare.core.events import Event
@@ -242,53 +237,30 @@ def test_odd_input_is_never_a_500(app, world):
 # --- In a real browser, on a phone --------------------------------------------------------------
 
 
-@contextmanager
-def _admin_on_a_phone(live_server: str, chromium):  # type: ignore[no-untyped-def]  # noqa: F811
-    """A page at phone width, signed in as js-gat's admin, on its console."""
-    context = chromium.new_context(viewport={"width": MOBILE_WIDTH, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    try:
-        page.goto(live_server + "/login")
-        page.get_by_label("用户名").fill("gat_admin")
-        page.get_by_label("密码").fill(PASSWORD)
-        page.locator("main").get_by_role("button", name="登录").click()
-        page.wait_for_url(re.compile(r"/console$"))
-        yield page
-    finally:
-        context.close()
-
-
-def _assert_fits(page, screenshot: str) -> None:  # type: ignore[no-untyped-def]
-    result = page.evaluate(OVERFLOW_JS)
-    page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
-    assert result["scrollWidth"] <= MOBILE_WIDTH and not result["bad"], result
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium")
 def test_key_page_fits_a_phone(live_server, chromium):  # noqa: F811
-    with _admin_on_a_phone(live_server, chromium) as page:
+    with signed_in_on_a_phone(live_server, chromium) as page:
         page.get_by_role("link", name="本机关机器客户端").click()
         page.get_by_label("客户端名称").fill("户籍核验系统")
         page.get_by_role("button", name="添加并生成密钥").click()
         key = page.locator("#api-key").inner_text()
         assert key.startswith("gsk_") and "密钥仅显示一次" in page.locator("main").inner_text()
-        _assert_fits(page, "mobile-client-key.png")
+        assert_fits_a_phone(page, "mobile-client-key.png")
         page.get_by_role("link", name="我已保存密钥，返回客户端列表").click()
         assert key not in page.content()
-        _assert_fits(page, "mobile-clients.png")
+        assert_fits_a_phone(page, "mobile-clients.png")
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium")
 def test_people_page_deactivation_works_on_a_phone(live_server, chromium):  # noqa: F811
-    with _admin_on_a_phone(live_server, chromium) as page:
+    with signed_in_on_a_phone(live_server, chromium) as page:
         page.goto(live_server + "/agencies/js-gat/people")
         page.get_by_role("button", name="停用 gat_staff 的账号").click()
         page.wait_for_url(re.compile(r"changed=gat_staff"))
         assert "已停用用户 gat_staff 的账号" in page.locator("main").inner_text()
-        _assert_fits(page, "mobile-people.png")
+        assert_fits_a_phone(page, "mobile-people.png")
         page.get_by_role("button", name="恢复 gat_staff 的账号").click()
         page.wait_for_url(re.compile(r"to=active"))
         assert "已恢复用户 gat_staff 的账号" in page.locator("main").inner_text()

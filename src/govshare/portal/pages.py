@@ -12,7 +12,15 @@ from govshare.core.config import get_settings
 from govshare.core.db import SessionDep, transaction
 from govshare.core.errors import DomainError
 from govshare.portal import i18n
-from govshare.portal.web import CsrfForm, domain_error_message, form_values, render, safe_next, translator
+from govshare.portal.web import (
+    CsrfForm,
+    domain_error_message,
+    form_values,
+    place_domain_error,
+    render,
+    safe_next,
+    translator,
+)
 from govshare.registry import rules
 from govshare.registry import service as registry
 
@@ -103,6 +111,46 @@ def logout(request: Request, session: SessionDep, _by: CurrentPrincipal, form: C
     return response
 
 
+# --- My password ---------------------------------------------------------------------------------
+
+PASSWORD_FIELDS = ("current_password", "new_password", "confirm_password")
+
+
+def _password_page(request: Request, *, errors: dict[str, str] | None = None, form_error: str | None = None,
+                   status_code: int = 200) -> HTMLResponse:
+    _ = translator(request)
+    labels = {"current_password": _("当前密码"), "new_password": _("新密码"), "confirm_password": _("再次输入新密码"),
+              "csrf_token": _("表单令牌")}
+    return render(request, "password.html", {
+        "values": {}, "errors": errors or {}, "form_error": form_error, "labels": labels,
+        "min_length": rules.PASSWORD_MIN_LENGTH,
+    }, status_code=status_code)
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request, by: CurrentPrincipal) -> HTMLResponse:
+    return _password_page(request)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def password_submit(request: Request, session: SessionDep, by: CurrentPrincipal, form: CsrfForm) -> Any:
+    """Replace one's own password; typed passwords are never echoed back into the form."""
+    _ = translator(request)
+    typed = {name: value if isinstance(value := form.get(name), str) else "" for name in PASSWORD_FIELDS}
+    errors = {name: _("请填写此项") for name, value in typed.items() if not value}
+    if not errors and typed["new_password"] != typed["confirm_password"]:
+        errors["confirm_password"] = _("两次输入的新密码不一致")
+    if errors:
+        return _password_page(request, errors=errors, status_code=422)
+    try:
+        registry.change_own_password(session, by, typed["current_password"], typed["new_password"])
+    except DomainError as exc:
+        session.rollback()
+        form_error = place_domain_error(exc, i18n.lang_of(request), PASSWORD_FIELDS, errors)
+        return _password_page(request, errors=errors, form_error=form_error, status_code=exc.status)
+    return RedirectResponse("/console?password=changed", status_code=303)
+
+
 # --- Console ------------------------------------------------------------------------------------
 
 
@@ -129,4 +177,5 @@ def console(request: Request, session: SessionDep, by: CurrentPrincipal) -> HTML
                 section["missing_count"] = registry.list_agencies(
                     session, region=grant.region_code, missing_responsible=True, limit=1)[1]
         sections.append(section)
-    return render(request, "console.html", {"sections": sections})
+    return render(request, "console.html", {"sections": sections,
+                                            "password_changed": request.query_params.get("password") == "changed"})

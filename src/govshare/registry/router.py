@@ -22,6 +22,7 @@ from govshare.registry.schemas import (
     GrantCreate,
     GrantRead,
     Me,
+    PasswordChange,
     PersonCreate,
     PersonRead,
     RegionCreate,
@@ -164,6 +165,13 @@ def reactivate_person(username: Username, session: SessionDep, by: Manager) -> P
 @router.get("/me", response_model=Me)
 def me(by: SignedIn) -> Me:
     return Me(kind=by.kind, id=by.id, name=by.name, username=by.username, roles=[_grant_read(g) for g in by.grants])
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改本人密码 / Change my password")
+def change_password(data: PasswordChange, session: SessionDep, by: SignedIn) -> None:
+    if by.kind != "person":
+        raise Forbidden("auth.person_only", "仅个人用户有密码", "Only people have passwords")
+    service.change_own_password(session, by, data.current_password, data.new_password)
 
 
 @router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)

@@ -86,6 +86,10 @@ AGENCY_KINDS = {
 }
 AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}\Z")
 
+#: Shortest portal password accepted (a platform rule, not the Measures').
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 200
+
 # --- Roles --------------------------------------------------------------------------------------
 
 AGENCY_ROLES = ("agency_staff", "agency_admin")

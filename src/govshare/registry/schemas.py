@@ -142,7 +142,8 @@ class GrantRead(BaseModel):
 class PersonCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     display_name: str = Field(min_length=1, max_length=100)
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=rules.PASSWORD_MIN_LENGTH,
+                                 max_length=rules.PASSWORD_MAX_LENGTH)
     grants: list[GrantCreate] = Field(default_factory=list)
 
 
@@ -183,3 +184,8 @@ class Me(BaseModel):
     name: str
     username: str | None
     roles: list[GrantRead]
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=rules.PASSWORD_MAX_LENGTH)
+    new_password: str = Field(min_length=rules.PASSWORD_MIN_LENGTH, max_length=rules.PASSWORD_MAX_LENGTH)

@@ -329,10 +329,14 @@ def grant_role(session: Session, username: str, g: GrantCreate, *, by: Principal
     return _add_grant(session, person, g.role, agency_id, region_code, by)
 
 
+def _check_password(password: str, field: str) -> None:
+    if len(password) < rules.PASSWORD_MIN_LENGTH:
+        raise InvalidInput("registry.person.password_short", f"密码至少 {rules.PASSWORD_MIN_LENGTH} 位",
+                           f"Password needs at least {rules.PASSWORD_MIN_LENGTH} characters", field=field)
+
+
 def set_password(session: Session, username: str, password: str, *, by: Principal | None = None) -> None:
-    if len(password) < 8:
-        raise InvalidInput("registry.person.password_short", "密码至少 8 位", "Password needs at least 8 characters",
-                           field="password")
+    _check_password(password, "password")
     person = get_person(session, username)
     person.password_hash = hash_password(password)
     session.flush()
@@ -364,6 +368,22 @@ def set_person_active(session: Session, username: str, active: bool, *, by: Prin
     events.record(session, actor=_actor(by), action="registry.person." + ("reactivated" if active else "deactivated"),
                   subject_type="person", subject_id=person.username, data={"active": active})
     return person
+
+
+def change_own_password(session: Session, by: Principal, current: str, new: str) -> None:
+    """A signed-in person replaces their password (the initial one an admin handed over, say),
+    proving the current one first. Other sessions and tokens stay valid."""
+    if by.kind != "person":
+        raise InvalidInput("registry.person.no_password", "机器客户端没有密码", "Machine clients have no password")
+    person = get_person(session, by.id)
+    if not verify_password(person.password_hash, current):
+        raise InvalidInput("registry.person.password_wrong", "当前密码不正确", "The current password is wrong",
+                           field="current_password")
+    _check_password(new, "new_password")
+    if new == current:
+        raise InvalidInput("registry.person.password_unchanged", "新密码不能与当前密码相同",
+                           "The new password must differ from the current one", field="new_password")
+    set_password(session, person.username, new, by=by)
 
 
 def list_people(
