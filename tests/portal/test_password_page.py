@@ -111,3 +111,58 @@ def test_password_page_on_a_phone(live_server, chromium):  # noqa: F811
         page.get_by_role("button", name="修改密码").click()
         page.wait_for_url(re.compile(r"/console\?password=changed$"))
         assert "密码已修改" in page.locator("main").inner_text()
+
+
+# --- An admin resets a colleague's forgotten password -------------------------------------------
+
+
+def test_manager_resets_a_password_over_the_api(app, client, world):
+    r = client.post("/api/v1/people/gat_staff/password", headers=world.h("gat_admin"), json={"password": NEW})
+    assert r.status_code == 204, r.text
+    sign_in(browser(app), "gat_staff", NEW)
+    for who, target, status, code in [
+        ("suzhou_authority", "gat_staff", 403, "registry.out_of_scope"),  # a provincial agency's staff
+        ("gat_admin", "prov_auth", 403, "registry.out_of_scope"),  # an authority's role
+        ("gat_admin", "gat_admin", 409, "registry.person.reset_own_password"),
+        ("gat_staff", "gat_admin", 403, None),  # staff manage nobody
+        ("province_authority", "nobody", 404, "registry.person.not_found"),
+    ]:
+        r = client.post(f"/api/v1/people/{target}/password", headers=world.h(who), json={"password": NEW + "2"})
+        assert r.status_code == status, (who, target, r.text)
+        assert code is None or r.json()["code"] == code
+    r = client.post("/api/v1/people/gat_staff/password", headers=world.h("gat_admin"), json={"password": "short"})
+    assert r.status_code == 422 and "password" in r.text
+    assert _actions("gat_staff").count("registry.person.password_set") == 1
+
+
+def test_manager_resets_a_password_on_the_people_page(app, world):
+    c = sign_in(browser(app), "gat_admin")
+    people = c.get("/agencies/js-gat/people").text
+    assert 'href="/agencies/js-gat/people/gat_staff/password"' in people
+    assert 'href="/agencies/js-gat/people/gat_admin/password"' not in people  # not one's own
+    page = c.get("/agencies/js-gat/people/gat_staff/password")
+    assert page.status_code == 200 and "为 gat_staff 重设密码" in page.text
+    token = token_of(page.text)
+
+    def submit(**data: str):  # type: ignore[no-untyped-def]
+        return c.post("/agencies/js-gat/people/gat_staff/password", data={"csrf_token": token, **data},
+                      follow_redirects=False)
+
+    r = submit(password=NEW, confirm_password=NEW + "x")
+    assert r.status_code == 422 and "两次输入的密码不一致" in field_block(r.text, "confirm_password")
+    assert NEW not in r.text
+    r = submit(password="short", confirm_password="short")
+    assert r.status_code == 422 and "密码至少 8 位" in field_block(r.text, "password")
+    r = submit(password=NEW, confirm_password=NEW)
+    assert r.status_code == 303 and r.headers["location"] == "/agencies/js-gat/people?reset=gat_staff"
+    assert "已为用户 gat_staff 设置新的初始密码" in c.get(r.headers["location"]).text
+    sign_in(browser(app), "gat_staff", NEW)
+    # one's own account: an error page pointing to "change password"; another agency's admin: 403
+    assert c.get("/agencies/js-gat/people/gat_admin/password").status_code == 409
+    other = sign_in(browser(app), "szsj_admin")
+    assert other.get("/agencies/js-gat/people/gat_staff/password").status_code == 403
+    r = other.post("/agencies/js-gat/people/gat_staff/password", follow_redirects=False,
+                   data={"csrf_token": token_of(other.get("/agencies/sz-sj/people").text), "password": "Forged-pass-1",
+                         "confirm_password": "Forged-pass-1"})
+    assert r.status_code == 403
+    sign_in(browser(app), "gat_staff", NEW)  # unchanged by the refused attempt

@@ -264,3 +264,6 @@ def test_people_page_deactivation_works_on_a_phone(live_server, chromium):  # no
         page.get_by_role("button", name="恢复 gat_staff 的账号").click()
         page.wait_for_url(re.compile(r"to=active"))
         assert "已恢复用户 gat_staff 的账号" in page.locator("main").inner_text()
+        page.get_by_role("link", name="为 gat_staff 重设密码").click()
+        assert page.locator("h1").inner_text() == "为 gat_staff 重设密码"
+        assert_fits_a_phone(page, "mobile-reset-password.png")

@@ -379,6 +379,7 @@ def _people_page(request: Request, session: Session, by: Principal, code: str, *
         "added": request.query_params.get("added") or None,
         "changed": request.query_params.get("changed") or None,
         "changed_to": request.query_params.get("to") or None,
+        "reset": request.query_params.get("reset") or None,
     }, status_code=status_code)
 
 
@@ -431,6 +432,53 @@ def agency_person_active(code: str, username: str, session: SessionDep, by: Mana
     person = service.set_person_active(session, username, active, by=by)
     state = "active" if active else "inactive"
     return RedirectResponse(f"/agencies/{a.code}/people?changed={person.username}&to={state}", status_code=303)
+
+
+RESET_FIELDS = ("password", "confirm_password")
+
+
+def _reset_page(request: Request, session: Session, by: Principal, code: str, username: str, *,
+                errors: dict[str, str] | None = None, form_error: str | None = None,
+                status_code: int = 200) -> HTMLResponse:
+    _ = translator(request)
+    lang = i18n.lang_of(request)
+    a = service.get_agency(session, code)
+    person = service.check_password_reset(session, username, by=by)  # no form for whom one may not reset
+    return render(request, "registry/person_password.html", {
+        "active": "agencies", "agency": a, "agency_name": _name(a, lang), "person": person, "values": {},
+        "errors": errors or {}, "form_error": form_error, "min_length": rules.PASSWORD_MIN_LENGTH,
+        "labels": {"password": _("新的初始密码"), "confirm_password": _("再次输入新的初始密码"),
+                   "csrf_token": _("表单令牌")},
+    }, status_code=status_code)
+
+
+@router.get("/agencies/{code}/people/{username}/password", response_class=HTMLResponse)
+def agency_person_password(code: str, username: str, request: Request, session: SessionDep, by: Manager) -> Any:
+    """Set a new initial password for a person who forgot theirs."""
+    return _reset_page(request, session, by, code, username)
+
+
+@router.post("/agencies/{code}/people/{username}/password", response_class=HTMLResponse)
+def agency_person_password_submit(code: str, username: str, request: Request, session: SessionDep, by: Manager,
+                                  form: CsrfForm) -> Any:
+    _ = translator(request)
+    typed = {name: value if isinstance(value := form.get(name), str) else "" for name in RESET_FIELDS}
+    errors = {name: _("请填写此项") for name, value in typed.items() if not value}
+    if not errors and typed["password"] != typed["confirm_password"]:
+        errors["confirm_password"] = _("两次输入的密码不一致")
+    if errors:
+        return _reset_page(request, session, by, code, username, errors=errors, status_code=422)
+    a = service.get_agency(session, code)
+    try:
+        person = service.reset_password(session, username, typed["password"], by=by)
+    except Forbidden:
+        raise  # outside the manager's scope: the 403 page (Art 5)
+    except DomainError as exc:
+        session.rollback()
+        form_error = place_domain_error(exc, i18n.lang_of(request), RESET_FIELDS, errors)
+        return _reset_page(request, session, by, code, username, errors=errors, form_error=form_error,
+                           status_code=exc.status)
+    return RedirectResponse(f"/agencies/{a.code}/people?reset={person.username}", status_code=303)
 
 
 # --- Machine clients of an agency ---------------------------------------------------------------

@@ -23,6 +23,7 @@ from govshare.registry.schemas import (
     GrantRead,
     Me,
     PasswordChange,
+    PasswordReset,
     PersonCreate,
     PersonRead,
     RegionCreate,
@@ -154,6 +155,12 @@ def deactivate_person(username: Username, session: SessionDep, by: Manager) -> P
     """Their tokens and portal sessions stop working at once; their records stay (Art 34)."""
     person = service.set_person_active(session, username, False, by=by)
     return _person_read(person, service.grants_of(session, person.id))
+
+
+@router.post("/people/{username}/password", status_code=status.HTTP_204_NO_CONTENT,
+             summary="重设用户的初始密码 / Reset a person's password")
+def reset_password(username: Username, data: PasswordReset, session: SessionDep, by: Manager) -> None:
+    service.reset_password(session, username, data.password, by=by)
 
 
 @router.post("/people/{username}/reactivate", response_model=PersonRead, summary="恢复用户 / Reactivate a person")

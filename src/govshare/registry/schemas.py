@@ -189,3 +189,7 @@ class Me(BaseModel):
 class PasswordChange(BaseModel):
     current_password: str = Field(min_length=1, max_length=rules.PASSWORD_MAX_LENGTH)
     new_password: str = Field(min_length=rules.PASSWORD_MIN_LENGTH, max_length=rules.PASSWORD_MAX_LENGTH)
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=rules.PASSWORD_MIN_LENGTH, max_length=rules.PASSWORD_MAX_LENGTH)

@@ -344,6 +344,35 @@ def set_password(session: Session, username: str, password: str, *, by: Principa
                   subject_id=person.username, data={})
 
 
+def _check_manage_person(session: Session, person: Person, by: Principal) -> None:
+    """Managing a person's account takes the right to grant every role they hold (Art 5, 30)."""
+    grants = grants_of(session, person.id)
+    if not grants and not by.has_role("authority"):
+        raise perm.deny_manage_person()
+    for g in grants:
+        perm.check_grant(by, g.role, agency_id=g.agency_id, region_path=g.region_path)
+
+
+def check_password_reset(session: Session, username: str, *, by: Principal | None = None) -> Person:
+    """The person whose password ``by`` may reset: one whose account they manage, never their own
+    (one's own password is changed with ``change_own_password``, which asks for the current one)."""
+    person = get_person(session, username)
+    if by is not None:
+        if by.kind == "person" and by.id == person.id:
+            raise Conflict("registry.person.reset_own_password", "请通过“修改密码”修改自己的密码（须输入当前密码）",
+                           "Change your own password with \"change password\" (it asks for the current one)",
+                           field="username")
+        _check_manage_person(session, person, by)
+    return person
+
+
+def reset_password(session: Session, username: str, password: str, *, by: Principal | None = None) -> Person:
+    """Give a person a new initial password (they forgot theirs)."""
+    person = check_password_reset(session, username, by=by)
+    set_password(session, person.username, password, by=by)
+    return person
+
+
 def set_person_active(session: Session, username: str, active: bool, *, by: Principal | None = None) -> Person:
     """Deactivate a person (their tokens and portal sessions stop working at once; nothing is
     deleted, so the ledger keeps naming them, Art 34) or reactivate them.
@@ -356,11 +385,7 @@ def set_person_active(session: Session, username: str, active: bool, *, by: Prin
         if by.kind == "person" and by.id == person.id and not active:
             raise Conflict("registry.person.self_deactivation", "不能停用自己的账号",
                            "You cannot deactivate your own account", field="username")
-        grants = grants_of(session, person.id)
-        if not grants and not by.has_role("authority"):
-            raise perm.deny_manage_person()
-        for g in grants:
-            perm.check_grant(by, g.role, agency_id=g.agency_id, region_path=g.region_path)
+        _check_manage_person(session, person, by)
     if person.active == active:
         return person
     person.active = active
