@@ -68,7 +68,7 @@ def test_change_password_on_the_page(app, world):
         return c.post("/account/password", data={"csrf_token": token, **data}, follow_redirects=False)
 
     r = submit(current_password=PASSWORD, new_password=NEW, confirm_password=NEW + "x")
-    assert r.status_code == 422 and "两次输入的新密码不一致" in field_block(r.text, "confirm_password")
+    assert r.status_code == 422 and "两次输入的密码不一致" in field_block(r.text, "confirm_password")
     assert NEW not in r.text and PASSWORD not in r.text  # nothing typed comes back
     r = submit(current_password="not-my-password", new_password=NEW, confirm_password=NEW)
     assert r.status_code == 422 and "当前密码不正确" in field_block(r.text, "current_password")
@@ -103,7 +103,7 @@ def test_password_page_on_a_phone(live_server, chromium):  # noqa: F811
         page.locator("#f-new_password").fill(NEW)
         page.get_by_label("再次输入新密码").fill(NEW + "?")
         page.get_by_role("button", name="修改密码").click()
-        assert "两次输入的新密码不一致" in page.locator("main").inner_text()
+        assert "两次输入的密码不一致" in page.locator("main").inner_text()
         assert_fits_a_phone(page, "mobile-password.png")
         page.get_by_label("当前密码").fill(PASSWORD)
         page.locator("#f-new_password").fill(NEW)

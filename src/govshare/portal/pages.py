@@ -16,6 +16,7 @@ from govshare.portal.web import (
     CsrfForm,
     domain_error_message,
     form_values,
+    password_fields,
     place_domain_error,
     render,
     safe_next,
@@ -135,11 +136,7 @@ def password_form(request: Request, by: CurrentPrincipal) -> HTMLResponse:
 @router.post("/account/password", response_class=HTMLResponse)
 def password_submit(request: Request, session: SessionDep, by: CurrentPrincipal, form: CsrfForm) -> Any:
     """Replace one's own password; typed passwords are never echoed back into the form."""
-    _ = translator(request)
-    typed = {name: value if isinstance(value := form.get(name), str) else "" for name in PASSWORD_FIELDS}
-    errors = {name: _("请填写此项") for name, value in typed.items() if not value}
-    if not errors and typed["new_password"] != typed["confirm_password"]:
-        errors["confirm_password"] = _("两次输入的新密码不一致")
+    typed, errors = password_fields(request, form, PASSWORD_FIELDS)
     if errors:
         return _password_page(request, errors=errors, status_code=422)
     try:

@@ -249,6 +249,18 @@ def translator(request: Request) -> Any:
 # --- Forms --------------------------------------------------------------------------------------
 
 
+def password_fields(request: Request, form: FormData, names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """The typed password fields (as typed: never stripped, never echoed back) and their errors: each
+    is required, and the last must repeat the one before it."""
+    _ = translator(request)
+    typed = {name: value if isinstance(value := form.get(name), str) else "" for name in names}
+    errors = {name: _("请填写此项") for name, value in typed.items() if not value}
+    new, repeat = names[-2], names[-1]
+    if not errors and typed[new] != typed[repeat]:
+        errors[repeat] = _("两次输入的密码不一致")
+    return typed, errors
+
+
 def form_values(form: FormData, names: tuple[str, ...] | list[str]) -> dict[str, str]:
     """The named text fields as typed (stripped), ``""`` when absent: kept when a form re-renders."""
     out = {}

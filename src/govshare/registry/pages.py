@@ -26,6 +26,7 @@ from govshare.portal.web import (
     checkbox,
     field_errors_from_validation,
     form_values,
+    password_fields,
     place_domain_error,
     render,
     translator,
@@ -461,11 +462,7 @@ def agency_person_password(code: str, username: str, request: Request, session: 
 @router.post("/agencies/{code}/people/{username}/password", response_class=HTMLResponse)
 def agency_person_password_submit(code: str, username: str, request: Request, session: SessionDep, by: Manager,
                                   form: CsrfForm) -> Any:
-    _ = translator(request)
-    typed = {name: value if isinstance(value := form.get(name), str) else "" for name in RESET_FIELDS}
-    errors = {name: _("请填写此项") for name, value in typed.items() if not value}
-    if not errors and typed["password"] != typed["confirm_password"]:
-        errors["confirm_password"] = _("两次输入的密码不一致")
+    typed, errors = password_fields(request, form, RESET_FIELDS)
     if errors:
         return _reset_page(request, session, by, code, username, errors=errors, status_code=422)
     a = service.get_agency(session, code)
