@@ -154,18 +154,17 @@ def record(
 @sa_event.listens_for(Session, "before_flush")
 def _write_pending_events(session: Session, _flush_context: Any, _instances: Any) -> None:
     """Number, stamp, canonicalise and insert the events recorded since the last flush (see
-    ``record``), and take their carriers out of the unit of work."""
-    carriers = [obj for obj in session.new if type(obj) is Event and hasattr(obj, "_recorded")]
-    if not carriers:
-        return
-    pending: list[Recorded] = []
-    for carrier in carriers:  # one at a time in practice: each flush empties them
-        pending.extend(carrier._recorded)  # type: ignore[attr-defined]
-        session.expunge(carrier)
-    if session.info.get(_CARRIER) in carriers:
-        del session.info[_CARRIER]
-    if not pending:
-        return
+    ``record``), and take their carrier out of the unit of work.
+
+    Runs before every flush of every session, so it looks only at ``session.info``: ``record``
+    makes a new carrier only once the last one has been flushed or dropped, so at most one is
+    pending, and it is the one kept there.
+    """
+    carrier = session.info.pop(_CARRIER, None)
+    if carrier is None or not sa_inspect(carrier).pending:
+        return  # no events, or their savepoint was rolled back with them
+    pending: list[Recorded] = carrier._recorded
+    session.expunge(carrier)
     conn = session.connection()
     count = len(pending)
     end = conn.execute(_RESERVE, {"k": count}).scalar()
