@@ -98,6 +98,7 @@ def test_the_password_page_needs_a_signed_in_person(app, world):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium")
 def test_password_page_on_a_phone(live_server, chromium):  # noqa: F811
     with signed_in_on_a_phone(live_server, chromium, "gat_staff") as page:
+        assert_fits_a_phone(page, "mobile-console.png")
         page.get_by_role("link", name="修改密码").click()
         page.get_by_label("当前密码").fill(PASSWORD)
         page.locator("#f-new_password").fill(NEW)
