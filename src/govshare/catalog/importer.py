@@ -557,13 +557,13 @@ def _validate_row(
             f"{_header_for(loc, columns)}：{first['msg']}",
             f"{loc}: {first['msg']}",
         ) from exc
-    content = service._normalise(data.model_dump(exclude={"provider", "fee", "note", "demand_id", "related"}))
+    content = service.normalise(data.model_dump(exclude={"provider", "fee", "note", "demand_id", "related"}))
     vs = service.violations_of(content, data.fee)
     if vs:
         v = vs[0]
         raise RowError(_header_for(v.field, columns), v.code, v.zh, v.en, v.article)
     for ref in data.related:
-        if session.scalar(select(CatalogResource.id).where(service._ref_condition(ref))) is None:
+        if session.scalar(select(CatalogResource.id).where(service.ref_condition(ref))) is None:
             raise RowError(
                 _header_for("related", columns),
                 "catalog.related.not_found",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from govshare.catalog import importer, rules, service
+from govshare.catalog import importer, presentation, rules, service
 from govshare.catalog import permissions as perm
 from govshare.catalog import search as catalog_search
 from govshare.catalog.models import CatalogResource
@@ -206,7 +206,8 @@ def _options(vocab: rules.Labels, lang: str, *, empty: tuple[str, str] | None = 
 
 
 def _labels(lang: str) -> dict[str, str]:
-    return {f: i18n.pick(service.FIELD_LABELS.get(f, (f, f)), lang) for f in (*_FIELDS, *_CHECKS, "sectors", "fee")}
+    labels = presentation.FIELD_LABELS
+    return {f: i18n.pick(labels.get(f, (f, f)), lang) for f in (*_FIELDS, *_CHECKS, "sectors", "fee")}
 
 
 # --- Public catalog -----------------------------------------------------------------------------
@@ -441,7 +442,7 @@ def edit_entry(ref: str, request: Request, session: SessionDep, by: Provider) ->
     lang = i18n.lang_of(request)
     resource = service.get_visible(session, ref, by)
     perm.check_provider(by, resource.provider_id)
-    pending = service._pending_version(session, resource)
+    pending = service.pending_version(session, resource)
     snapshot = dict(pending.snapshot) if pending is not None else service.snapshot_of(resource)
     values = _values_of(session, snapshot)
     return render(
@@ -578,7 +579,7 @@ def entry(ref: str, request: Request, session: SessionDep, viewer: OptionalPrinc
             "is_provider": is_provider,
             "is_authority": is_authority,
             "label": lambda vocab, v: rules.label(getattr(rules, vocab), v, lang),
-            "field_label": lambda f: i18n.pick(service.FIELD_LABELS.get(f, (f, f)), lang),
+            "field_label": lambda f: i18n.pick(presentation.FIELD_LABELS.get(f, (f, f)), lang),
             "change_kinds": {
                 "created": ("创建", "created"),
                 "edited": ("编辑", "edited"),
