@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from govshare.core.db import SessionDep
 from govshare.core.errors import Forbidden, Unauthenticated
-from govshare.core.events import Actor
+from govshare.core.events import SYSTEM, Actor
 
 SESSION_COOKIE = "govshare_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -42,7 +42,13 @@ class Grant:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
-    kind: str  # "person" | "client"
+    """Who acts. ``kind`` is ``"person"``, ``"client"`` (an agency's machine) or ``"system"``: the
+    platform itself (timed work) or its operator at the command line and the demo loader. Services
+    always take one: there is no "no one" that skips the scope checks. A system principal comes
+    only from code (:data:`OPERATOR`, :data:`SYSTEM_PRINCIPAL`), never from a request, and holds
+    every scope explicitly."""
+
+    kind: str  # "person" | "client" | "system"
     id: int
     name: str
     grants: tuple[Grant, ...] = ()
@@ -53,24 +59,29 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.kind, self.id, self.name)
+        return SYSTEM if self.is_system else Actor(self.kind, self.id, self.name)
+
+    @property
+    def is_system(self) -> bool:
+        """The platform or its operator: every scope check passes, on purpose and visibly."""
+        return self.kind == "system"
 
     @property
     def roles(self) -> frozenset[str]:
         return frozenset(g.role for g in self.grants)
 
     def has_role(self, *roles: str) -> bool:
-        return any(g.role in roles for g in self.grants)
+        return self.is_system or any(g.role in roles for g in self.grants)
 
     def covers_region(self, region_path: str, *roles: str) -> bool:
         """True when a grant of one of ``roles`` is on this region or one above it."""
-        return any(
+        return self.is_system or any(
             g.role in roles and g.agency_id is None and _within(region_path, g.region_path)
             for g in self.grants
         )
 
     def in_agency(self, agency_id: int, *roles: str) -> bool:
-        return any(g.role in roles and g.agency_id == agency_id for g in self.grants)
+        return self.is_system or any(g.role in roles and g.agency_id == agency_id for g in self.grants)
 
     def agency_ids(self, *roles: str) -> set[int]:
         return {g.agency_id for g in self.grants if g.agency_id is not None and (not roles or g.role in roles)}
@@ -81,6 +92,13 @@ class Principal:
 
 def _within(path: str, ancestor: str) -> bool:
     return path == ancestor or path.startswith(ancestor + "/")
+
+
+#: The operator at the command line and the demo loader: acts as the platform (``system`` in the
+#: ledger), with every scope.
+OPERATOR = Principal(kind="system", id=0, name="operator", via="cli")
+#: The platform's own timed work (expiry, overdue marking, reminders).
+SYSTEM_PRINCIPAL = Principal(kind="system", id=0, name="system", via="system")
 
 
 Authenticator = Callable[[Request, Session], Principal | None]
@@ -158,5 +176,19 @@ def require(*roles: str) -> Permission:
     return _cache[key]
 
 
-OptionalPrincipal = Annotated[Principal | None, Depends(public)]
-CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
+# --- Role aliases: the general ones here, each domain's own in its ``permissions.py`` ----------
+
+#: Anyone, signed in or not (``None`` for the public).
+Anyone = Annotated[Principal | None, Depends(public)]
+#: Any signed-in caller: a person or a machine client.
+SignedIn = Annotated[Principal, Depends(authenticated)]
+#: The competent authority (信息化主管部门) of some region (Art 5).
+AuthorityRole = Annotated[Principal, Depends(require("authority"))]
+#: Agency staff or the agency's admin (the Art 30 responsible person).
+AgencyMember = Annotated[Principal, Depends(require("agency_staff", "agency_admin"))]
+#: Those who manage people: authorities and agency admins.
+Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
+
+# Older names, kept for the modules that use them.
+OptionalPrincipal = Anyone
+CurrentPrincipal = SignedIn

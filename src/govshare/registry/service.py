@@ -8,10 +8,11 @@ API, the portal and the CLI enforce the same rules.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,13 +60,45 @@ def get_region(session: Session, code: str) -> Region:
     return region
 
 
+# --- Region scoping: "this region and every region below it", written once ---------------------
+
+
+def _path_within(path: str) -> ColumnElement[bool]:
+    return or_(Region.path == path, Region.path.like(path + "/%"))
+
+
+def subtree_codes(path: str) -> Select[tuple[str]]:
+    """The codes of the region at ``path`` and of every region below it, as a subquery."""
+    return select(Region.code).where(_path_within(path))
+
+
+def in_subtrees(column: Any, paths: Iterable[str]) -> ColumnElement[bool]:
+    """``column`` (a region code) lies in one of the subtrees at ``paths``; false for none."""
+    paths = list(paths)
+    if not paths:
+        return false()
+    return column.in_(select(Region.code).where(or_(*[_path_within(p) for p in paths])))
+
+
+def in_scope_of(column: Any, by: Principal, *roles: str) -> ColumnElement[bool]:
+    """``column`` (a region code) lies in a region ``by`` oversees through one of ``roles``: the SQL
+    form of ``Principal.covers_region``. The platform itself oversees every region."""
+    if by.is_system:
+        return true()
+    return in_subtrees(column, by.region_paths(*roles))
+
+
+def region_codes_under(session: Session, path: str) -> set[str]:
+    return set(session.scalars(subtree_codes(path)))
+
+
 def list_regions(session: Session, *, parent_code: str | None = None, under: str | None = None) -> Sequence[Region]:
     stmt = select(Region).order_by(Region.code)
     if parent_code is not None:
         stmt = stmt.where(Region.parent_code == parent_code)
     if under is not None:
         root = get_region(session, under)
-        stmt = stmt.where(or_(Region.path == root.path, Region.path.like(root.path + "/%")))
+        stmt = stmt.where(_path_within(root.path))
     return session.scalars(stmt).all()
 
 
@@ -142,8 +175,7 @@ def list_agencies(
     if region is not None:
         root = get_region(session, region)
         if include_subregions:
-            sub = select(Region.code).where(or_(Region.path == root.path, Region.path.like(root.path + "/%")))
-            stmt = stmt.where(Agency.region_code.in_(sub))
+            stmt = stmt.where(Agency.region_code.in_(subtree_codes(root.path)))
         else:
             stmt = stmt.where(Agency.region_code == root.code)
     if missing_responsible:
