@@ -35,6 +35,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from govshare.core.auth import OPERATOR
+
 _tmp = Path(tempfile.mkdtemp(prefix="govshare-bench-catalog-"))
 os.environ.setdefault("GOVSHARE_VAR_DIR", str(_tmp / "var"))
 
@@ -152,7 +154,7 @@ def build_registry(session: Session) -> dict[str, list[tuple[int, str, str]]]:
     """Regions and 14 agencies per region (through the registry service); returns
     agency kind -> [(id, region_code, name)]."""
     for code, name, parent in REGIONS:
-        registry_service.create_region(session, RegionCreate(code=code, name=name, parent_code=parent))
+        registry_service.create_region(session, RegionCreate(code=code, name=name, parent_code=parent), by=OPERATOR)
     by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k, _p, _c in AGENCY_KINDS}
     n = 0
     for code, city, _parent in REGIONS:
@@ -161,7 +163,7 @@ def build_registry(session: Session) -> dict[str, list[tuple[int, str, str]]]:
             name = provincial if code == "320000" else template.format(c=city)
             agency = registry_service.create_agency(session, AgencyCreate(
                 code=f"b{code}-{kind}", uscc=make_uscc("1", "1", code, f"{10000000 + n:08d}"), name=name,
-                region_code=code))
+                region_code=code), by=OPERATOR)
             by_kind[kind].append((agency.id, code, name))
     session.flush()
     return by_kind

@@ -7,6 +7,7 @@ import itertools
 
 from sqlalchemy.orm import Session
 
+from govshare.core.auth import OPERATOR
 from govshare.registry import service
 from govshare.registry.models import Agency, Region
 from govshare.registry.rules import make_uscc
@@ -17,14 +18,14 @@ PASSWORD = "correct-horse-9"
 
 
 def region(session: Session, code: str, name: str, parent: str | None = None) -> Region:
-    return service.create_region(session, RegionCreate(code=code, name=name, parent_code=parent))
+    return service.create_region(session, RegionCreate(code=code, name=name, parent_code=parent), by=OPERATOR)
 
 
 def agency(session: Session, code: str, name: str, region_code: str, **extra: object) -> Agency:
     n = next(_seq)
     uscc = make_uscc("1", "1", region_code, f"{10000000 + n:08d}")
     data = AgencyCreate(code=code, uscc=uscc, name=name, region_code=region_code, **extra)  # type: ignore[arg-type]
-    return service.create_agency(session, data)
+    return service.create_agency(session, data, by=OPERATOR)
 
 
 def person(session: Session, username: str, role: str, *, agency: str | None = None, region: str | None = None) -> str:
@@ -32,8 +33,8 @@ def person(session: Session, username: str, role: str, *, agency: str | None = N
     service.create_person(session, PersonCreate(
         username=username, display_name=username, password=PASSWORD,
         grants=[GrantCreate(role=role, agency_code=agency, region_code=region)],  # type: ignore[arg-type]
-    ))
-    _token, secret = service.issue_token(session, username)
+    ), by=OPERATOR)
+    _token, secret = service.issue_token(session, username, by=OPERATOR)
     return secret
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from govshare.core.auth import OPERATOR
 from govshare.core.events import Event
 from govshare.registry import rules, service
 from govshare.registry.models import Region
@@ -311,7 +312,7 @@ def load(session: Session) -> DemoSummary:
 
     for code, name, name_en, parent, _slug in _region_rows():
         service.create_region(session, RegionCreate(code=code, name=name, name_en=name_en,
-                                                    parent_code=parent))
+                                                    parent_code=parent), by=OPERATOR)
 
     agencies = demo_agencies()
     usccs = _usccs(agencies)
@@ -321,7 +322,7 @@ def load(session: Session) -> DemoSummary:
             code=a.code, uscc=usccs[a.code], name=a.name, name_en=a.name_en, region_code=a.region_code,
             kind=a.kind, vertical_system=a.vertical_system, is_authority=a.is_authority,  # type: ignore[arg-type]
             responsible_unit=a.responsible_unit, responsible_person=a.responsible_person,
-        ))
+        ), by=OPERATOR)
         names[created.code] = created.name
     region_names = {code: name for code, name, *_ in _region_rows()}
 
@@ -330,8 +331,8 @@ def load(session: Session) -> DemoSummary:
         service.create_person(session, PersonCreate(
             username=p.username, display_name=p.display_name, password=p.password,
             grants=[GrantCreate(role=p.role, region_code=p.region_code, agency_code=p.agency_code)],  # type: ignore[arg-type]
-        ))
-        _token, secret = service.issue_token(session, p.username, name="demo")
+        ), by=OPERATOR)
+        _token, secret = service.issue_token(session, p.username, name="demo", by=OPERATOR)
         scope_name = names[p.agency_code] if p.agency_code else region_names[p.scope]
         credentials.append(DemoCredential(p.username, p.role, p.scope, scope_name, p.password, secret))
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from govshare.catalog import importer
 from govshare.catalog.models import CatalogResource
 from govshare.cli import app as cli_app
+from govshare.core.auth import OPERATOR
 from govshare.core.events import Event
 from govshare.registry import service as registry_service
 
@@ -163,7 +164,7 @@ def test_bad_file_stores_nothing(world, session, tmp_path):
     assert "未导入任何条目" in result.output
     assert _count(session) == 0
     table = importer.read_file(path)
-    report = importer.import_table(session, table, agency="js-gat")
+    report = importer.import_table(session, table, agency="js-gat", by=OPERATOR)
     assert not report.stored and report.imported == 0
     assert [(e.row, e.column, e.code, e.article) for e in report.errors] == [
         (3, "法律依据", "catalog.basic.not_shared_without_basis", "Art 7(1)")
@@ -311,7 +312,8 @@ def test_row_errors_name_row_column_and_problem(world, session, tmp_path):
             "x",
         ],
     ]
-    report = importer.import_table(session, importer.read_table(_xlsx_bytes(rows), "x.xlsx"), agency="js-gat")
+    table = importer.read_table(_xlsx_bytes(rows), "x.xlsx")
+    report = importer.import_table(session, table, agency="js-gat", by=OPERATOR)
     got = [(e.row, e.column, e.code) for e in report.errors]
     assert got == [
         (2, "共享类型", "catalog.import.unknown_value"),
@@ -391,7 +393,7 @@ def test_csv_with_english_headers_and_provider_column(world, session, tmp_path):
             ]
         )
     table = importer.read_file(path)
-    report = importer.import_table(session, table)
+    report = importer.import_table(session, table, by=OPERATOR)
     assert report.stored and report.imported == 2
     assert report.ignored_columns == ["colour"]
     rows = session.execute(select(CatalogResource.name, CatalogResource.provider_id)).all()
@@ -402,7 +404,7 @@ def test_csv_with_english_headers_and_provider_column(world, session, tmp_path):
 
 def test_missing_required_column_stores_nothing_even_valid_only(world, session, tmp_path):
     path = _xlsx(tmp_path / "short.xlsx", [["甲资源", "部门"]], headers=["资源名称", "资源分类"])
-    report = importer.import_table(session, importer.read_file(path), agency="js-gat", valid_only=True)
+    report = importer.import_table(session, importer.read_file(path), agency="js-gat", valid_only=True, by=OPERATOR)
     assert not report.stored
     assert {e.column for e in report.errors} == {"数据格式", "共享类型", "提供方式", "更新周期"}
     assert all(e.row == 1 for e in report.errors)
@@ -427,7 +429,7 @@ def test_template_round_trip(world, session, tmp_path):
     path = tmp_path / "template.xlsx"
     result = CliRunner().invoke(cli_app, ["catalog", "template", str(path)])
     assert result.exit_code == 0, result.output
-    report = importer.import_table(session, importer.read_file(path), agency="js-gat", status="published")
+    report = importer.import_table(session, importer.read_file(path), agency="js-gat", status="published", by=OPERATOR)
     assert report.stored and report.imported == 2, report.errors
     codes = sorted(session.scalars(select(CatalogResource.code)))
     assert codes == ["101-000001", "300-000001"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
+from govshare.core.auth import OPERATOR
 from govshare.core.db import get_engine
 
 
@@ -23,7 +24,7 @@ def test_full_text_index_follows_search_text(session):
     from govshare.catalog import service
     from govshare.catalog.schemas import ResourceCreate
 
-    made = service.create_resource(session, ResourceCreate(**entry(provider="js-gat")))
+    made = service.create_resource(session, ResourceCreate(**entry(provider="js-gat")), by=OPERATOR)
     assert made.id in search.text_matches(session, ["人口"])
     made.search_text = "别的 词"
     session.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from catalog_helpers import API, create, entry, open_entry, publish
 
 from govshare.catalog import search
+from govshare.core.auth import OPERATOR
 
 
 def test_segmentation():
@@ -185,9 +186,10 @@ def test_uncommitted_changes_are_searched_through_sql(client, world, session):
 
     publish(client, world, open_entry())
     assert client.get(API).json()["total"] == 1
-    made = service.create_resource(session, ResourceCreate(**open_entry(name="未提交的目录", provider="js-gat")))
-    service.submit(session, made.id)
-    service.publish(session, made.id)
+    data = ResourceCreate(**open_entry(name="未提交的目录", provider="js-gat"))
+    made = service.create_resource(session, data, by=OPERATOR)
+    service.submit(session, made.id, by=OPERATOR)
+    service.publish(session, made.id, by=OPERATOR)
     inside = search.search(session, search.SearchParams(q="未提交"), viewer=None)
     assert [r.name for r in inside.items] == ["未提交的目录"]
     assert search.search(session, search.SearchParams(), viewer=None).total == 2

@@ -14,7 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 
 from govshare.core import clock, events
-from govshare.core.auth import Principal, require
+from govshare.core.auth import OPERATOR, Principal, require
 from govshare.core.db import SessionDep, transaction
 from govshare.core.errors import Conflict
 from govshare.core.events import SYSTEM, Actor, Event, event_canonical_bytes
@@ -146,7 +146,7 @@ def test_a_failed_action_leaves_neither_change_nor_event(world):
     before = assert_gapless()
     rolled_back_seq = len(before)
     with pytest.raises(RuntimeError), transaction() as s:
-        agency = service.create_agency(s, _agency("js-doomed", 1))
+        agency = service.create_agency(s, _agency("js-doomed", 1), by=OPERATOR)
         ev = s.scalars(select(Event).where(Event.subject_id == "js-doomed")).one()
         assert ev.seq == rolled_back_seq and agency.id is not None  # both were written...
         raise RuntimeError("second step failed")  # ...then the second step fails
@@ -156,7 +156,7 @@ def test_a_failed_action_leaves_neither_change_nor_event(world):
     assert len(assert_gapless()) == len(before)
     # The number rolled back is the next one handed out.
     with transaction() as s:
-        service.create_agency(s, _agency("js-next", 2))
+        service.create_agency(s, _agency("js-next", 2), by=OPERATOR)
     evs = assert_gapless()
     assert evs[-1].seq == rolled_back_seq and evs[-1].subject_id == "js-next"
 
@@ -166,7 +166,7 @@ def test_a_request_that_fails_after_recording_rolls_back(app, client, world):
 
     @app.post("/api/v1/_test/half_done", dependencies=[Depends(require("authority"))])
     def half_done(session: SessionDep) -> None:
-        service.create_agency(session, _agency("js-half", 3))
+        service.create_agency(session, _agency("js-half", 3), by=OPERATOR)
         raise Conflict("test.second_step", "第二步失败", "Second step failed")
 
     before = assert_gapless()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from govshare.catalog import service as catalog_service
 from govshare.catalog.models import CatalogResource
 from govshare.catalog.schemas import ResourceCreate
+from govshare.core.auth import OPERATOR
 from govshare.core.events import Event
 
 API = "/api/v1/guide"
@@ -21,10 +22,10 @@ def entry(session: Session, name: str, *, provider: str = "js-gat", open_to_publ
     made = catalog_service.create_resource(session, ResourceCreate(
         provider=provider, classification="departmental", name=name, abstract=f"{name}的说明。", format="database",
         share_type="unconditional", provision_method="gateway_api", update_cycle="daily",
-        open_to_public=open_to_public))
+        open_to_public=open_to_public), by=OPERATOR)
     if publish:
-        catalog_service.submit(session, made.id)
-        made = catalog_service.publish(session, made.id)
+        catalog_service.submit(session, made.id, by=OPERATOR)
+        made = catalog_service.publish(session, made.id, by=OPERATOR)
     session.commit()
     return made
 

@@ -6,6 +6,7 @@ import pytest
 from guide_helpers import API, entry, events, payload
 from sqlalchemy import func, select
 
+from govshare.core.auth import OPERATOR
 from govshare.guide.models import GuideService
 
 
@@ -187,7 +188,7 @@ def test_linked_entries_show_only_to_those_who_may_see_them(client, world, sessi
     internal = entry(session, "内部资源", open_to_public=False)
     gone = entry(session, "将撤销的资源")
     made = _create(client, world, resources=[public.code, internal.code, gone.code])
-    catalog_service.withdraw(session, gone.id, reason="停止维护")
+    catalog_service.withdraw(session, gone.id, reason="停止维护", by=OPERATOR)
     session.commit()
 
     def codes(headers=None):

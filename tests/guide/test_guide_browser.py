@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from govshare.core.auth import OPERATOR
 from govshare.guide import service
 from govshare.guide.schemas import ServiceCreate
 
@@ -50,7 +51,7 @@ def served(app, world, session) -> Iterator[str]:  # type: ignore[no-untyped-def
             channels=[{"channel": "web", "detail": "江苏政务服务网https://www.jszwfw.gov.cn/长地址说明"},
                       {"channel": "mobile_app", "detail": "苏服办"}, {"channel": "phone", "detail": "12345"},
                       {"channel": "tv", "detail": "江苏公共新闻频道"},
-                      {"channel": "counter", "detail": "各级政务服务中心"}]))
+                      {"channel": "counter", "detail": "各级政务服务中心"}]), by=OPERATOR)
     session.commit()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

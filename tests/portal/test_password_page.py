@@ -15,6 +15,7 @@ from tests.browser.test_portal_browser import (
 )
 from tests.factories import PASSWORD
 
+from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
@@ -50,7 +51,7 @@ def test_change_password_over_the_api(app, client, world):
 
 def test_a_machine_client_has_no_password(client, world):
     with transaction() as s:
-        _client, key = service.add_client(s, "js-gat", "系统")
+        _client, key = service.add_client(s, "js-gat", "系统", by=OPERATOR)
     r = client.post("/api/v1/me/password", headers={"X-API-Key": key},
                     json={"current_password": "x", "new_password": NEW})
     assert r.status_code == 403 and r.json()["code"] == "auth.person_only"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from portal_helpers import browser, field_block, sign_in, token_of
 from sqlalchemy import func, select
 
+from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
@@ -95,7 +96,7 @@ def test_agency_list_pages_through_results(app, world, session):
 
 
 def test_agency_profile_shows_art30_state_and_hides_phone_from_the_public(app, world, session):
-    service.update_agency(session, "js-gat", service.AgencyUpdate(responsible_phone="025-88888888"))
+    service.update_agency(session, "js-gat", service.AgencyUpdate(responsible_phone="025-88888888"), by=OPERATOR)
     session.commit()
     public = browser(app).get("/agencies/js-gat").text
     assert "江苏省公安厅" in public and "李强" in public and "025-88888888" not in public

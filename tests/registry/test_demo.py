@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from govshare import demo
 from govshare.cli import app
+from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 from govshare.core.errors import Conflict
 from govshare.core.events import Event
@@ -168,7 +169,7 @@ def test_cli_refuses_to_load_twice_without_if_empty(session, loaded):  # type: i
 def test_a_failed_load_leaves_nothing_behind(session):  # type: ignore[no-untyped-def]
     # A person already holds a demo user name (no regions, so the emptiness check passes).
     with transaction() as s:
-        service.create_person(s, PersonCreate(username="demo_supervisor", display_name="someone"))
+        service.create_person(s, PersonCreate(username="demo_supervisor", display_name="someone"), by=OPERATOR)
     events = _count(session, Event)
     session.rollback()
     result = _invoke("--if-empty")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tests.factories import bearer
 
-from govshare.core.auth import Grant, Principal
+from govshare.core.auth import OPERATOR, Grant, Principal
 from govshare.core.db import transaction
 from govshare.registry import service
 
@@ -135,7 +135,7 @@ def test_an_agency_admin_cannot_change_its_legal_standing(client, world, field, 
         "grants": [{"role": "agency_admin", "agency_code": "nj-sj"}]})
     assert r.status_code == 201, r.text
     with transaction() as s:
-        _tok, admin_token = service.issue_token(s, "njsj_admin")
+        _tok, admin_token = service.issue_token(s, "njsj_admin", by=OPERATOR)
     r = client.patch(f"{AGENCIES}/nj-sj", headers=bearer(admin_token), json={field: value})
     _denied(r, "registry.agency.authority_only_field")
     assert r.json()["field"] == field and r.json()["article"] == "Art 5"

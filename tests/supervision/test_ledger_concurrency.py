@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.core import events
+from govshare.core.auth import OPERATOR
 from govshare.core.config import reset_settings
 from govshare.core.db import transaction
 from govshare.registry import service as registry_service
@@ -41,8 +42,8 @@ def every_25(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_parallel_writers_and_integrator(session: Session, every_25: None) -> None:
     with transaction() as s:
-        registry_service.create_region(s, RegionCreate(code="320000", name="江苏省"))
-        registry_service.create_region(s, RegionCreate(code="320500", name="苏州市", parent_code="320000"))
+        registry_service.create_region(s, RegionCreate(code="320000", name="江苏省"), by=OPERATOR)
+        registry_service.create_region(s, RegionCreate(code="320500", name="苏州市", parent_code="320000"), by=OPERATOR)
     recorded: dict[int, list[int]] = {t: [] for t in range(THREADS)}
     errors: list[BaseException] = []
     barrier = threading.Barrier(THREADS + 1)
@@ -57,7 +58,7 @@ def test_parallel_writers_and_integrator(session: Session, every_25: None) -> No
                     if k % 10 == 0:  # a real service: its event is appended in the same transaction
                         registry_service.create_region(
                             s, RegionCreate(code=f"3205{10 + t * 3 + k // 10:02d}", name=f"测试区{t}-{k}",
-                                            parent_code="320500"))
+                                            parent_code="320500"), by=OPERATOR)
                         seqs.append(s.scalar(select(events.Event.seq).order_by(events.Event.seq.desc()).limit(1)))
                     evs = [events.record(s, actor=events.SYSTEM, action="test.parallel", subject_type="thread",
                                          subject_id=t, data={"k": k, "j": j}, region_code="320500")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 
 app = typer.Typer(help="共享目录 / Shared catalog (Art 7-10).", no_args_is_help=True)
@@ -51,7 +52,7 @@ def import_file(
 
         with transaction() as session:
             report = importer.import_table(
-                session, table, agency=agency, valid_only=valid_only, status=status, progress=progress
+                session, table, agency=agency, valid_only=valid_only, status=status, progress=progress, by=OPERATOR,
             )
     if report.errors:
         t = Table("行 row", "列 column", "问题 / problem", "条款 article", title="错误 / errors")

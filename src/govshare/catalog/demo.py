@@ -23,6 +23,7 @@ from govshare.catalog import service
 from govshare.catalog.importer import parse_data_items
 from govshare.catalog.models import CatalogResource
 from govshare.catalog.schemas import DemandCreate, ResourceCreate, ResourceUpdate
+from govshare.core.auth import OPERATOR
 from govshare.registry.models import Agency
 
 _COND = "仅限行政机关履行法定职责需要，经提供单位审核同意后通过共享平台按需调用，并签订共享保密协议"
@@ -306,7 +307,7 @@ def _create(session: Session, e: DemoEntry, agency: Agency) -> CatalogResource:
         provider=agency.code, classification=e.classification, category=e.category, name=e.name,  # type: ignore[arg-type]
         abstract=e.abstract, format=e.format, share_type=e.share_type, provision_method=e.provision_method,  # type: ignore[arg-type]
         update_cycle=e.update_cycle, sectors=list(e.sectors), data_items=items, **extra)  # type: ignore[arg-type]
-    return service.create_resource(session, data)
+    return service.create_resource(session, data, by=OPERATOR)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -330,8 +331,8 @@ def load_demo_catalog(session: Session) -> DemoCatalogSummary:
             skipped += 1
             continue
         resource = _create(session, e, agency)
-        service.submit(session, resource.id)
-        service.publish(session, resource.id)
+        service.submit(session, resource.id, by=OPERATOR)
+        service.publish(session, resource.id, by=OPERATOR)
         published[e.name] = resource
 
     other = 0
@@ -348,13 +349,13 @@ def load_demo_catalog(session: Session) -> DemoCatalogSummary:
                                 "苏州市食品安全抽检信息", "食品安全监督抽检结果。", "spreadsheet", "unconditional",
                                 "hosted_dataset", "monthly", ("food_drug",), "样品名称|字符型；抽检结果|字符型",
                                 security_classification="public"), sz)
-        service.submit(session, r.id)
+        service.submit(session, r.id, by=OPERATOR)
         other += 1
     jobs = published.get("公共就业岗位信息")
     if jobs is not None:  # a pending revision reported to the authority (Art 10(2))
         service.update_resource(session, jobs.id, ResourceUpdate(
             update_cycle="realtime", abstract="公共就业服务机构和合作平台发布的招聘岗位信息，实时更新。",
-            note="接入省公共招聘网实时数据"))
+            note="接入省公共招聘网实时数据"), by=OPERATOR)
 
     demands = 0
     rst = _agency(session, "js-rst", "人力资源")
@@ -363,17 +364,17 @@ def load_demo_catalog(session: Session) -> DemoCatalogSummary:
         d = service.file_demand(session, DemandCreate(
             requester=rst.code, title="企业登记注册信息", description="办理社会保险单位参保登记时核验企业登记状态",
             duty="社会保险登记（《社会保险法》第五十七条）", legal_basis="《中华人民共和国社会保险法》第五十七条",
-            wanted_items="统一社会信用代码、企业名称、登记状态"))
+            wanted_items="统一社会信用代码、企业名称、登记状态"), by=OPERATOR)
         demands += 1
         if market is not None:
-            service.match_demand(session, d.id, [str(market.id)], note="市场主体登记信息可满足")
+            service.match_demand(session, d.id, [str(market.id)], note="市场主体登记信息可满足", by=OPERATOR)
     jyt = _agency(session, "js-jyt", "教育")
     if jyt is not None and gat is not None:
         d = service.file_demand(session, DemandCreate(
             requester=jyt.code, title="适龄儿童户籍信息", description="义务教育招生入学时核验适龄儿童户籍",
             duty="义务教育招生入学（《义务教育法》第十二条）", legal_basis="《中华人民共和国义务教育法》第十二条",
-            wanted_items="儿童姓名、公民身份号码、户籍地址、监护人"))
-        service.route_demand(session, d.id, [gat.code], note="请评估可否编目提供")
+            wanted_items="儿童姓名、公民身份号码、户籍地址、监护人"), by=OPERATOR)
+        service.route_demand(session, d.id, [gat.code], note="请评估可否编目提供", by=OPERATOR)
         demands += 1
     mz = _agency(session, "nj-mzj", "民政")
     if mz is not None:
@@ -381,6 +382,6 @@ def load_demo_catalog(session: Session) -> DemoCatalogSummary:
             requester=mz.code, title="残疾人证信息", description="发放困难残疾人生活补贴时核验残疾等级",
             duty="困难残疾人生活补贴发放",
             legal_basis="《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》",
-            wanted_items="公民身份号码、残疾类别、残疾等级"))
+            wanted_items="公民身份号码、残疾类别、残疾等级"), by=OPERATOR)
         demands += 1
     return DemoCatalogSummary(published=len(published), other=other, demands=demands, skipped=skipped)

@@ -391,7 +391,7 @@ def import_table(
     table: Table,
     *,
     agency: str | None = None,
-    by: Principal | None = None,
+    by: Principal,
     valid_only: bool = False,
     status: str = "draft",
     progress: ProgressFn | None = None,
@@ -416,7 +416,7 @@ def import_table(
         elif field not in columns:
             columns[field] = h
     missing = [f for f in REQUIRED if f not in columns]
-    if "provider" not in columns and agency is None and by is None:
+    if "provider" not in columns and agency is None and by.is_system:
         missing.append("provider")
     for f in missing:
         zh = HEADERS[f][0]
@@ -463,7 +463,7 @@ def import_table(
                 progress("store", done, len(valid))
         events.record(
             session,
-            actor=by.actor if by else events.SYSTEM,
+            actor=by.actor,
             action="catalog.import.completed",
             subject_type="catalog_import",
             subject_id=table.sha256[:16],
@@ -506,7 +506,7 @@ def _validate_row(
     cells: Mapping[str, str],
     columns: Mapping[str, str],
     default_agency: Any,
-    by: Principal | None,
+    by: Principal,
     seen_names: dict[tuple[int, str], int],
 ) -> _Valid:
     payload = _row_to_payload(cells, columns)
@@ -531,13 +531,13 @@ def _validate_row(
                 f"unknown provider '{provider_ref}'",
             ) from exc
     else:
-        own = sorted(perm.provider_agency_ids(by)) if by is not None else []
+        own = sorted(perm.provider_agency_ids(by))
         if len(own) != 1:
             raise RowError(
                 HEADERS["provider"][0], "catalog.import.provider_required", "请填写提供单位", "the provider is missing"
             )
         provider = registry_service.get_agency(session, own[0])
-    if by is not None and not perm.is_provider(by, provider.id):
+    if not perm.is_provider(by, provider.id):
         raise RowError(
             columns.get("provider") or HEADERS["provider"][0],
             "catalog.out_of_scope",

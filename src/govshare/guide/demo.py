@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from govshare.catalog.models import CatalogResource
+from govshare.core.auth import OPERATOR
 from govshare.guide import service
 from govshare.guide.models import GuideService
 from govshare.guide.schemas import ChannelIn, ServiceCreate
@@ -151,6 +152,6 @@ def load_demo_guide(session: Session) -> int:
             name=s.name, name_en=s.name_en, sector=s.sector, agency=s.agency,  # type: ignore[arg-type]
             description=s.description, link_url=s.link_url,
             channels=[ChannelIn(channel=c, detail=d) for c, d in s.channels],  # type: ignore[arg-type]
-            resources=_resources(session, s.relies_on)))
+            resources=_resources(session, s.relies_on)), by=OPERATOR)
         added += 1
     return added

@@ -1,6 +1,6 @@
 """Service guide use cases (Art 20-27). The only writer of the guide tables; every change records
-its event. ``by`` is the acting principal, or ``None`` for the platform operator (demo, command
-line: acting as ``system``, no scope checks). Services flush, never commit.
+its event. ``by`` is the acting principal (``core.auth.OPERATOR`` for the demo and the command
+line). Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from govshare.catalog.models import CatalogResource
 from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput, NotFound
-from govshare.core.events import SYSTEM, Actor
 from govshare.guide import permissions as perm
 from govshare.guide import rules
 from govshare.guide.models import GuideService, GuideServiceChannel, GuideServiceResource
@@ -38,9 +37,6 @@ from govshare.registry.models import Agency, Region
 CONTENT_FIELDS = ("name", "name_en", "sector", "description", "description_en", "link_url")
 
 
-def _actor(by: Principal | None) -> Actor:
-    return by.actor if by is not None else SYSTEM
-
 
 def _clean(value: str | None) -> str | None:
     if value is None:
@@ -49,8 +45,8 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _event(session: Session, service: GuideService, action: str, by: Principal | None, **data: Any) -> None:
-    events.record(session, actor=_actor(by), action=f"guide.service.{action}", subject_type="guide_service",
+def _event(session: Session, service: GuideService, action: str, by: Principal, **data: Any) -> None:
+    events.record(session, actor=by.actor, action=f"guide.service.{action}", subject_type="guide_service",
                   subject_id=service.id, region_code=service.region_code, agency_code=service.agency.code,
                   data={"name": service.name, "sector": service.sector, "active": service.active, **data})
 
@@ -85,9 +81,8 @@ def _agency(session: Session, ref: str) -> Agency:
     return agency
 
 
-def _check_scope(session: Session, by: Principal | None, agency: Agency) -> None:
-    if by is not None:
-        perm.check_authority(by, registry_service.region_path_of(session, agency.region_code))
+def _check_scope(session: Session, by: Principal, agency: Agency) -> None:
+    perm.check_authority(by, registry_service.region_path_of(session, agency.region_code))
 
 
 def _resource_ids(session: Session, refs: Iterable[str]) -> list[int]:
@@ -161,7 +156,7 @@ def _set_resources(service: GuideService, ids: list[int]) -> None:
 # --- Use cases ----------------------------------------------------------------------------------
 
 
-def create_service(session: Session, data: ServiceCreate, *, by: Principal | None = None) -> GuideService:
+def create_service(session: Session, data: ServiceCreate, *, by: Principal) -> GuideService:
     """The authority adds a service to the guide (Art 20)."""
     agency = _agency(session, data.agency)
     _check_scope(session, by, agency)
@@ -173,7 +168,7 @@ def create_service(session: Session, data: ServiceCreate, *, by: Principal | Non
         name=name, name_en=_clean(data.name_en), sector=data.sector, agency_id=agency.id,
         region_code=agency.region_code, description=_clean(data.description) or "",
         description_en=_clean(data.description_en), link_url=_clean(data.link_url), active=True,
-        created_by=_actor(by).ref, channels=[], resources=[])
+        created_by=by.actor.ref, channels=[], resources=[])
     service.agency = agency
     session.add(service)
     _set_channels(service, channels)
@@ -185,7 +180,7 @@ def create_service(session: Session, data: ServiceCreate, *, by: Principal | Non
 
 
 def update_service(session: Session, service_id: int, data: ServiceUpdate, *,
-                   by: Principal | None = None) -> GuideService:
+                   by: Principal) -> GuideService:
     """Change a service; only the fields sent change. Moving it to another agency needs the
     authority over both agencies."""
     service = get_service(session, service_id)
@@ -238,7 +233,7 @@ def update_service(session: Session, service_id: int, data: ServiceUpdate, *,
     return service
 
 
-def deactivate_service(session: Session, service_id: int, *, reason: str, by: Principal | None = None) -> GuideService:
+def deactivate_service(session: Session, service_id: int, *, reason: str, by: Principal) -> GuideService:
     """Take a service out of the public guide (it stays on record, with its reason)."""
     service = get_service(session, service_id)
     _check_scope(session, by, service.agency)
@@ -255,7 +250,7 @@ def deactivate_service(session: Session, service_id: int, *, reason: str, by: Pr
     return service
 
 
-def activate_service(session: Session, service_id: int, *, by: Principal | None = None) -> GuideService:
+def activate_service(session: Session, service_id: int, *, by: Principal) -> GuideService:
     service = get_service(session, service_id)
     _check_scope(session, by, service.agency)
     if service.active:

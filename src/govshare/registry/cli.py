@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 from govshare.registry import service
 from govshare.registry.schemas import AgencyCreate, GrantCreate, PersonCreate
@@ -45,12 +46,12 @@ def users_add(
             service.get_person(session, name)
         except Exception:
             data = PersonCreate(username=name, display_name=display_name or name, password=password, grants=[grant])
-            service.create_person(session, data)
+            service.create_person(session, data, by=OPERATOR)
             typer.echo(f"added {name} as {role}")
             return
-        service.grant_role(session, name, grant)
+        service.grant_role(session, name, grant, by=OPERATOR)
         if password:
-            service.set_password(session, name, password)
+            service.set_password(session, name, password, by=OPERATOR)
         typer.echo(f"granted {role} to {name}")
 
 
@@ -58,7 +59,7 @@ def users_add(
 def users_deactivate(name: Annotated[str, typer.Argument(help="User name (login)")]) -> None:
     """Deactivate a person: their tokens and sessions stop working; their records stay."""
     with transaction() as session:
-        service.set_person_active(session, name, False)
+        service.set_person_active(session, name, False, by=OPERATOR)
     typer.echo(f"deactivated {name}")
 
 
@@ -66,7 +67,7 @@ def users_deactivate(name: Annotated[str, typer.Argument(help="User name (login)
 def users_reactivate(name: Annotated[str, typer.Argument(help="User name (login)")]) -> None:
     """Reactivate a deactivated person."""
     with transaction() as session:
-        service.set_person_active(session, name, True)
+        service.set_person_active(session, name, True, by=OPERATOR)
     typer.echo(f"reactivated {name}")
 
 
@@ -75,7 +76,7 @@ def users_list() -> None:
     """List people and their roles."""
     table = Table("username", "name", "roles", "state")
     with transaction() as session:
-        for person, grants in service.list_people(session):
+        for person, grants in service.list_people(session, by=OPERATOR):
             table.add_row(person.username, person.display_name,
                           ", ".join(f"{g.role}@{g.agency_code or g.region_code}" for g in grants),
                           "active" if person.active else "deactivated")
@@ -89,7 +90,7 @@ def tokens_issue(
 ) -> None:
     """Issue a bearer token; it is printed once, alone on the last line."""
     with transaction() as session:
-        _token, secret = service.issue_token(session, name, name=label)
+        _token, secret = service.issue_token(session, name, name=label, by=OPERATOR)
     typer.echo(f"令牌仅显示一次，请妥善保存 / shown once, store it now: {name}")
     typer.echo(secret)
 
@@ -101,7 +102,7 @@ def clients_add(
 ) -> None:
     """Add a machine client; its API key is printed once, alone on the last line."""
     with transaction() as session:
-        client, key = service.add_client(session, agency_code, name)
+        client, key = service.add_client(session, agency_code, name, by=OPERATOR)
     typer.echo(f"client {client.id} for {agency_code}; 密钥仅显示一次 / key shown once:")
     typer.echo(key)
 
@@ -111,7 +112,7 @@ def clients_list(agency_code: Annotated[str, typer.Argument(help="Agency code or
     """List an agency's clients."""
     table = Table("id", "name", "key", "created", "revoked")
     with transaction() as session:
-        for c in service.list_clients(session, agency_code):
+        for c in service.list_clients(session, agency_code, by=OPERATOR):
             table.add_row(str(c.id), c.name, c.key_hint + "…", c.created_at.isoformat(timespec="seconds"),
                           c.revoked_at.isoformat(timespec="seconds") if c.revoked_at else "")
     out.print(table)
@@ -121,7 +122,7 @@ def clients_list(agency_code: Annotated[str, typer.Argument(help="Agency code or
 def clients_revoke(client_id: Annotated[int, typer.Argument(help="Client id")]) -> None:
     """Revoke a client's key at once."""
     with transaction() as session:
-        c = service.revoke_client(session, client_id)
+        c = service.revoke_client(session, client_id, by=OPERATOR)
     typer.echo(f"revoked client {c.id} ({c.name})")
 
 
@@ -161,7 +162,7 @@ def agencies_add(
         "responsible_unit": responsible_unit, "responsible_person": responsible_person,
     })
     with transaction() as session:
-        a = service.create_agency(session, data)
+        a = service.create_agency(session, data, by=OPERATOR)
     typer.echo(f"registered {a.code} ({a.name})")
 
 

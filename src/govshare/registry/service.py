@@ -1,8 +1,8 @@
 """Registry use cases. The only code that writes registry tables; each change records its event.
 
-Every function takes the session and ``by``: the :class:`Principal` acting, or ``None`` for the
-platform operator on the command line (acting as ``system``). Scope checks happen here, so the
-API, the portal and the CLI enforce the same rules.
+Every function that changes something takes the session and ``by``: the :class:`Principal`
+acting (``core.auth.OPERATOR`` on the command line and in the demo loader). Scope checks happen
+here, so the API, the portal and the CLI enforce the same rules.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from govshare.core import clock, events
 from govshare.core.auth import SESSION_COOKIE, Grant, Principal, set_authenticator
 from govshare.core.config import get_settings
 from govshare.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
-from govshare.core.events import SYSTEM, Actor
+from govshare.core.events import Actor
 from govshare.core.security import (
     CLIENT_KEY_PREFIX,
     PERSON_TOKEN_PREFIX,
@@ -43,11 +43,6 @@ from govshare.registry.models import (
     WebSession,
 )
 from govshare.registry.schemas import AgencyCreate, AgencyUpdate, GrantCreate, PersonCreate, RegionCreate
-
-
-def _actor(by: Principal | None) -> Actor:
-    return by.actor if by is not None else SYSTEM
-
 
 # --- Regions ------------------------------------------------------------------------------------
 
@@ -102,20 +97,19 @@ def list_regions(session: Session, *, parent_code: str | None = None, under: str
     return session.scalars(stmt).all()
 
 
-def create_region(session: Session, data: RegionCreate, *, by: Principal | None = None) -> Region:
+def create_region(session: Session, data: RegionCreate, *, by: Principal) -> Region:
     if session.get(Region, data.code) is not None:
         raise Conflict("registry.region.exists", f"行政区划 {data.code} 已存在", f"Region {data.code} already exists",
                        field="code")
     level = rules.region_level_of(data.code)
     if data.parent_code is None:
-        if by is not None:
+        if not by.is_system:  # only the operator plants the root of the tree
             raise InvalidInput("registry.region.parent_required", "须指定上级行政区划", "A parent region is required",
                                field="parent_code")
         path = data.code
     else:
         parent = get_region(session, data.parent_code)
-        if by is not None:
-            perm.check_manage_region(by, parent.path)
+        perm.check_manage_region(by, parent.path)
         if rules.REGION_LEVELS.index(level) <= rules.REGION_LEVELS.index(parent.level):
             raise InvalidInput(
                 "registry.region.level",
@@ -135,7 +129,7 @@ def create_region(session: Session, data: RegionCreate, *, by: Principal | None 
                     parent_code=data.parent_code, path=path)
     session.add(region)
     session.flush()
-    events.record(session, actor=_actor(by), action="registry.region.created", subject_type="region",
+    events.record(session, actor=by.actor, action="registry.region.created", subject_type="region",
                   subject_id=region.code, region_code=region.code,
                   data={"name": region.name, "parent": region.parent_code, "level": level})
     return region
@@ -202,10 +196,9 @@ def _agency_event_data(agency: Agency) -> dict[str, object]:
     }
 
 
-def create_agency(session: Session, data: AgencyCreate, *, by: Principal | None = None) -> Agency:
+def create_agency(session: Session, data: AgencyCreate, *, by: Principal) -> Agency:
     region = get_region(session, data.region_code)
-    if by is not None:
-        perm.check_create_agency(by, region.path)
+    perm.check_create_agency(by, region.path)
     for column, value, field in ((Agency.code, data.code, "code"), (Agency.uscc, data.uscc, "uscc")):
         if session.scalar(select(Agency.id).where(column == value)) is not None:
             raise Conflict(f"registry.agency.{field}_taken", f"{value} 已被其他机关使用", f"{value} is already in use",
@@ -220,7 +213,7 @@ def create_agency(session: Session, data: AgencyCreate, *, by: Principal | None 
     )
     session.add(agency)
     _flush_agency(session, agency)
-    events.record(session, actor=_actor(by), action="registry.agency.created", subject_type="agency",
+    events.record(session, actor=by.actor, action="registry.agency.created", subject_type="agency",
                   subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
                   data=_agency_event_data(agency))
     return agency
@@ -252,11 +245,10 @@ def _check_single_authority(session: Session, region_code: str, except_id: int |
                        field="is_authority", article="Art 5")
 
 
-def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: Principal | None = None) -> Agency:
+def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: Principal) -> Agency:
     agency = get_agency(session, ref)
     changes = data.model_dump(exclude_unset=True)
-    if by is not None:
-        perm.check_update_agency(by, agency.id, region_path_of(session, agency.region_code), changes)
+    perm.check_update_agency(by, agency.id, region_path_of(session, agency.region_code), changes)
     if changes.get("is_authority"):
         _check_single_authority(session, agency.region_code, agency.id)
     before = {k: getattr(agency, k) for k in changes}
@@ -266,7 +258,7 @@ def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: P
     if not diff:
         return agency
     _flush_agency(session, agency)
-    events.record(session, actor=_actor(by), action="registry.agency.updated", subject_type="agency",
+    events.record(session, actor=by.actor, action="registry.agency.updated", subject_type="agency",
                   subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
                   data={"changes": diff})
     return agency
@@ -313,14 +305,13 @@ def _resolve_grant(session: Session, g: GrantCreate) -> tuple[int | None, str | 
     return None, region.code, region.path
 
 
-def create_person(session: Session, data: PersonCreate, *, by: Principal | None = None) -> Person:
+def create_person(session: Session, data: PersonCreate, *, by: Principal) -> Person:
     resolved = [(g, *_resolve_grant(session, g)) for g in data.grants]
-    if by is not None:
-        if not resolved:
-            raise InvalidInput("registry.person.grant_required", "新用户须至少授予一个角色",
-                               "A new person needs at least one role", field="grants")
-        for g, agency_id, _region, path in resolved:
-            perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
+    if not resolved and not by.is_system:
+        raise InvalidInput("registry.person.grant_required", "新用户须至少授予一个角色",
+                           "A new person needs at least one role", field="grants")
+    for g, agency_id, _region, path in resolved:
+        perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
     if session.scalar(select(Person.id).where(Person.username == data.username)) is not None:
         raise Conflict("registry.person.exists", f"用户名 {data.username} 已被使用",
                        f"Username {data.username} is taken", field="username")
@@ -328,7 +319,7 @@ def create_person(session: Session, data: PersonCreate, *, by: Principal | None 
                     password_hash=hash_password(data.password) if data.password else None, active=True)
     session.add(person)
     session.flush()
-    events.record(session, actor=_actor(by), action="registry.person.created", subject_type="person",
+    events.record(session, actor=by.actor, action="registry.person.created", subject_type="person",
                   subject_id=person.username, data={"display_name": person.display_name})
     for g, agency_id, region_code, _path in resolved:
         _add_grant(session, person, g.role, agency_id, region_code, by)
@@ -336,7 +327,7 @@ def create_person(session: Session, data: PersonCreate, *, by: Principal | None 
 
 
 def _add_grant(session: Session, person: Person, role: str, agency_id: int | None, region_code: str | None,
-               by: Principal | None) -> RoleGrant:
+               by: Principal) -> RoleGrant:
     exists = session.scalar(select(RoleGrant).where(
         RoleGrant.person_id == person.id, RoleGrant.role == role,
         RoleGrant.agency_id.is_(None) if agency_id is None else RoleGrant.agency_id == agency_id,
@@ -347,17 +338,16 @@ def _add_grant(session: Session, person: Person, role: str, agency_id: int | Non
     session.add(grant)
     session.flush()
     agency_code = session.get(Agency, agency_id).code if agency_id else None  # type: ignore[union-attr]
-    events.record(session, actor=_actor(by), action="registry.role.granted", subject_type="person",
+    events.record(session, actor=by.actor, action="registry.role.granted", subject_type="person",
                   subject_id=person.username, region_code=region_code, agency_code=agency_code,
                   data={"role": role, "agency": agency_code, "region": region_code})
     return grant
 
 
-def grant_role(session: Session, username: str, g: GrantCreate, *, by: Principal | None = None) -> RoleGrant:
+def grant_role(session: Session, username: str, g: GrantCreate, *, by: Principal) -> RoleGrant:
     person = get_person(session, username)
     agency_id, region_code, path = _resolve_grant(session, g)
-    if by is not None:
-        perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
+    perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
     return _add_grant(session, person, g.role, agency_id, region_code, by)
 
 
@@ -367,12 +357,12 @@ def _check_password(password: str, field: str) -> None:
                            f"Password needs at least {rules.PASSWORD_MIN_LENGTH} characters", field=field)
 
 
-def set_password(session: Session, username: str, password: str, *, by: Principal | None = None) -> None:
+def set_password(session: Session, username: str, password: str, *, by: Principal) -> None:
     _check_password(password, "password")
     person = get_person(session, username)
     person.password_hash = hash_password(password)
     session.flush()
-    events.record(session, actor=_actor(by), action="registry.person.password_set", subject_type="person",
+    events.record(session, actor=by.actor, action="registry.person.password_set", subject_type="person",
                   subject_id=person.username, data={})
 
 
@@ -385,27 +375,26 @@ def _check_manage_person(session: Session, person: Person, by: Principal) -> Non
         perm.check_grant(by, g.role, agency_id=g.agency_id, region_path=g.region_path)
 
 
-def check_password_reset(session: Session, username: str, *, by: Principal | None = None) -> Person:
+def check_password_reset(session: Session, username: str, *, by: Principal) -> Person:
     """The person whose password ``by`` may reset: one whose account they manage, never their own
     (one's own password is changed with ``change_own_password``, which asks for the current one)."""
     person = get_person(session, username)
-    if by is not None:
-        if by.kind == "person" and by.id == person.id:
-            raise Conflict("registry.person.reset_own_password", "请通过“修改密码”修改自己的密码（须输入当前密码）",
-                           "Change your own password with \"change password\" (it asks for the current one)",
-                           field="username")
-        _check_manage_person(session, person, by)
+    if by.kind == "person" and by.id == person.id:
+        raise Conflict("registry.person.reset_own_password", "请通过“修改密码”修改自己的密码（须输入当前密码）",
+                       "Change your own password with \"change password\" (it asks for the current one)",
+                       field="username")
+    _check_manage_person(session, person, by)
     return person
 
 
-def reset_password(session: Session, username: str, password: str, *, by: Principal | None = None) -> Person:
+def reset_password(session: Session, username: str, password: str, *, by: Principal) -> Person:
     """Give a person a new initial password (they forgot theirs)."""
     person = check_password_reset(session, username, by=by)
     set_password(session, person.username, password, by=by)
     return person
 
 
-def set_person_active(session: Session, username: str, active: bool, *, by: Principal | None = None) -> Person:
+def set_person_active(session: Session, username: str, active: bool, *, by: Principal) -> Person:
     """Deactivate a person (their tokens and portal sessions stop working at once; nothing is
     deleted, so the ledger keeps naming them, Art 34) or reactivate them.
 
@@ -413,16 +402,15 @@ def set_person_active(session: Session, username: str, active: bool, *, by: Prin
     deactivate their own account.
     """
     person = get_person(session, username)
-    if by is not None:
-        if by.kind == "person" and by.id == person.id and not active:
-            raise Conflict("registry.person.self_deactivation", "不能停用自己的账号",
-                           "You cannot deactivate your own account", field="username")
-        _check_manage_person(session, person, by)
+    if by.kind == "person" and by.id == person.id and not active:
+        raise Conflict("registry.person.self_deactivation", "不能停用自己的账号",
+                       "You cannot deactivate your own account", field="username")
+    _check_manage_person(session, person, by)
     if person.active == active:
         return person
     person.active = active
     session.flush()
-    events.record(session, actor=_actor(by), action="registry.person." + ("reactivated" if active else "deactivated"),
+    events.record(session, actor=by.actor, action="registry.person." + ("reactivated" if active else "deactivated"),
                   subject_type="person", subject_id=person.username, data={"active": active})
     return person
 
@@ -444,7 +432,7 @@ def change_own_password(session: Session, by: Principal, current: str, new: str)
 
 
 def list_people(
-    session: Session, *, by: Principal | None = None, agency: str | None = None
+    session: Session, *, by: Principal, agency: str | None = None
 ) -> list[tuple[Person, list[Grant]]]:
     stmt = select(Person).order_by(Person.username)
     if agency is not None:
@@ -454,7 +442,7 @@ def list_people(
     out = []
     for p in people:
         grants = grants_of(session, p.id)
-        if by is None or any(_visible_grant(by, g) for g in grants) or p.id == by.id:
+        if by.is_system or any(_visible_grant(by, g) for g in grants) or p.id == by.id:
             out.append((p, grants))
     return out
 
@@ -470,25 +458,24 @@ def _visible_grant(by: Principal, g: Grant) -> bool:
 
 
 def issue_token(
-    session: Session, username: str, *, name: str = "cli", by: Principal | None = None
+    session: Session, username: str, *, name: str = "cli", by: Principal
 ) -> tuple[ApiToken, str]:
     """A bearer token for ``username``. The plaintext is returned once and never stored."""
     person = get_person(session, username)
-    if by is not None and by.id != person.id:
+    if not by.is_system and (by.kind != "person" or by.id != person.id):
         raise perm._deny("为他人签发令牌", "issue tokens for someone else")
     secret = new_secret(PERSON_TOKEN_PREFIX)
     token = ApiToken(person_id=person.id, name=name, token_digest=digest(secret))
     session.add(token)
     session.flush()
-    events.record(session, actor=_actor(by), action="registry.token.issued", subject_type="person",
+    events.record(session, actor=by.actor, action="registry.token.issued", subject_type="person",
                   subject_id=person.username, data={"token_id": token.id, "name": name})
     return token, secret
 
 
-def add_client(session: Session, agency_ref: str, name: str, *, by: Principal | None = None) -> tuple[ApiClient, str]:
+def add_client(session: Session, agency_ref: str, name: str, *, by: Principal) -> tuple[ApiClient, str]:
     agency = get_agency(session, agency_ref)
-    if by is not None:
-        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
     if session.scalar(select(ApiClient.id).where(ApiClient.agency_id == agency.id, ApiClient.name == name)):
         raise Conflict("registry.client.exists", f"{agency.name} 已有名为 {name} 的客户端",
                        f"{agency.code} already has a client named {name}", field="name")
@@ -496,32 +483,30 @@ def add_client(session: Session, agency_ref: str, name: str, *, by: Principal | 
     client = ApiClient(agency_id=agency.id, name=name, key_digest=digest(secret), key_hint=secret[:8])
     session.add(client)
     session.flush()
-    events.record(session, actor=_actor(by), action="registry.client.created", subject_type="api_client",
+    events.record(session, actor=by.actor, action="registry.client.created", subject_type="api_client",
                   subject_id=client.id, region_code=agency.region_code, agency_code=agency.code,
                   data={"name": name, "key_hint": client.key_hint})
     return client, secret
 
 
-def list_clients(session: Session, agency_ref: str, *, by: Principal | None = None) -> Sequence[ApiClient]:
+def list_clients(session: Session, agency_ref: str, *, by: Principal) -> Sequence[ApiClient]:
     agency = get_agency(session, agency_ref)
-    if by is not None:
-        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
     return session.scalars(select(ApiClient).where(ApiClient.agency_id == agency.id).order_by(ApiClient.id)).all()
 
 
-def revoke_client(session: Session, client_id: int, *, by: Principal | None = None) -> ApiClient:
+def revoke_client(session: Session, client_id: int, *, by: Principal) -> ApiClient:
     client = session.get(ApiClient, client_id)
     if client is None:
         raise NotFound("registry.client.not_found", f"客户端 {client_id} 不存在", f"Client {client_id} not found",
                        field="client_id")
     agency = session.get(Agency, client.agency_id)
     assert agency is not None
-    if by is not None:
-        perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
+    perm.check_manage_agency(by, agency.id, region_path_of(session, agency.region_code))
     if client.revoked_at is None:
         client.revoked_at = clock.now()
         session.flush()
-        events.record(session, actor=_actor(by), action="registry.client.revoked", subject_type="api_client",
+        events.record(session, actor=by.actor, action="registry.client.revoked", subject_type="api_client",
                       subject_id=client.id, region_code=agency.region_code, agency_code=agency.code,
                       data={"name": client.name})
     return client

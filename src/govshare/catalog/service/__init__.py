@@ -1,8 +1,8 @@
 """Catalog use cases. The only code that writes catalog tables; every change records its event.
 
-Functions take the session and ``by``: the acting :class:`Principal`, or ``None`` for the
-platform operator on the command line (acting as ``system``, no scope checks). Services flush,
-never commit.
+Functions that change something take the session and ``by``, the acting :class:`Principal`
+(``core.auth.OPERATOR`` on the command line and in the demo loader: it holds every scope, openly).
+Functions that read take ``viewer``, ``None`` for the public. Services flush, never commit.
 
 Lifecycle (Art 9-10)::
 

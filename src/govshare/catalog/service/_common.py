@@ -24,13 +24,8 @@ from govshare.catalog.presentation import CONTENT_FIELDS, ITEM_FIELDS, LIST_FIEL
 from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput, NotFound
-from govshare.core.events import SYSTEM, Actor
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency
-
-
-def _actor(by: Principal | None) -> Actor:
-    return by.actor if by is not None else SYSTEM
 
 
 def _clean(value: Any) -> Any:
@@ -278,11 +273,11 @@ def _add_version(
     snapshot: dict[str, Any],
     *,
     kind: str,
-    by: Principal | None,
+    by: Principal,
     note: str | None,
     review_state: str | None = None,
 ) -> CatalogResourceVersion:
-    actor = _actor(by)
+    actor = by.actor
     version = CatalogResourceVersion(
         resource_id=resource.id,
         number=_next_version_number(session, resource.id),
@@ -299,13 +294,13 @@ def _add_version(
     return version
 
 
-def _event(session: Session, resource: CatalogResource, action: str, by: Principal | None, **data: Any) -> None:
+def _event(session: Session, resource: CatalogResource, action: str, by: Principal, **data: Any) -> None:
     """Record a state change of an entry (and mark it changed for the search index)."""
     resource.search_seq = bump_search_generation(session)
     session.flush()
     events.record(
         session,
-        actor=_actor(by),
+        actor=by.actor,
         action=f"catalog.resource.{action}",
         subject_type="catalog_resource",
         subject_id=resource.id,
@@ -347,11 +342,11 @@ def _require_reason(reason: str | None) -> str:
     return str(text)
 
 
-def _provider_for(session: Session, ref: str | None, by: Principal | None, *, field: str = "provider") -> Agency:
+def _provider_for(session: Session, ref: str | None, by: Principal, *, field: str = "provider") -> Agency:
     """The named agency, or the caller's only agency."""
     if ref:
         return registry_service.get_agency(session, ref)
-    own = sorted(perm.provider_agency_ids(by)) if by is not None else []
+    own = sorted(perm.provider_agency_ids(by))
     if len(own) != 1:
         if field == "requester":
             raise InvalidInput(

@@ -23,7 +23,6 @@ from govshare.catalog.schemas import (
     DemandUpdate,
 )
 from govshare.catalog.service._common import (
-    _actor,
     _clean,
     _provider_for,
     _require_reason,
@@ -66,10 +65,10 @@ def _demand_violations(content: Mapping[str, Any]) -> list[rules.Violation]:
     return out
 
 
-def _demand_event(session: Session, demand: CatalogDemand, action: str, by: Principal | None, **data: Any) -> None:
+def _demand_event(session: Session, demand: CatalogDemand, action: str, by: Principal, **data: Any) -> None:
     events.record(
         session,
-        actor=_actor(by),
+        actor=by.actor,
         action=f"catalog.demand.{action}",
         subject_type="catalog_demand",
         subject_id=demand.id,
@@ -114,11 +113,10 @@ def get_visible_demand(session: Session, demand_id: int, viewer: Principal | Non
     return demand
 
 
-def file_demand(session: Session, data: DemandCreate, *, by: Principal | None = None) -> CatalogDemand:
+def file_demand(session: Session, data: DemandCreate, *, by: Principal) -> CatalogDemand:
     """An agency files a sharing demand: what it needs, for which duty, on what basis (Art 9(1))."""
     requester = _provider_for(session, data.requester, by, field="requester")
-    if by is not None:
-        perm.check_file_demand(by, requester.id)
+    perm.check_file_demand(by, requester.id)
     raise_violations(_demand_violations(data.model_dump()))
     demand = CatalogDemand(
         requester_id=requester.id,
@@ -129,7 +127,7 @@ def file_demand(session: Session, data: DemandCreate, *, by: Principal | None = 
         legal_basis=data.legal_basis.strip(),
         wanted_items=_clean(data.wanted_items),
         status="open",
-        created_by=_actor(by).ref,
+        created_by=by.actor.ref,
     )
     demand.requester = requester
     session.add(demand)
@@ -139,12 +137,11 @@ def file_demand(session: Session, data: DemandCreate, *, by: Principal | None = 
 
 
 def update_demand(
-    session: Session, demand_id: int, data: DemandUpdate, *, by: Principal | None = None
+    session: Session, demand_id: int, data: DemandUpdate, *, by: Principal
 ) -> CatalogDemand:
     """Art 10(2): a change of demand is reported as well; the requester edits an open demand."""
     demand = get_demand(session, demand_id)
-    if by is not None:
-        perm.check_file_demand(by, demand.requester_id)
+    perm.check_file_demand(by, demand.requester_id)
     if demand.status == "closed":
         raise Conflict("catalog.demand.closed", "共享需求已关闭", "The demand is closed", field="status")
     changes = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.model_dump(exclude_unset=True).items()}
@@ -170,7 +167,7 @@ def _link(
     *,
     kind: str,
     note: str | None,
-    by: Principal | None,
+    by: Principal,
 ) -> bool:
     exists = session.scalar(
         select(CatalogDemandMatch.id).where(
@@ -186,7 +183,7 @@ def _link(
             kind=kind,
             note=_clean(note),
             created_at=clock.now(),
-            created_by=_actor(by).ref,
+            created_by=by.actor.ref,
         )
     )
     demand.status = "matched"
@@ -195,36 +192,34 @@ def _link(
     return True
 
 
-def _demand_for_new_entry(session: Session, demand_id: int, provider: Agency, by: Principal | None) -> CatalogDemand:
+def _demand_for_new_entry(session: Session, demand_id: int, provider: Agency, by: Principal) -> CatalogDemand:
     demand = get_demand(session, demand_id)
     if demand.status == "closed":
         raise Conflict("catalog.demand.closed", "共享需求已关闭", "The demand is closed", field="demand_id")
-    if by is not None:
-        routed = _routed_agency_ids(session, demand.id)
-        region_path = registry_service.region_path_of(session, demand.region_code)
-        if provider.id not in routed and not by.covers_region(region_path, "authority"):
-            raise Forbidden(
-                "catalog.demand.not_routed",
-                "该共享需求未转交本机关",
-                "This demand was not routed to your agency",
-                field="demand_id",
-                article="Art 9",
-            )
+    routed = _routed_agency_ids(session, demand.id)
+    region_path = registry_service.region_path_of(session, demand.region_code)
+    if provider.id not in routed and not by.covers_region(region_path, "authority"):
+        raise Forbidden(
+            "catalog.demand.not_routed",
+            "该共享需求未转交本机关",
+            "This demand was not routed to your agency",
+            field="demand_id",
+            article="Art 9",
+        )
     return demand
 
 
-def _open_demand_managed_by(session: Session, demand_id: int, by: Principal | None) -> CatalogDemand:
+def _open_demand_managed_by(session: Session, demand_id: int, by: Principal) -> CatalogDemand:
     """An open demand that ``by`` (an authority of its region, or the operator) may coordinate (Art 9)."""
     demand = get_demand(session, demand_id)
-    if by is not None:
-        perm.check_manage_demand(by, registry_service.region_path_of(session, demand.region_code))
+    perm.check_manage_demand(by, registry_service.region_path_of(session, demand.region_code))
     if demand.status == "closed":
         raise Conflict("catalog.demand.closed", "共享需求已关闭", "The demand is closed", field="status")
     return demand
 
 
 def match_demand(
-    session: Session, demand_id: int, resources: Sequence[str], *, note: str | None = None, by: Principal | None = None
+    session: Session, demand_id: int, resources: Sequence[str], *, note: str | None = None, by: Principal
 ) -> CatalogDemand:
     """The authority matches a demand to published catalog entries (Art 9(2))."""
     demand = _open_demand_managed_by(session, demand_id, by)
@@ -245,7 +240,7 @@ def match_demand(
 
 
 def route_demand(
-    session: Session, demand_id: int, agencies: Sequence[str], *, note: str | None = None, by: Principal | None = None
+    session: Session, demand_id: int, agencies: Sequence[str], *, note: str | None = None, by: Principal
 ) -> CatalogDemand:
     """The authority routes a demand to candidate providers, who may catalogue a new entry for it."""
     demand = _open_demand_managed_by(session, demand_id, by)
@@ -268,7 +263,7 @@ def route_demand(
                 agency_id=agency.id,
                 note=_clean(note),
                 created_at=clock.now(),
-                created_by=_actor(by).ref,
+                created_by=by.actor.ref,
             )
         )
         have.add(agency.id)
@@ -282,9 +277,9 @@ def route_demand(
     return demand
 
 
-def close_demand(session: Session, demand_id: int, *, reason: str, by: Principal | None = None) -> CatalogDemand:
+def close_demand(session: Session, demand_id: int, *, reason: str, by: Principal) -> CatalogDemand:
     demand = get_demand(session, demand_id)
-    if by is not None and not perm.is_provider(by, demand.requester_id):
+    if not perm.is_provider(by, demand.requester_id):
         perm.check_manage_demand(by, registry_service.region_path_of(session, demand.region_code))
     if demand.status == "closed":
         raise Conflict("catalog.demand.closed", "共享需求已关闭", "The demand is closed", field="status")

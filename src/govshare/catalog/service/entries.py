@@ -22,7 +22,6 @@ from govshare.catalog.schemas import (
     ResourceUpdate,
 )
 from govshare.catalog.service._common import (
-    _actor,
     _add_version,
     _apply,
     _bad_status,
@@ -54,12 +53,11 @@ from govshare.registry.models import Region
 
 
 def create_resource(
-    session: Session, data: ResourceCreate, *, by: Principal | None = None, source: Mapping[str, Any] | None = None
+    session: Session, data: ResourceCreate, *, by: Principal, source: Mapping[str, Any] | None = None
 ) -> CatalogResource:
     """Register a draft entry for the providing agency (Art 9(1))."""
     provider = _provider_for(session, data.provider, by)
-    if by is not None:
-        perm.check_provider(by, provider.id)
+    perm.check_provider(by, provider.id)
     if not provider.active:
         raise Conflict(
             "catalog.provider.inactive", f"{provider.name} 已停用", f"{provider.code} is inactive", field="provider"
@@ -75,7 +73,7 @@ def create_resource(
         provider_id=provider.id,
         region_code=provider.region_code,
         version_number=1,
-        created_by=_actor(by).ref,
+        created_by=by.actor.ref,
         **{f: content.get(f) for f in CONTENT_FIELDS if f != "abstract"},
         abstract=content.get("abstract") or "",
         data_items=[],
@@ -102,13 +100,12 @@ def create_resource(
 
 
 def update_resource(
-    session: Session, ref: str | int, data: ResourceUpdate, *, by: Principal | None = None
+    session: Session, ref: str | int, data: ResourceUpdate, *, by: Principal
 ) -> CatalogResource:
     """Edit an entry. Drafts (and submissions, which go back to draft) change at once; a change to
     a published entry is filed as a pending revision for the authority (Art 10(2))."""
     resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        perm.check_provider(by, resource.provider_id)
+    perm.check_provider(by, resource.provider_id)
     if resource.status == "withdrawn":
         raise _bad_status(resource, "修改", "change it")
     sent = data.model_dump(exclude_unset=True)
@@ -207,12 +204,11 @@ def update_resource(
 
 
 def submit(
-    session: Session, ref: str | int, *, by: Principal | None = None, note: str | None = None
+    session: Session, ref: str | int, *, by: Principal, note: str | None = None
 ) -> CatalogResource:
     """The provider submits a draft to the authority for publication (Art 9)."""
     resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        perm.check_provider(by, resource.provider_id)
+    perm.check_provider(by, resource.provider_id)
     if not rules.can_transition("submit", resource.status):
         raise _bad_status(resource, "提交", "submit it")
     raise_violations(violations_of(snapshot_of(resource)))
@@ -247,13 +243,12 @@ def _next_code(session: Session, prefix: str) -> str:
 
 
 def publish(
-    session: Session, ref: str | int, *, by: Principal | None = None, note: str | None = None
+    session: Session, ref: str | int, *, by: Principal, note: str | None = None
 ) -> CatalogResource:
     """The authority of the provider's region (or above) publishes a submitted entry (Art 9(2)).
     The first publication assigns the resource code and the publish date (Art 10(1))."""
     resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        perm.check_authority(by, _region_path(session, resource))
+    perm.check_authority(by, _region_path(session, resource))
     if not rules.can_transition("publish", resource.status):
         raise _bad_status(resource, "发布", "publish it")
     raise_violations(violations_of(snapshot_of(resource)))
@@ -272,7 +267,7 @@ def publish(
         )
     )
     if version is not None:
-        actor = _actor(by)
+        actor = by.actor
         version.published_at = now
         version.reviewed_at, version.reviewed_by, version.review_note = now, actor.ref, _clean(note)
     session.flush()
@@ -288,11 +283,10 @@ def publish(
     return resource
 
 
-def reject(session: Session, ref: str | int, *, reason: str, by: Principal | None = None) -> CatalogResource:
+def reject(session: Session, ref: str | int, *, reason: str, by: Principal) -> CatalogResource:
     """The authority sends a submission back to the provider as a draft, with its reason."""
     resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        perm.check_authority(by, _region_path(session, resource))
+    perm.check_authority(by, _region_path(session, resource))
     if not rules.can_transition("reject", resource.status):
         raise _bad_status(resource, "退回", "send it back")
     reason = _require_reason(reason)
@@ -304,15 +298,14 @@ def reject(session: Session, ref: str | int, *, reason: str, by: Principal | Non
     return resource
 
 
-def withdraw(session: Session, ref: str | int, *, reason: str, by: Principal | None = None) -> CatalogResource:
+def withdraw(session: Session, ref: str | int, *, reason: str, by: Principal) -> CatalogResource:
     """Withdraw an entry: the authority may withdraw any entry in its region; the provider may
     discard its own entry that was never published."""
     resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        region_path = _region_path(session, resource)
-        own_unpublished = perm.is_provider(by, resource.provider_id) and resource.status in ("draft", "submitted")
-        if not own_unpublished:
-            perm.check_authority(by, region_path)
+    region_path = _region_path(session, resource)
+    own_unpublished = perm.is_provider(by, resource.provider_id) and resource.status in ("draft", "submitted")
+    if not own_unpublished:
+        perm.check_authority(by, region_path)
     if not rules.can_transition("withdraw", resource.status):
         raise _bad_status(resource, "撤销", "withdraw it")
     reason = _require_reason(reason)

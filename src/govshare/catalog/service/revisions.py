@@ -21,7 +21,6 @@ from govshare.catalog.schemas import (
     VersionDiff,
 )
 from govshare.catalog.service._common import (
-    _actor,
     _apply,
     _changed_fields,
     _clean,
@@ -39,12 +38,11 @@ from govshare.core.errors import Conflict, NotFound
 
 
 def _revision_under_review(
-    session: Session, ref: str | int, by: Principal | None
+    session: Session, ref: str | int, by: Principal
 ) -> tuple[CatalogResource, CatalogResourceVersion]:
     """A published entry with a pending revision, locked, that ``by`` may review (Art 10(2))."""
     resource = get_resource(session, ref, for_update=True)
-    if by is not None:
-        perm.check_authority(by, _region_path(session, resource))
+    perm.check_authority(by, _region_path(session, resource))
     pending = pending_version(session, resource)
     if resource.status != "published" or pending is None:
         raise Conflict(
@@ -57,7 +55,7 @@ def _revision_under_review(
 
 
 def approve_revision(
-    session: Session, ref: str | int, *, by: Principal | None = None, note: str | None = None
+    session: Session, ref: str | int, *, by: Principal, note: str | None = None
 ) -> CatalogResource:
     """The authority approves the pending revision: it becomes the published content (Art 10(2))."""
     resource, pending = _revision_under_review(session, ref, by)
@@ -66,7 +64,7 @@ def approve_revision(
     content["related"] = [rid for rid in content.get("related") or [] if session.get(CatalogResource, rid) is not None]
     _apply(session, resource, content)
     now = clock.now()
-    actor = _actor(by)
+    actor = by.actor
     pending.review_state = "approved"
     pending.reviewed_at, pending.reviewed_by, pending.review_note = now, actor.ref, _clean(note)
     pending.published_at = now
@@ -86,11 +84,11 @@ def approve_revision(
     return resource
 
 
-def reject_revision(session: Session, ref: str | int, *, reason: str, by: Principal | None = None) -> CatalogResource:
+def reject_revision(session: Session, ref: str | int, *, reason: str, by: Principal) -> CatalogResource:
     """The authority rejects the pending revision; the published content stays as it is."""
     resource, pending = _revision_under_review(session, ref, by)
     reason = _require_reason(reason)
-    actor = _actor(by)
+    actor = by.actor
     pending.review_state = "rejected"
     pending.reviewed_at, pending.reviewed_by, pending.review_note = clock.now(), actor.ref, reason
     resource.pending_version_number = None
