@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -22,8 +22,9 @@ from govshare.catalog import importer, presentation, rules, service
 from govshare.catalog import permissions as perm
 from govshare.catalog import search as catalog_search
 from govshare.catalog.models import CatalogResource
+from govshare.catalog.permissions import AuthorityOrProvider, Provider
 from govshare.catalog.schemas import ResourceCreate, ResourceUpdate
-from govshare.core.auth import OptionalPrincipal, Principal, require
+from govshare.core.auth import Anyone, Authority, Principal
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError
 from govshare.portal import i18n
@@ -40,9 +41,6 @@ from govshare.registry import service as registry_service
 
 router = APIRouter(include_in_schema=False)
 
-Provider = Annotated[Principal, Depends(require("agency_staff", "agency_admin"))]
-Authority = Annotated[Principal, Depends(require("authority"))]
-AuthorityOrProvider = Annotated[Principal, Depends(require("authority", "agency_staff", "agency_admin"))]
 
 PAGE_SIZE = 20
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -221,7 +219,7 @@ def _choice(value: str | None, vocab: rules.Labels) -> str | None:
 def catalog(
     request: Request,
     session: SessionDep,
-    viewer: OptionalPrincipal,
+    viewer: Anyone,
     q: Annotated[str | None, Query(max_length=200)] = None,
     classification: Annotated[str | None, Query(max_length=16)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
@@ -542,7 +540,7 @@ def import_upload(request: Request, session: SessionDep, by: Provider, form: Csr
 
 
 @router.get("/catalog/{ref}", response_class=HTMLResponse)
-def entry(ref: str, request: Request, session: SessionDep, viewer: OptionalPrincipal) -> HTMLResponse:
+def entry(ref: str, request: Request, session: SessionDep, viewer: Anyone) -> HTMLResponse:
     lang = i18n.lang_of(request)
     resource = service.get_visible(session, ref, viewer)
     read = service.read_model(session, resource, viewer)

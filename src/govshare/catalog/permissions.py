@@ -11,15 +11,27 @@
   requester's region (or above) matches and routes them; candidate providers a demand was
   routed to may read it.
 
-``search.visibility`` is the SQL form of :func:`can_view`; keep the two in step.
+:func:`visible_condition` is the SQL form of :func:`can_view`, and the search's in-memory index
+applies the same rule over bitsets (``search._selection``, from :func:`provider_agency_ids` and
+``OVERSEERS``); ``tests/catalog/test_catalog_visibility.py`` holds all three together.
 """
 
 from __future__ import annotations
 
-from govshare.core.auth import Principal
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import ColumnElement, and_, or_, true
+
+from govshare.core.auth import AgencyMember, Principal, require
 from govshare.core.errors import Forbidden
 
 AGENCY_ROLES = ("agency_staff", "agency_admin")
+
+#: Staff of a providing agency: they draft, edit and submit their agency's entries.
+Provider = AgencyMember
+#: Withdrawing an entry or closing a demand: the authority, or the provider/requester itself.
+AuthorityOrProvider = Annotated[Principal, Depends(require("authority", *AGENCY_ROLES))]
 
 
 def _deny(what_zh: str, what_en: str, article: str = "Art 9") -> Forbidden:
@@ -52,14 +64,51 @@ def check_authority(p: Principal, region_path: str) -> None:
         )
 
 
+# --- Who may see an entry: one rule, as a predicate for one entry and a condition for lists -------
+
+#: Region roles that read every entry of their regions except drafts.
+OVERSEERS = ("authority", "supervisor")
+
+
 def can_view(p: Principal | None, *, status: str, open_to_public: bool, provider_id: int, region_path: str) -> bool:
+    """May ``p`` (``None``: the public) read an entry? The rule:
+
+    * anyone: published entries open to the public;
+    * anyone signed in (people and machine clients): every published entry, since sharing between
+      agencies is what the catalog is for (Art 9);
+    * the provider's staff: their agency's entries in any status;
+    * authorities and supervisors: every entry but drafts in their regions (Art 8, 32).
+
+    :func:`visible_condition` is the same rule in SQL; a test holds the two together for every role.
+    """
     if status == "published" and (open_to_public or p is not None):
         return True
     if p is None:
         return False
     if is_provider(p, provider_id):
         return True
-    return status != "draft" and p.covers_region(region_path, "authority", "supervisor")
+    return status != "draft" and p.covers_region(region_path, *OVERSEERS)
+
+
+def visible_condition(p: Principal | None, t: Any = None) -> ColumnElement[bool]:
+    """:func:`can_view` as a WHERE clause over ``t`` (the entry table or an alias of it)."""
+    from govshare.catalog.models import CatalogResource
+    from govshare.registry import service as registry_service
+
+    t = CatalogResource if t is None else t
+    published = t.status == "published"
+    if p is None:
+        return and_(published, t.open_to_public.is_(True))
+    if p.is_system:
+        return true()
+    conds: list[ColumnElement[bool]] = [published]
+    own = provider_agency_ids(p)
+    if own:
+        conds.append(t.provider_id.in_(sorted(own)))
+    overseen = p.region_paths(*OVERSEERS)
+    if overseen:
+        conds.append(and_(t.status != "draft", registry_service.in_subtrees(t.region_code, overseen)))
+    return or_(*conds)
 
 
 def can_view_history(p: Principal | None, *, provider_id: int, region_path: str) -> bool:
@@ -67,7 +116,7 @@ def can_view_history(p: Principal | None, *, provider_id: int, region_path: str)
     authority and supervisors; everyone else sees the published versions only."""
     if p is None:
         return False
-    return is_provider(p, provider_id) or p.covers_region(region_path, "authority", "supervisor")
+    return is_provider(p, provider_id) or p.covers_region(region_path, *OVERSEERS)
 
 
 # --- Demands ------------------------------------------------------------------------------------

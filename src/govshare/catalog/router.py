@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from govshare.catalog import search as catalog_search
 from govshare.catalog import service
+from govshare.catalog.permissions import AuthorityOrProvider, Provider
 from govshare.catalog.schemas import (
     Classification,
     DemandCreate,
@@ -32,14 +33,8 @@ from govshare.catalog.schemas import (
     VersionDiff,
     VersionRead,
 )
-from govshare.core.auth import Principal, authenticated, public, require
+from govshare.core.auth import Anyone, Authority, SignedIn
 from govshare.core.db import SessionDep
-
-Anyone = Annotated[Principal | None, Depends(public)]
-SignedIn = Annotated[Principal, Depends(authenticated)]
-Provider = Annotated[Principal, Depends(require("agency_staff", "agency_admin"))]
-Authority = Annotated[Principal, Depends(require("authority"))]
-AuthorityOrProvider = Annotated[Principal, Depends(require("authority", "agency_staff", "agency_admin"))]
 
 demands = APIRouter(prefix="/api/v1/catalog/demands", tags=["catalog demands"])
 entries = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])

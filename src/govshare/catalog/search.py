@@ -57,9 +57,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload
 
+from govshare.catalog import permissions as perm
 from govshare.catalog import rules
 from govshare.catalog.models import CatalogResource, CatalogResourceSector, CatalogSearchState
 from govshare.core.auth import Principal
+from govshare.registry import service as registry_service
 from govshare.registry.models import Agency, Region
 
 #: Words of government data that jieba's general dictionary splits or misses.
@@ -479,35 +481,6 @@ def facet_index(session: Session) -> FacetIndex:
         return fresh
 
 
-def _region_codes(session: Session, path: str) -> set[str]:
-    return set(session.scalars(select(Region.code).where(or_(Region.path == path, Region.path.like(path + "/%")))))
-
-
-def visibility(viewer: Principal | None, t: Any = CatalogResource) -> ColumnElement[bool]:
-    """What a viewer may see (``permissions.can_view`` in SQL; ``_selection`` over bitsets):
-
-    * anyone: published entries open to the public;
-    * anyone signed in (people and machine clients): every published entry;
-    * provider staff: their agency's entries in any status;
-    * authorities and supervisors: every non-draft entry in their regions.
-    """
-    published = t.status == "published"
-    if viewer is None:
-        return and_(published, t.open_to_public.is_(True))
-    conds: list[ColumnElement[bool]] = [published]
-    own = viewer.agency_ids("agency_staff", "agency_admin")
-    if own:
-        conds.append(t.provider_id.in_(sorted(own)))
-    for path in viewer.region_paths("authority", "supervisor"):
-        conds.append(
-            and_(
-                t.status != "draft",
-                t.region_code.in_(select(Region.code).where(or_(Region.path == path, Region.path.like(path + "/%")))),
-            )
-        )
-    return or_(*conds)
-
-
 @dataclasses.dataclass
 class _Scope:
     """What a search may return, resolved against the registry once per search."""
@@ -517,13 +490,16 @@ class _Scope:
     overseen: set[str]
     provider_id: int | None
     regions: set[str] | None
+    #: The platform itself (``Principal.is_system``) sees every entry.
+    everything: bool = False
 
 
 def _scope(session: Session, params: SearchParams, viewer: Principal | None) -> _Scope:
-    own = viewer.agency_ids("agency_staff", "agency_admin") if viewer else set()
+    """The inputs of ``permissions.can_view`` for this viewer, resolved to agency ids and region codes."""
+    own = perm.provider_agency_ids(viewer) if viewer else set()
     overseen: set[str] = set()
-    for path in viewer.region_paths("authority", "supervisor") if viewer else []:
-        overseen |= _region_codes(session, path)
+    for path in viewer.region_paths(*perm.OVERSEERS) if viewer else []:
+        overseen |= registry_service.region_codes_under(session, path)
     valid, provider_id, regions = True, None, None
     if params.provider:
         provider_id = session.scalar(
@@ -532,19 +508,22 @@ def _scope(session: Session, params: SearchParams, viewer: Principal | None) -> 
         valid = provider_id is not None
     if params.region:
         path = session.scalar(select(Region.path).where(Region.code == params.region))
-        regions = _region_codes(session, path) if path else set()
+        regions = registry_service.region_codes_under(session, path) if path else set()
         valid = valid and path is not None
-    return _Scope(valid, own, overseen, provider_id, regions)
+    return _Scope(valid, own, overseen, provider_id, regions, everything=bool(viewer and viewer.is_system))
 
 
 def _selection(index: FacetIndex, params: SearchParams, scope: _Scope, signed_in: bool) -> int:
-    """The bitset of entries the viewer may see that pass every filter."""
+    """The bitset of entries the viewer may see that pass every filter: ``permissions.can_view``
+    over the index's masks, with the viewer's inputs from :func:`_scope`."""
     everything = (1 << index.size) - 1
     published = index.mask("status", "published")
     visible = published if signed_in else published & index.mask("open", True)
     visible |= index.any_of("provider", scope.own)
     if scope.overseen:
         visible |= index.any_of("region", scope.overseen) & ~index.mask("status", "draft") & everything
+    if scope.everything:
+        visible = everything
     result = visible
     if params.mine:
         result &= index.any_of("provider", scope.own)
@@ -722,7 +701,7 @@ def naive_like_search(session: Session, params: SearchParams, *, viewer: Princip
     terms = [t for t in re.split(r"\s+", (params.q or "").strip()) if t]
     flt = _scope(session, params, viewer)
     r, s = CatalogResource, CatalogResourceSector
-    conds: list[Any] = [visibility(viewer)]
+    conds: list[Any] = [perm.visible_condition(viewer)]
     if params.mine:
         conds.append(r.provider_id.in_(sorted(flt.own)))
         if params.status:

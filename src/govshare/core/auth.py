@@ -183,12 +183,6 @@ Anyone = Annotated[Principal | None, Depends(public)]
 #: Any signed-in caller: a person or a machine client.
 SignedIn = Annotated[Principal, Depends(authenticated)]
 #: The competent authority (信息化主管部门) of some region (Art 5).
-AuthorityRole = Annotated[Principal, Depends(require("authority"))]
+Authority = Annotated[Principal, Depends(require("authority"))]
 #: Agency staff or the agency's admin (the Art 30 responsible person).
 AgencyMember = Annotated[Principal, Depends(require("agency_staff", "agency_admin"))]
-#: Those who manage people: authorities and agency admins.
-Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
-
-# Older names, kept for the modules that use them.
-OptionalPrincipal = Anyone
-CurrentPrincipal = SignedIn

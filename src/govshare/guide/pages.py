@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from govshare.core.auth import OptionalPrincipal
+from govshare.core.auth import Anyone
 from govshare.core.db import SessionDep
 from govshare.guide import rules, service
 from govshare.portal import i18n
@@ -27,7 +27,7 @@ def _choice(value: str | None, vocab: rules.Labels) -> str | None:
 def guide(
     request: Request,
     session: SessionDep,
-    viewer: OptionalPrincipal,
+    viewer: Anyone,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sector: Annotated[str | None, Query(max_length=32)] = None,
     channel: Annotated[str | None, Query(max_length=16)] = None,

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from govshare.catalog.schemas import Sector
-from govshare.core.auth import Principal, public, require
+from govshare.core.auth import Anyone, Authority
 from govshare.core.db import SessionDep
 from govshare.guide import service
 from govshare.guide.schemas import Channel, Reason, ServiceCreate, ServicePage, ServiceRead, ServiceUpdate
 
 router = APIRouter(prefix="/api/v1/guide", tags=["service guide"])
 
-Anyone = Annotated[Principal | None, Depends(public)]
-Authority = Annotated[Principal, Depends(require("authority"))]
 ServiceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="服务编号 / service id", examples=[1])]
 
 

@@ -17,6 +17,7 @@ from govshare.catalog.models import CatalogResource
 from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput, NotFound
+from govshare.core.paging import paginate
 from govshare.guide import permissions as perm
 from govshare.guide import rules
 from govshare.guide.models import GuideService, GuideServiceChannel, GuideServiceResource
@@ -317,8 +318,7 @@ def _conditions(session: Session, f: ServiceFilter) -> list[ColumnElement[bool]]
         path = session.scalar(select(Region.path).where(Region.code == f.region))
         if path is None:
             return None
-        conds.append(GuideService.region_code.in_(
-            select(Region.code).where(or_(Region.path == path, Region.path.like(path + "/%")))))
+        conds.append(GuideService.region_code.in_(registry_service.subtree_codes(path)))
     for token in _tokens(f.q):
         pattern = _like(token)
         conds.append(or_(
@@ -342,11 +342,11 @@ def list_services(session: Session, f: ServiceFilter) -> tuple[list[GuideService
     ids = select(GuideService.id)
     if where is not None:
         ids = ids.where(where)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     stmt = select(GuideService).options(*_options()).order_by(GuideService.sector, GuideService.name, GuideService.id)
     if where is not None:
         stmt = stmt.where(where)
-    rows = list(session.scalars(stmt.offset(f.offset).limit(f.limit)).unique())
+    page = paginate(session, stmt, offset=f.offset, limit=f.limit, unique=True)
+    rows, total = list(page.rows), page.total
     sectors = session.execute(select(GuideService.sector, func.count()).where(GuideService.id.in_(ids))
                               .group_by(GuideService.sector)).all()
     channels: dict[str, int] = {c: n for c, n in session.execute(

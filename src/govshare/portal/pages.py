@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from govshare.core.auth import SESSION_COOKIE, CurrentPrincipal, OptionalPrincipal
+from govshare.core.auth import SESSION_COOKIE, Anyone, SignedIn
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep, transaction
 from govshare.core.errors import DomainError
@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, _viewer: OptionalPrincipal) -> HTMLResponse:
+def home(request: Request, session: SessionDep, _viewer: Anyone) -> HTMLResponse:
     _rows, agency_count = registry.list_agencies(session, limit=1)
     region_count = len(registry.list_regions(session))
     return render(request, "home.html", {"region_count": region_count, "agency_count": agency_count})
@@ -51,12 +51,12 @@ def _login_page(request: Request, *, values: dict[str, str], errors: dict[str, s
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, _viewer: OptionalPrincipal, next: str | None = None) -> HTMLResponse:
+def login_form(request: Request, _viewer: Anyone, next: str | None = None) -> HTMLResponse:
     return _login_page(request, values={"username": ""}, next_url=safe_next(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(request: Request, session: SessionDep, _viewer: OptionalPrincipal, form: CsrfForm) -> Any:
+def login_submit(request: Request, session: SessionDep, _viewer: Anyone, form: CsrfForm) -> Any:
     """Art 31: failed sign-ins are recorded in their own transaction and throttle the user name.
 
     Attempts refused while throttled are not recorded again, so the lock ends one window after the
@@ -102,7 +102,7 @@ def login_submit(request: Request, session: SessionDep, _viewer: OptionalPrincip
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, _by: CurrentPrincipal, form: CsrfForm) -> RedirectResponse:
+def logout(request: Request, session: SessionDep, _by: SignedIn, form: CsrfForm) -> RedirectResponse:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         registry.logout(session, cookie)
@@ -129,12 +129,12 @@ def _password_page(request: Request, *, errors: dict[str, str] | None = None, fo
 
 
 @router.get("/account/password", response_class=HTMLResponse)
-def password_form(request: Request, by: CurrentPrincipal) -> HTMLResponse:
+def password_form(request: Request, by: SignedIn) -> HTMLResponse:
     return _password_page(request)
 
 
 @router.post("/account/password", response_class=HTMLResponse)
-def password_submit(request: Request, session: SessionDep, by: CurrentPrincipal, form: CsrfForm) -> Any:
+def password_submit(request: Request, session: SessionDep, by: SignedIn, form: CsrfForm) -> Any:
     """Replace one's own password; typed passwords are never echoed back into the form."""
     typed, errors = password_fields(request, form, PASSWORD_FIELDS)
     if errors:
@@ -152,7 +152,7 @@ def password_submit(request: Request, session: SessionDep, by: CurrentPrincipal,
 
 
 @router.get("/console", response_class=HTMLResponse)
-def console(request: Request, session: SessionDep, by: CurrentPrincipal) -> HTMLResponse:
+def console(request: Request, session: SessionDep, by: SignedIn) -> HTMLResponse:
     """What each of the signed-in person's roles can do here, with links."""
     lang = i18n.lang_of(request)
     sections = []

@@ -9,15 +9,15 @@ what the API enforces.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.core import clock
-from govshare.core.auth import CurrentPrincipal, OptionalPrincipal, Principal, require
+from govshare.core.auth import Anyone, Authority, Principal, SignedIn
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError, Forbidden, NotFound
 from govshare.portal import i18n
@@ -33,6 +33,7 @@ from govshare.portal.web import (
 )
 from govshare.registry import permissions as perm
 from govshare.registry import rules, service
+from govshare.registry.permissions import Manager
 from govshare.registry.schemas import AgencyCreate, AgencyUpdate, ClientCreate, GrantCreate, PersonCreate
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 
-Authority = Annotated[Principal, Depends(require("authority"))]
-Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
 
 PAGE_SIZE = 50
 
@@ -67,7 +66,7 @@ def _missing_responsible(agency: Agency) -> bool:
 
 
 @router.get("/regions", response_class=HTMLResponse)
-def regions(request: Request, session: SessionDep, _viewer: OptionalPrincipal) -> HTMLResponse:
+def regions(request: Request, session: SessionDep, _viewer: Anyone) -> HTMLResponse:
     lang = i18n.lang_of(request)
     rows = service.list_regions(session)
     children: dict[str | None, list[Region]] = defaultdict(list)
@@ -83,7 +82,7 @@ def regions(request: Request, session: SessionDep, _viewer: OptionalPrincipal) -
 
 
 @router.get("/regions/{code}", response_class=HTMLResponse)
-def region(code: str, request: Request, session: SessionDep, _viewer: OptionalPrincipal) -> HTMLResponse:
+def region(code: str, request: Request, session: SessionDep, _viewer: Anyone) -> HTMLResponse:
     lang = i18n.lang_of(request)
     reg = service.get_region(session, code)
     ancestors = [service.get_region(session, c) for c in reg.path.split("/")[:-1]]
@@ -120,7 +119,7 @@ def _agency_row(a: Agency, lang: str, region_names: dict[str, str] | None = None
 def agencies(
     request: Request,
     session: SessionDep,
-    _viewer: OptionalPrincipal,
+    _viewer: Anyone,
     region: str | None = Query(default=None, max_length=12),
     q: str | None = Query(default=None, max_length=100),
     missing: bool = Query(default=False),
@@ -255,7 +254,7 @@ def new_agency_submit(request: Request, session: SessionDep, by: Authority, form
 
 
 @router.get("/agencies/{code}", response_class=HTMLResponse)
-def agency(code: str, request: Request, session: SessionDep, viewer: OptionalPrincipal) -> HTMLResponse:
+def agency(code: str, request: Request, session: SessionDep, viewer: Anyone) -> HTMLResponse:
     lang = i18n.lang_of(request)
     a = service.get_agency(session, code)
     reg = service.get_region(session, a.region_code)
@@ -385,7 +384,7 @@ def _people_page(request: Request, session: Session, by: Principal, code: str, *
 
 
 @router.get("/agencies/{code}/people", response_class=HTMLResponse)
-def agency_people(code: str, request: Request, session: SessionDep, by: CurrentPrincipal) -> HTMLResponse:
+def agency_people(code: str, request: Request, session: SessionDep, by: SignedIn) -> HTMLResponse:
     """The agency's people and their roles there, as far as the viewer's scope reaches (Art 30)."""
     return _people_page(request, session, by, code)
 

@@ -8,9 +8,15 @@ registry itself is not secret: it is the directory the catalog points at).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Annotated
 
-from govshare.core.auth import Principal
+from fastapi import Depends
+
+from govshare.core.auth import Principal, require
 from govshare.core.errors import Forbidden
+
+#: Those who manage agencies' people and clients: authorities and agency admins (Art 5, 30).
+Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
 
 
 def _deny(what_zh: str, what_en: str) -> Forbidden:

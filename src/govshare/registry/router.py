@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
-from govshare.core.auth import Principal, authenticated, public, require
+from govshare.core.auth import Anyone, Authority, Principal, SignedIn
 from govshare.core.db import SessionDep
 from govshare.core.errors import Forbidden
 from govshare.registry import service
 from govshare.registry.models import Person
+from govshare.registry.permissions import Manager
 from govshare.registry.schemas import (
     AgencyCreate,
     AgencyPage,
@@ -33,10 +34,6 @@ from govshare.registry.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
-Anyone = Annotated[Principal | None, Depends(public)]
-SignedIn = Annotated[Principal, Depends(authenticated)]
-Authority = Annotated[Principal, Depends(require("authority"))]
-Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
 
 #: Ids and offsets are stored as 32-bit integers on every backend; larger numbers would make the
 #: database driver fail (a 500) instead of giving a 404 or a 422.

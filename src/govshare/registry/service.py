@@ -21,6 +21,7 @@ from govshare.core.auth import SESSION_COOKIE, Grant, Principal, set_authenticat
 from govshare.core.config import get_settings
 from govshare.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from govshare.core.events import Actor
+from govshare.core.paging import paginate
 from govshare.core.security import (
     CLIENT_KEY_PREFIX,
     PERSON_TOKEN_PREFIX,
@@ -85,6 +86,11 @@ def in_scope_of(column: Any, by: Principal, *roles: str) -> ColumnElement[bool]:
 
 def region_codes_under(session: Session, path: str) -> set[str]:
     return set(session.scalars(subtree_codes(path)))
+
+
+def agency_codes_in_subtrees(paths: Iterable[str]) -> Select[tuple[str]]:
+    """The codes of the agencies of the regions in the subtrees at ``paths``, as a subquery."""
+    return select(Agency.code).where(in_subtrees(Agency.region_code, paths))
 
 
 def list_regions(session: Session, *, parent_code: str | None = None, under: str | None = None) -> Sequence[Region]:
@@ -183,9 +189,8 @@ def list_agencies(
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(Agency.name.like(like), Agency.code.like(like), Agency.uscc.like(like)))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Agency.region_code, Agency.code).offset(offset).limit(limit)).all()
-    return rows, total
+    page = paginate(session, stmt.order_by(Agency.region_code, Agency.code), offset=offset, limit=limit)
+    return page.rows, page.total
 
 
 def _agency_event_data(agency: Agency) -> dict[str, object]:

@@ -11,24 +11,22 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from govshare.core import clock
-from govshare.core.auth import Principal, require
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError
 from govshare.core.events import Event
 from govshare.portal import i18n
 from govshare.portal.web import domain_error_message, render, translator
 from govshare.supervision import service
-from govshare.supervision.permissions import LEDGER_READERS
+from govshare.supervision.permissions import Reader
 
 router = APIRouter(include_in_schema=False)
 
-Reader = Annotated[Principal, Depends(require(*LEDGER_READERS))]
 PAGE_SIZE = 50
 FILTERS = ("agency", "subject_type", "subject_id", "action", "actor", "since", "until")
 

@@ -14,13 +14,18 @@ staff, agency admins, machine clients and the public never read entries.
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
-from govshare.core.auth import Principal
+from fastapi import Depends
+
+from govshare.core.auth import Principal, require
 from govshare.core.errors import Forbidden
 
 #: Region roles that may read ledger entries.
 LEDGER_READERS = ("supervisor", "authority")
 ARTICLE = "Art 32"
+#: A supervisor or an authority: reads ledger entries of its regions.
+Reader = Annotated[Principal, Depends(require(*LEDGER_READERS))]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -34,6 +39,8 @@ class LedgerScope:
 
     everything: bool
     grant_regions: tuple[str, ...]
+    #: The region paths of those grants (the subtrees the principal reads).
+    grant_paths: tuple[str, ...] = ()
 
 
 def _is_root(region_path: str) -> bool:
@@ -52,7 +59,8 @@ def ledger_scope(p: Principal) -> LedgerScope:
         )
     if any(_is_root(g.region_path) for g in grants):
         return LedgerScope(everything=True, grant_regions=())
-    return LedgerScope(everything=False, grant_regions=tuple(sorted({g.region_code for g in grants})))
+    return LedgerScope(everything=False, grant_regions=tuple(sorted({g.region_code for g in grants})),
+                       grant_paths=tuple(sorted({g.region_path for g in grants})))
 
 
 def can_read_event(p: Principal, region_path: str | None) -> bool:

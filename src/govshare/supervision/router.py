@@ -19,17 +19,16 @@ import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, status
+from fastapi import APIRouter, FastAPI, Query, status
 from fastapi.responses import PlainTextResponse
 
-from govshare.core.auth import Principal, public, require
+from govshare.core.auth import Anyone
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep, transaction
 from govshare.core.errors import NotFound
 from govshare.supervision import service
-from govshare.supervision.permissions import LEDGER_READERS
+from govshare.supervision.permissions import Reader
 from govshare.supervision.schemas import ConsistencyProof, InclusionProof, LedgerEntries, LedgerEntry
 
 log = logging.getLogger("govshare.ledger")
@@ -77,8 +76,6 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], lifespan=lifespan)
 
-Anyone = Annotated[Principal | None, Depends(public)]
-Reader = Annotated[Principal, Depends(require(*LEDGER_READERS))]
 
 
 def _b64(values: list[bytes]) -> list[str]:

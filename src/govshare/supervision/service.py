@@ -385,15 +385,10 @@ def _scope_filter(session: Session, by: Principal) -> Any | None:
     scope = perm.ledger_scope(by)
     if scope.everything:
         return None
-    regions: set[str] = set()
-    agencies: set[str] = set()
-    for code in scope.grant_regions:
-        regions.update(r.code for r in registry_service.list_regions(session, under=code))
-        found, _total = registry_service.list_agencies(session, region=code, limit=1_000_000)
-        agencies.update(a.code for a in found)
     return or_(
-        Event.region_code.in_(sorted(regions)),
-        and_(Event.region_code.is_(None), Event.agency_code.in_(sorted(agencies))),
+        registry_service.in_subtrees(Event.region_code, scope.grant_paths),
+        and_(Event.region_code.is_(None),
+             Event.agency_code.in_(registry_service.agency_codes_in_subtrees(scope.grant_paths))),
     )
 
 

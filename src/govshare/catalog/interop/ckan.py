@@ -51,7 +51,8 @@ from govshare.catalog.interop.common import (
     sector_code,
 )
 from govshare.catalog.models import CatalogResource, CatalogResourceSector
-from govshare.core import clock
+from govshare.core import clock, paging
+from govshare.registry import service as registry_service
 from govshare.registry.models import Agency, Region
 
 #: CKAN's ``ckan.search.rows_max`` and ``ckan.group_and_organization_list[_all_fields]_max``.
@@ -296,8 +297,7 @@ class _Filters:
             paths = list(self.session.scalars(select(Region.path).where(Region.code.in_(values))))
             if not paths:
                 return false()
-            return CatalogResource.region_code.in_(select(Region.code).where(
-                or_(*[or_(Region.path == p, Region.path.like(p + "/%")) for p in paths])))
+            return registry_service.in_subtrees(CatalogResource.region_code, paths)
         return _COLUMNS[field].in_(values)
 
     def _range(self, field: str, raw: str) -> ColumnElement[bool]:
@@ -630,7 +630,7 @@ def package_search(session: Session, params: Params, urls: Urls) -> dict[str, An
         conds.append(catalog_search.match_condition(session.get_bind().dialect.name, tokens))
 
     ids = select(CatalogResource.id).where(*conds)
-    count = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    count = paging.count(session, ids)
     results: list[dict[str, Any]] = []
     if rows and count > start:
         page_ids = list(session.scalars(_order(select(CatalogResource.id).where(*conds), sort, tokens)

@@ -1,7 +1,7 @@
 """What the DCAT-AP export and the CKAN-compatible API share: the public catalog, URLs, formats.
 
 Both expose the *public* catalog only: entries that are published and open to the public
-(``catalog.search.visibility(None)``), whoever calls. They read the catalog tables through the
+(``catalog.permissions.visible_condition(None)``), whoever calls. They read the catalog tables through the
 catalog's models and never write them.
 """
 
@@ -15,15 +15,15 @@ from urllib.parse import quote
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from govshare.catalog import permissions as perm
 from govshare.catalog import rules
-from govshare.catalog import search as catalog_search
 from govshare.catalog.models import CatalogResource
 from govshare.registry.models import Agency, Region
 
 
 def public_condition() -> ColumnElement[bool]:
     """Published and open to the public: what an anonymous visitor may see (Art 9(2))."""
-    return catalog_search.visibility(None)
+    return perm.visible_condition(None)
 
 
 def load_public(

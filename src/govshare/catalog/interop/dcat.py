@@ -51,6 +51,7 @@ from govshare.catalog.interop.common import (
     regions_by_code,
 )
 from govshare.catalog.models import CatalogResource
+from govshare.core import paging
 from govshare.registry.models import Agency, Region
 
 EU = "http://publications.europa.eu/resource/authority/"
@@ -415,7 +416,7 @@ class _Builder:
 
 def build_graph(session: Session, urls: Urls, *, page: int = 1, page_size: int = PAGE_SIZE) -> Graph:
     """The DCAT-AP graph of the public catalog (one page of datasets; the catalog node always)."""
-    total = session.scalar(select(func.count()).select_from(CatalogResource).where(public_condition())) or 0
+    total = paging.count(session, select(CatalogResource.id).where(public_condition()))
     issued, last_published, last_modified = session.execute(
         select(func.min(CatalogResource.published_on), func.max(CatalogResource.published_on),
                func.max(CatalogResource.modified_on)).where(public_condition())).one()

@@ -21,11 +21,9 @@ from fastapi.responses import JSONResponse, Response
 
 from govshare.catalog.interop import ckan, dcat
 from govshare.catalog.interop.common import Urls
-from govshare.core.auth import Principal, public
+from govshare.core.auth import Anyone
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError, InvalidInput
-
-Anyone = Annotated[Principal | None, Depends(public)]
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog interoperability"])
 ckan_router = APIRouter(tags=["CKAN-compatible API"])

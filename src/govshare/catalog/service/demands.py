@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from govshare.catalog import permissions as perm
@@ -32,8 +32,9 @@ from govshare.catalog.service._common import (
 from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from govshare.core.paging import paginate
 from govshare.registry import service as registry_service
-from govshare.registry.models import Agency, Region
+from govshare.registry.models import Agency
 
 # --- Demands (Art 9) ----------------------------------------------------------------------------
 
@@ -313,12 +314,11 @@ def list_demands(session: Session, f: DemandFilter, *, viewer: Principal | None)
             conds.append(
                 CatalogDemand.id.in_(select(CatalogDemandRoute.demand_id).where(CatalogDemandRoute.agency_id.in_(own)))
             )
-        for path in viewer.region_paths("authority", "supervisor"):
-            conds.append(
-                CatalogDemand.region_code.in_(
-                    select(Region.code).where(or_(Region.path == path, Region.path.like(path + "/%")))
-                )
-            )
+        overseen = viewer.region_paths(*perm.OVERSEERS)
+        if overseen:
+            conds.append(registry_service.in_subtrees(CatalogDemand.region_code, overseen))
+        if viewer.is_system:
+            conds.append(true())
         if not conds:
             return [], 0
         stmt = stmt.where(or_(*conds))
@@ -332,13 +332,11 @@ def list_demands(session: Session, f: DemandFilter, *, viewer: Principal | None)
         stmt = stmt.where(CatalogDemand.status.in_(("open", "routed")))
     if f.requester:
         stmt = stmt.where(CatalogDemand.requester_id == registry_service.get_agency(session, f.requester).id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = list(
-        session.scalars(
-            stmt.options(joinedload(CatalogDemand.requester))
-            .order_by(CatalogDemand.created_at, CatalogDemand.id)
-            .offset(f.offset)
-            .limit(f.limit)
-        ).unique()
+    page = paginate(
+        session,
+        stmt.options(joinedload(CatalogDemand.requester)).order_by(CatalogDemand.created_at, CatalogDemand.id),
+        offset=f.offset,
+        limit=f.limit,
+        unique=True,
     )
-    return rows, total
+    return list(page.rows), page.total

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from govshare.catalog import permissions as perm
@@ -47,7 +47,7 @@ from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput
 from govshare.core.events import SYSTEM
-from govshare.registry.models import Region
+from govshare.registry import service as registry_service
 
 # --- Create and edit ----------------------------------------------------------------------------
 
@@ -324,17 +324,7 @@ def withdraw(session: Session, ref: str | int, *, reason: str, by: Principal) ->
 
 def review_queue(session: Session, *, by: Principal) -> tuple[list[CatalogResource], list[CatalogResource]]:
     """Submissions and pending revisions in the authority's regions (oldest first)."""
-    paths = by.region_paths("authority")
-    if not paths:
-        return [], []
-    in_scope = or_(
-        *[
-            CatalogResource.region_code.in_(
-                select(Region.code).where(or_(Region.path == p, Region.path.like(p + "/%")))
-            )
-            for p in paths
-        ]
-    )
+    in_scope = registry_service.in_scope_of(CatalogResource.region_code, by, "authority")
     opts = (joinedload(CatalogResource.provider), selectinload(CatalogResource.sectors))
     submitted = list(
         session.scalars(

@@ -63,25 +63,13 @@ def summary(resource: CatalogResource) -> ResourceSummary:
 def read_model(session: Session, resource: CatalogResource, viewer: Principal | None) -> ResourceRead:
     related = []
     if resource.relations:
+        # Relations point only at entries the viewer could open themselves.
         rows = session.execute(
-            select(
-                CatalogResource.id,
-                CatalogResource.code,
-                CatalogResource.name,
-                CatalogResource.status,
-                CatalogResource.open_to_public,
-                CatalogResource.provider_id,
-            )
-            .where(CatalogResource.id.in_(resource.related_ids))
+            select(CatalogResource.id, CatalogResource.code, CatalogResource.name, CatalogResource.status)
+            .where(CatalogResource.id.in_(resource.related_ids), perm.visible_condition(viewer))
             .order_by(CatalogResource.id)
         ).all()
-        for rid, code, name, status, open_, provider_id in rows:
-            # Relations point only at entries the viewer could open themselves.
-            visible = (status == "published" and (open_ or viewer is not None)) or (
-                viewer is not None and perm.is_provider(viewer, provider_id)
-            )
-            if visible:
-                related.append(ResourceRef(id=rid, code=code, name=name, status=status))
+        related = [ResourceRef(id=rid, code=code, name=name, status=status) for rid, code, name, status in rows]
     pending = None
     if (
         resource.pending_version_number is not None
