@@ -3,17 +3,15 @@ provider's forms (draft, submit, revise, bulk upload) and the authority's review
 
 Every action goes through ``catalog.service`` (the same scope checks and rules as the API, Art 7,
 13, 15, 16, 18), so a refused action shows the rule and its article next to the field at fault.
-Page text is kept here as (Chinese, English) pairs and shown with ``pick``.
+Page text is Chinese in the templates and here, English in the Babel catalog, as on every page.
 """
 
 from __future__ import annotations
 
-import types
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
@@ -27,12 +25,14 @@ from govshare.catalog.schemas import ResourceCreate, ResourceUpdate
 from govshare.core.auth import Anyone, Authority, Principal
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError
+from govshare.core.paging import Pager
 from govshare.portal import i18n
+from govshare.portal.i18n import N_
 from govshare.portal.web import (
     CsrfForm,
+    FormChange,
     checkbox,
     domain_error_message,
-    field_errors_from_validation,
     form_values,
     place_domain_error,
     render,
@@ -45,130 +45,26 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
-#: Page text: (Chinese, English).
-T: dict[str, tuple[str, str]] = {
-    "catalog": ("共享目录", "Shared catalog"),
-    "search_form": ("检索目录", "Search the catalog"),
-    "facets": ("筛选", "Filters"),
-    "lead": (
-        "各机关的政务信息资源及其共享条件、提供方式和更新时限（《办法》第九条、第十条）。",
-        "Government information resources of every agency, with their sharing conditions, provision "
-        "method and update deadline (Art 9 and 10 of the Measures).",
-    ),
-    "search": ("搜索", "Search"),
-    "search_hint": ("资源名称、摘要、信息项或提供单位", "Name, abstract, data item or provider"),
-    "apply": ("检索", "Search"),
-    "clear": ("清除条件", "Clear filters"),
-    "results": ("共 %(n)s 条", "%(n)s entries"),
-    "none": ("没有符合条件的目录条目。", "No entry matches."),
-    "tokens": ("分词：", "Words searched: "),
-    "f_classification": ("资源分类", "Classification"),
-    "f_category": ("资源类别", "Category"),
-    "f_provider": ("提供单位", "Provider"),
-    "f_region": ("行政区划", "Region"),
-    "f_format": ("数据格式", "Format"),
-    "f_share_type": ("共享类型", "Share type"),
-    "f_sector": ("领域", "Sector"),
-    "prev": ("上一页", "Previous"),
-    "next": ("下一页", "Next"),
-    "mine": ("本机关目录", "My agency's entries"),
-    "new": ("新建目录条目", "New entry"),
-    "import": ("批量导入", "Bulk import"),
-    "review": ("待审核", "Review queue"),
-    "status": ("状态", "Status"),
-    "code": ("资源代码", "Resource code"),
-    "published_on": ("发布日期", "Publish date"),
-    "modified_on": ("最近修订", "Last revised"),
-    "items": ("信息项", "Data items"),
-    "item_name": ("名称", "Name"),
-    "item_type": ("类型", "Type"),
-    "item_desc": ("说明", "Description"),
-    "item_flags": ("标记", "Flags"),
-    "personal": ("个人信息", "personal"),
-    "secret": ("涉密", "secret"),
-    "related": ("关联资源", "Related resources"),
-    "versions": ("版本历史", "Versions"),
-    "version": ("版本", "Version"),
-    "changes": ("变更", "Changes"),
-    "diff": ("比较", "Compare"),
-    "pending": ("待审核的修订", "Pending revision"),
-    "pending_note": (
-        "提供单位对已发布内容的修改，经信息化主管部门批准后生效（第十条第二款）。",
-        "The provider's change to the published entry; it takes effect once the authority approves it (Art 10(2)).",
-    ),
-    "edit": ("修改", "Edit"),
-    "submit": ("提交发布", "Submit for publication"),
-    "publish": ("发布", "Publish"),
-    "reject": ("退回", "Send back"),
-    "approve": ("批准修订", "Approve revision"),
-    "reject_revision": ("退回修订", "Reject revision"),
-    "withdraw": ("撤销", "Withdraw"),
-    "reason": ("理由", "Reason"),
-    "note": ("说明", "Note"),
-    "created": ("目录条目已保存为草稿。", "The entry was saved as a draft."),
-    "saved": ("修改已保存。", "Changes saved."),
-    "reported": (
-        "修改已作为待审核修订报送信息化主管部门。",
-        "The change was reported to the authority as a pending revision.",
-    ),
-    "done": ("操作已完成。", "Done."),
-    "review_note": ("主管部门意见", "Authority's note"),
-    "withdrawal_reason": ("撤销理由", "Reason for withdrawal"),
-    "form_new": ("新建目录条目", "New catalog entry"),
-    "form_edit": ("修改目录条目", "Edit catalog entry"),
-    "basics": ("基本信息", "Basics"),
-    "sharing": ("共享", "Sharing"),
-    "provision": ("提供与更新", "Provision and updates"),
-    "security": ("安全", "Security"),
-    "save": ("保存", "Save"),
-    "cancel": ("取消", "Cancel"),
-    "items_hint": (
-        "每行一个信息项：名称|类型|说明|标记，标记可写“个人”“涉密”。例：公民身份号码|字符型|18 位|个人",
-        "One data item per line: name|type|description|flags, flags 个人 (personal) and/or 涉密 "
-        "(secret). E.g. 公民身份号码|string|18 digits|个人",
-    ),
-    "related_hint": ("资源代码，用逗号分隔", "Resource codes, separated by commas"),
-    "deadline_hint": (
-        "共享信息变更后更新的工作日数，不超过 20（第十五条）",
-        "Working days to update after a change, at most 20 (Art 15)",
-    ),
-    "conditions_hint": ("有条件共享时必填（第十条）", "Required for conditional sharing (Art 10)"),
-    "basis_hint": (
-        "不予共享时必填：涉及国家秘密、商业秘密、个人隐私或其他法定事由（第七条、第十三条）",
-        "Required when not shared: state secret, commercial secret, personal privacy or another legal "
-        "ground (Art 7, 13)",
-    ),
-    "note_hint": ("本次修改的说明，记入版本历史", "What this change is about; kept in the version history"),
-    "none_option": ("（无）", "(none)"),
-    "all_option": ("（全部）", "(all)"),
-    "submitted_list": ("待发布的条目", "Submitted entries"),
-    "revisions_list": ("待审核的修订", "Pending revisions"),
-    "queue_empty": ("没有待审核的事项。", "Nothing to review."),
-    "import_title": ("批量导入目录", "Bulk import of catalog entries"),
-    "import_lead": (
-        "上传 Excel（.xlsx）或 CSV 文件，第一行为表头（资源名称、资源分类、数据格式、共享类型、提供方式、更新周期"
-        "等）。文件有错误时不导入任何条目，除非选择只导入无误的行。导入的条目为草稿。",
-        "Upload an Excel (.xlsx) or CSV file whose first row holds the headers (资源名称 name, 资源分类 "
-        "classification, 数据格式 format, 共享类型 share type, 提供方式 provision method, 更新周期 update "
-        "cycle ...). Nothing is imported from a file with errors unless you choose to import the valid rows "
-        "only. Imported entries are drafts.",
-    ),
-    "file": ("文件", "File"),
-    "valid_only": ("只导入无误的行", "Import the valid rows only"),
-    "upload": ("上传并导入", "Upload and import"),
-    "import_done": ("已导入 %(n)s 条（共 %(rows)s 行）。", "Imported %(n)s of %(rows)s rows."),
-    "import_none": ("未导入任何条目：文件有 %(n)s 处错误。", "Nothing imported: the file has %(n)s errors."),
-    "row": ("行", "Row"),
-    "column": ("列", "Column"),
-    "problem": ("问题", "Problem"),
-    "ignored": ("未识别的列（已忽略）：", "Columns not recognised (ignored): "),
-    "drafts": ("查看本机关草稿", "See my agency's drafts"),
-    "file_required": ("请选择文件", "Choose a file"),
-    "file_too_big": ("文件超过 5 MB", "The file is over 5 MB"),
+#: Text chosen by page code (the templates carry their own); translated by the Babel catalog.
+TEXT: dict[str, str] = {
+    "created": N_("目录条目已保存为草稿。"),
+    "saved": N_("修改已保存。"),
+    "reported": N_("修改已作为待审核修订报送信息化主管部门。"),
+    "done": N_("操作已完成。"),
+    "f_classification": N_("资源分类"),
+    "f_category": N_("资源类别"),
+    "f_provider": N_("提供单位"),
+    "f_region": N_("行政区划"),
+    "f_format": N_("数据格式"),
+    "f_share_type": N_("共享类型"),
+    "f_sector": N_("领域"),
+    "file_required": N_("请选择文件"),
+    "file_too_big": N_("文件超过 5 MB"),
+    "none_option": N_("（无）"),
+    "all_option": N_("（全部）"),
 }
-
-#: The same, for templates: ``{{ pick(t.search) }}``.
-_TEXT = types.SimpleNamespace(**T)
+#: How each version came about, for the version history.
+CHANGE_KINDS: dict[str, str] = {"created": N_("创建"), "edited": N_("编辑"), "revision": N_("修订")}
 
 _FIELDS = (
     "provider",
@@ -194,8 +90,11 @@ _CHECKS = ("open_to_public", "contains_commercial_secret", "contains_personal_in
 
 
 def _t(key: str, lang: str, **variables: object) -> str:
-    text = i18n.pick(T[key], lang)
-    return text % variables if variables else text
+    return _t_raw(TEXT[key], lang, **variables)
+
+
+def _t_raw(message: str, lang: str, **variables: object) -> str:
+    return i18n.gettext_for(lang)(message, **variables)
 
 
 def _options(vocab: rules.Labels, lang: str, *, empty: tuple[str, str] | None = None) -> list[tuple[str, str]]:
@@ -274,7 +173,6 @@ def catalog(
         "catalog/list.html",
         {
             "active": "catalog",
-            "t": _TEXT,
             "items": [service.summary(r) for r in result.items],
             "total": result.total,
             "tokens": result.tokens,
@@ -285,8 +183,7 @@ def catalog(
             "status": params.status,
             "is_provider": viewer is not None and bool(perm.provider_agency_ids(viewer)),
             "is_authority": viewer is not None and bool(viewer.region_paths("authority")),
-            "prev_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
-            "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < result.total else None,
+            "pager": Pager(offset, PAGE_SIZE, result.total),
             "label": lambda vocab, v: rules.label(getattr(rules, vocab), v, lang),
         },
     )
@@ -306,13 +203,12 @@ def _form_context(
     resource: Any = None,
 ) -> dict[str, Any]:
     agencies = [registry_service.get_agency(session, a) for a in sorted(perm.provider_agency_ids(by))]
-    categories = [("", i18n.pick(T["none_option"], lang))]
+    categories = [("", _t("none_option", lang))]
     for cls in ("basic", "thematic"):
         group = i18n.pick(rules.CLASSIFICATIONS[cls], lang)
         categories += [(k, f"{group} · {i18n.pick(v, lang)}") for k, v in rules.categories_of(cls).items()]
     return {
         "active": "catalog",
-        "t": _TEXT,
         "values": values,
         "errors": errors,
         "form_error": form_error,
@@ -379,19 +275,28 @@ def _payload(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
     return values, payload
 
 
-def _form_errors(exc: Exception, lang: str, errors: dict[str, str]) -> str | None:
-    if isinstance(exc, ValidationError):
-        errors.update(field_errors_from_validation(exc, lang))
-        return None
-    if isinstance(exc, importer.RowError):
+def _entry_change(session: Session, lang: str, errors: dict[str, str]) -> FormChange:
+    """The change of an entry form: a refusal goes next to its field (``data_items.2.name`` next to
+    the data items), else to the top of the form."""
+
+    def place(exc: DomainError) -> str | None:
+        field = (exc.field or "").split(".", 1)[0]
+        if field and field in (*_FIELDS, *_CHECKS, "sectors"):
+            errors[field] = domain_error_message(exc, lang)
+            return None
+        return place_domain_error(exc, lang, list(_FIELDS), errors)
+
+    return FormChange(session, lang, fields=_FIELDS, errors=errors, place=place)
+
+
+def _parse_entry_form(form: FormData, lang: str, errors: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The form's values (to show again) and the payload for the schema; a malformed data item line
+    is an error next to the data items."""
+    try:
+        return _payload(form)
+    except importer.RowError as exc:
         errors["data_items"] = exc.en if lang == "en" else exc.zh
-        return None
-    assert isinstance(exc, DomainError)
-    field = (exc.field or "").split(".", 1)[0]
-    if field and field in (*_FIELDS, *_CHECKS, "sectors"):
-        errors[field] = domain_error_message(exc, lang)
-        return None
-    return place_domain_error(exc, lang, list(_FIELDS), errors)
+        return form_values(form, _FIELDS), {}
 
 
 @router.get("/catalog/new", response_class=HTMLResponse)
@@ -418,21 +323,19 @@ def create_entry(
 ) -> HTMLResponse | RedirectResponse:
     lang = i18n.lang_of(request)
     errors: dict[str, str] = {}
-    values: dict[str, Any] = form_values(form, _FIELDS)
-    try:
-        values, payload = _payload(form)
-        demand = form.get("demand_id")
-        if isinstance(demand, str) and demand.isdigit():
-            payload["demand_id"] = int(demand)
-            values["demand_id"] = demand
-        with session.begin_nested():
+    values, payload = _parse_entry_form(form, lang, errors)
+    demand = form.get("demand_id")
+    if isinstance(demand, str) and demand.isdigit():
+        payload["demand_id"] = int(demand)
+        values["demand_id"] = demand
+    change = _entry_change(session, lang, errors)
+    if not errors:
+        with change:
             resource = service.create_resource(session, ResourceCreate.model_validate(payload), by=by)
-    except (ValidationError, DomainError, importer.RowError) as exc:
-        form_error = _form_errors(exc, lang, errors)
-        return render(
-            request, "catalog/form.html", _form_context(session, by, lang, values, errors, form_error), status_code=422
-        )
-    return RedirectResponse(f"/catalog/{resource.id}?done=created", status_code=303)
+    if change.ok:
+        return RedirectResponse(f"/catalog/{resource.id}?done=created", status_code=303)
+    context = _form_context(session, by, lang, values, errors, change.form_error)
+    return render(request, "catalog/form.html", context, status_code=422)
 
 
 @router.get("/catalog/{ref}/edit", response_class=HTMLResponse)
@@ -458,27 +361,22 @@ def update_entry(
     resource = service.get_visible(session, ref, by)
     summary = service.summary(resource)
     errors: dict[str, str] = {}
-    values: dict[str, Any] = form_values(form, _FIELDS)
-    try:
-        values, payload = _payload(form)
-        payload.pop("provider", None)
-        if payload.get("classification") == "departmental":
-            payload["category"] = None
-        payload.setdefault("category", None)
-        for f in ("name_en", "format_detail", "share_conditions", "legal_basis"):
-            payload.setdefault(f, None)
-        with session.begin_nested():
+    values, payload = _parse_entry_form(form, lang, errors)
+    payload.pop("provider", None)
+    if payload.get("classification") == "departmental":
+        payload["category"] = None
+    payload.setdefault("category", None)
+    for f in ("name_en", "format_detail", "share_conditions", "legal_basis"):
+        payload.setdefault(f, None)
+    change = _entry_change(session, lang, errors)
+    if not errors:
+        with change:
             updated = service.update_resource(session, resource.id, ResourceUpdate.model_validate(payload), by=by)
-    except (ValidationError, DomainError, importer.RowError) as exc:
-        form_error = _form_errors(exc, lang, errors)
-        return render(
-            request,
-            "catalog/form.html",
-            _form_context(session, by, lang, values, errors, form_error, resource=summary),
-            status_code=422,
-        )
-    done = "reported" if updated.pending_version_number is not None else "saved"
-    return RedirectResponse(f"/catalog/{resource.id}?done={done}", status_code=303)
+    if change.ok:
+        done = "reported" if updated.pending_version_number is not None else "saved"
+        return RedirectResponse(f"/catalog/{resource.id}?done={done}", status_code=303)
+    context = _form_context(session, by, lang, values, errors, change.form_error, resource=summary)
+    return render(request, "catalog/form.html", context, status_code=422)
 
 
 # --- Review queue and upload --------------------------------------------------------------------
@@ -492,7 +390,6 @@ def review(request: Request, session: SessionDep, by: Authority) -> HTMLResponse
         "catalog/review.html",
         {
             "active": "catalog",
-            "t": _TEXT,
             "submitted": [service.summary(r) for r in submitted],
             "revisions": [service.summary(r) for r in revisions],
         },
@@ -567,7 +464,6 @@ def entry(ref: str, request: Request, session: SessionDep, viewer: Anyone) -> HT
         "catalog/entry.html",
         {
             "active": "catalog",
-            "t": _TEXT,
             "r": read,
             "lang": lang,
             "versions": versions,
@@ -578,11 +474,7 @@ def entry(ref: str, request: Request, session: SessionDep, viewer: Anyone) -> HT
             "is_authority": is_authority,
             "label": lambda vocab, v: rules.label(getattr(rules, vocab), v, lang),
             "field_label": lambda f: i18n.pick(presentation.FIELD_LABELS.get(f, (f, f)), lang),
-            "change_kinds": {
-                "created": ("创建", "created"),
-                "edited": ("编辑", "edited"),
-                "revision": ("修订", "revision"),
-            },
+            "change_kinds": {k: _t_raw(v, lang) for k, v in CHANGE_KINDS.items()},
         },
     )
 

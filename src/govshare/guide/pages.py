@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from govshare.core.auth import Anyone
 from govshare.core.db import SessionDep
+from govshare.core.paging import Pager
 from govshare.guide import rules, service
 from govshare.portal import i18n
 from govshare.portal.web import render
@@ -53,6 +54,5 @@ def guide(
         "agency_name": agency_name,
         "sector_options": [(code, pair, sector_counts.get(code, 0)) for code, pair in rules.SECTORS.items()],
         "channel_options": list(rules.CHANNELS.items()),
-        "prev_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
-        "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
+        "pager": Pager(offset, PAGE_SIZE, total),
     })

@@ -18,7 +18,7 @@ import hmac
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup, escape
 from pydantic import ValidationError
+from sqlalchemy.orm import Session, SessionTransaction
 from starlette.datastructures import FormData
 
 import govshare
@@ -247,6 +248,63 @@ def translator(request: Request) -> Any:
 
 
 # --- Forms --------------------------------------------------------------------------------------
+
+
+class FormChange:
+    """A form's change, all or nothing: "show the errors on the form, change nothing".
+
+    ::
+
+        change = FormChange(session, lang, fields=FIELDS, errors=errors)
+        with change:
+            agency = service.create_agency(session, data, by=by)
+        if change.ok:
+            return RedirectResponse(...)
+        return render(..., {"errors": errors, "form_error": change.form_error}, status_code=change.status)
+
+    The block runs in a savepoint. A refusal from the service (a :class:`DomainError`) or from a
+    schema (a Pydantic ``ValidationError``) rolls the savepoint back, so nothing of the change stays
+    while the request's transaction (and whatever it read) carries on to render the form again; the
+    error goes next to its field when the form has it (``place`` may map fields differently), else to
+    ``form_error`` for the top of the form. ``Forbidden`` is not a form error: acting outside one's
+    scope gets the 403 page, and propagates. Any other exception propagates too.
+    """
+
+    def __init__(self, session: Session, lang: str, *, fields: Sequence[str], errors: dict[str, str],
+                 place: Callable[[DomainError], str | None] | None = None) -> None:
+        self.session = session
+        self.lang = lang
+        self.fields = tuple(fields)
+        self.errors = errors
+        self.place = place
+        self.ok = False
+        self.form_error: str | None = None
+        self.status = 200
+        self._savepoint: SessionTransaction | None = None
+
+    def __enter__(self) -> FormChange:
+        self._savepoint = self.session.begin_nested()
+        self._savepoint.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        assert self._savepoint is not None
+        # The savepoint's own exit releases it, or rolls it back (also after a failed flush).
+        self._savepoint.__exit__(kind, exc, tb)
+        if exc is None:
+            self.ok = True
+            return False
+        if isinstance(exc, ValidationError):
+            self.errors.update(field_errors_from_validation(exc, self.lang))
+        elif isinstance(exc, DomainError) and not isinstance(exc, Forbidden):
+            if self.place is not None:
+                self.form_error = self.place(exc)
+            else:
+                self.form_error = place_domain_error(exc, self.lang, self.fields, self.errors)
+        else:
+            return False
+        self.status = 422
+        return True
 
 
 def password_fields(request: Request, form: FormData, names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:

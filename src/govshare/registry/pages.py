@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 from govshare.core import clock
 from govshare.core.auth import Anyone, Authority, Principal, SignedIn
 from govshare.core.db import SessionDep
-from govshare.core.errors import DomainError, Forbidden, NotFound
+from govshare.core.errors import NotFound
+from govshare.core.paging import Pager
 from govshare.portal import i18n
 from govshare.portal.web import (
     CsrfForm,
+    FormChange,
     checkbox,
     field_errors_from_validation,
     form_values,
     password_fields,
-    place_domain_error,
     render,
     translator,
 )
@@ -138,8 +139,7 @@ def agencies(
         "filters": {"region": region or "", "q": q or "", "missing": missing},
         "region_options": _region_options(all_regions, lang),
         "offset": offset, "page_size": PAGE_SIZE,
-        "prev_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
-        "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
+        "pager": Pager(offset, PAGE_SIZE, total),
     })
 
 
@@ -240,15 +240,12 @@ def new_agency_submit(request: Request, session: SessionDep, by: Authority, form
     errors.update(_required_errors(request, values, CREATE_REQUIRED))
     form_error = None
     if not errors:
-        try:
+        change = FormChange(session, lang, fields=CREATE_FIELDS + ("is_authority",), errors=errors)
+        with change:
             agency = service.create_agency(session, data, by=by)
-        except Forbidden:
-            raise  # out of the authority's region: the 403 page (Art 5)
-        except DomainError as exc:
-            session.rollback()
-            form_error = place_domain_error(exc, lang, CREATE_FIELDS + ("is_authority",), errors)
-        else:
+        if change.ok:
             return RedirectResponse(f"/agencies/{agency.code}?created=1", status_code=303)
+        form_error = change.form_error
     return _agency_form(request, session, by, mode="create", values=values, errors=errors, form_error=form_error,
                         status_code=422 if errors or form_error else 200)
 
@@ -315,15 +312,12 @@ def edit_agency_submit(code: str, request: Request, session: SessionDep, by: Man
     errors.update(_required_errors(request, values, EDIT_REQUIRED))
     form_error = None
     if not errors:
-        try:
+        change = FormChange(session, lang, fields=editable, errors=errors)
+        with change:
             service.update_agency(session, a.code, data, by=by)
-        except Forbidden:
-            raise
-        except DomainError as exc:
-            session.rollback()
-            form_error = place_domain_error(exc, lang, editable, errors)
-        else:
+        if change.ok:
             return RedirectResponse(f"/agencies/{a.code}?saved=1", status_code=303)
+        form_error = change.form_error
         a = service.get_agency(session, code)
     return _agency_form(request, session, by, mode="edit", values=values, errors=errors, form_error=form_error,
                         agency=a, editable=editable, status_code=422 if errors or form_error else 200)
@@ -411,15 +405,12 @@ def agency_people_add(code: str, request: Request, session: SessionDep, by: Mana
     errors.update(_required_errors(request, {**values, "password": password}, PERSON_REQUIRED))
     form_error = None
     if not errors:
-        try:
+        change = FormChange(session, lang, fields=PERSON_FIELDS, errors=errors)
+        with change:  # another agency, or a region outside the authority's: the 403 page (Art 5)
             person = service.create_person(session, data, by=by)
-        except Forbidden:
-            raise  # another agency, or a region outside the authority's: the 403 page (Art 5)
-        except DomainError as exc:
-            session.rollback()
-            form_error = place_domain_error(exc, lang, PERSON_FIELDS, errors)
-        else:
+        if change.ok:
             return RedirectResponse(f"/agencies/{a.code}/people?added={person.username}", status_code=303)
+        form_error = change.form_error
     return _people_page(request, session, by, code, values=values, errors=errors, form_error=form_error,
                         status_code=422)
 
@@ -465,15 +456,12 @@ def agency_person_password_submit(code: str, username: str, request: Request, se
     if errors:
         return _reset_page(request, session, by, code, username, errors=errors, status_code=422)
     a = service.get_agency(session, code)
-    try:
+    change = FormChange(session, i18n.lang_of(request), fields=RESET_FIELDS, errors=errors)
+    with change:  # outside the manager's scope: the 403 page (Art 5)
         person = service.reset_password(session, username, typed["password"], by=by)
-    except Forbidden:
-        raise  # outside the manager's scope: the 403 page (Art 5)
-    except DomainError as exc:
-        session.rollback()
-        form_error = place_domain_error(exc, i18n.lang_of(request), RESET_FIELDS, errors)
-        return _reset_page(request, session, by, code, username, errors=errors, form_error=form_error,
-                           status_code=exc.status)
+    if not change.ok:
+        return _reset_page(request, session, by, code, username, errors=errors, form_error=change.form_error,
+                           status_code=change.status)
     return RedirectResponse(f"/agencies/{a.code}/people?reset={person.username}", status_code=303)
 
 
@@ -515,19 +503,16 @@ def agency_clients_add(code: str, request: Request, session: SessionDep, by: Man
     errors.update(_required_errors(request, values, ("name",)))
     form_error = None
     if not errors:
-        try:
+        change = FormChange(session, lang, fields=("name",), errors=errors)
+        with change:
             client, api_key = service.add_client(session, a.code, data.name, by=by)
-        except Forbidden:
-            raise
-        except DomainError as exc:
-            session.rollback()
-            form_error = place_domain_error(exc, lang, ("name",), errors)
-        else:
+        if change.ok:
             # The key is shown on this response only: it is never stored, and the page is not cached.
             return render(request, "registry/client_created.html", {
                 "active": "agencies", "agency": a, "agency_name": _name(a, lang), "client": client,
                 "api_key": api_key,
             }, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        form_error = change.form_error
     return _clients_page(request, session, by, code, values=values, errors=errors, form_error=form_error,
                          status_code=422)
 
