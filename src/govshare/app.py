@@ -1,19 +1,51 @@
-"""The ASGI application factory: ``govshare.app:create_app``.
+"""The ASGI application factory, ``govshare.app:create_app``: the one place where the platform is
+wired together.
 
 One process serves the JSON API, the portal pages and (later) the exchange gateway. It keeps no
-state apart from the database, so a province scales out by running more workers.
+state apart from the database, so a province scales out by running more workers. ``create_app``
+assembles it in this order, each step relying on the one before:
+
+1. errors: every refusal becomes RFC 9457 problem+json (``core.errors``);
+2. authentication: the registry turns credentials into a ``Principal`` (``app.state.authenticator``,
+   read by every route's declared ``Permission``);
+3. operations: ``/docs`` from local assets, ``/healthz``;
+4. the JSON API, domain by domain (the DCAT/CKAN interop routes before the catalog's, whose
+   ``/api/v1/catalog/{ref}`` would take ``dcat`` for a resource code);
+5. the portal: static files, every domain's pages (the portal's own first), HTML error pages for
+   browsers (wrapping the handlers of step 1);
+6. background work, run while the app serves (``lifespan``): the ledger's integrator and timed
+   checkpoints.
 """
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 import govshare
+from govshare.catalog import pages as catalog_pages
+from govshare.catalog import router as catalog_router
+from govshare.catalog.interop import router as interop_router
+from govshare.core import background, calendar_api
 from govshare.core.auth import public
+from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
 from govshare.core.errors import install_error_handlers
+from govshare.guide import pages as guide_pages
+from govshare.guide import router as guide_router
+from govshare.portal import pages as portal_pages
+from govshare.portal import setup as portal_setup
+from govshare.registry import pages as registry_pages
+from govshare.registry import router as registry_router
+from govshare.registry import service as registry_service
+from govshare.supervision import pages as supervision_pages
+from govshare.supervision import router as supervision_router
+from govshare.supervision import service as supervision_service
 
 DESCRIPTION = """\
 政务信息资源共享交换平台 — 依据《江苏省政府信息化服务管理办法》。
@@ -22,6 +54,44 @@ Government information-resource sharing and exchange platform under the Jiangsu 
 Government Informatization Services. Errors are RFC 9457 problem+json with a stable `code` and,
 where the law applies, the `article`.
 """
+
+#: Step 4: the JSON API, in the order routes are matched.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    registry_router.router,
+    interop_router.router,
+    interop_router.ckan_router,
+    catalog_router.router,
+    guide_router.router,
+    calendar_api.router,
+    supervision_router.router,
+)
+
+#: Step 5: the portal's pages, the portal's own first.
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    portal_pages.router,
+    catalog_pages.router,
+    guide_pages.router,
+    registry_pages.router,
+    supervision_pages.router,
+)
+
+
+def background_jobs() -> list[background.Job]:
+    """Step 6: what runs while the app serves, per the settings."""
+    settings = get_settings()
+    jobs = []
+    if settings.ledger_background:
+        interval = min(1.0, float(settings.ledger_checkpoint_every_seconds))
+        jobs.append(background.Job("ledger", supervision_service.catch_up, interval))
+    return jobs
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # The ledger's signing key is made on first start, before anything can ask for a checkpoint.
+    await asyncio.to_thread(supervision_service.signer, get_settings())
+    async with background.running(background_jobs()):
+        yield
 
 
 def _install_docs(app: FastAPI) -> None:
@@ -45,18 +115,7 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(
-        title="govshare",
-        version=govshare.__version__,
-        description=DESCRIPTION,
-        docs_url=None,  # served below from local assets: the docs must work without internet
-        openapi_url="/openapi.json",
-        redoc_url=None,
-    )
-    install_error_handlers(app)
-    _install_docs(app)
-
+def _install_health(app: FastAPI) -> None:
     @app.get("/healthz", tags=["ops"], dependencies=[Depends(public)], summary="Liveness and database status")
     def healthz(session: SessionDep) -> JSONResponse:
         try:
@@ -69,26 +128,22 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok" if code == 200 else "degraded", "database": db,
                              "version": govshare.__version__}, status_code=code)
 
-    from govshare.core import calendar_api
-    from govshare.registry import router as registry_router
 
-    app.include_router(registry_router.router)
-    from govshare.catalog import router as catalog_router
-    from govshare.catalog.interop import router as interop_router
-
-    # Before the catalog router: its /api/v1/catalog/{ref} would take "dcat" for a resource code.
-    app.include_router(interop_router.router)
-    app.include_router(interop_router.ckan_router)
-    app.include_router(catalog_router.router)
-    from govshare.guide import router as guide_router
-
-    app.include_router(guide_router.router)
-    app.include_router(calendar_api.router)
-    from govshare.supervision import router as ledger_router
-
-    app.include_router(ledger_router.router)
-
-    from govshare.portal import setup as portal_setup
-
-    portal_setup.install(app)
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="govshare",
+        version=govshare.__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # served from local assets: the docs must work without internet
+        openapi_url="/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)  # 1
+    app.state.authenticator = registry_service.authenticate_request  # 2
+    _install_docs(app)  # 3
+    _install_health(app)
+    for router in API_ROUTERS:  # 4
+        app.include_router(router)
+    portal_setup.install(app, PAGE_ROUTERS)  # 5
     return app

@@ -122,14 +122,19 @@ def test_the_portal_routes_are_there(app):
         assert expected in paths
 
 
-def test_pages_included_by_hand_are_not_included_twice():
-    from govshare.core.errors import install_error_handlers
-    from govshare.portal import setup
-    from govshare.registry import pages as registry_pages
+def test_every_pages_module_is_wired_once():
+    """``create_app`` lists the page routers by hand: none may be forgotten, none included twice."""
+    import importlib
+    import pkgutil
 
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(registry_pages.router)
-    setup.install(app)
+    import govshare
+    from govshare.app import PAGE_ROUTERS, create_app
+
+    found = [importlib.import_module(m.name) for m in pkgutil.walk_packages(govshare.__path__, "govshare.")
+             if m.name.endswith(".pages")]
+    routers = [m.router for m in found if hasattr(m, "router")]
+    assert len(routers) >= 5
+    assert {id(r) for r in routers} == {id(r) for r in PAGE_ROUTERS}
+    app = create_app()
     agency_pages = [r for o, r in _routes(app) if r.path == "/agencies" and "GET" in (r.methods or ())]
     assert len(agency_pages) == 1

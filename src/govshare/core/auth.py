@@ -101,20 +101,17 @@ OPERATOR = Principal(kind="system", id=0, name="operator", via="cli")
 SYSTEM_PRINCIPAL = Principal(kind="system", id=0, name="system", via="system")
 
 
+#: Turns a request's credentials into a :class:`Principal` (``None``: no credentials). The app
+#: holds it in ``app.state.authenticator``: ``create_app`` installs the registry's.
 Authenticator = Callable[[Request, Session], Principal | None]
-_authenticator: Authenticator | None = None
-
-
-def set_authenticator(fn: Authenticator) -> None:
-    """The registry installs the function that turns credentials into a :class:`Principal`."""
-    global _authenticator
-    _authenticator = fn
 
 
 def authenticate(request: Request, session: Session) -> Principal | None:
     if "principal" in request.scope.get("state", {}):
         return request.state.principal  # type: ignore[no-any-return]
-    principal = _authenticator(request, session) if _authenticator else None
+    # An app without one (a bare test app) knows no credentials: everyone is the public.
+    authenticator: Authenticator | None = getattr(request.app.state, "authenticator", None)
+    principal = authenticator(request, session) if authenticator is not None else None
     if (
         principal is not None
         and principal.via == "cookie"

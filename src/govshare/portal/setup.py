@@ -1,10 +1,8 @@
 """Mount the portal: static files, every domain's pages, and HTML error pages.
 
-``install(app)`` is called by ``create_app()`` after the API routers and the JSON error handlers.
+``install(app, page_routers)`` is called by ``create_app()`` after the API routers and the JSON error handlers.
 
-* Pages: each domain's ``govshare/<domain>/pages.py`` that defines ``router`` is included (the
-  portal's own first, then the others in alphabetical order), so a domain adds pages without
-  touching ``app.py``.
+* Pages: the page routers ``create_app`` lists, in its order (the portal's own first).
 * Errors: the problem+json handlers of ``core.errors`` stay as they are; this module wraps them so
   that a browser asking for a page (a path outside ``/api/`` with ``text/html`` in ``Accept``) gets
   a page in its language instead: 401 redirects to ``/login``, other errors render ``error.html``.
@@ -14,24 +12,19 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-import govshare
 from govshare.core.auth import authenticate
 from govshare.core.db import transaction
 from govshare.core.errors import DomainError
@@ -62,23 +55,12 @@ HTTP_DETAILS = {
 }
 
 
-def page_modules() -> list[str]:
-    """``govshare.portal.pages`` first, then every other domain's ``pages`` module."""
-    root = Path(govshare.__file__).parent
-    names = sorted(d.name for d in root.iterdir() if d.is_dir() and (d / "pages.py").is_file())
-    ordered = ["portal"] + [n for n in names if n != "portal"]
-    return [f"govshare.{n}.pages" for n in ordered if importlib.util.find_spec(f"govshare.{n}.pages")]
-
-
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, page_routers: Sequence[APIRouter]) -> None:
+    """Static files, the portal's languages, the given pages (in that order) and HTML error pages."""
     i18n.load_all()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    present = {id(context.original_route) for context in iter_route_contexts(app.routes)}
-    for name in page_modules():
-        router = getattr(importlib.import_module(name), "router", None)
-        # a router that app.py already included by hand is not included twice
-        if router is not None and not any(id(route) in present for route in router.routes):
-            app.include_router(router)
+    for router in page_routers:
+        app.include_router(router)
     install_html_error_pages(app)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govshare.core import clock, events
-from govshare.core.auth import SESSION_COOKIE, Grant, Principal, set_authenticator
+from govshare.core.auth import SESSION_COOKIE, Grant, Principal
 from govshare.core.config import get_settings
 from govshare.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from govshare.core.events import Actor
@@ -574,8 +574,6 @@ def authenticate_request(request: Request, session: Session) -> Principal | None
             return principal_for_person(session, row[1], via="cookie", csrf=row[0].csrf_token)
     return None
 
-
-set_authenticator(authenticate_request)
 
 
 def _recent_failures(session: Session, username: str) -> int:

@@ -8,24 +8,19 @@ The shapes are fixed so that independent verifiers can use them:
 * ``GET /api/v1/ledger/proof/inclusion?index=I&tree_size=N``: ``{"index", "tree_size", "path"}``
 * ``GET /api/v1/ledger/proof/consistency?first=M&second=N``: ``{"first", "second", "path"}``
 
-The router also carries the ledger's lifespan: the signing key is created on first start, and a
-background task integrates new events and makes the timed checkpoints (``ledger_background``).
+The ledger's background work (integrating new events, timed checkpoints) is wired in ``app.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse
 
 from govshare.core.auth import Anyone
-from govshare.core.config import get_settings
-from govshare.core.db import SessionDep, transaction
+from govshare.core.db import SessionDep
 from govshare.core.errors import NotFound
 from govshare.supervision import service
 from govshare.supervision.permissions import Reader
@@ -37,44 +32,7 @@ MAX_INDEX = 2**63 - 1
 TEXT = "text/plain; charset=utf-8"
 
 
-def background_round() -> int:
-    """Integrate and make due checkpoints until caught up; returns the events integrated."""
-    total = 0
-    while True:
-        with transaction() as session:
-            result = service.tick(session)
-        total += result.added
-        if result.added < service.TICK_LIMIT or result.gap_at is not None:
-            return total
-
-
-async def _background(interval: float) -> None:
-    while True:
-        try:
-            await asyncio.to_thread(background_round)
-        except Exception:  # keep serving; the next round retries
-            log.exception("ledger background round failed")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
-    await asyncio.to_thread(service.signer, settings)  # create the signing key on first start
-    task = None
-    if settings.ledger_background:
-        interval = min(1.0, float(settings.ledger_checkpoint_every_seconds))
-        task = asyncio.create_task(_background(interval), name="ledger-background")
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], lifespan=lifespan)
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
 

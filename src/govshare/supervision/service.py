@@ -325,6 +325,20 @@ def tick(session: Session, *, now: dt.datetime | None = None, limit: int = TICK_
 # ---------------------------------------------------------------------------------------------
 
 
+def catch_up() -> int:
+    """Integrate and make due checkpoints until caught up, each round in its own transaction;
+    returns the events integrated. The app runs it in the background (``ledger_background``)."""
+    from govshare.core.db import transaction
+
+    total = 0
+    while True:
+        with transaction() as session:
+            result = tick(session)
+        total += result.added
+        if result.added < TICK_LIMIT or result.gap_at is not None:
+            return total
+
+
 def _beyond(field: str, value: int, size: int) -> InvalidInput:
     return InvalidInput(
         "ledger.tree_size_beyond_log",
