@@ -24,12 +24,20 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库 / Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="演示数据 / Demo data.", no_args_is_help=True)
+supervision_app = typer.Typer(help="监督 / Supervision (Art 31-34).", no_args_is_help=True)
+supervision_app.add_typer(ledger_cli.app, name="ledger")
+
+# Platform commands, then one group per domain.
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(calendar_cli.app, name="calendar", help="法定工作日 / Legal working-day calendar.")
-registry_cli.register(app)
-app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(registry_cli.app, name="registry")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(supervision_app, name="supervision")
+# Short forms kept from before the grouping: govshare users|tokens|clients|agencies|regions|ledger.
+for _name, _group in registry_cli.GROUPS.items():
+    app.add_typer(_group, name=_name, hidden=True)
+app.add_typer(ledger_cli.app, name="ledger", hidden=True)
 
 err = Console(stderr=True)
 

@@ -301,3 +301,14 @@ def test_clients_over_the_api_are_scoped(client, world):
     assert client.get("/api/v1/agencies/js-gat/clients", headers=world.h("szsj_admin")).status_code == 403
     assert client.post(f"/api/v1/clients/{client_id}/revoke", headers=world.h("szsj_admin")).status_code == 403
     assert client.post("/api/v1/clients/999999/revoke", headers=world.h("gat_admin")).status_code == 404
+
+
+def test_commands_are_grouped_by_domain_and_the_short_forms_still_answer(world):
+    grouped = cli("registry", "users", "list")
+    short = cli("users", "list")
+    assert grouped.exit_code == 0 and short.exit_code == 0, grouped.output + short.output
+    assert "gat_staff" in grouped.output and grouped.output == short.output
+    status = cli("supervision", "ledger", "status")
+    assert status.exit_code == 0, status.output
+    assert cli("ledger", "status").output == status.output
+    assert "registry" in cli("--help").output and "supervision" in cli("--help").output

@@ -1,4 +1,5 @@
-"""Registry commands: ``govshare users|tokens|clients|agencies|regions``."""
+"""Registry commands: ``govshare registry users|tokens|clients|agencies|regions`` (each also answers
+at the top level, ``govshare users ...``, as it did before the commands were grouped by domain)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,11 @@ agencies = typer.Typer(help="机关名录 / Agencies.", no_args_is_help=True)
 regions = typer.Typer(help="行政区划 / Regions.", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(users, name="users")
-    app.add_typer(tokens, name="tokens")
-    app.add_typer(clients, name="clients")
-    app.add_typer(agencies, name="agencies")
-    app.add_typer(regions, name="regions")
+#: ``govshare registry``: the domain's commands.
+app = typer.Typer(help="登记：行政区划、机关、人员、令牌、客户端 / Registry (Art 1-5, 30-31).", no_args_is_help=True)
+GROUPS = {"users": users, "tokens": tokens, "clients": clients, "agencies": agencies, "regions": regions}
+for _name, _group in GROUPS.items():
+    app.add_typer(_group, name=_name)
 
 
 @users.command("add")

@@ -1,4 +1,5 @@
-"""``govshare ledger``: checkpoints, verification and export of the supervision ledger (Art 32, 34)."""
+"""``govshare supervision ledger`` (short: ``govshare ledger``): checkpoints, verification and export
+of the supervision ledger (Art 32, 34)."""
 
 from __future__ import annotations
 
