@@ -5,24 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from catalog_helpers import API, create, entry, open_entry, publish
-from sqlalchemy import select
+from tests.recorded import recorded
 
 from govshare.core import clock
-from govshare.core.events import Event
 
 
 def _events(session, subject_id):
-    session.expire_all()
-    actions = [
-        e.action
-        for e in session.scalars(
-            select(Event)
-            .where(Event.subject_type == "catalog_resource", Event.subject_id == str(subject_id))
-            .order_by(Event.seq)
-        )
-    ]
     session.rollback()  # release SQLite's lock before the next request
-    return actions
+    return [e.action for e in recorded(subject_type="catalog_resource", subject_id=subject_id)]
 
 
 def test_draft_submit_publish_assigns_code_and_date(client, world, session):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.recorded import recorded
 
 from govshare.catalog import service as catalog_service
 from govshare.catalog.models import CatalogResource
 from govshare.catalog.schemas import ResourceCreate
 from govshare.core.auth import OPERATOR
-from govshare.core.events import Event
 
 API = "/api/v1/guide"
 
@@ -46,7 +45,5 @@ def payload(**overrides: Any) -> dict[str, Any]:
 
 
 def events(session: Session, prefix: str = "guide.") -> list[tuple[str, str, dict[str, Any]]]:
-    rows = [(e.action, e.subject_id, e.data) for e in session.scalars(
-        select(Event).where(Event.action.like(prefix + "%")).order_by(Event.seq))]
     session.rollback()  # release SQLite's lock before the next request
-    return rows
+    return [(e.action, e.subject_id, e.data) for e in recorded(prefix=prefix)]

@@ -7,15 +7,12 @@ import re
 
 import pytest
 from portal_helpers import assert_fits_a_phone, browser, field_block, sign_in, signed_in_on_a_phone, token_of
-from sqlalchemy import select
 from tests.browser.test_portal_browser import (
     CHROMIUM,
     chromium,  # noqa: F401
     live_server,  # noqa: F401
 )
-
-from govshare.core.db import transaction
-from govshare.core.events import Event
+from tests.recorded import recorded
 
 NEW_PASSWORD = "Xq7-initial-pass"
 KEY_RE = re.compile(r"gsk_[A-Za-z0-9_\-]+")
@@ -34,11 +31,6 @@ def _add_client(c, code: str, name: str = "业务系统"):
     return c.post(f"/agencies/{code}/clients", data={"name": name, "csrf_token": token}, follow_redirects=False)
 
 
-def _events(action: str) -> list[Event]:
-    with transaction() as s:
-        return list(s.scalars(select(Event).where(Event.action == action).order_by(Event.seq)))
-
-
 # --- People -------------------------------------------------------------------------------------
 
 
@@ -52,7 +44,7 @@ def test_authority_adds_a_person_who_can_then_sign_in(app, world):
     new = sign_in(browser(app), "new_clerk", NEW_PASSWORD)
     me = new.get("/api/v1/me").json()
     assert [(g["role"], g["agency_code"]) for g in me["roles"]] == [("agency_admin", "js-gat")]
-    [granted] = _events("registry.role.granted")[-1:]
+    [granted] = recorded("registry.role.granted")[-1:]
     assert granted.subject_id == "new_clerk" and granted.actor_name == "prov_auth"
 
 
@@ -64,13 +56,13 @@ def test_agency_admin_adds_staff_to_its_own_agency_only(app, world):
     # another agency: no form offered, and a forged post is refused with the 403 page
     other = c.get("/agencies/sz-sj/people")
     assert other.status_code == 200 and 'action="/agencies/sz-sj/people"' not in other.text
-    before = len(_events("registry.person.created"))
+    before = len(recorded("registry.person.created"))
     token = token_of(c.get("/agencies/js-gat/people").text)
     r = c.post("/agencies/sz-sj/people", data={"username": "forged", "display_name": "伪造", "password": NEW_PASSWORD,
                                                "role": "agency_admin", "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
     assert "超出您的管辖范围" in r.text
-    assert len(_events("registry.person.created")) == before
+    assert len(recorded("registry.person.created")) == before
     assert "forged" not in sign_in(browser(app), "szsj_admin").get("/agencies/sz-sj/people").text
 
 
@@ -88,7 +80,7 @@ def test_admin_deactivates_and_reactivates_a_colleague_from_the_people_page(app,
     assert "已停用用户 gat_staff 的账号" in page and "已停用</span>" in page and "恢复" in page
     # their open portal session ends at once
     assert staff.get("/api/v1/me").status_code == 401
-    assert [e.actor_name for e in _events("registry.person.deactivated")] == ["gat_admin"]
+    assert [e.actor_name for e in recorded("registry.person.deactivated")] == ["gat_admin"]
     r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "1", "csrf_token": token},
                follow_redirects=False)
     assert "已恢复用户 gat_staff 的账号" in c.get(r.headers["location"]).text
@@ -96,7 +88,7 @@ def test_admin_deactivates_and_reactivates_a_colleague_from_the_people_page(app,
     # without the form token: refused, nothing changed
     r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "0"}, follow_redirects=False)
     assert r.status_code == 403
-    assert len(_events("registry.person.deactivated")) == 1
+    assert len(recorded("registry.person.deactivated")) == 1
     # staff see no buttons, and a forged post is the 403 page
     staff_page = sign_in(browser(app), "gat_staff")
     assert "/people/gat_admin/active" not in staff_page.get("/agencies/js-gat/people").text
@@ -119,7 +111,7 @@ def test_staff_sees_its_colleagues_but_gets_no_form(app, world):
 
 def test_person_form_errors_rerender_with_field_messages(app, world):
     c = sign_in(browser(app), "gat_admin")
-    before = len(_events("registry.person.created"))
+    before = len(recorded("registry.person.created"))
     r = _add_person(c, "js-gat", username="坏 名字", password="short", display_name="周新")
     assert r.status_code == 422
     assert "格式不正确" in field_block(r.text, "username")
@@ -134,7 +126,7 @@ def test_person_form_errors_rerender_with_field_messages(app, world):
     assert missing.status_code == 422
     for name in ("username", "display_name", "password"):
         assert "请填写此项" in field_block(missing.text, name)
-    assert len(_events("registry.person.created")) == before
+    assert len(recorded("registry.person.created")) == before
 
 
 def test_forms_without_csrf_token_are_refused(app, world):
@@ -170,7 +162,7 @@ def test_client_key_is_shown_once_and_works_until_revoked(app, world, client):
     assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 401
     after = c.get(rv.headers["location"]).text
     assert "客户端已吊销" in after and "已吊销" in after and f"/clients/{client_id}/revoke" not in after
-    [event] = _events("registry.client.revoked")
+    [event] = recorded("registry.client.revoked")
     assert event.agency_code == "js-gat" and event.actor_name == "gat_admin"
 
 
@@ -189,7 +181,7 @@ def test_clients_are_for_the_agency_admin_and_its_authorities(app, world):
     assert sz.post(f"/agencies/js-gat/clients/{client_id}/revoke", data={"csrf_token": sz_token}).status_code == 403
     # nor through an agency it does manage
     assert sz.post(f"/agencies/sz-sj/clients/{client_id}/revoke", data={"csrf_token": sz_token}).status_code == 404
-    assert not _events("registry.client.revoked")
+    assert not recorded("registry.client.revoked")
 
 
 def test_client_form_errors(app, world):

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portal_helpers import browser, field_block, sign_in, token_of
 from sqlalchemy import func, select
+from tests.recorded import recorded
 
 from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
@@ -29,11 +30,6 @@ def _form(**override: str) -> dict[str, str]:
 def _post_new(c, **override: str):
     token = token_of(c.get("/agencies/new").text)
     return c.post("/agencies/new", data={**_form(**override), "csrf_token": token}, follow_redirects=False)
-
-
-def _events(action: str) -> list[Event]:
-    with transaction() as s:
-        return list(s.scalars(select(Event).where(Event.action == action).order_by(Event.seq)))
 
 
 # --- Regions ------------------------------------------------------------------------------------
@@ -124,7 +120,7 @@ def test_authority_registers_an_agency_through_the_form(app, world, client):
         assert a.name_en is None and a.vertical_system is None  # empty fields are stored as absent
     api = client.get("/api/v1/agencies/js-wlj")
     assert api.status_code == 200 and api.json()["name"] == "江苏省网络测试局"
-    [event] = _events("registry.agency.created")[-1:]
+    [event] = recorded("registry.agency.created")[-1:]
     assert event.subject_id == "js-wlj" and event.actor_name == "prov_auth" and event.actor.startswith("person:")
 
 
@@ -138,13 +134,13 @@ def test_suzhou_authority_cannot_register_a_nanjing_agency(app, world):
     c = sign_in(browser(app), "sz_auth")
     form_page = c.get("/agencies/new").text
     assert 'value="320500"' in form_page and 'value="320100"' not in form_page  # only its own regions offered
-    before = len(_events("registry.agency.created"))
+    before = len(recorded("registry.agency.created"))
     r = _post_new(c, code="nj-forged", region_code="320100", name="南京市伪造局")
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("text/html")
     assert "超出您的管辖范围" in r.text and "第五条" in r.text
     assert browser(app).get("/agencies/nj-forged").status_code == 404
-    assert len(_events("registry.agency.created")) == before
+    assert len(recorded("registry.agency.created")) == before
 
 
 def test_bad_input_rerenders_with_errors_next_to_fields_and_keeps_values(app, world):
@@ -226,7 +222,7 @@ def test_agency_admin_edits_own_agency_but_not_its_authority_flags(app, world):
         assert a.responsible_person == "周杰"
         # fields the admin may not set are ignored, not applied
         assert (a.is_authority, a.kind, a.vertical_system) == (False, "agency", "public_security")
-    [event] = _events("registry.agency.updated")
+    [event] = recorded("registry.agency.updated")
     assert event.data["changes"] == {"responsible_person": {"from": "李强", "to": "周杰"}}
 
 
@@ -236,7 +232,7 @@ def test_agency_admin_cannot_edit_another_agency(app, world):
     token = token_of(c.get("/agencies/js-gat/edit").text)
     r = c.post("/agencies/js-dsj/edit", data={"name": "改名", "csrf_token": token})
     assert r.status_code == 403 and "超出您的管辖范围" in r.text
-    assert _events("registry.agency.updated") == []
+    assert recorded("registry.agency.updated") == []
 
 
 def test_authority_names_the_art30_person_and_the_flag_clears(app, world):
