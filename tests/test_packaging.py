@@ -1,13 +1,15 @@
-"""Every third-party import of ``src/govshare`` is a runtime dependency in ``pyproject.toml``.
+"""What a plain ``pip install .`` ships: every runtime import is a dependency, every data file is packaged.
 
-A plain ``pip install .`` brings only ``[project] dependencies``; an import that only the dev
-extras satisfy works in the test venv and breaks the installed server. ``scripts/smoke-install.sh``
-checks the same by installing into a clean venv; this test says which import and which module.
+A plain install brings only ``[project] dependencies`` and the files ``[tool.setuptools]`` names.
+An import that only the dev extras satisfy, or a template or catalog left out of the wheel, works
+in the editable test venv and breaks the installed server. ``scripts/smoke-install.sh`` checks the
+same end to end in a clean venv; these tests say which import or file, in seconds.
 """
 
 from __future__ import annotations
 
 import ast
+import glob
 import importlib.metadata
 import re
 import sys
@@ -94,3 +96,31 @@ def test_the_check_reads_the_whole_package():
     imports = third_party(top_level_imports(SRC))
     # A few imports every part of the package relies on; if the walk found none of them it read nothing.
     assert {"fastapi", "sqlalchemy", "rdflib", "typer"} <= set(imports)
+
+
+def packaged_data(root: Path, patterns: list[str]) -> set[Path]:
+    """The files under the package ``root`` that setuptools' ``package-data`` globs take."""
+    return {Path(p) for pattern in patterns for p in glob.glob(str(root / pattern), recursive=True)
+            if Path(p).is_file()}
+
+
+def data_files(root: Path) -> set[Path]:
+    """The files of the package that are not Python modules (compiled leftovers aside)."""
+    return {p for p in root.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc", ".mo")
+            and "__pycache__" not in p.parts}
+
+
+def test_every_data_file_is_packaged():
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["govshare"]
+    files = data_files(SRC)
+    assert {p.suffix for p in files} >= {".html", ".po", ".css"}
+    missing = sorted(str(p.relative_to(SRC)) for p in files - packaged_data(SRC, patterns))
+    assert not missing, f"not in [tool.setuptools.package-data], so missing from a plain install: {missing}"
+
+
+def test_the_data_check_sees_a_file_left_out():
+    # The pattern that used to be there: relative to the package, it took govshare/locale, not portal/locale.
+    po = SRC / "portal/locale/en/LC_MESSAGES/messages.po"
+    assert po not in packaged_data(SRC, ["locale/**/*"])
+    assert po in packaged_data(SRC, ["**/locale/**/*"])
