@@ -124,3 +124,19 @@ def test_the_data_check_sees_a_file_left_out():
     po = SRC / "portal/locale/en/LC_MESSAGES/messages.po"
     assert po not in packaged_data(SRC, ["locale/**/*"])
     assert po in packaged_data(SRC, ["**/locale/**/*"])
+
+
+#: Ways code could reach the team's read-only folder beside the repository (``../shared``).
+SHARED_FOLDER = re.compile(r"""\.\./shared|parents?(\[\d+\])?\s*/\s*["']shared["']|SHARED_DIR""")
+
+
+def test_nothing_reads_the_folder_beside_the_repository():
+    # A bare clone has no ../shared: what the code or the tests need is copied into the repository
+    # (tests/data/README.md says from where).
+    here = Path(__file__).resolve()
+    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+             for top in ("src", "tests", "benchmarks", "scripts") for p in sorted((ROOT / top).rglob("*"))
+             if p.is_file() and p != here and p.suffix in (".py", ".sh", ".toml", ".cfg", ".ini", ".json")
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if SHARED_FOLDER.search(line)]
+    assert not found, "\n".join(found)
+    assert SHARED_FOLDER.search('Path(os.environ.get("GOVSHARE_SHARED_DIR", ROOT.parent / "shared"))')

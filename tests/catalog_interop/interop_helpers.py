@@ -8,7 +8,6 @@ which the exports must leave out.
 from __future__ import annotations
 
 import dataclasses
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,10 @@ from govshare.catalog.models import CatalogResource
 from govshare.catalog.schemas import ResourceCreate
 from govshare.core.auth import OPERATOR
 
-ROOT = Path(__file__).resolve().parents[2]
-SHAPES = Path(os.environ.get("GOVSHARE_SHARED_DIR", ROOT.parent / "shared")) / "standards/dcat-ap-3.0.1-shacl.ttl"
+#: The DCAT-AP 3.0.1 SHACL shapes, copied unchanged from SEMIC's release (source and licence:
+#: tests/data/README.md).
+SHAPES = Path(__file__).resolve().parents[1] / "data" / "dcat-ap-3.0.1-shacl.ttl"
+SHAPES_SHA256 = "990d3e42721de6a4be8cc338a7171559f195e62dea89c0b56531356b78cc026f"
 
 
 @lru_cache(maxsize=1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pyshacl
 import pytest
-from interop_helpers import SHAPES, build_catalog, shapes
+from interop_helpers import SHAPES, SHAPES_SHA256, build_catalog, shapes
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
+from rdflib.namespace import DCAT, DCTERMS, FOAF, SH, SKOS
 
 from govshare.catalog.interop import dcat
 
@@ -35,8 +37,10 @@ def _dataset(code: str) -> URIRef:
     return URIRef(f"{BASE}/catalog/{code}#dataset")
 
 
-def test_shapes_file_is_there():
-    assert SHAPES.is_file(), f"DCAT-AP shapes not found at {SHAPES} (set GOVSHARE_SHARED_DIR)"
+def test_shapes_file_is_the_release_copy():
+    # The unchanged SEMIC release file (tests/data/README.md), and shapes that hold constraints.
+    assert hashlib.sha256(SHAPES.read_bytes()).hexdigest() == SHAPES_SHA256
+    assert len(set(shapes().subjects(RDF.type, SH.NodeShape))) >= 30
 
 
 def test_export_conforms_to_dcat_ap_3_shapes(client, world, session):
