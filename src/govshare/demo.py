@@ -28,7 +28,6 @@ import dataclasses
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -359,7 +358,7 @@ def load_cli(if_empty: bool) -> None:
     """
     from govshare.core.db import transaction
 
-    out = Console()
+    out = Console(soft_wrap=True)  # lines stay whole at any width (a folded token cannot be copied)
     err = Console(stderr=True)
     skipped = ("[yellow]已有行政区划数据，跳过演示数据加载"
                " / the registry already has data; demo load skipped[/yellow]")
@@ -397,14 +396,18 @@ def load_cli(if_empty: bool) -> None:
               f"{summary.agencies} 个机关 agencies（其中信息化主管部门 {summary.authorities} authorities）, "
               f"{summary.people} 个演示用户 people, {summary.catalog_published} 条已发布目录 published catalog "
               f"entries, {summary.guide_services} 项服务指引 guide services, {summary.events} 条事件 events")
-    table = Table(title="演示账号 / Demo accounts")
-    for header in ("用户名 / user name", "角色 / role", "范围 / scope", "密码 / password"):
-        table.add_column(header)
-    for c in summary.credentials:
-        zh, en = rules.ROLE_NAMES[c.role]
-        table.add_row(c.username, f"{zh} / {c.role}", f"{c.scope} {c.scope_name}", c.password)
-    out.print(table)
+    # One line per account, never wrapped or cut by Rich whatever the terminal width (a table cut
+    # the passwords at 80 columns): the terminal may fold a long line, but it stays whole to copy.
+    out.print("演示账号 / Demo accounts:")
+    for line in credential_lines(summary.credentials):
+        out.print(line, markup=False, highlight=False)
     out.print(f"登录 / sign in: {LOGIN_URL}")
     out.print("API 令牌（仅显示一次）/ API bearer tokens (shown once):")
     for c in summary.credentials:
-        out.print(f"  {c.username}: {c.token}", soft_wrap=True)
+        out.print(f"  {c.username}: {c.token}", markup=False, highlight=False)
+
+
+def credential_lines(credentials: tuple[DemoCredential, ...]) -> list[str]:
+    """``  user  角色 role: ...  范围 scope: ...  密码 password: ...``, one line per account."""
+    return [f"  {c.username}  角色 role: {rules.ROLE_NAMES[c.role][0]} / {c.role}  "
+            f"范围 scope: {c.scope} {c.scope_name}  密码 password: {c.password}" for c in credentials]

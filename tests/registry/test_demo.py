@@ -29,9 +29,8 @@ def _count(session, model, *where) -> int:  # type: ignore[no-untyped-def]
     return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _invoke(*args: str):  # type: ignore[no-untyped-def]
-    # A wide terminal so Rich does not fold the credentials table.
-    return CliRunner().invoke(app, ["demo", "load", *args], env={"COLUMNS": "240"})
+def _invoke(*args: str, columns: int = 80):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, ["demo", "load", *args], env={"COLUMNS": str(columns)})
 
 
 @pytest.fixture
@@ -152,6 +151,28 @@ def test_cli_if_empty_loads_once_then_does_nothing(session):  # type: ignore[no-
     assert "skipped" in second.output and "demo-authority-2026" not in second.output
     assert _count(session, Region) == REGIONS
     assert _count(session, Event) == events
+
+
+def test_cli_prints_each_account_whole_on_one_line_in_a_narrow_terminal(session):  # type: ignore[no-untyped-def]
+    result = _invoke(columns=40)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "…" not in result.output
+    region_names = {r.code: r.name for r in service.list_regions(session)}
+    for p in demo.DEMO_PEOPLE:
+        scope_name = service.get_agency(session, p.agency_code).name if p.agency_code else region_names[p.scope]
+        mine = [line for line in lines if line.split()[:1] in ([p.username], [p.username + ":"])]
+        assert len(mine) == 2, (p.username, mine)  # the account, then its token
+        account, token_line = mine
+        zh, _en = rules.ROLE_NAMES[p.role]
+        for part in (f"{zh} / {p.role}", f"{p.scope} {scope_name}", f"password: {p.password}"):
+            assert part in account, (part, account)
+        assert account.endswith(p.password)
+        # The whole token: it must authenticate as its person (a folded or cut one would not).
+        token = token_line.removeprefix(f"  {p.username}: ")
+        assert token_line == f"  {p.username}: {token}" and " " not in token
+        principal = service.authenticate_secret(session, token)
+        assert principal.username == p.username
 
 
 def test_cli_refuses_to_load_twice_without_if_empty(session, loaded):  # type: ignore[no-untyped-def]
