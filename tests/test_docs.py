@@ -2,6 +2,15 @@
 
 import re
 
+import pytest
+
+from tests.browser.test_portal_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    chromium,  # noqa: F401
+    live_server,  # noqa: F401
+)
+
 
 def test_docs_page_uses_local_assets(client):
     r = client.get("/docs")
@@ -18,3 +27,40 @@ def test_openapi_is_served(client):
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"] == "govshare"
     assert "/api/v1/agencies" in spec["paths"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium")
+def test_docs_render_in_chromium_under_their_policy(live_server, chromium):  # noqa: F811
+    """Swagger UI starts under the /docs Content-Security-Policy (its inline script allowed by hash)
+    and the policy is in force: another inline script is blocked."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script("""
+        window.__violations = [];
+        document.addEventListener('securitypolicyviolation',
+            e => window.__violations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));
+    """)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    r = page.goto(live_server + "/docs")
+    assert r is not None and r.status == 200 and "script-src" in r.headers["content-security-policy"]
+    page.wait_for_selector(".swagger-ui .information-container .title", timeout=20_000)
+    assert "govshare" in page.inner_text(".swagger-ui .information-container .title")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() > 20  # the operations of /openapi.json, fetched under connect-src
+    # Try an operation: Swagger UI calls the API from the page (connect-src 'self').
+    page.click("#operations-ops-healthz_healthz_get .opblock-summary")
+    page.click("#operations-ops-healthz_healthz_get .try-out__btn")
+    page.click("#operations-ops-healthz_healthz_get .execute")
+    status = "#operations-ops-healthz_healthz_get .live-responses-table tbody .response-col_status"
+    page.wait_for_selector(status)
+    assert page.inner_text(status).strip() == "200"
+    page.screenshot(path=str(ARTIFACTS / "docs-1280.png"))
+    assert page.evaluate("window.__violations") == [], errors
+    assert errors == []
+
+    page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';
+                             document.body.appendChild(s); }""")
+    assert page.evaluate("window.__ran") is None
+    page.wait_for_function("window.__violations.length > 0")
+    assert page.evaluate("window.__violations")[0].startswith("script-src")

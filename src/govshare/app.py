@@ -32,6 +32,7 @@ from govshare.catalog import pages as catalog_pages
 from govshare.catalog import router as catalog_router
 from govshare.catalog.interop import router as interop_router
 from govshare.core import background, calendar_api
+from govshare.core import http as core_http
 from govshare.core.auth import public
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
@@ -102,17 +103,21 @@ def _install_docs(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
     from swagger_ui_bundle import swagger_ui_path
 
+    from govshare.core.http import docs_csp
+
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="govshare API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon-32x32.png",
+    ).body
+    headers = {"Content-Security-Policy": docs_csp(page)}  # allows exactly this page's inline script
 
     @app.get("/docs", include_in_schema=False, dependencies=[Depends(public)])
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="govshare API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
-        )
+        return HTMLResponse(page, headers=headers)
 
 
 def _install_health(app: FastAPI) -> None:
@@ -140,6 +145,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)  # 1
+    core_http.install(app)  # security headers on every response, request body cap
     app.state.authenticator = registry_service.authenticate_request  # 2
     _install_docs(app)  # 3
     _install_health(app)
