@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: Mark session cookies ``Secure`` (set true behind HTTPS).
     cookie_secure: bool = False
+    #: Largest request body accepted, in bytes; a larger one is answered 413 before it is read whole.
+    #: (The catalog import page keeps its own, smaller limit for the uploaded file.)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     #: Portal session lifetime in seconds.
     session_ttl_seconds: int = 8 * 3600
     #: Failed logins per name within ``login_window_seconds`` before further attempts are refused.

@@ -90,6 +90,20 @@ class TooManyRequests(DomainError):
     status = 429
 
 
+class RequestTooLarge(StarletteHTTPException):
+    """A request body over ``max_body_bytes`` (raised by ``core.http.BodyLimit`` while the body is
+    read). An ``HTTPException`` so that FastAPI's body parsing passes it on rather than calling it
+    a malformed body; answered with :attr:`error`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=f"request body over {limit} bytes")
+        self.error = DomainError(
+            "request.too_large", "请求内容过大", "Request body too large", status=413, field="body",
+            detail=f"请求内容不能超过 {limit} 字节 / the request body must not exceed {limit} bytes",
+            extra={"max_bytes": limit},
+        )
+
+
 def preferred_language(accept_language: str | None) -> str:
     """``"en"`` when the client ranks English above Chinese, else ``"zh"`` (the default)."""
     if not accept_language:
@@ -167,6 +181,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, RequestTooLarge):
+            return problem_response(request, exc.error)
         zh, en = _HTTP_TITLES.get(exc.status_code, ("请求失败", "Request failed"))
         err = DomainError(f"http.{exc.status_code}", zh, en, status=exc.status_code,
                           detail=exc.detail if isinstance(exc.detail, str) else None)

@@ -1,8 +1,9 @@
-"""HTTP hardening of every response: security headers.
+"""HTTP hardening of every response: security headers, and a cap on request bodies.
 
-``install(app)`` is the one call ``create_app()`` makes. The middleware is plain ASGI (not
-``BaseHTTPMiddleware``): it looks at the ``http.response.start`` message as it passes, so it adds
-no task, no buffering and no copy of a body, and streamed responses stream as before.
+``install(app)`` is the one call ``create_app()`` makes. Both parts are plain ASGI middleware
+(not ``BaseHTTPMiddleware``): they look at the ``http.response.start`` message and at the
+``http.request`` messages as they pass, so they add no task, no buffering and no copy of a body,
+and streamed responses stream as before.
 
 * :class:`SecurityHeaders` adds ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
   ``Referrer-Policy`` and a ``Content-Security-Policy`` to every response that does not set its
@@ -11,6 +12,10 @@ no task, no buffering and no copy of a body, and streamed responses stream as be
   ``Strict-Transport-Security`` when ``cookie_secure`` says the site is served over HTTPS. It
   wraps the whole middleware stack, so the 500 answers of Starlette's ``ServerErrorMiddleware``
   carry the headers too.
+* :class:`BodyLimit` answers 413 problem+json (``request.too_large``, field ``body``) to a request
+  whose body exceeds ``max_body_bytes``: at once when ``Content-Length`` says so (the body is
+  never read), else as soon as the bytes received pass the cap (chunked bodies), so at most the
+  cap plus one chunk is ever held in memory.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govshare.core.config import get_settings
+from govshare.core.errors import RequestTooLarge, problem_response
 
 #: For responses that are not pages: JSON, problems, files, redirects. Nothing may load from or
 #: run in them, and no site may frame them.
@@ -70,6 +76,65 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses such a request before it reaches the app
+    return None
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with a 413 problem, reading no more than that."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: RequestTooLarge) -> None:
+        response = problem_response(Request(scope), error.error)
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send, RequestTooLarge(limit))
+            return
+
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Raised into whoever reads the body; core.errors answers it (an HTTPException,
+                    # so FastAPI's body parsing passes it on instead of calling it a 400).
+                    raise RequestTooLarge(limit)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except RequestTooLarge as exc:  # read outside the exception handlers' reach
+            if started:
+                raise
+            await self._refuse(scope, receive, send, exc)
+
+
 # --- /docs ------------------------------------------------------------------------------------
 
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
@@ -92,8 +157,9 @@ def docs_csp(html: bytes) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """Put the security headers outside the whole middleware stack."""
+    """Cap request bodies, and put the security headers outside the whole middleware stack."""
     settings = get_settings()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     build: Callable[[], Any] = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:
