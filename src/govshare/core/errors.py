@@ -7,15 +7,18 @@ The title follows ``Accept-Language``: Chinese first, English when the client pr
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("govshare.db")
 
 
 class DomainError(Exception):
@@ -102,6 +105,70 @@ class RequestTooLarge(StarletteHTTPException):
             detail=f"请求内容不能超过 {limit} 字节 / the request body must not exceed {limit} bytes",
             extra={"max_bytes": limit},
         )
+
+
+# --- The database cannot be reached -------------------------------------------------------------
+
+#: The SQLAlchemy errors that can mean "the database cannot be reached"; see :func:`database_unreachable`.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError)
+#: Seconds a client is told to wait before trying again (``Retry-After``).
+RETRY_AFTER_SECONDS = 5
+#: PostgreSQL SQLSTATEs of a server that is shutting down, crashed, starting up or out of connection
+#: slots (class 08 "connection exception" is taken whole).
+_SERVER_GOING_AWAY = {"57P01", "57P02", "57P03", "53300"}
+
+
+class DatabaseUnavailable(DomainError):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("database.unavailable", "数据库暂时不可用，请稍后再试",
+                         "The database is unavailable; try again shortly",
+                         detail=f"请 {RETRY_AFTER_SECONDS} 秒后重试 / retry in {RETRY_AFTER_SECONDS} seconds")
+
+    @staticmethod
+    def headers() -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached, rather than that a query failed.
+
+    * the pool or the dialect saw the connection die (``DisconnectionError``, ``connection_invalidated``:
+      server gone, connection reset, admin shutdown...);
+    * the driver could not connect at all: SQLAlchemy raises connect failures without a statement
+      (PostgreSQL refused or unreachable, the SQLite file cannot be opened). A wrong password lands
+      here too, and rightly: the service is unavailable, and the warning logged names the cause;
+    * PostgreSQL answered a connection-class SQLSTATE (08xxx), or that it is shutting down, starting
+      up or out of connections (57P01-57P03, 53300).
+
+    Not "unreachable", so still a 500 with its traceback: a missing table or column (the schema
+    is not migrated: a deployment error that must not pass for a passing outage), SQLite's
+    "database is locked" (a writer held the lock past the 30 s busy timeout: a stuck transaction to
+    look into, not an outage), a cancelled statement, a deadlock, a corrupt file.
+    """
+    if isinstance(exc, DisconnectionError):
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if exc.connection_invalidated or exc.statement is None:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith("08") or sqlstate in _SERVER_GOING_AWAY
+    return isinstance(exc.orig, sqlite3.OperationalError) and "unable to open database file" in str(exc.orig)
+
+
+def database_unavailable(request: Request, exc: BaseException) -> DatabaseUnavailable | None:
+    """The 503 to answer when ``exc`` means the database cannot be reached (logged as one warning
+    line, no traceback: an outage is not a bug), else ``None``."""
+    if not database_unreachable(exc):
+        return None
+    cause = getattr(exc, "orig", None) or exc
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    log.warning("database unavailable, answering 503 to %s %s: %s: %s", request.method, request.url.path,
+                type(cause).__name__, first_line)
+    return DatabaseUnavailable()
 
 
 def preferred_language(accept_language: str | None) -> str:
@@ -195,6 +262,15 @@ def install_error_handlers(app: FastAPI) -> None:
         err = InvalidInput("request.value_out_of_range", "输入的数值或文本超出允许范围",
                            "A value in the request is out of the range the database accepts")
         return problem_response(request, err)
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        err = database_unavailable(request, exc)
+        if err is None:
+            raise exc  # a query or schema error: ServerErrorMiddleware answers 500 and logs the traceback
+        return problem_response(request, err, err.headers())
+
+    for cls in DATABASE_ERRORS:
+        app.add_exception_handler(cls, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

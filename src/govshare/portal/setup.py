@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from govshare.core.auth import authenticate
 from govshare.core.db import transaction
-from govshare.core.errors import DomainError
+from govshare.core.errors import DATABASE_ERRORS, DomainError, database_unavailable
 from govshare.portal import i18n
 from govshare.portal.i18n import N_
 from govshare.portal.web import STATIC_DIR, domain_error_message, render, wants_html
@@ -104,6 +104,7 @@ def install_html_error_pages(app: FastAPI) -> None:
     json_http: Handler = app.exception_handlers[StarletteHTTPException]
     json_validation: Handler = app.exception_handlers[RequestValidationError]
     json_unexpected: Handler | None = app.exception_handlers.get(Exception)
+    json_database: Handler | None = app.exception_handlers.get(DATABASE_ERRORS[0])
 
     async def domain(request: Request, exc: DomainError) -> Response:
         if not wants_html(request):
@@ -142,6 +143,21 @@ def install_html_error_pages(app: FastAPI) -> None:
             log.exception("error page failed")
             return PlainTextResponse("Internal Server Error", status_code=500)
 
+    async def database(request: Request, exc: Exception) -> Response:
+        if not wants_html(request):
+            if json_database is None:
+                raise exc
+            return await json_database(request, exc)
+        err = database_unavailable(request, exc)
+        if err is None:
+            raise exc  # a query or schema error: the 500 page, and the traceback in the log
+        lang = i18n.lang_of(request)
+        return await error_page(request, err.status, title=domain_error_message(err, lang),
+                                detail=i18n.split_bilingual(err.detail or "", lang), code=err.code,
+                                headers=err.headers())
+
+    for cls in DATABASE_ERRORS:
+        app.add_exception_handler(cls, database)
     app.add_exception_handler(DomainError, domain)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation)  # type: ignore[arg-type]
