@@ -9,6 +9,7 @@ the real PostgreSQL that the test cuts and restores.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -278,3 +279,26 @@ def test_postgresql_down_then_back_recovers_by_itself(database_at, caplog, world
             _warnings_only(caplog, 2)
     finally:
         relay.cut()
+
+
+def test_the_ledger_background_logs_an_outage_once(database_at, caplog):
+    """The background round retries every interval; an outage is one warning when it starts and one
+    when it ends, not a traceback every round."""
+    from govshare.core import background
+    from govshare.supervision import service as ledger_service
+
+    async def outage_then_back() -> None:
+        task = asyncio.create_task(background._loop(background.Job("ledger", ledger_service.catch_up, 0.02)))
+        await asyncio.sleep(0.5)  # about 25 rounds against the closed port
+        database_at(DATABASE_URL)
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    caplog.set_level(logging.WARNING)
+    database_at(CLOSED_PORT_URL)
+    asyncio.run(outage_then_back())
+    ledger = [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records if r.name == "govshare.background"]
+    assert ledger == [("WARNING", "background job ledger waits for the database: OperationalError", None),
+                      ("WARNING", "background job ledger resumes: the database is back", None)]
