@@ -350,9 +350,14 @@ def _add_grant(session: Session, person: Person, role: str, agency_id: int | Non
 
 
 def grant_role(session: Session, username: str, g: GrantCreate, *, by: Principal) -> RoleGrant:
+    """Give ``username`` another role. ``by`` needs the right to grant that role *and* to manage the
+    person as they stand (Art 5, 30): otherwise an agency admin could pull another agency's staff, or
+    an authority's account, into its own agency, and from then on their real managers could no
+    longer manage them."""
     person = get_person(session, username)
     agency_id, region_code, path = _resolve_grant(session, g)
     perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
+    _check_manage_person(session, person, by)
     return _add_grant(session, person, g.role, agency_id, region_code, by)
 
 
