@@ -14,7 +14,9 @@ assembles it in this order, each step relying on the one before:
 5. the portal: static files, every domain's pages (the portal's own first), HTML error pages for
    browsers (wrapping the handlers of step 1);
 6. background work, run while the app serves (``lifespan``): the ledger's integrator and timed
-   checkpoints.
+   checkpoints;
+7. outermost, the client's address: ``X-Forwarded-For`` believed only from the reverse proxies in
+   ``GOVSHARE_TRUSTED_PROXIES`` (the sign-in throttle counts per address).
 """
 
 from __future__ import annotations
@@ -134,6 +136,19 @@ def _install_health(app: FastAPI) -> None:
                              "version": govshare.__version__}, status_code=code)
 
 
+def _install_proxy_headers(app: FastAPI) -> None:
+    """Believe ``X-Forwarded-For`` and ``X-Forwarded-Proto`` only from the reverse proxies listed in
+    ``GOVSHARE_TRUSTED_PROXIES`` (uvicorn's middleware: the client is the right-most address in the
+    header that is not one of those proxies). Without the setting, ``request.client`` is the
+    connection's own address: the sign-in throttle counts per address (Art 31), and a header any
+    client can write must not decide it."""
+    proxies = get_settings().trusted_proxy_list
+    if proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="govshare",
@@ -152,4 +167,5 @@ def create_app() -> FastAPI:
     for router in API_ROUTERS:  # 4
         app.include_router(router)
     portal_setup.install(app, PAGE_ROUTERS)  # 5
+    _install_proxy_headers(app)  # 7
     return app

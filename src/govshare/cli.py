@@ -95,7 +95,15 @@ def serve(
                   " / note: SQLite suits one worker; use PostgreSQL for several.[/yellow]")
     typer.echo(f"govshare on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run("govshare.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "info"))
+                log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "info"), **SERVER_OPTIONS)
+
+
+#: uvicorn's own proxy-header handling stays off: left on (its default), it believes
+#: ``X-Forwarded-For`` from any connection from 127.0.0.1 (``forwarded_allow_ips``), so behind a
+#: local proxy that passes the client's header through, or through any local tunnel, a client could
+#: name its own address and escape the sign-in throttle. The app applies the headers itself, and only
+#: from the proxies listed in ``GOVSHARE_TRUSTED_PROXIES`` (``app.create_app``).
+SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False}
 
 
 def main() -> None:

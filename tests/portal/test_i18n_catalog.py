@@ -60,3 +60,10 @@ def test_article_labels():
     assert i18n.article_label("Art 13", "zh") == "《办法》第十三条"
     assert i18n.article_label("Art 33(2)", "zh") == "《办法》第三十三条(2)"
     assert i18n.article_label("Art 30", "en") == "Art 30 of the Measures"
+
+
+def test_no_message_is_translated_twice():
+    """Babel keeps one of two entries with the same source text without a word; one text, one entry."""
+    ids = re.findall(r'^msgid "(.+)"$', i18n.po_path("en").read_text(encoding="utf-8"), flags=re.M)
+    twice = sorted({m for m in ids if ids.count(m) > 1})
+    assert not twice, "messages with two entries in the catalog:\n  " + "\n  ".join(twice)

@@ -10,6 +10,7 @@ from portal_helpers import HTML, browser, sign_in, token_of
 from sqlalchemy import func, select
 from tests.factories import PASSWORD
 
+from govshare.core import clock
 from govshare.core.auth import SESSION_COOKIE
 from govshare.core.config import get_settings, reset_settings
 from govshare.core.db import transaction
@@ -141,21 +142,38 @@ def test_empty_fields_are_asked_for_without_counting_a_failure(app, world):
         assert s.scalar(select(LoginFailure.id)) is None
 
 
-def test_too_many_failures_lock_the_name_even_with_the_right_password(app, world):
+def _from(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
+    """A browser-like client connecting from ``address``."""
+    return TestClient(app, headers=HTML, client=(address, 50000))
+
+
+@pytest.mark.parametrize("lang,wait", [("zh", "请在 30 秒后再试。"), ("en", "Try again in 30 seconds.")])
+def test_failures_slow_the_address_they_come_from_not_the_owner(app, world, lang, wait):
+    """Art 31, ASVS 2.2.1: after the free failures for an account from one address, that address waits
+    (429, Retry-After, the wait on the page) even with the right password; the owner, from an address
+    with no failures for the account, signs in; the attacker's address may still try other names."""
+    clock.set_now(clock.now())  # frozen: the wait does not tick away between the requests
     limit = get_settings().login_max_failures
-    c = browser(app)
-    token = token_of(c.get("/login").text)
+    attacker = _from(app, "203.0.113.7")
+    token = token_of(attacker.get("/login", params={"lang": lang}).text)
     for _ in range(limit):
-        r = c.post("/login", data={"username": "gat_admin", "password": "nope-nope", "csrf_token": token})
+        r = attacker.post("/login", data={"username": "gat_admin", "password": "nope-nope", "csrf_token": token})
         assert r.status_code == 401
-    r = c.post("/login", data={"username": "gat_admin", "password": PASSWORD, "csrf_token": token},
-               follow_redirects=False)
+    r = attacker.post("/login", data={"username": "gat_admin", "password": PASSWORD, "csrf_token": token},
+                      follow_redirects=False)
     assert r.status_code == 429
-    assert "登录失败次数过多" in r.text and "第三十一条" in r.text
-    assert r.headers["retry-after"] == str(get_settings().login_window_seconds)
+    assert r.headers["retry-after"] == str(get_settings().login_delay_base_seconds) == "30"
+    if lang == "zh":
+        assert "登录失败次数过多" in r.text and "第三十一条" in r.text
+    else:
+        assert "Too many failed sign-ins" in r.text and "Art 31" in r.text
+    assert wait in r.text
     assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
-    # another user name is not affected
-    assert sign_in(browser(app), "gat_staff")
+    with transaction() as s:  # the refused attempt is not a new failure
+        assert s.scalar(select(func.count()).select_from(LoginFailure)) == limit
+        assert set(s.scalars(select(LoginFailure.address))) == {"203.0.113.7"}
+    assert sign_in(_from(app, "198.51.100.20"), "gat_admin")  # the owner, from their own address
+    assert sign_in(attacker, "gat_staff")  # another name from the attacker's address
 
 
 def test_signing_in_again_ends_the_previous_session(app, world):

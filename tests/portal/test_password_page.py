@@ -122,6 +122,10 @@ def test_manager_resets_a_password_over_the_api(app, client, world):
     r = client.post("/api/v1/people/gat_staff/password", headers=world.h("gat_admin"), json={"password": NEW})
     assert r.status_code == 204, r.text
     sign_in(browser(app), "gat_staff", NEW)
+    # the reset revoked gat_staff's token (tests/registry/test_credentials_end.py); a new one for below
+    assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 401
+    with transaction() as s:
+        world.tokens["gat_staff"] = service.issue_token(s, "gat_staff", by=OPERATOR)[1]
     for who, target, status, code in [
         ("suzhou_authority", "gat_staff", 403, "registry.out_of_scope"),  # a provincial agency's staff
         ("gat_admin", "prov_auth", 403, "registry.out_of_scope"),  # an authority's role

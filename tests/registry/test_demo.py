@@ -109,7 +109,7 @@ def test_every_demo_person_can_log_in_with_their_role(session, loaded):  # type:
     roles = {c.role for c in loaded.credentials}
     assert roles == set(rules.ROLES)
     for c in loaded.credentials:
-        person, cookie, _csrf = service.login(session, c.username, c.password)
+        person, cookie, _csrf = service.login(session, c.username, c.password, address="127.0.0.1")
         assert cookie
         grants = service.grants_of(session, person.id)
         assert [(g.role, g.agency_code or g.region_code) for g in grants] == [(c.role, c.scope)]

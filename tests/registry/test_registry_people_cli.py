@@ -155,9 +155,10 @@ def test_tokens_issue_for_an_unknown_person_fails(world):
     assert getattr(result.exception, "code", None) == "registry.person.not_found"
 
 
-def test_a_deactivated_person_is_refused_until_reactivated(client, world):
-    """The agency admin deactivates a member of staff over the API: their token stops working at
-    once, the change is an event, and reactivating restores access."""
+def test_a_deactivated_person_is_refused_and_reactivation_does_not_revive_old_tokens(client, world):
+    """The agency admin deactivates a member of staff over the API: their token is revoked at once,
+    the change is an event counting it, and reactivating lets them have new credentials but does
+    not bring the old token back (OWASP ASVS 3.3)."""
     h = world.h("gat_staff")
     assert client.get("/api/v1/me", headers=h).status_code == 200
     r = client.post("/api/v1/people/gat_staff/deactivate", headers=world.h("gat_admin"))
@@ -170,13 +171,18 @@ def test_a_deactivated_person_is_refused_until_reactivated(client, world):
     assert client.post("/api/v1/people/gat_staff/deactivate", headers=world.h("gat_admin")).status_code == 200
     r = client.post("/api/v1/people/gat_staff/reactivate", headers=world.h("province_authority"))
     assert r.status_code == 200 and r.json()["active"] is True
-    assert client.get("/api/v1/me", headers=h).status_code == 200
+    r = client.get("/api/v1/me", headers=h)
+    assert r.status_code == 401 and r.json()["code"] == "auth.invalid_token"  # revoked for good
+    token = cli("tokens", "issue", "gat_staff").stdout.rstrip("\n").splitlines()[-1]
+    assert client.get("/api/v1/me", headers=bearer(token)).json()["username"] == "gat_staff"
     with transaction() as s:
-        evs = s.execute(select(Event.action, Event.actor_name).where(Event.subject_id == "gat_staff",
-                                                                     Event.action.like("registry.person.%activated"))
+        evs = s.execute(select(Event.action, Event.actor_name, Event.data)
+                        .where(Event.subject_id == "gat_staff", Event.action.like("registry.person.%activated"))
                         .order_by(Event.seq)).all()
-    assert [tuple(e) for e in evs] == [("registry.person.deactivated", "gat_admin"),
-                                       ("registry.person.reactivated", "prov_auth")]
+    assert [tuple(e) for e in evs] == [
+        ("registry.person.deactivated", "gat_admin",
+         {"active": False, "sessions_ended": 0, "tokens_revoked": 1}),
+        ("registry.person.reactivated", "prov_auth", {"active": True})]
 
 
 @pytest.mark.parametrize(("who", "target", "status", "code"), [
@@ -205,7 +211,9 @@ def test_users_deactivate_and_reactivate_commands(client, world):
     assert any("gat_staff" in line and "deactivated" in line for line in listed.splitlines())
     assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 401
     assert cli("users", "reactivate", "gat_staff").exit_code == 0
-    assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 200
+    listed = cli("users", "list").stdout
+    assert not any("gat_staff" in line and "deactivated" in line for line in listed.splitlines())
+    assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 401  # the old token stays revoked
     unknown = cli("users", "deactivate", "nobody")
     assert unknown.exit_code != 0 and getattr(unknown.exception, "code", None) == "registry.person.not_found"
 

@@ -95,7 +95,7 @@ def test_the_default_hasher_is_argon2id_with_the_rfc_9106_low_memory_profile():
 
 def _sign_in(client, username: str) -> str:  # type: ignore[no-untyped-def]
     with transaction() as s:
-        _person, secret, csrf = service.login(s, username, PASSWORD)
+        _person, secret, csrf = service.login(s, username, PASSWORD, address="testclient")
     client.cookies.set(SESSION_COOKIE, secret)
     return csrf  # type: ignore[no-any-return]
 
@@ -139,7 +139,7 @@ def test_expired_or_inactive_sessions_are_anonymous(client, world):
 
 def test_login_refuses_wrong_passwords(world):
     with transaction() as s, pytest.raises(Unauthenticated) as err:
-        service.login(s, "gat_admin", "not-the-password")
+        service.login(s, "gat_admin", "not-the-password", address="testclient")
     assert err.value.code == "auth.bad_credentials"
     with transaction() as s, pytest.raises(Unauthenticated):
-        service.login(s, "nobody", PASSWORD)
+        service.login(s, "nobody", PASSWORD, address="testclient")

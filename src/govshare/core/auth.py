@@ -56,6 +56,8 @@ class Principal:
     csrf_token: str | None = None
     via: str = "token"  # "token" | "cookie" | "client"
     username: str | None = None
+    #: The portal session (``web_session.id``) a cookie-authenticated principal signed in with.
+    session_id: int | None = None
 
     @property
     def actor(self) -> Actor:
@@ -99,6 +101,18 @@ def _within(path: str, ancestor: str) -> bool:
 OPERATOR = Principal(kind="system", id=0, name="operator", via="cli")
 #: The platform's own timed work (expiry, overdue marking, reminders).
 SYSTEM_PRINCIPAL = Principal(kind="system", id=0, name="system", via="system")
+
+
+#: Longest address kept (an IPv6 address with a zone, or a non-IP peer name such as a socket path).
+ADDRESS_MAX_LENGTH = 64
+
+
+def client_address(request: Request) -> str:
+    """The caller's network address: the connection's peer, which ``app.create_app`` replaces with the
+    ``X-Forwarded-For`` client only for connections from ``GOVSHARE_TRUSTED_PROXIES``. ``"unknown"``
+    when the server gives none (all such callers then share one throttling bucket)."""
+    host = request.client.host if request.client else ""
+    return (host or "unknown")[:ADDRESS_MAX_LENGTH]
 
 
 #: Turns a request's credentials into a :class:`Principal` (``None``: no credentials). The app

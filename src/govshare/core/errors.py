@@ -198,6 +198,17 @@ def problem_response(request: Request, error: DomainError, headers: dict[str, st
     return JSONResponse(error.problem(lang), status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def error_headers(exc: DomainError) -> dict[str, str] | None:
+    """``WWW-Authenticate`` on a 401 (RFC 9110 11.6.1); ``Retry-After`` in seconds on a 429 that
+    knows its wait (RFC 6585 4)."""
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    retry = exc.extra.get("retry_after_seconds")
+    if exc.status == 429 and isinstance(retry, int):
+        return {"Retry-After": str(retry)}
+    return None
+
+
 _HTTP_TITLES = {
     400: ("请求有误", "Bad request"),
     401: ("需要登录", "Authentication required"),
@@ -224,8 +235,7 @@ def _field_of(error: Any) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem_response(request, exc, headers)
+        return problem_response(request, exc, error_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,6 +13,7 @@ Every domain's ``pages.py`` renders with :func:`render`; templates live in
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from starlette.datastructures import FormData
 
 import govshare
+from govshare.core import clock
 from govshare.core.auth import Principal, authenticate
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
@@ -317,6 +319,11 @@ def password_fields(request: Request, form: FormData, names: tuple[str, ...]) ->
     if not errors and typed[new] != typed[repeat]:
         errors[repeat] = _("两次输入的密码不一致")
     return typed, errors
+
+
+def local_time(when: dt.datetime | None) -> str:
+    """A stored (UTC) time as the local time of the legal calendar, to the minute; ``""`` for none."""
+    return when.astimezone(clock.LEGAL_TZ).strftime("%Y-%m-%d %H:%M") if when else ""
 
 
 def form_values(form: FormData, names: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -57,7 +57,7 @@ def users_add(
 
 @users.command("deactivate")
 def users_deactivate(name: Annotated[str, typer.Argument(help="User name (login)")]) -> None:
-    """Deactivate a person: their tokens and sessions stop working; their records stay."""
+    """Deactivate a person: their sessions end and their tokens are revoked for good; their records stay."""
     with transaction() as session:
         service.set_person_active(session, name, False, by=OPERATOR)
     typer.echo(f"deactivated {name}")
@@ -65,7 +65,7 @@ def users_deactivate(name: Annotated[str, typer.Argument(help="User name (login)
 
 @users.command("reactivate")
 def users_reactivate(name: Annotated[str, typer.Argument(help="User name (login)")]) -> None:
-    """Reactivate a deactivated person."""
+    """Reactivate a deactivated person (their old tokens and sessions stay ended)."""
     with transaction() as session:
         service.set_person_active(session, name, True, by=OPERATOR)
     typer.echo(f"reactivated {name}")
@@ -88,11 +88,31 @@ def tokens_issue(
     name: Annotated[str, typer.Argument(help="User name")],
     label: Annotated[str, typer.Option(help="What the token is for")] = "cli",
 ) -> None:
-    """Issue a bearer token; it is printed once, alone on the last line."""
+    """Issue a bearer token (valid GOVSHARE_TOKEN_TTL_DAYS days); it is printed once, alone on the last line."""
     with transaction() as session:
         _token, secret = service.issue_token(session, name, name=label, by=OPERATOR)
     typer.echo(f"令牌仅显示一次，请妥善保存 / shown once, store it now: {name}")
     typer.echo(secret)
+
+
+@tokens.command("list")
+def tokens_list(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+    """List a person's tokens, newest first: hint, dates and state (the tokens themselves are not kept)."""
+    table = Table("id", "name", "hint", "created", "expires", "state")
+    with transaction() as session:
+        for t in service.list_tokens(session, name, by=OPERATOR):
+            table.add_row(str(t.id), t.name, (t.token_hint + "…") if t.token_hint else "—",
+                          t.created_at.isoformat(timespec="seconds"), t.expires_at.isoformat(timespec="seconds"),
+                          service.token_state(t))
+    out.print(table)
+
+
+@tokens.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id (see tokens list)")]) -> None:
+    """Revoke a token at once."""
+    with transaction() as session:
+        t = service.revoke_token(session, token_id, by=OPERATOR)
+    typer.echo(f"revoked token {t.id} ({t.name})")
 
 
 @clients.command("add")

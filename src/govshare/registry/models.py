@@ -84,7 +84,9 @@ class RoleGrant(TimestampMixin, Base):
 
 
 class ApiToken(TimestampMixin, Base):
-    """A person's bearer token for the API. Only the SHA-256 digest is kept."""
+    """A person's bearer token for the API. Only the SHA-256 digest is kept, and a non-secret hint
+    (its first characters, as for client keys) by which its owner tells their tokens apart. It
+    stops at ``expires_at`` (``GOVSHARE_TOKEN_TTL_DAYS`` after issue) or when revoked."""
 
     __tablename__ = "api_token"
 
@@ -92,6 +94,9 @@ class ApiToken(TimestampMixin, Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: None for tokens issued before hints were kept.
+    token_hint: Mapped[str | None] = mapped_column(String(16))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -124,12 +129,18 @@ class WebSession(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins, for throttling (Art 31). Rows older than the window are ignored."""
+    """Failed sign-ins (and wrong current passwords), for throttling per client address and per
+    (account, address) (Art 31). Rows older than the window are ignored, and so are rows from before
+    addresses were kept (``address`` None)."""
 
     __tablename__ = "login_failure"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_failure_address_at", "address", "at"),
+        Index("ix_login_failure_username_address_at", "username", "address", "at"),
+    )

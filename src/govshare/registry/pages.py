@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from govshare.core import clock
 from govshare.core.auth import Anyone, Authority, Principal, SignedIn
 from govshare.core.db import SessionDep
 from govshare.core.errors import NotFound
@@ -28,6 +27,7 @@ from govshare.portal.web import (
     checkbox,
     field_errors_from_validation,
     form_values,
+    local_time,
     password_fields,
     render,
     translator,
@@ -337,10 +337,6 @@ def _person_labels(request: Request) -> dict[str, str]:
             "csrf_token": _("表单令牌"), "name": _("客户端名称")}
 
 
-def _local_time(when: Any) -> str:
-    return when.astimezone(clock.LEGAL_TZ).strftime("%Y-%m-%d %H:%M") if when else ""
-
-
 def _can_manage(session: Session, viewer: Principal | None, a: Agency) -> bool:
     """An authority over the agency's region or the agency's own admin (``check_manage_agency``)."""
     if viewer is None:
@@ -477,8 +473,8 @@ def _clients_page(request: Request, session: Session, by: Principal, code: str, 
     errors = errors or {}
     return render(request, "registry/clients.html", {
         "active": "agencies", "agency": a, "agency_name": _name(a, lang),
-        "clients": [{"id": c.id, "name": c.name, "key_hint": c.key_hint, "created": _local_time(c.created_at),
-                     "revoked": _local_time(c.revoked_at) if c.revoked_at else None} for c in clients],
+        "clients": [{"id": c.id, "name": c.name, "key_hint": c.key_hint, "created": local_time(c.created_at),
+                     "revoked": local_time(c.revoked_at) if c.revoked_at else None} for c in clients],
         "values": values or {"name": ""}, "errors": errors, "form_error": form_error,
         "labels": _person_labels(request), "revoked": request.query_params.get("revoked") == "1",
     }, status_code=status_code)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 
-from govshare.core.auth import Anyone, Authority, Principal, SignedIn
-from govshare.core.db import SessionDep
-from govshare.core.errors import Forbidden
+from govshare.core.auth import Anyone, Authority, Principal, SignedIn, client_address
+from govshare.core.db import SessionDep, transaction
+from govshare.core.errors import DomainError, Forbidden
 from govshare.registry import service
-from govshare.registry.models import Person
+from govshare.registry.models import ApiToken, Person
 from govshare.registry.permissions import Manager
 from govshare.registry.schemas import (
     AgencyCreate,
@@ -30,6 +30,7 @@ from govshare.registry.schemas import (
     RegionCreate,
     RegionRead,
     TokenIssued,
+    TokenRead,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -45,6 +46,7 @@ AgencyRef = Annotated[str, Path(description="机关代号、统一社会信用�
                                 examples=["js-gat"])]
 Username = Annotated[str, Path(description="用户名 / user name", examples=["gat_staff"])]
 ClientId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="客户端编号 / client id", examples=[1])]
+TokenId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="令牌编号 / token id", examples=[1])]
 
 
 def _grant_read(g: object) -> GrantRead:
@@ -171,16 +173,54 @@ def me(by: SignedIn) -> Me:
     return Me(kind=by.kind, id=by.id, name=by.name, username=by.username, roles=[_grant_read(g) for g in by.grants])
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改本人密码 / Change my password")
-def change_password(data: PasswordChange, session: SessionDep, by: SignedIn) -> None:
-    if by.kind != "person":
-        raise Forbidden("auth.person_only", "仅个人用户有密码", "Only people have passwords")
-    service.change_own_password(session, by, data.current_password, data.new_password)
-
-
-@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
-def issue_token(session: SessionDep, by: SignedIn, name: str = Query(default="api", max_length=100)) -> TokenIssued:
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改本人密码 / Change my password",
+             responses={429: {"description": "Too many wrong current passwords from this address (Art 31)"}})
+def change_password(data: PasswordChange, request: Request, session: SessionDep, by: SignedIn) -> None:
+    """Proves the current password first; a wrong one counts as a failed sign-in for the account
+    (throttled, 429 with ``Retry-After``). A cookie session it is called from stays signed in; the
+    person's other sessions end and all their API tokens, including one used for this call, are
+    revoked."""
     if by.kind != "person" or by.username is None:
-        raise Forbidden("auth.person_only", "仅个人用户可签发令牌", "Only people can issue tokens")
-    token, secret = service.issue_token(session, by.username, name=name, by=by)
-    return TokenIssued(id=token.id, token=secret)
+        raise Forbidden("auth.person_only", "仅个人用户有密码", "Only people have passwords")
+    address = client_address(request)
+    try:
+        service.change_own_password(session, by, data.current_password, data.new_password, address=address)
+    except DomainError as exc:
+        if exc.code == service.PASSWORD_WRONG:
+            session.rollback()  # free the request's transaction (SQLite's write lock) and record apart
+            with transaction() as own:
+                service.record_password_check_failure(own, address, by=by)
+        raise
+
+
+def _person_only(by: Principal) -> str:
+    if by.kind != "person" or by.username is None:
+        raise Forbidden("auth.person_only", "仅个人用户有个人令牌", "Only people have personal tokens")
+    return by.username
+
+
+def _token_read(token: ApiToken) -> TokenRead:
+    return TokenRead(id=token.id, name=token.name, hint=token.token_hint, created_at=token.created_at,
+                     expires_at=token.expires_at, revoked_at=token.revoked_at, state=service.token_state(token))
+
+
+@router.get("/me/tokens", response_model=list[TokenRead], summary="我的访问令牌 / My API tokens")
+def list_my_tokens(session: SessionDep, by: SignedIn) -> list[TokenRead]:
+    """Newest first, in every state; only a hint of each is kept, never the token itself."""
+    return [_token_read(t) for t in service.list_tokens(session, _person_only(by), by=by)]
+
+
+@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED,
+             summary="为自己签发访问令牌 / Issue myself an API token")
+def issue_token(session: SessionDep, by: SignedIn, name: str = Query(default="api", max_length=100)) -> TokenIssued:
+    """The token is in this answer only; it expires after ``GOVSHARE_TOKEN_TTL_DAYS`` days."""
+    token, secret = service.issue_token(session, _person_only(by), name=name, by=by)
+    return TokenIssued(**_token_read(token).model_dump(), token=secret)
+
+
+@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="吊销本人的访问令牌 / Revoke one of my API tokens")
+def revoke_my_token(token_id: TokenId, session: SessionDep, by: SignedIn) -> None:
+    """Someone else's token (or none) is answered 404."""
+    _person_only(by)
+    service.revoke_token(session, token_id, by=by)

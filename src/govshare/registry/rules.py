@@ -103,3 +103,12 @@ ROLE_NAMES = {
     "secrecy_admin": ("保密行政管理部门", "secrecy administration"),
     "client": ("机器客户端", "machine client"),
 }
+
+
+def throttle_delay(failures: int, *, free: int, base_seconds: int, max_seconds: int) -> int:
+    """Art 31 (security of the platform), OWASP ASVS 2.2.1: seconds a caller waits after the last of
+    its ``failures`` recent failed sign-ins before the next attempt. None within the first ``free``;
+    then ``base_seconds``, doubling with each further failure, at most ``max_seconds``."""
+    if failures < free:
+        return 0
+    return min(max_seconds, base_seconds * 2 ** min(failures - free, 32))

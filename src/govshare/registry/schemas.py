@@ -155,8 +155,17 @@ class PersonRead(BaseModel):
     grants: list[GrantRead]
 
 
-class TokenIssued(BaseModel):
+class TokenRead(BaseModel):
     id: int
+    name: str
+    hint: str | None = Field(description="The token's first characters, to tell tokens apart; not the token")
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    state: Literal["active", "expired", "revoked"]
+
+
+class TokenIssued(TokenRead):
     token: str = Field(description="Shown once; store it now")
 
 

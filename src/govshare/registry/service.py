@@ -8,6 +8,7 @@ here, so the API, the portal and the CLI enforce the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -367,13 +368,37 @@ def _check_password(password: str, field: str) -> None:
                            f"Password needs at least {rules.PASSWORD_MIN_LENGTH} characters", field=field)
 
 
-def set_password(session: Session, username: str, password: str, *, by: Principal) -> None:
+def _end_credentials(session: Session, person: Person, *, keep_session_id: int | None = None) -> dict[str, int]:
+    """End the person's portal sessions (all but ``keep_session_id``) and revoke their API tokens, for
+    good (OWASP ASVS 3.3): the counts of those that were still valid, for the caller's event."""
+    now = clock.now()
+    ended = 0
+    for ws in session.scalars(select(WebSession).where(WebSession.person_id == person.id)).all():
+        if ws.id == keep_session_id:
+            continue
+        if ws.expires_at > now:
+            ended += 1
+        session.delete(ws)
+    tokens = session.scalars(select(ApiToken).where(
+        ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)).all()
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return {"sessions_ended": ended, "tokens_revoked": len(tokens)}
+
+
+def set_password(session: Session, username: str, password: str, *, by: Principal,
+                 keep_session_id: int | None = None) -> None:
+    """Replace a person's password. Their other credentials end with the old password (OWASP ASVS
+    3.3): every portal session but ``keep_session_id`` (the one they changed it from), and every API
+    token. The event counts what ended."""
     _check_password(password, "password")
     person = get_person(session, username)
     person.password_hash = hash_password(password)
-    session.flush()
+    ended = _end_credentials(session, person, keep_session_id=keep_session_id)
+    own = by.kind == "person" and by.id == person.id
     events.record(session, actor=by.actor, action="registry.person.password_set", subject_type="person",
-                  subject_id=person.username, data={})
+                  subject_id=person.username, data={"by": "self" if own else "reset", **ended})
 
 
 def _check_manage_person(session: Session, person: Person, by: Principal) -> None:
@@ -398,15 +423,17 @@ def check_password_reset(session: Session, username: str, *, by: Principal) -> P
 
 
 def reset_password(session: Session, username: str, password: str, *, by: Principal) -> Person:
-    """Give a person a new initial password (they forgot theirs)."""
+    """Give a person a new initial password (they forgot theirs). All their portal sessions end and
+    all their API tokens are revoked."""
     person = check_password_reset(session, username, by=by)
     set_password(session, person.username, password, by=by)
     return person
 
 
 def set_person_active(session: Session, username: str, active: bool, *, by: Principal) -> Person:
-    """Deactivate a person (their tokens and portal sessions stop working at once; nothing is
-    deleted, so the ledger keeps naming them, Art 34) or reactivate them.
+    """Deactivate a person (their portal sessions end and their API tokens are revoked, for good:
+    reactivating does not bring them back; their records stay, so the ledger keeps naming them,
+    Art 34) or reactivate them.
 
     Only someone who could grant every role the person holds may do it, and nobody may
     deactivate their own account.
@@ -419,26 +446,36 @@ def set_person_active(session: Session, username: str, active: bool, *, by: Prin
     if person.active == active:
         return person
     person.active = active
+    ended = {} if active else _end_credentials(session, person)
     session.flush()
     events.record(session, actor=by.actor, action="registry.person." + ("reactivated" if active else "deactivated"),
-                  subject_type="person", subject_id=person.username, data={"active": active})
+                  subject_type="person", subject_id=person.username, data={"active": active, **ended})
     return person
 
 
-def change_own_password(session: Session, by: Principal, current: str, new: str) -> None:
+#: The error of a wrong current password: the caller records it as a failure for the account
+#: (:func:`record_password_check_failure`), as a failed sign-in is.
+PASSWORD_WRONG = "registry.person.password_wrong"
+
+
+def change_own_password(session: Session, by: Principal, current: str, new: str, *, address: str) -> None:
     """A signed-in person replaces their password (the initial one an admin handed over, say),
-    proving the current one first. Other sessions and tokens stay valid."""
+    proving the current one first. Guessing it is throttled like signing in (Art 31): a throttled
+    attempt is refused before the check, and a wrong one counts as a failure for the account from
+    ``address``. The session it is changed from stays signed in; their other sessions end and their
+    API tokens are revoked (OWASP ASVS 3.3)."""
     if by.kind != "person":
         raise InvalidInput("registry.person.no_password", "机器客户端没有密码", "Machine clients have no password")
     person = get_person(session, by.id)
+    check_sign_in_throttle(session, person.username, address, field="current_password")
     if not verify_password(person.password_hash, current):
-        raise InvalidInput("registry.person.password_wrong", "当前密码不正确", "The current password is wrong",
+        raise InvalidInput(PASSWORD_WRONG, "当前密码不正确", "The current password is wrong",
                            field="current_password")
     _check_password(new, "new_password")
     if new == current:
         raise InvalidInput("registry.person.password_unchanged", "新密码不能与当前密码相同",
                            "The new password must differ from the current one", field="new_password")
-    set_password(session, person.username, new, by=by)
+    set_password(session, person.username, new, by=by, keep_session_id=by.session_id)
 
 
 def list_people(
@@ -467,20 +504,71 @@ def _visible_grant(by: Principal, g: Grant) -> bool:
 # --- Tokens and machine clients -----------------------------------------------------------------
 
 
+#: Characters of a token kept as its hint: the prefix and a few of the secret's (as for client keys).
+TOKEN_HINT_LENGTH = 8
+
+
+def _check_own_tokens(person: Person, by: Principal, what_zh: str, what_en: str) -> None:
+    """A person's tokens are theirs alone to issue, list and revoke (the operator may too)."""
+    if not by.is_system and (by.kind != "person" or by.id != person.id):
+        raise perm._deny(what_zh, what_en)
+
+
+def token_state(token: ApiToken, now: dt.datetime | None = None) -> str:
+    """``active``, ``expired`` or ``revoked``."""
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.expires_at <= (now or clock.now()) else "active"
+
+
 def issue_token(
     session: Session, username: str, *, name: str = "cli", by: Principal
 ) -> tuple[ApiToken, str]:
-    """A bearer token for ``username``. The plaintext is returned once and never stored."""
+    """A bearer token for ``username``, valid ``GOVSHARE_TOKEN_TTL_DAYS`` days. The plaintext is
+    returned once and never stored."""
     person = get_person(session, username)
-    if not by.is_system and (by.kind != "person" or by.id != person.id):
-        raise perm._deny("为他人签发令牌", "issue tokens for someone else")
+    _check_own_tokens(person, by, "为他人签发令牌", "issue tokens for someone else")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("registry.token.name_invalid", "令牌名称须为 1 至 100 个字符",
+                           "A token name has 1 to 100 characters", field="name")
     secret = new_secret(PERSON_TOKEN_PREFIX)
-    token = ApiToken(person_id=person.id, name=name, token_digest=digest(secret))
+    now = clock.now()
+    token = ApiToken(person_id=person.id, name=name, token_digest=digest(secret),
+                     token_hint=secret[:TOKEN_HINT_LENGTH], created_at=now,
+                     expires_at=now + dt.timedelta(days=get_settings().token_ttl_days))
     session.add(token)
     session.flush()
     events.record(session, actor=by.actor, action="registry.token.issued", subject_type="person",
-                  subject_id=person.username, data={"token_id": token.id, "name": name})
+                  subject_id=person.username,
+                  data={"token_id": token.id, "name": name, "hint": token.token_hint,
+                        "expires_at": token.expires_at.isoformat()})
     return token, secret
+
+
+def list_tokens(session: Session, username: str, *, by: Principal) -> Sequence[ApiToken]:
+    """A person's tokens, newest first, in every state (their secrets are not kept)."""
+    person = get_person(session, username)
+    _check_own_tokens(person, by, "查看他人的令牌", "see someone else's tokens")
+    return session.scalars(select(ApiToken).where(ApiToken.person_id == person.id)
+                           .order_by(ApiToken.id.desc())).all()
+
+
+def revoke_token(session: Session, token_id: int, *, by: Principal) -> ApiToken:
+    """Revoke one of ``by``'s own tokens at once (the operator: anyone's). Someone else's token is
+    answered as not found, so its existence is not revealed. Revoking it again changes nothing."""
+    token = session.get(ApiToken, token_id)
+    if token is None or not (by.is_system or (by.kind == "person" and by.id == token.person_id)):
+        raise NotFound("registry.token.not_found", f"令牌 {token_id} 不存在", f"Token {token_id} not found",
+                       field="token_id")
+    if token.revoked_at is None:
+        person = session.get(Person, token.person_id)
+        assert person is not None
+        token.revoked_at = clock.now()
+        session.flush()
+        events.record(session, actor=by.actor, action="registry.token.revoked", subject_type="person",
+                      subject_id=person.username, data={"token_id": token.id, "name": token.name})
+    return token
 
 
 def add_client(session: Session, agency_ref: str, name: str, *, by: Principal) -> tuple[ApiClient, str]:
@@ -525,9 +613,10 @@ def revoke_client(session: Session, client_id: int, *, by: Principal) -> ApiClie
 # --- Authentication -----------------------------------------------------------------------------
 
 
-def principal_for_person(session: Session, person: Person, *, via: str, csrf: str | None = None) -> Principal:
+def principal_for_person(session: Session, person: Person, *, via: str, csrf: str | None = None,
+                         session_id: int | None = None) -> Principal:
     return Principal(kind="person", id=person.id, name=person.display_name, grants=tuple(grants_of(session, person.id)),
-                     csrf_token=csrf, via=via, username=person.username)
+                     csrf_token=csrf, via=via, username=person.username, session_id=session_id)
 
 
 def _principal_for_client(session: Session, client: ApiClient) -> Principal:
@@ -555,6 +644,9 @@ def authenticate_secret(session: Session, secret: str) -> Principal:
         ).first()
         if row is None or row[0].revoked_at is not None or not row[1].active:
             raise bad
+        if row[0].expires_at <= clock.now():
+            raise Unauthenticated("auth.token_expired", "访问令牌已过期", "The access token has expired",
+                                  detail="请签发新的令牌 / issue a new token")
         return principal_for_person(session, row[1], via="token")
     raise bad
 
@@ -576,29 +668,63 @@ def authenticate_request(request: Request, session: Session) -> Principal | None
             .where(WebSession.digest == digest(cookie))
         ).first()
         if row is not None and row[0].expires_at > clock.now() and row[1].active:
-            return principal_for_person(session, row[1], via="cookie", csrf=row[0].csrf_token)
+            return principal_for_person(session, row[1], via="cookie", csrf=row[0].csrf_token, session_id=row[0].id)
     return None
 
 
 
-def _recent_failures(session: Session, username: str) -> int:
+def _failures(session: Session, *where: ColumnElement[bool]) -> tuple[int, dt.datetime | None]:
+    """(count, latest) of the failures in the window matching ``where``."""
     since = clock.now() - dt.timedelta(seconds=get_settings().login_window_seconds)
-    return session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.username == username, LoginFailure.at > since)
-    ) or 0
+    row = session.execute(select(func.count(), func.max(LoginFailure.at)).select_from(LoginFailure)
+                          .where(LoginFailure.at > since, *where)).one()
+    return int(row[0] or 0), row[1]
 
 
-def login(session: Session, username: str, password: str) -> tuple[Person, str, str]:
-    """Check a password and open a portal session: (person, cookie secret, csrf token).
+def sign_in_wait(session: Session, username: str, address: str) -> int:
+    """Seconds before ``address`` may try a password for ``username`` again; 0 for now (Art 31,
+    OWASP ASVS 2.2.1).
 
-    Failures are throttled per user name (Art 31). A failure is recorded by
-    :func:`record_login_failure` in its own transaction so the rollback of this one keeps it.
+    Two counts over the window, each with its own free failures and then a doubling wait after its
+    latest failure: failures for this account *from this address* (guessing one account), and
+    failures from this address for any account (spraying a password over many). Failures for the
+    account from other addresses do not count here: whoever fails elsewhere cannot lock the owner
+    out, and their own address is what gets slowed and then blocked.
     """
     settings = get_settings()
-    if _recent_failures(session, username) >= settings.login_max_failures:
+    now = clock.now()
+    wait = 0
+    for (count, latest), free in (
+        (_failures(session, LoginFailure.username == username, LoginFailure.address == address),
+         settings.login_max_failures),
+        (_failures(session, LoginFailure.address == address), settings.login_address_max_failures),
+    ):
+        delay = rules.throttle_delay(count, free=free, base_seconds=settings.login_delay_base_seconds,
+                                     max_seconds=settings.login_delay_max_seconds)
+        if delay and latest is not None:
+            wait = max(wait, math.ceil((latest + dt.timedelta(seconds=delay) - now).total_seconds()))
+    return wait
+
+
+def check_sign_in_throttle(session: Session, username: str, address: str, *, field: str = "username") -> None:
+    """429 with the wait in seconds when :func:`sign_in_wait` says so."""
+    wait = sign_in_wait(session, username, address)
+    if wait > 0:
         raise TooManyRequests("auth.throttled", "登录失败次数过多，请稍后再试",
-                              "Too many failed sign-ins; try again later", field="username", article="Art 31",
-                              extra={"retry_after_seconds": settings.login_window_seconds})
+                              "Too many failed sign-ins; try again later", field=field, article="Art 31",
+                              detail=f"请在 {wait} 秒后再试 / try again in {wait} seconds",
+                              extra={"retry_after_seconds": wait})
+
+
+def login(session: Session, username: str, password: str, *, address: str) -> tuple[Person, str, str]:
+    """Check a password and open a portal session: (person, cookie secret, csrf token).
+
+    Attempts from ``address`` are throttled (:func:`sign_in_wait`, Art 31) and refused before the
+    password is checked. A failure is recorded by :func:`record_login_failure` in its own
+    transaction, so the rollback of this one keeps it.
+    """
+    settings = get_settings()
+    check_sign_in_throttle(session, username, address)
     person = session.scalar(select(Person).where(Person.username == username))
     if person is None or not person.active or not verify_password(person.password_hash if person else None, password):
         raise Unauthenticated("auth.bad_credentials", "用户名或密码错误", "Wrong user name or password",
@@ -615,11 +741,23 @@ def login(session: Session, username: str, password: str) -> tuple[Person, str, 
     return person, secret, csrf
 
 
-def record_login_failure(session: Session, username: str) -> None:
-    session.add(LoginFailure(username=username[:64], at=clock.now()))
+def record_login_failure(session: Session, username: str, address: str) -> None:
+    """A failed sign-in for ``username`` from ``address``, counted by the throttle. The event does not
+    keep the address: the ledger can never forget it, while the failure table may be pruned."""
+    session.add(LoginFailure(username=username[:64], address=address[:64], at=clock.now()))
     session.flush()
     events.record(session, actor=Actor("anonymous", None, username[:64]), action="auth.login_failed",
                   subject_type="person", subject_id=username[:64], data={})
+
+
+def record_password_check_failure(session: Session, address: str, *, by: Principal) -> None:
+    """A wrong current password given by the signed-in ``by`` from ``address``: a failure for their
+    account, counted by the throttle as a failed sign-in is (Art 31)."""
+    username = (by.username or str(by.id))[:64]
+    session.add(LoginFailure(username=username, address=address[:64], at=clock.now()))
+    session.flush()
+    events.record(session, actor=by.actor, action="auth.password_check_failed", subject_type="person",
+                  subject_id=username, data={})
 
 
 def logout(session: Session, cookie_secret: str) -> None:
