@@ -100,7 +100,7 @@ def test_the_password_page_keeps_this_browser_and_ends_the_others(app, client, w
         "csrf_token": token_of(page.text), "current_password": PASSWORD, "new_password": "Another-pass-2026",
         "confirm_password": "Another-pass-2026"})
     assert r.status_code == 303
-    assert here.get("/console").status_code == 200
+    assert here.get("/console", follow_redirects=False).status_code == 200
     assert there.get("/console", follow_redirects=False).status_code == 303  # to the sign-in page
     assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 401
 
