@@ -115,7 +115,7 @@ def login_submit(request: Request, session: SessionDep, _viewer: Anyone, form: C
             wait = wait_text(request, exc.extra["retry_after_seconds"]) if exc.status == 429 else None
         lang = i18n.lang_of(request)
         return _login_page(request, values=values, form_error=domain_error_message(exc, lang), next_url=next_url,
-                           status_code=exc.status, headers=error_headers(exc), wait=wait)
+                           status_code=exc.status, headers=error_headers(exc) if wait else None, wait=wait)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:  # signing in again (perhaps as someone else) ends the session this browser had
         registry.logout(session, previous)
