@@ -218,3 +218,17 @@ def test_the_supervisor_is_read_only(client, world):
     assert client.get(AGENCIES, headers=h).status_code == 200
     assert client.get("/api/v1/agencies/js-gat", headers=h).json()["name_en"] is None
     assert client.get("/api/v1/me", headers=h).json()["roles"][0]["role"] == "supervisor"
+
+
+def test_a_machine_client_is_not_the_person_who_shares_its_id(session, world):
+    """``list_people`` shows a person their own entry; a machine client with the same numeric id is not that person."""
+    from govshare.core.auth import OPERATOR
+    from govshare.registry import service as registry_service
+
+    client, key = registry_service.add_client(session, "sz-sj", "sys", by=OPERATOR)
+    session.commit()
+    namesake = session.get(registry_service.Person, client.id)
+    assert namesake is not None  # the world has people with low ids too
+    machine = registry_service.authenticate_secret(session, key)
+    seen = {p.username for p, _grants in registry_service.list_people(session, by=machine)}
+    assert namesake.username not in seen

@@ -489,7 +489,7 @@ def list_people(
     out = []
     for p in people:
         grants = grants_of(session, p.id)
-        if by.is_system or any(_visible_grant(by, g) for g in grants) or p.id == by.id:
+        if by.is_system or any(_visible_grant(by, g) for g in grants) or (by.kind == "person" and p.id == by.id):
             out.append((p, grants))
     return out
 
