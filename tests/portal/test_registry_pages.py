@@ -15,6 +15,7 @@ from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.rules import make_uscc
+from govshare.registry.schemas import AgencyUpdate
 
 NEW_USCC = make_uscc("1", "1", "320000", "20000001")
 
@@ -92,7 +93,7 @@ def test_agency_list_pages_through_results(app, world, session):
 
 
 def test_agency_profile_shows_art30_state_and_hides_phone_from_the_public(app, world, session):
-    service.update_agency(session, "js-gat", service.AgencyUpdate(responsible_phone="025-88888888"), by=OPERATOR)
+    service.update_agency(session, "js-gat", AgencyUpdate(responsible_phone="025-88888888"), by=OPERATOR)
     session.commit()
     public = browser(app).get("/agencies/js-gat").text
     assert "江苏省公安厅" in public and "李强" in public and "025-88888888" not in public

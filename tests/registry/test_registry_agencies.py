@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from govshare.cli import app as cli_app
 from govshare.core.db import transaction
 from govshare.core.events import Event
-from govshare.registry import service
 from govshare.registry.models import Agency
 from govshare.registry.rules import make_uscc
+from govshare.registry.service import agencies as agencies_service
 
 API = "/api/v1/agencies"
 KNOWN_VALID_USCC = "91350100M000100Y43"
@@ -218,7 +218,7 @@ def test_the_database_holds_one_authority_per_region_too(client, world, monkeypa
     refuses the second one's row, and the API still answers 409 with Art 5, not a 500."""
     with pytest.raises(IntegrityError), transaction() as s:  # directly, past every service check
         s.execute(update(Agency).where(Agency.code == "js-gat").values(is_authority=True))
-    monkeypatch.setattr(service, "_check_single_authority", lambda *_args: None)  # as if the check raced
+    monkeypatch.setattr(agencies_service, "_check_single_authority", lambda *_args: None)  # as if the check raced
     h = world.h("province_authority")
     before = _count(Event.seq)
     body = _problem(client.post(API, headers=h, json=_new(is_authority=True)), 409,

@@ -227,7 +227,9 @@ def test_a_machine_client_is_not_the_person_who_shares_its_id(session, world):
 
     client, key = registry_service.add_client(session, "sz-sj", "sys", by=OPERATOR)
     session.commit()
-    namesake = session.get(registry_service.Person, client.id)
+    from govshare.registry.models import Person
+
+    namesake = session.get(Person, client.id)
     assert namesake is not None  # the world has people with low ids too
     machine = registry_service.authenticate_secret(session, key)
     seen = {p.username for p, _grants in registry_service.list_people(session, by=machine)}
