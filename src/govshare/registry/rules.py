@@ -4,50 +4,14 @@ from __future__ import annotations
 
 import re
 
-# --- Unified social credit code, GB 32100-2015 ------------------------------------------------
-
-#: The 31 characters a USCC may use (no I, O, S, V, Z).
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-#: Weight of position i (1-based, i = 1..17) is 3^(i-1) mod 31.
-USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
-
-
-def uscc_check_char(first17: str) -> str:
-    """The 18th (check) character for the first 17 characters, per GB 32100-2015 clause 4.3."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def uscc_problem(code: str) -> str | None:
-    """``None`` when ``code`` is a well-formed USCC, else what is wrong (zh / en)."""
-    if len(code) != 18:
-        return f"统一社会信用代码应为 18 位，实际 {len(code)} 位 / must be 18 characters, got {len(code)}"
-    bad = sorted({c for c in code if c not in _USCC_VALUE})
-    if bad:
-        return f"含有不允许的字符 {''.join(bad)} / contains characters not allowed: {''.join(bad)}"
-    expected = uscc_check_char(code[:17])
-    if code[17] != expected:
-        return f"校验码应为 {expected}，实际为 {code[17]} / check character should be {expected}, got {code[17]}"
-    return None
-
-
-#: GB 11714 organisation-code weights (positions 9-17 of a USCC hold that code).
-_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def org_code(base8: str) -> str:
-    """A 9-character organisation code (GB 11714) from 8 digits: appends its check character."""
-    total = sum(int(c) * w for c, w in zip(base8, _ORG_WEIGHTS, strict=True))
-    c9 = 11 - total % 11
-    return base8 + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
-
-
-def make_uscc(registration: str, org_type: str, region_code: str, base8: str) -> str:
-    """Build a valid USCC: registration authority + type + region + organisation code + check."""
-    first17 = registration + org_type + region_code + org_code(base8)
-    return first17 + uscc_check_char(first17)
-
+# Unified social credit code, GB 32100-2015: the algorithm lives in ``core.identifiers``
+# (reconciliation validates keys with it too); the registry's callers keep using these names.
+from govshare.core.identifiers import USCC_ALPHABET as USCC_ALPHABET
+from govshare.core.identifiers import USCC_WEIGHTS as USCC_WEIGHTS
+from govshare.core.identifiers import make_uscc as make_uscc
+from govshare.core.identifiers import org_code as org_code
+from govshare.core.identifiers import uscc_check_char as uscc_check_char
+from govshare.core.identifiers import uscc_problem as uscc_problem
 
 # --- Regions, GB/T 2260 -------------------------------------------------------------------------
 
