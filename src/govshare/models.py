@@ -7,6 +7,7 @@ def import_all_models() -> None:
     import govshare.catalog.models  # noqa: F401
     import govshare.core.events  # noqa: F401
     import govshare.core.workdays  # noqa: F401
+    import govshare.exchange.models  # noqa: F401
     import govshare.guide.models  # noqa: F401
     import govshare.registry.models  # noqa: F401
     import govshare.supervision.models  # noqa: F401
