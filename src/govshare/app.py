@@ -39,6 +39,7 @@ from govshare.core.auth import public
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
 from govshare.core.errors import install_error_handlers
+from govshare.exchange import router as exchange_router
 from govshare.guide import pages as guide_pages
 from govshare.guide import router as guide_router
 from govshare.portal import pages as portal_pages
@@ -65,6 +66,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     interop_router.ckan_router,
     catalog_router.router,
     guide_router.router,
+    exchange_router.router,
     calendar_api.router,
     supervision_router.router,
 )

@@ -290,6 +290,7 @@ class DemoSummary:
     credentials: tuple[DemoCredential, ...]
     catalog_published: int = 0
     guide_services: int = 0
+    hosted_rows: int = 0
 
 
 class DemoNotEmpty(Exception):
@@ -341,12 +342,16 @@ def load(session: Session) -> DemoSummary:
 
     catalog = load_demo_catalog(session)
     guide_services = load_demo_guide(session)
+    from govshare.exchange.demo import load_demo_exchange
+
+    hosted = load_demo_exchange(session)
 
     events_after = session.scalar(select(func.count()).select_from(Event)) or 0
     return DemoSummary(
         regions=len(region_names), agencies=len(agencies), authorities=sum(a.is_authority for a in agencies),
         people=len(DEMO_PEOPLE), events=events_after - events_before, credentials=tuple(credentials),
         catalog_published=catalog.published, guide_services=guide_services,
+        hosted_rows=hosted.rows if hosted else 0,
     )
 
 
@@ -395,7 +400,8 @@ def load_cli(if_empty: bool) -> None:
     out.print(f"[green]已加载演示数据 / demo loaded:[/green] {summary.regions} 个行政区划 regions, "
               f"{summary.agencies} 个机关 agencies（其中信息化主管部门 {summary.authorities} authorities）, "
               f"{summary.people} 个演示用户 people, {summary.catalog_published} 条已发布目录 published catalog "
-              f"entries, {summary.guide_services} 项服务指引 guide services, {summary.events} 条事件 events")
+              f"entries, {summary.guide_services} 项服务指引 guide services, {summary.hosted_rows} 行托管数据 hosted "
+              f"rows, {summary.events} 条事件 events")
     # One line per account, never wrapped or cut by Rich whatever the terminal width (a table cut
     # the passwords at 80 columns): the terminal may fold a long line, but it stays whole to copy.
     out.print("演示账号 / Demo accounts:")

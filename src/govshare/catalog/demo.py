@@ -54,11 +54,16 @@ def _e(agency: str, keyword: str, cls: str, cat: str | None, name: str, abstract
 
 ENTRIES: tuple[DemoEntry, ...] = (
     # --- Basic: population (101) ---
+    # Hosted on the platform (exchange demo: generated residents), distributed to each city by the
+    # region code of its rows (Art 14(2)); the field codes tell the exchange which items are checked.
     _e("js-gat", "公安", "basic", "population", "全省人口基础信息",
        "全省户籍人口和常住人口的基础登记信息，是人口类基础信息资源的权威来源。", "database", "conditional",
-       "gateway_api", "realtime", ("public_safety", "civil_affairs"),
+       "hosted_dataset", "daily", ("public_safety", "civil_affairs"),
        "公民身份号码|字符型|18 位居民身份号码|个人；姓名|字符型||个人；性别|字符型；民族|字符型；"
-       "出生日期|日期型||个人；户籍地址|字符型||个人", security_classification="restricted"),
+       "出生日期|日期型||个人；户籍地址|字符型||个人；行政区划代码|字符型|户籍所在县级行政区划（GB/T 2260）",
+       security_classification="restricted",
+       field_codes={"公民身份号码": "id_number", "姓名": "name", "性别": "gender", "民族": "ethnicity",
+                    "出生日期": "birth_date", "户籍地址": "address", "行政区划代码": "region_code"}),
     _e("js-gat", "公安", "basic", "population", "居民身份证签发信息",
        "居民身份证申领、签发、换领、补领记录。", "database", "conditional", "gateway_api", "daily",
        ("public_safety",), "公民身份号码|字符型||个人；签发机关|字符型；有效期起始日期|日期型；有效期截止日期|日期型",
@@ -299,6 +304,9 @@ def _agency(session: Session, code: str, keyword: str) -> Agency | None:
 def _create(session: Session, e: DemoEntry, agency: Agency) -> CatalogResource:
     items = parse_data_items(e.items)
     extra = dict(e.extra)
+    codes = extra.pop("field_codes", {})
+    for item in items:
+        item["field_code"] = codes.get(item["name"])
     extra.setdefault("contains_personal_info", any(i["is_personal"] for i in items))
     extra.setdefault("open_to_public", e.share_type != "not_shared")
     if e.share_type == "conditional":

@@ -83,6 +83,20 @@ def check_kind_matches_method(kind: str, provision_method: str) -> None:
         )
 
 
+#: Security classifications that are state secrets (catalog.rules.STATE_SECRET_LEVELS).
+STATE_SECRET_LEVELS = frozenset({"secret", "confidential"})
+
+
+def check_secrecy_channel(security_classification: str, secrecy_network: bool) -> None:
+    """Art 18(2): shared information involving state secrets is exchanged only over a network with
+    secrecy measures, so the interface of such an entry must be declared as one."""
+    if security_classification in STATE_SECRET_LEVELS and not secrecy_network:
+        raise invalid("exchange.interface.secrecy_network_required",
+                      "涉及国家秘密的资源只能通过采取保密措施的网络交换：接口须标明 secrecy_network",
+                      "an entry holding state secrets is exchanged only over a network with secrecy measures: "
+                      "mark the interface secrecy_network", field="secrecy_network", article="Art 18(2)")
+
+
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
