@@ -28,6 +28,9 @@ class ExchangeSettings(BaseSettings):
     #: DuckDB per process: memory limit (DuckDB syntax, e.g. ``1GB``) and worker threads.
     duckdb_memory_limit: str = Field(default="1GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$")
     duckdb_threads: int = Field(default=2, ge=1, le=64)
+    #: Memory of the DuckDB that validates an upload (it spills to disk beyond; ten million rows
+    #: sort in memory with the default).
+    ingest_memory_limit: str = Field(default="4GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$")
     #: Most rows one hosted-dataset query returns.
     hosted_max_limit: int = Field(default=1000, ge=1, le=100_000)
     #: Off-platform sharing (Art 14(3)): default reporting period of a filing, and how many working
@@ -35,6 +38,8 @@ class ExchangeSettings(BaseSettings):
     #: (periodically): both are the platform's settings.
     filing_report_period: str = Field(default="monthly", pattern="^(monthly|quarterly|half_yearly|yearly)$")
     filing_report_due_workdays: int = Field(default=10, ge=1, le=60)
+    #: Residents the demo's hosted dataset holds (``govshare demo load``; the tests load fewer).
+    demo_residents: int = Field(default=100_000, ge=1, le=10_000_000)
 
     @property
     def resolved_dataset_dir(self) -> Path:

@@ -1,12 +1,13 @@
 """Demo hosted dataset: generated residents across Jiangsu, served as 全省人口基础信息 (Art 14(2)).
 
 ``load_demo_exchange`` (called by ``govshare demo load`` after the catalog) generates 100,000
-residents with DuckDB SQL in a second or two and uploads them through the same service a provider
-uses (``service.upload_version``): validated item by item, ID check characters included, stored as
-Parquet. Every resident lives in one of the demo's counties; the first six digits of the identity
-number are that county's code and agree with the row's region code, so a Suzhou grant sees Suzhou's
-residents. Names, birth dates, sexes and addresses are made up, deterministic (seeded), and valid:
-each identity number carries its birth date, its sex (odd sequence: male) and its check character.
+residents (setting ``demo_residents``) with DuckDB SQL in a second or two and uploads them
+through the same service a provider uses (``service.upload_version``): validated item by item,
+ID check characters included, stored as Parquet. Every resident lives in one of the demo's
+counties; the first six digits of the identity number are that county's code and agree with the
+row's region code, so a Suzhou grant sees Suzhou's residents. Names, birth dates, sexes and
+addresses are made up, deterministic (seeded), and valid: each identity number carries its birth
+date, its sex (odd sequence: male) and its check character.
 
 :func:`write_residents` is also the generator of the hosted-query benchmark (10,000,000 rows).
 """
@@ -30,7 +31,6 @@ from govshare.registry.models import Region
 #: The demo's hosted dataset: the catalog entry (by name and provider) and its interface.
 RESOURCE_NAME = "全省人口基础信息"
 PROVIDER_CODE = "js-gat"
-RESIDENTS = 100_000
 SEED = 20261129
 #: Items of the entry (catalog demo) -> column of the generated file, by field code.
 COLUMNS = ("id_number", "name", "gender", "ethnicity", "birth_date", "address", "region_code")
@@ -116,10 +116,11 @@ class DemoExchangeSummary:
     rows: int
 
 
-def load_demo_exchange(session: Session, *, residents: int = RESIDENTS) -> DemoExchangeSummary | None:
+def load_demo_exchange(session: Session, *, residents: int | None = None) -> DemoExchangeSummary | None:
     """Attach a hosted dataset to the demo's population entry and upload the generated residents.
     Flushes, never commits. Does nothing when the entry or the regions are missing."""
     from govshare.exchange import service
+    from govshare.exchange.config import get_exchange_settings
     from govshare.exchange.datasets import storage
     from govshare.exchange.schemas import InterfaceCreate
 
@@ -131,7 +132,7 @@ def load_demo_exchange(session: Session, *, residents: int = RESIDENTS) -> DemoE
     service.attach_interface(session, resource.id, InterfaceCreate(
         kind="hosted_dataset", required_items=["姓名", "性别", "出生日期"], key_items=["公民身份号码"]), by=OPERATOR)
     with storage.temporary(".parquet") as path:
-        write_residents(path, residents, regions)
+        write_residents(path, residents or get_exchange_settings().demo_residents, regions)
         version = service.upload_version(session, resource.id, path, filename="residents-2026.parquet",
                                          note="演示数据：生成的居民信息 / demo: generated residents", by=OPERATOR)
     return DemoExchangeSummary(resource.code, version.row_count)

@@ -322,9 +322,13 @@ def stage_xlsx(path: Path, specs: Sequence[ItemSpec], stager_path: Path, problem
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # A file object, not the path: openpyxl refuses paths not ending in .xlsx, and uploads are
+    # received under a name of the platform's choosing.
+    fh = path.open("rb")
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(fh, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        fh.close()
         raise file_error("exchange.dataset.xlsx_invalid", "不是有效的 Excel（.xlsx）文件",
                          "not a valid Excel (.xlsx) file") from None
     try:
@@ -357,4 +361,5 @@ def stage_xlsx(path: Path, specs: Sequence[ItemSpec], stager_path: Path, problem
             stager.close()
     finally:
         wb.close()
+        fh.close()
     return stager
