@@ -40,7 +40,8 @@ class ExchangeInterface(TimestampMixin, Base):
 
     # Proxied API on the provider's exchange node.
     base_url: Mapped[str | None] = mapped_column(String(500))
-    #: The OpenAPI 3.x description as the provider gave it (JSON or YAML text), and what it says.
+    #: The OpenAPI 3.x description as the provider gave it (JSON or YAML text), and the described
+    #: API's title and version (``info.title``, ``info.version``).
     openapi_document: Mapped[str | None] = mapped_column(Text)
     openapi_title: Mapped[str | None] = mapped_column(String(200))
     openapi_version: Mapped[str | None] = mapped_column(String(20))

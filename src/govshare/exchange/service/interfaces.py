@@ -88,7 +88,7 @@ def _apply(interface: ExchangeInterface, resource: CatalogResource, data: Interf
             if data.openapi:
                 info = rules.parse_openapi(data.openapi)
                 interface.openapi_document = data.openapi
-                interface.openapi_title, interface.openapi_version = info.title, info.version
+                interface.openapi_title, interface.openapi_version = info.title, info.api_version
             else:
                 interface.openapi_document = interface.openapi_title = interface.openapi_version = None
         if "timeout_ms" in fields or creating:
