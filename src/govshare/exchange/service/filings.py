@@ -93,6 +93,7 @@ def file_filing(session: Session, data: FilingCreate, *, by: Principal) -> Excha
         channel=data.channel.strip(), report_period=data.report_period or get_exchange_settings().filing_report_period,
         filed_at=now, filed_on=clock.today(), state="active", created_by=by.actor.ref,
     )
+    filing.agency, filing.resource, filing.counterpart = agency, resource, counterpart
     session.add(filing)
     session.flush()
     _event(session, "exchange.filing.filed", filing, agency.code, by, {
