@@ -340,9 +340,12 @@ def _page(cur: duckdb.DuckDBPyConnection, plan: _Plan, offset: int, limit: int) 
     if not numbers:
         return []
     cols = ", ".join(q(s.column) for s in plan.specs)
+    # The row numbers are integers DuckDB just returned (not caller input), written as integer
+    # literals: a literal IN list is pushed into the Parquet scan, a bound list becomes a join.
+    listed = ", ".join(str(int(n)) for n in numbers)
     return cur.execute(
-        f"SELECT {cols} FROM {plan.scan} WHERE _row BETWEEN ? AND ? AND _row IN (SELECT unnest(?::BIGINT[])) "
-        f"ORDER BY _row", [numbers[0], numbers[-1], numbers]).fetchall()
+        f"SELECT {cols} FROM {plan.scan} WHERE _row BETWEEN ? AND ? AND _row IN ({listed}) ORDER BY _row",
+        [numbers[0], numbers[-1]]).fetchall()
 
 
 def query_hosted(source: HostedSource, *, items: Sequence[str] | None, region_codes: Collection[str] | None,
