@@ -162,7 +162,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)  # 1
-    core_http.install(app)  # security headers on every response, request body cap
+    # Security headers on every response, request body cap (dataset uploads have their own).
+    core_http.install(app, large_bodies=exchange_router.LARGE_BODIES)
     app.state.authenticator = registry_service.authenticate_request  # 2
     _install_docs(app)  # 3
     _install_health(app)

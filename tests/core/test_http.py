@@ -15,12 +15,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
-from tests.live_server import serve
 
 from govshare.core import http as core_http
 from govshare.core.config import Settings, reset_settings
 from govshare.core.errors import PROBLEM_JSON
 from govshare.portal.web import PAGE_HEADERS
+from tests.live_server import serve
 
 SECURITY = ("x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy")
 CAP = 1000

@@ -321,3 +321,26 @@ def test_no_upload_to_proxied_or_without_interface(world, session, client):
     session.commit()
     r = upload(client, world, bare.id, "a.csv", csv_bytes(residents()))
     assert r.status_code == 404 and r.json()["code"] == "exchange.interface.not_found"
+
+
+def test_uploads_have_their_own_cap_above_the_request_body_cap(hosted, world, monkeypatch):
+    """The platform caps request bodies (``max_body_bytes``); dataset uploads stream under their own
+    ``max_upload_bytes`` instead, and every other route keeps the platform's cap."""
+    from fastapi.testclient import TestClient
+
+    from govshare.app import create_app
+    from govshare.core.config import reset_settings
+
+    data = csv_bytes(residents())
+    monkeypatch.setenv("GOVSHARE_MAX_BODY_BYTES", "2000")
+    reset_settings()
+    try:
+        assert len(data) > 2000
+        with TestClient(create_app()) as c:
+            assert upload(c, world, hosted.id, "a.csv", data).status_code == 201
+            r = c.post(f"{API}/resources/{hosted.id}/preview", json={"items": ["姓名"] * 300},
+                       headers=world.h("gat_staff"))
+            assert r.status_code == 413 and r.json()["code"] == "request.too_large"
+    finally:
+        monkeypatch.delenv("GOVSHARE_MAX_BODY_BYTES")
+        reset_settings()

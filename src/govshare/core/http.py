@@ -86,12 +86,27 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with a 413 problem, reading no more than that."""
+#: A route that takes larger bodies and enforces its own cap while it streams them: the method,
+#: a pattern of the whole path, and the cap (read when a request comes, so settings apply).
+LargeBody = tuple[str, "re.Pattern[str]", Callable[[], int]]
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with a 413 problem, reading no more than that.
+
+    ``large`` lists the routes (e.g. hosted-dataset uploads) whose bodies may be larger: they get
+    their own cap, counted here the same way, which the route also enforces as it streams."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, large: tuple[LargeBody, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.large = large
+
+    def _limit(self, scope: Scope) -> int:
+        for method, pattern, cap in self.large:
+            if scope.get("method") == method and pattern.fullmatch(scope.get("path", "")):
+                return max(self.max_bytes, cap())
+        return self.max_bytes
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: RequestTooLarge) -> None:
         response = problem_response(Request(scope), error.error)
@@ -101,7 +116,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self._limit(scope)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await self._refuse(scope, receive, send, RequestTooLarge(limit))
@@ -156,10 +171,10 @@ def docs_csp(html: bytes) -> str:
 # --- Wiring -----------------------------------------------------------------------------------
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, large_bodies: tuple[LargeBody, ...] = ()) -> None:
     """Cap request bodies, and put the security headers outside the whole middleware stack."""
     settings = get_settings()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, large=large_bodies)
     build: Callable[[], Any] = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:

@@ -7,6 +7,7 @@ their grants. These routes are the providers' and the authorities' management si
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -18,6 +19,7 @@ from govshare.core.auth import Principal
 from govshare.core.db import SessionDep
 from govshare.core.errors import InvalidInput
 from govshare.exchange import query, service, upload
+from govshare.exchange.config import get_exchange_settings
 from govshare.exchange.datasets import StagedVersion
 from govshare.exchange.permissions import InterfaceManager, Provider, Reader
 from govshare.exchange.schemas import (
@@ -42,6 +44,11 @@ from govshare.exchange.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
+
+#: Dataset uploads are larger than the platform's request-body cap: they stream to disk under
+#: their own, ``max_upload_bytes`` (``core.http.BodyLimit``; ``upload.receive`` enforces it too).
+LARGE_BODIES = (("POST", re.compile(r"/api/v1/exchange/resources/[^/]+/versions"),
+                 lambda: get_exchange_settings().max_upload_bytes + upload.MULTIPART_SLACK),)
 
 ResourceRefPath = Annotated[str, Path(max_length=64, description="资源代码或编号", examples=["101-000001"])]
 Offset = Annotated[int, Query(ge=0, le=10**9)]

@@ -26,6 +26,8 @@ from govshare.exchange.datasets import storage
 #: Text fields that may accompany the file, and the longest accepted.
 FIELDS = ("changed_at", "note", "format")
 MAX_FIELD_BYTES = 8192
+#: Room for the multipart framing and text fields around the file.
+MULTIPART_SLACK = 64 * 1024
 _FLUSH_BYTES = 1 << 20
 
 #: The request body as the OpenAPI description shows it.
@@ -157,7 +159,7 @@ async def receive(request: Request) -> Received:
     """Stream the multipart body to a temporary file. The caller removes ``Received.path``."""
     limit = get_exchange_settings().max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
         raise too_large(limit)  # the body is never read
     ctype, params = parse_options_header(request.headers.get("content-type"))
     boundary = params.get(b"boundary")
