@@ -19,6 +19,18 @@ from tests.recorded import recorded
 SHANGHAI = clock.LEGAL_TZ
 
 
+@pytest.fixture(autouse=True)
+def _long_lived_tokens(monkeypatch):  # type: ignore[no-untyped-def]
+    """The tests move the clock months ahead; the people's API tokens must outlive that."""
+    from govshare.core.config import reset_settings
+
+    monkeypatch.setenv("GOVSHARE_TOKEN_TTL_DAYS", "3650")
+    reset_settings()
+    yield
+    monkeypatch.delenv("GOVSHARE_TOKEN_TTL_DAYS")
+    reset_settings()
+
+
 def at(day: str, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), SHANGHAI)
 
