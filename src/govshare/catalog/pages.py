@@ -22,6 +22,7 @@ from govshare.catalog import search as catalog_search
 from govshare.catalog.models import CatalogResource
 from govshare.catalog.permissions import AuthorityOrProvider, Provider
 from govshare.catalog.schemas import ResourceCreate, ResourceUpdate
+from govshare.core import refs
 from govshare.core.auth import Anyone, Authority, Principal
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError
@@ -269,7 +270,8 @@ def _payload(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
     payload["data_items"] = importer.parse_data_items(values["data_items"]) if values["data_items"] else []
     payload["related"] = rules.split_list(values["related"])
     deadline = values["update_deadline_workdays"]
-    payload["update_deadline_workdays"] = int(deadline) if deadline.isdigit() else (deadline or None)
+    days = refs.ascii_int(deadline)
+    payload["update_deadline_workdays"] = days if days is not None else (deadline or None)
     if payload["update_deadline_workdays"] is None:
         payload.pop("update_deadline_workdays")
     return values, payload
@@ -312,7 +314,7 @@ def new_entry(request: Request, session: SessionDep, by: Provider) -> HTMLRespon
         "update_cycle": "daily",
     }
     demand = request.query_params.get("demand")
-    if demand and demand.isdigit():
+    if refs.id_of(demand) is not None:
         values["demand_id"] = demand
     return render(request, "catalog/form.html", _form_context(session, by, lang, values, {}, None))
 
@@ -325,8 +327,9 @@ def create_entry(
     errors: dict[str, str] = {}
     values, payload = _parse_entry_form(form, lang, errors)
     demand = form.get("demand_id")
-    if isinstance(demand, str) and demand.isdigit():
-        payload["demand_id"] = int(demand)
+    demand_id = refs.id_of(demand)
+    if demand_id is not None:
+        payload["demand_id"] = demand_id
         values["demand_id"] = demand
     change = _entry_change(session, lang, errors)
     if not errors:
@@ -447,16 +450,12 @@ def entry(ref: str, request: Request, session: SessionDep, viewer: Anyone) -> HT
     versions = service.list_versions(session, resource.id, viewer=viewer)
     pending_diff = service.diff(session, resource.id, viewer=viewer) if read.pending_revision is not None else None
     compare = None
-    if "from" in request.query_params and "to" in request.query_params:
+    from_number = refs.id_of(request.query_params.get("from"))
+    to_number = refs.id_of(request.query_params.get("to"))
+    if from_number is not None and to_number is not None:
         try:
-            compare = service.diff(
-                session,
-                resource.id,
-                viewer=viewer,
-                from_number=int(request.query_params["from"]),
-                to_number=int(request.query_params["to"]),
-            )
-        except (ValueError, DomainError):
+            compare = service.diff(session, resource.id, viewer=viewer, from_number=from_number, to_number=to_number)
+        except DomainError:
             compare = None
     done = request.query_params.get("done")
     return render(

@@ -18,6 +18,7 @@ from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput, NotFound
 from govshare.core.paging import paginate
+from govshare.core.refs import id_of
 from govshare.guide import permissions as perm
 from govshare.guide import rules
 from govshare.guide.models import GuideService, GuideServiceChannel, GuideServiceResource
@@ -94,8 +95,8 @@ def _resource_ids(session: Session, refs: Iterable[str]) -> list[int]:
         r = str(ref).strip()
         if not r:
             continue
-        by_id = r.isascii() and r.isdigit() and len(r) < 10
-        cond = CatalogResource.id == int(r) if by_id else CatalogResource.code == r
+        rid = id_of(r)
+        cond = CatalogResource.id == rid if rid is not None else CatalogResource.code == r
         row = session.execute(select(CatalogResource.id, CatalogResource.status).where(cond)).first()
         if row is None:
             raise InvalidInput("guide.resource.not_found", f"目录资源 {r} 不存在", f"Catalog entry {r} not found",

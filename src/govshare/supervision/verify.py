@@ -40,6 +40,7 @@ from sqlalchemy import Connection, create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from govshare.core import refs
 from govshare.core.canonical import MAX_SAFE_INTEGER, assemble_stamped, assemble_text, canonical_bytes
 from govshare.core.config import get_settings
 from govshare.core.events import Event
@@ -634,7 +635,7 @@ def verify_export(directory: Path) -> ExportVerifyReport:
             cp = note.verify_checkpoint(path.read_bytes(), vkey, vkey.name)
         except note.NoteError as exc:
             return fail("检查点签名或格式无效", f"invalid checkpoint {path.name} ({exc})",
-                        checkpoint=int(path.name) if path.name.isdigit() else None)
+                        checkpoint=refs.ascii_int(path.name))
         if path.name != str(cp.size):
             return fail("检查点文件名与其树大小不符", f"checkpoint file {path.name} holds tree size {cp.size}",
                         checkpoint=cp.size)

@@ -51,7 +51,7 @@ from govshare.catalog.interop.common import (
     sector_code,
 )
 from govshare.catalog.models import CatalogResource, CatalogResourceSector
-from govshare.core import clock, paging
+from govshare.core import clock, paging, refs
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency, Region
 
@@ -118,12 +118,16 @@ def _int(params: Params, name: str, default: int | None, *, maximum: int | None 
         return default
     if isinstance(raw, bool):
         raise invalid(**{name: "Invalid integer"})
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise invalid(**{name: "Invalid integer"}) from None
-    if value < 0 and not (allow_minus_one and value == -1):
+    text = str(raw).strip()
+    if allow_minus_one and text == "-1":
+        return -1
+    if text.startswith("-") and refs.ascii_int(text[1:]) is not None:
         raise invalid(**{name: "Must be a natural number"})
+    if maximum is not None and len(text) > 19 and text.isascii() and text.isdigit():
+        return maximum  # a count beyond 64 bits is capped like any other count beyond the maximum
+    value = refs.ascii_int(text)
+    if value is None:
+        raise invalid(**{name: "Invalid integer"})
     if maximum is not None and value > maximum:
         value = maximum
     return value

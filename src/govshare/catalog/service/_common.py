@@ -21,7 +21,7 @@ from govshare.catalog.models import (
     CatalogSearchState,
 )
 from govshare.catalog.presentation import CONTENT_FIELDS, ITEM_FIELDS, LIST_FIELDS
-from govshare.core import clock, events
+from govshare.core import clock, events, refs
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput, NotFound
 from govshare.registry import service as registry_service
@@ -45,8 +45,10 @@ def _not_found(ref: object) -> NotFound:
 
 
 def ref_condition(ref: str | int) -> Any:
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return CatalogResource.id == int(ref)
+    """An entry by id (ASCII digits within the id range) or else by resource code."""
+    rid = refs.id_of(ref)
+    if rid is not None:
+        return CatalogResource.id == rid
     return CatalogResource.code == str(ref).strip()
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from govshare.core import events
+from govshare.core import events, refs
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, NotFound
 from govshare.core.paging import paginate
@@ -24,9 +24,9 @@ from govshare.registry.service.regions import get_region, subtree_codes
 
 def get_agency(session: Session, ref: str | int) -> Agency:
     """By id, short code or USCC."""
-    # isascii: str.isdigit() is also true for "²" and other digits int() refuses.
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) < 10):
-        agency = session.get(Agency, int(ref))
+    agency_id = refs.id_of(ref)
+    if agency_id is not None:
+        agency = session.get(Agency, agency_id)
     else:
         agency = session.scalar(select(Agency).where(or_(Agency.code == ref, Agency.uscc == str(ref).upper())))
     if agency is None:
