@@ -450,3 +450,50 @@ def test_unreadable_and_empty_files(world, session):
     )
     table = importer.read_table(gbk, "gbk.csv")
     assert table.rows[0][1]["资源名称"] == "甲资源"
+
+
+def _long_cell_csv(length: int) -> bytes:
+    header = "资源名称,资源分类,数据格式,共享类型,提供方式,更新周期,资源摘要\n"
+    good = "公共图书馆名录,部门,电子表格,无条件共享,平台托管数据集,每年,图书馆名称和地址\n"
+    long = f'档案目录,部门,电子表格,无条件共享,平台托管数据集,每年,"{"摘" * length}"\n'
+    return (header + good + long).encode("utf-8")
+
+
+@pytest.mark.parametrize("length", [importer.MAX_CELL_CHARS + 1, 131_073, 400_000])
+def test_a_too_long_cell_names_its_row_and_column(world, session, length):
+    """Python's csv module stopped at 131,072 characters with a traceback; every cell longer than
+    Excel's 32,767 is now a row error naming the row and the column."""
+    table = importer.read_table(_long_cell_csv(length), "long.csv")
+    report = importer.import_table(session, table, agency="js-gat", by=OPERATOR)
+    assert not report.stored
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(3, "资源摘要", "catalog.import.cell_too_long")]
+    assert str(length) in report.errors[0].message_zh and "32767" in report.errors[0].message_en
+    valid_only = importer.import_table(session, table, agency="js-gat", by=OPERATOR, valid_only=True)
+    assert valid_only.stored and valid_only.imported == 1
+    session.rollback()
+
+
+def test_a_cell_at_the_limit_is_read(world, session):
+    table = importer.read_table(_long_cell_csv(importer.MAX_CELL_CHARS), "limit.csv")
+    report = importer.import_table(session, table, agency="js-gat", by=OPERATOR)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "资源摘要")]  # too long for the abstract field
+    assert report.errors[0].code == "catalog.import.invalid"  # the field's own limit, not the cell's
+    session.rollback()
+
+
+def test_too_long_cell_from_the_command_line(world, session, tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_bytes(_long_cell_csv(200_000))
+    result = CliRunner().invoke(cli_app, ["catalog", "import", str(path), "--agency", "js-gat"])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "资源摘要" in result.output and "200000" in result.output and "未导入任何条目" in result.output
+    assert _count(session) == 0
+
+
+def test_too_long_header_is_a_file_error(world, session):
+    from govshare.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as e:
+        importer.read_table(("资源名称," + "x" * 40_000 + "\n甲,乙\n").encode(), "h.csv")
+    assert e.value.code == "catalog.import.cell_too_long" and "第 1 行第 2 列" in e.value.title_zh

@@ -142,3 +142,14 @@ def test_upload_page(app, client, world):
     assert r.status_code == 200 and "已导入 1 条" in r.text
     mine = client.get(API, params={"mine": True}, headers=world.h("gat_staff")).json()
     assert [i["name"] for i in mine["items"]] == ["公共图书馆名录"]
+
+
+def test_upload_page_names_a_too_long_cell(app, client, world):
+    staff = _browser(app, "gat_staff")
+    page = staff.get("/catalog/import")
+    body = ("资源名称,资源分类,数据格式,共享类型,提供方式,更新周期,资源摘要\n"
+            f'档案目录,部门,电子表格,无条件共享,平台托管数据集,每年,"{"摘" * 140_000}"\n').encode()
+    r = staff.post("/catalog/import", data={"csrf_token": _token(page.text)},
+                   files={"file": ("目录.csv", body, "text/csv")})
+    assert r.status_code == 422
+    assert "未导入任何条目" in r.text and "资源摘要过长" in r.text and "140000" in r.text

@@ -45,6 +45,7 @@ import dataclasses
 import hashlib
 import io
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,15 @@ class Table:
     sha256: str
 
 
+#: The longest cell read: Excel's own limit for one cell (32,767 characters), so no spreadsheet holds
+#: more, and the longest field of an entry (its data items) fits. Longer cells are refused naming the
+#: row and the column. (Python's csv module stops at 131,072 characters with an error that names
+#: neither; :func:`_csv_rows` lifts that limit to the file's length so the check here is the one.)
+MAX_CELL_CHARS = 32_767
+
+_csv_limit_lock = threading.Lock()
+
+
 class RowError(Exception):
     def __init__(self, field: str | None, code: str, zh: str, en: str, article: str | None = None) -> None:
         super().__init__(code)
@@ -259,21 +269,49 @@ def read_table(data: bytes, file_name: str) -> Table:
                 "Unknown file encoding (use UTF-8 or GB18030)",
                 field="file",
             )
-        reader = csv.reader(io.StringIO(text, newline=""))
-        start = 1
-        for values in reader:
-            raw_rows.append((start, [_cell(v) for v in values]))
-            start = reader.line_num + 1
+        raw_rows = _csv_rows(text)
     raw_rows = [(n, vals) for n, vals in raw_rows if any(vals)]
     if not raw_rows:
         raise InvalidInput("catalog.import.empty", "文件为空", "The file is empty", field="file")
     header_row, *body = raw_rows
     headers = header_row[1]
+    for position, h in enumerate(headers, start=1):
+        if len(h) > MAX_CELL_CHARS:
+            raise InvalidInput(
+                "catalog.import.cell_too_long",
+                f"第 {header_row[0]} 行第 {position} 列（表头）过长：{len(h)} 个字符，单元格最多 {MAX_CELL_CHARS} 个",
+                f"row {header_row[0]}, column {position} (a header) is too long: {len(h)} characters; "
+                f"a cell holds at most {MAX_CELL_CHARS}",
+                field="file",
+            )
     rows = []
     for number, values in body:
         cells = {h: (values[i] if i < len(values) else "") for i, h in enumerate(headers) if h}
         rows.append((number, cells))
     return Table(headers=[h for h in headers if h], rows=rows, file_name=file_name, sha256=sha)
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """(line number where the record starts, cells) for each CSV record."""
+    with _csv_limit_lock:  # process-wide: only ever raised, so a parse running meanwhile keeps its limit
+        if csv.field_size_limit() < len(text) + 1:
+            csv.field_size_limit(len(text) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for values in reader:
+            rows.append((start, [_cell(v) for v in values]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(
+            "catalog.import.csv_malformed",
+            f"CSV 文件第 {reader.line_num} 行格式有误",
+            f"The CSV file is malformed at line {reader.line_num}",
+            detail=str(exc),
+            field="file",
+        ) from None
+    return rows
 
 
 def read_file(path: str | Path) -> Table:
@@ -337,6 +375,15 @@ def parse_data_items(text: str, header: str = "信息项") -> list[dict[str, Any
 def _row_to_payload(cells: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, Any]:
     """Turn one row (header -> text) into ResourceCreate input; raise RowError on bad values."""
     payload: dict[str, Any] = {}
+    for header in columns.values():
+        length = len(cells.get(header, ""))
+        if length > MAX_CELL_CHARS:
+            raise RowError(
+                header,
+                "catalog.import.cell_too_long",
+                f"{header}过长：{length} 个字符，单元格最多 {MAX_CELL_CHARS} 个",
+                f"{header} is too long: {length} characters; a cell holds at most {MAX_CELL_CHARS}",
+            )
     for field, header in columns.items():
         text = cells.get(header, "").strip()
         if not text:
