@@ -133,3 +133,29 @@ def _signed_in(app, username: str) -> TestClient:  # type: ignore[no-untyped-def
     assert r.status_code == 303, r.text
     return c
 
+
+
+BLANK = "\u3000\u3000"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), [
+    ("POST", "/api/v1/catalog", {"classification": "departmental", "name": BLANK, "format": "database",
+                                 "share_type": "unconditional", "provision_method": "gateway_api",
+                                 "update_cycle": "daily"}, "name"),
+    ("POST", "/api/v1/regions", {"code": "320506", "name": BLANK, "parent_code": "320500"}, "name"),
+    ("POST", "/api/v1/agencies", {"code": "x-1", "uscc": "11320000014000343H", "name": BLANK,
+                                  "region_code": "320000"}, "name"),
+    ("PATCH", "/api/v1/agencies/js-gat", {"name": " \t "}, "name"),
+    ("POST", "/api/v1/people", {"username": "abc", "display_name": BLANK, "password": "correct-horse-9",
+                                "grants": [{"role": "agency_staff", "agency_code": "js-gat"}]}, "display_name"),
+    ("POST", "/api/v1/agencies/js-gat/clients", {"name": "\u200b"}, "name"),
+    ("POST", "/api/v1/guide", {"name": BLANK, "sector": "transport", "agency": "js-gat", "channels": ["web"]},
+     "name"),
+    ("POST", "/api/v1/catalog/demands", {"title": BLANK, "duty": "核验", "legal_basis": "法"}, "title"),
+])
+def test_blank_required_text_is_refused_everywhere(client, world, method, path, body, field):
+    """Required names elsewhere were stored blank (a guide service even as an empty string)."""
+    who = "gat_staff" if path.startswith("/api/v1/catalog") else "province_authority"
+    r = client.request(method, path, json=body, headers=world.h(who))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM_JSON and r.json()["field"] == field

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from govshare.catalog import rules
+from govshare.core.text import RequiredText
 
 Classification = Literal["basic", "thematic", "departmental"]
 Format = Literal["database", "spreadsheet", "file", "image", "streaming", "geospatial", "api", "other"]
@@ -66,7 +67,7 @@ class _Strict(BaseModel):
 
 
 class DataItemIn(_Strict):
-    name: str = Field(min_length=1, max_length=100, description="信息项名称")
+    name: RequiredText = Field(min_length=1, max_length=100, description="信息项名称")
     field_code: str | None = Field(
         default=None, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="英文标识 / machine name"
     )
@@ -93,7 +94,7 @@ class _Content(_Strict):
 class ResourceCreate(_Content):
     provider: str | None = Field(default=None, description="提供单位代号；省略时取本人所在机关")
     classification: Classification
-    name: str = Field(min_length=2, max_length=200, description="资源名称")
+    name: RequiredText = Field(min_length=2, max_length=200, description="资源名称")
     format: Format
     data_items: list[DataItemIn] = Field(default_factory=list, max_length=500)
     share_type: ShareType
@@ -115,7 +116,7 @@ class ResourceUpdate(_Content):
     """PATCH: only the fields sent change. For a published entry this files a revision."""
 
     classification: Classification | None = None
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: RequiredText | None = Field(default=None, min_length=2, max_length=200)
     format: Format | None = None
     data_items: list[DataItemIn] | None = Field(default=None, max_length=500)
     share_type: ShareType | None = None
@@ -278,7 +279,7 @@ class ReviewQueue(BaseModel):
 
 class DemandCreate(_Strict):
     requester: str | None = Field(default=None, description="需求机关代号；省略时取本人所在机关")
-    title: str = Field(min_length=2, max_length=200, description="需求名称")
+    title: RequiredText = Field(min_length=2, max_length=200, description="需求名称")
     description: str = Field(default="", max_length=4000)
     duty: str = Field(max_length=2000, description="履行的职责 / the duty the data serves (Art 9, 17)")
     legal_basis: str = Field(max_length=2000, description="法律依据")
@@ -286,7 +287,7 @@ class DemandCreate(_Strict):
 
 
 class DemandUpdate(_Strict):
-    title: str | None = Field(default=None, min_length=2, max_length=200)
+    title: RequiredText | None = Field(default=None, min_length=2, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
     duty: str | None = Field(default=None, max_length=2000)
     legal_basis: str | None = Field(default=None, max_length=2000)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from govshare.catalog.schemas import Sector
+from govshare.core.text import RequiredText
 from govshare.guide import rules
 
 Channel = Literal["web", "mobile_app", "phone", "tv", "counter"]
@@ -42,7 +43,7 @@ class _Content(_Strict):
 
 
 class ServiceCreate(_Content):
-    name: str = Field(min_length=2, max_length=200, description="服务名称")
+    name: RequiredText = Field(min_length=2, max_length=200, description="服务名称")
     sector: Sector = Field(description="领域（与共享目录相同，第二十二至二十六条）")
     agency: str = Field(min_length=1, max_length=64, description="服务机关代号 / serving agency code",
                         examples=["js-rst"])
@@ -58,7 +59,7 @@ class ServiceCreate(_Content):
 class ServiceUpdate(_Content):
     """PATCH: only the fields sent change."""
 
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: RequiredText | None = Field(default=None, min_length=2, max_length=200)
     sector: Sector | None = None
     agency: str | None = Field(default=None, min_length=1, max_length=64)
     channels: list[ChannelIn] | None = Field(default=None, min_length=1, max_length=5)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from govshare.core.text import RequiredText
 from govshare.registry import rules
 
 AgencyKind = Literal["agency", "authorised", "entrusted"]
@@ -15,7 +16,7 @@ Role = Literal["agency_staff", "agency_admin", "authority", "supervisor", "secre
 
 class RegionCreate(BaseModel):
     code: str = Field(description="GB/T 2260 code, 6 digits", examples=["320505"])
-    name: str = Field(min_length=1, max_length=100)
+    name: RequiredText = Field(min_length=1, max_length=100)
     name_en: str | None = Field(default=None, max_length=100)
     parent_code: str | None = Field(default=None, description="None only for a root (province)")
 
@@ -67,7 +68,7 @@ def _check_code(v: str) -> str:
 class AgencyCreate(_AgencyFields):
     code: str = Field(description="Short unique code, e.g. js-gat", examples=["js-gat"])
     uscc: str = Field(description="统一社会信用代码 (18 characters, GB 32100)", examples=["11320000014000343H"])
-    name: str = Field(min_length=2, max_length=200)
+    name: RequiredText = Field(min_length=2, max_length=200)
     region_code: str = Field(examples=["320000"])
 
     @field_validator("uscc")
@@ -82,7 +83,7 @@ class AgencyCreate(_AgencyFields):
 
 
 class AgencyUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: RequiredText | None = Field(default=None, min_length=2, max_length=200)
     name_en: str | None = Field(default=None, max_length=200)
     kind: AgencyKind | None = None
     vertical_system: str | None = Field(default=None, max_length=64)
@@ -141,7 +142,7 @@ class GrantRead(BaseModel):
 
 class PersonCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: RequiredText = Field(min_length=1, max_length=100)
     password: str | None = Field(default=None, min_length=rules.PASSWORD_MIN_LENGTH,
                                  max_length=rules.PASSWORD_MAX_LENGTH)
     grants: list[GrantCreate] = Field(default_factory=list)
@@ -170,7 +171,7 @@ class TokenIssued(TokenRead):
 
 
 class ClientCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: RequiredText = Field(min_length=1, max_length=100)
 
 
 class ClientRead(BaseModel):
