@@ -38,7 +38,7 @@ from govshare.core import http as core_http
 from govshare.core.auth import public
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
-from govshare.core.errors import install_error_handlers
+from govshare.core.errors import PROBLEM_RESPONSES, install_error_handlers
 from govshare.exchange import router as exchange_router
 from govshare.guide import pages as guide_pages
 from govshare.guide import router as guide_router
@@ -160,6 +160,7 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
     )
     install_error_handlers(app)  # 1
     # Security headers on every response, request body cap (dataset uploads have their own).

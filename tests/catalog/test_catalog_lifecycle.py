@@ -100,6 +100,8 @@ def test_transitions_out_of_order_are_conflicts(client, world):
     r = client.post(f"{API}/{made['id']}/publish", headers=world.h("province_authority"))
     assert r.status_code == 409
     assert r.json()["code"] == "catalog.resource.bad_status"
+    # RFC 9457: "status" is the HTTP status; the entry's own status is an extension member.
+    assert r.json()["status"] == 409 and r.json()["entry_status"] == "draft"
     assert (
         client.post(
             f"{API}/{made['id']}/reject", json={"reason": "不全"}, headers=world.h("province_authority")

@@ -41,6 +41,12 @@ def test_a_legal_refusal_carries_every_field(client, world):
     }
 
 
+def test_extension_members_never_replace_the_standard_ones():
+    err = InvalidInput("x.y", "中", "en", field="name", extra={"status": "draft", "code": "other", "errors": []})
+    body = err.problem()
+    assert body["status"] == 422 and body["code"] == "x.y" and body["field"] == "name" and body["errors"] == []
+
+
 def test_detail_explains_the_occurrence(client, world):
     body = problem(client.post("/api/v1/agencies", headers=world.h("supervisor"), json=SECOND_AUTHORITY), 403)
     assert body["code"] == "auth.role_required"

@@ -21,6 +21,45 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("govshare.db")
 
 
+#: The problem+json body every error answer of the JSON API has (RFC 9457 plus ``code``, and
+#: ``article``/``field``/``errors`` where they apply), as a JSON Schema for the OpenAPI spec.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "code": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+        "detail": {"type": "string"},
+        "article": {"type": "string", "description": "《办法》条款 / article of the Measures"},
+        "field": {"type": "string", "description": "出错的字段 / the field at fault"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
+            },
+        },
+    },
+}
+
+#: Declared on every operation (``FastAPI(responses=...)``): any status the operation does not list
+#: is a problem+json answer. It also keeps FastAPI from declaring its own 422 body, which this API
+#: never sends.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "description": "错误（RFC 9457 problem+json）/ error (RFC 9457 problem+json)",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+}
+
+
+_RESERVED = frozenset({"type", "title", "status", "code", "detail", "article", "field"})
+
+
 class DomainError(Exception):
     """A refusal the user can act on. Subclasses fix ``status``; instances say what and why."""
 
@@ -65,7 +104,8 @@ class DomainError(Exception):
             body["article"] = self.article
         if self.field:
             body["field"] = self.field
-        body.update(self.extra)
+        # Extension members never replace the standard ones: "status" is the HTTP status (RFC 9457).
+        body.update({k: v for k, v in self.extra.items() if k not in _RESERVED})
         return body
 
 

@@ -142,11 +142,29 @@ def _endpoint(name: str) -> Any:
     return endpoint
 
 
+#: CKAN's envelope, in place of problem+json, for every answer of an action (errors included).
+_CKAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "description": "CKAN 格式的应答 / CKAN's envelope: success, result or error",
+        "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["help", "success"],
+            "properties": {
+                "help": {"type": "string"},
+                "success": {"type": "boolean"},
+                "result": {},
+                "error": {"type": "object", "required": ["__type"], "properties": {"__type": {"type": "string"}}},
+            },
+        }}},
+    },
+}
+
 for _prefix, _documented in (("/api/3/action", True), ("/api/action", False)):
     for _name in ckan.ACTIONS:
         for _method in ("GET", "POST"):
             ckan_router.add_api_route(
                 f"{_prefix}/{_name}", _endpoint(_name), methods=[_method], response_class=JSONResponse,
+                responses=_CKAN_RESPONSES,
                 name=f"ckan_{_name}_{_method.lower()}" + ("" if _documented else "_unversioned"),
                 include_in_schema=_documented, summary=f"CKAN {_name}")
 

@@ -333,7 +333,7 @@ def _bad_status(resource: CatalogResource, what_zh: str, what_en: str) -> Confli
         f"条目当前为“{rules.label(rules.STATUSES, resource.status)}”，不能{what_zh}",
         f"The entry is {resource.status}; cannot {what_en}",
         field="status",
-        extra={"status": resource.status},
+        extra={"entry_status": resource.status},
     )
 
 
