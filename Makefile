@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install run test test-sqlite test-postgres bench lint fmt clean
+.PHONY: install run test test-sqlite test-postgres fuzz bench lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ test-sqlite: install
 
 test-postgres: install
 	GOVSHARE_TEST_DB=postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+## Randomised fuzz of the OpenAPI spec (tests/test_openapi_fuzz.py) for FUZZ_SECONDS in all, half on
+## SQLite and half on PostgreSQL; new inputs every run, the seed printed (GOVSHARE_FUZZ_SEED replays).
+FUZZ_SECONDS ?= 60
+fuzz: install
+	GOVSHARE_FUZZ=random GOVSHARE_FUZZ_SECONDS=$$(( $(FUZZ_SECONDS) / 2 )) GOVSHARE_TEST_DB=sqlite \
+		$(BIN)/pytest -p no:cacheprovider -q -s tests/test_openapi_fuzz.py::test_random_fuzz
+	GOVSHARE_FUZZ=random GOVSHARE_FUZZ_SECONDS=$$(( $(FUZZ_SECONDS) / 2 )) GOVSHARE_TEST_DB=postgres \
+		$(BIN)/pytest -p no:cacheprovider -q -s tests/test_openapi_fuzz.py::test_random_fuzz
 
 bench: install
 	bash scripts/bench.sh
