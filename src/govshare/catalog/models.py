@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,6 +125,11 @@ class CatalogResource(TimestampMixin, Base):
         Index("ix_catalog_resource_status_open", "status", "open_to_public"),
         Index("ix_catalog_resource_classification", "classification", "category"),
         Index("ix_catalog_resource_provider_name", "provider_id", "name"),
+        # One live entry per name and agency (service._check_name_free), held by the database too,
+        # so two concurrent requests cannot both pass the service's check. Withdrawn entries keep
+        # their names and free them.
+        Index("uq_catalog_resource_provider_name", "provider_id", "name", unique=True,
+              sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
     )
 
     @property

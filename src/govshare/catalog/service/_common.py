@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from govshare.catalog import permissions as perm
@@ -172,19 +173,41 @@ def raise_violations(vs: Sequence[rules.Violation]) -> None:
     )
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
+        "catalog.resource.duplicate_name",
+        f"本机关已有名为“{name}”的目录条目",
+        f"This agency already has an entry named '{name}'",
+        field="name",
+    )
+
+
 def _check_name_free(session: Session, provider_id: int, name: str, except_id: int | None) -> None:
+    """No other entry of the agency that is not withdrawn has this name. The partial unique index
+    ``uq_catalog_resource_provider_name`` holds the same rule for concurrent requests
+    (:func:`flush_name`)."""
     stmt = select(CatalogResource.id).where(
         CatalogResource.provider_id == provider_id, CatalogResource.name == name, CatalogResource.status != "withdrawn"
     )
     if except_id is not None:
         stmt = stmt.where(CatalogResource.id != except_id)
     if session.scalar(stmt.limit(1)) is not None:
-        raise Conflict(
-            "catalog.resource.duplicate_name",
-            f"本机关已有名为“{name}”的目录条目",
-            f"This agency already has an entry named '{name}'",
-            field="name",
-        )
+        raise _name_taken(name)
+
+
+#: How each backend names the index in its refusal.
+_NAME_INDEX_MARKS = ("uq_catalog_resource_provider_name", "catalog_resource.provider_id, catalog_resource.name")
+
+
+def flush_name(session: Session, name: str) -> None:
+    """Flush an entry's insert or name change. When a concurrent request took the name between
+    :func:`_check_name_free` and here, the unique index refuses it: the same 409."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if any(mark in str(exc.orig) for mark in _NAME_INDEX_MARKS):
+            raise _name_taken(name) from exc
+        raise
 
 
 def _apply(session: Session, resource: CatalogResource, content: Mapping[str, Any]) -> None:
@@ -200,7 +223,7 @@ def _apply(session: Session, resource: CatalogResource, content: Mapping[str, An
     for name, row in existing.items():
         if name not in wanted:
             resource.data_items.remove(row)
-    session.flush()
+    flush_name(session, resource.name)
     for name, (pos, item) in wanted.items():
         row = existing.get(name)
         if row is None:

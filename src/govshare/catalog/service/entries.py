@@ -34,6 +34,7 @@ from govshare.catalog.service._common import (
     _require_reason,
     _resolve_related,
     bump_search_generation,
+    flush_name,
     get_resource,
     normalise,
     pending_version,
@@ -82,7 +83,7 @@ def create_resource(
     )
     resource.provider = provider
     session.add(resource)
-    session.flush()
+    flush_name(session, resource.name)
     _apply(session, resource, content)
     _add_version(session, resource, snapshot_of(resource), kind="created", by=by, note=data.note)
     _event(
