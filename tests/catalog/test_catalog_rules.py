@@ -52,11 +52,25 @@ def test_fee_rule_accepts_only_zero(fee):
     assert rules.fee_is_zero(fee) == (fee == 0)
 
 
-def test_update_deadline_at_most_20_workdays_art_15():
+def test_update_deadline_1_to_20_workdays_art_15():
     assert _codes(open_entry(update_deadline_workdays=20)) == []
-    for days in (0, 21, 60):
+    assert _codes(open_entry(update_deadline_workdays=1)) == []
+    for days, code in ((0, "too_short"), (-3, "too_short"), (21, "too_long"), (60, "too_long"), (True, "invalid")):
         vs = rules.violations(open_entry(update_deadline_workdays=days))
-        assert [(v.code, v.article) for v in vs] == [("catalog.update_deadline.too_long", "Art 15")]
+        assert [(v.code, v.article) for v in vs] == [(f"catalog.update_deadline.{code}", "Art 15")], days
+    (short,) = rules.violations(open_entry(update_deadline_workdays=0))
+    assert "至少为 1 个工作日" in short.zh and "at least 1 working day" in short.en
+
+
+def test_update_deadline_zero_over_the_api(client, world):
+    body = {"classification": "departmental", "name": "图书馆名录", "format": "database",
+            "share_type": "unconditional", "provision_method": "gateway_api", "update_cycle": "daily"}
+    r = client.post("/api/v1/catalog", json={**body, "update_deadline_workdays": 0}, headers=world.h("gat_staff"))
+    assert r.status_code == 422
+    assert (r.json()["code"], r.json()["field"], r.json()["article"]) == (
+        "catalog.update_deadline.too_short", "update_deadline_workdays", "Art 15")
+    r = client.post("/api/v1/catalog", json={**body, "update_deadline_workdays": 21}, headers=world.h("gat_staff"))
+    assert r.status_code == 422 and r.json()["code"] == "catalog.update_deadline.too_long"
 
 
 def test_category_must_fit_classification():

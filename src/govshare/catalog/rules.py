@@ -383,14 +383,34 @@ def check_update_deadline(c: Mapping[str, Any]) -> list[Violation]:
     days = c.get("update_deadline_workdays")
     if days is None:
         return []
-    if not isinstance(days, int) or days < 1 or days > MAX_UPDATE_DEADLINE_WORKDAYS:
+    if isinstance(days, bool) or not isinstance(days, int):
+        return [
+            Violation(
+                "catalog.update_deadline.invalid",
+                "Art 15",
+                "update_deadline_workdays",
+                "更新时限应为工作日天数（整数）",
+                "the update deadline is a whole number of working days",
+            )
+        ]
+    if days < 1:
+        return [
+            Violation(
+                "catalog.update_deadline.too_short",
+                "Art 15",
+                "update_deadline_workdays",
+                f"更新时限至少为 1 个工作日（最多 {MAX_UPDATE_DEADLINE_WORKDAYS} 个）",
+                f"the update deadline is at least 1 working day (at most {MAX_UPDATE_DEADLINE_WORKDAYS})",
+            )
+        ]
+    if days > MAX_UPDATE_DEADLINE_WORKDAYS:
         return [
             Violation(
                 "catalog.update_deadline.too_long",
                 "Art 15",
                 "update_deadline_workdays",
-                f"更新时限应为 1 至 {MAX_UPDATE_DEADLINE_WORKDAYS} 个工作日",
-                f"the update deadline is 1 to {MAX_UPDATE_DEADLINE_WORKDAYS} working days",
+                f"更新时限不能超过 {MAX_UPDATE_DEADLINE_WORKDAYS} 个工作日（第十五条）",
+                f"the update deadline is at most {MAX_UPDATE_DEADLINE_WORKDAYS} working days",
             )
         ]
     return []

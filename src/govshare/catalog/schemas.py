@@ -62,6 +62,10 @@ for _lit, _vocab in (
     assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
 
 
+#: Documented in the spec; checked by rules.check_update_deadline, whose errors name Art 15.
+_DEADLINE_RANGE: dict[str, Any] = {"minimum": 1, "maximum": rules.MAX_UPDATE_DEADLINE_WORKDAYS}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -102,7 +106,9 @@ class ResourceCreate(_Content):
     open_to_public: bool = False
     update_cycle: UpdateCycle
     update_deadline_workdays: int = Field(
-        default=rules.DEFAULT_UPDATE_DEADLINE_WORKDAYS, description="更新时限（工作日，Art 15 不超过 20）"
+        default=rules.DEFAULT_UPDATE_DEADLINE_WORKDAYS,
+        description=f"更新时限（工作日，1 至 {rules.MAX_UPDATE_DEADLINE_WORKDAYS}，Art 15）",
+        json_schema_extra=_DEADLINE_RANGE,
     )
     sectors: list[Sector] = Field(default_factory=list, max_length=20)
     related: list[str] = Field(default_factory=list, max_length=50, description="关联资源的代码或编号")
@@ -123,7 +129,7 @@ class ResourceUpdate(_Content):
     provision_method: ProvisionMethod | None = None
     open_to_public: bool | None = None
     update_cycle: UpdateCycle | None = None
-    update_deadline_workdays: int | None = None
+    update_deadline_workdays: int | None = Field(default=None, json_schema_extra=_DEADLINE_RANGE)
     sectors: list[Sector] | None = Field(default=None, max_length=20)
     related: list[str] | None = Field(default=None, max_length=50)
     security_classification: SecurityClassification | None = None
