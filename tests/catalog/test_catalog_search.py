@@ -3,7 +3,9 @@ PostgreSQL GIN/tsvector)."""
 
 from __future__ import annotations
 
+import pytest
 from catalog_helpers import API, create, entry, open_entry, publish
+from fastapi.testclient import TestClient
 
 from govshare.catalog import search
 from govshare.core.auth import OPERATOR
@@ -213,3 +215,16 @@ def test_queries_with_search_syntax_are_plain_words(client, world):
         assert r.status_code == 200, (q, r.text)
     assert client.get(API, params={"q": "人口*"}).json()["total"] == 1
     assert client.get(API, params={"q": "人口 OR"}).json()["total"] == 0  # "or" is a word to match
+
+
+@pytest.mark.parametrize("q", ["%", "*", '"', "(", "😀", "%_%", "（）", "的", "  ,  "])
+def test_text_without_a_searchable_word_matches_nothing(app, client, world, q):
+    """Issue #8: the query's tokens were all dropped, the query became empty and listed everything."""
+    publish(client, world, entry())
+    publish(client, world, open_entry())
+    assert client.get(API).json()["total"] == 2  # no query at all: browse everything
+    body = client.get(API, params={"q": q}).json()
+    assert (body["total"], body["items"], body["tokens"]) == (0, [], [])
+    page = TestClient(app).get("/catalog", params={"q": q})
+    assert page.status_code == 200 and "没有符合条件的目录条目" in page.text
+    assert "人口基础信息" not in page.text

@@ -217,3 +217,13 @@ def test_odd_input_gets_a_ckan_error_not_a_crash(client, params, status, kind):
     assert body["success"] is (status == 200)
     if kind:
         assert body["error"]["__type"] == kind
+
+
+def test_organization_search_wildcards_are_plain_characters(client, world):
+    def orgs(q: str) -> list[str]:
+        r = client.get("/api/3/action/organization_list", params={"q": q})
+        assert r.status_code == 200, r.text
+        return r.json()["result"]  # type: ignore[no-any-return]
+
+    assert "js-gat" in orgs("gat")
+    assert orgs("%") == [] and orgs("_") == [] and orgs("js_gat") == []

@@ -205,3 +205,10 @@ def test_unknown_service_is_404(client, world):
     assert r.status_code == 404 and r.json()["code"] == "guide.service.not_found"
     r = client.patch(f"{API}/12345", json={"description": "x"}, headers=world.h("province_authority"))
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize("q", ["%", "_", "(", "😀", "%%"])
+def test_text_without_a_searchable_word_matches_nothing(client, world, q):
+    _create(client, world)
+    assert client.get(API).json()["total"] == 1
+    assert client.get(API, params={"q": q}).json()["total"] == 0

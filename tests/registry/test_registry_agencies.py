@@ -229,3 +229,12 @@ def test_the_database_holds_one_authority_per_region_too(client, world, monkeypa
     assert _count(Agency.id, Agency.code == "js-test") == 0 and _count(Event.seq) == before
     # Agencies that are not authorities are not limited by it.
     assert client.post(API, headers=h, json=_new()).status_code == 201
+
+
+@pytest.mark.parametrize(("q", "codes"), [("%", set()), ("_", set()), ("js_gat", set()), ("js-gat", {"js-gat"}),
+                                         ("公安", {"js-gat"}), ("\\", set())])
+def test_search_wildcards_are_plain_characters(client, world, q, codes):
+    """'%' and '_' in the search box were LIKE wildcards: '%' listed every agency."""
+    r = client.get(API, params={"q": q}, headers=world.h("province_authority"))
+    assert r.status_code == 200, r.text
+    assert {a["code"] for a in r.json()["items"]} == codes

@@ -674,7 +674,12 @@ def search(session: Session, params: SearchParams, *, viewer: Principal | None) 
     if not scope.valid:
         return SearchResult([], 0, {f: [] for f in FACETS}, tokens)
     want = params.offset + params.limit
-    matches = text_matches(session, tokens) if tokens else None
+    if tokens:
+        matches: list[int] | None = text_matches(session, tokens)
+    elif params.q and params.q.strip():
+        matches = []  # text with no searchable word ("%", "(", an emoji) matches nothing, not everything
+    else:
+        matches = None  # no query: browse
 
     if session.info.get(DIRTY):
         # Uncommitted catalog changes in this transaction: read them through SQL.

@@ -35,3 +35,16 @@ def visible(value: str) -> str:
 
 #: A required text field: stripped, at least one visible character.
 RequiredText = Annotated[str, AfterValidator(visible)]
+
+
+#: The escape character :func:`contains` uses; pass it as ``column.like(pattern, escape=LIKE_ESCAPE)``.
+LIKE_ESCAPE = "\\"
+
+
+def contains(value: str) -> str:
+    """A LIKE pattern matching text that contains ``value`` literally: ``%`` and ``_`` typed in a
+    search box are characters to find, not wildcards (unescaped, "%" matched every row)."""
+    escaped = value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    for wildcard in ("%", "_"):
+        escaped = escaped.replace(wildcard, LIKE_ESCAPE + wildcard)
+    return f"%{escaped}%"

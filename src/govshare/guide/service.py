@@ -19,6 +19,7 @@ from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput, NotFound
 from govshare.core.paging import paginate
 from govshare.core.refs import id_of
+from govshare.core.text import LIKE_ESCAPE, contains
 from govshare.guide import permissions as perm
 from govshare.guide import rules
 from govshare.guide.models import GuideService, GuideServiceChannel, GuideServiceResource
@@ -296,10 +297,6 @@ def _tokens(q: str | None) -> list[str]:
     return list(out)[:10]
 
 
-def _like(value: str) -> str:
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _conditions(session: Session, f: ServiceFilter) -> list[ColumnElement[bool]] | None:
     conds: list[ColumnElement[bool]] = []
     if not f.include_inactive:
@@ -320,16 +317,19 @@ def _conditions(session: Session, f: ServiceFilter) -> list[ColumnElement[bool]]
         if path is None:
             return None
         conds.append(GuideService.region_code.in_(registry_service.subtree_codes(path)))
-    for token in _tokens(f.q):
-        pattern = _like(token)
+    tokens = _tokens(f.q)
+    if f.q and f.q.strip() and not tokens:
+        return None  # text with no searchable word ("%", "(", an emoji) matches nothing, not everything
+    for token in tokens:
+        pattern = contains(token)
         conds.append(or_(
-            GuideService.name.like(pattern, escape="\\"),
-            func.lower(GuideService.name_en).like(pattern, escape="\\"),
-            GuideService.description.like(pattern, escape="\\"),
-            func.lower(func.coalesce(GuideService.description_en, "")).like(pattern, escape="\\"),
-            GuideService.agency_id.in_(select(Agency.id).where(Agency.name.like(pattern, escape="\\"))),
+            GuideService.name.like(pattern, escape=LIKE_ESCAPE),
+            func.lower(GuideService.name_en).like(pattern, escape=LIKE_ESCAPE),
+            GuideService.description.like(pattern, escape=LIKE_ESCAPE),
+            func.lower(func.coalesce(GuideService.description_en, "")).like(pattern, escape=LIKE_ESCAPE),
+            GuideService.agency_id.in_(select(Agency.id).where(Agency.name.like(pattern, escape=LIKE_ESCAPE))),
             GuideService.id.in_(select(GuideServiceChannel.service_id)
-                                .where(GuideServiceChannel.detail.like(pattern, escape="\\"))),
+                                .where(GuideServiceChannel.detail.like(pattern, escape=LIKE_ESCAPE))),
         ))
     return conds
 

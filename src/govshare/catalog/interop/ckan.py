@@ -52,6 +52,7 @@ from govshare.catalog.interop.common import (
 )
 from govshare.catalog.models import CatalogResource, CatalogResourceSector
 from govshare.core import clock, paging, refs
+from govshare.core.text import LIKE_ESCAPE, contains
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency, Region
 
@@ -684,8 +685,9 @@ def organization_list(session: Session, params: Params, urls: Urls) -> list[Any]
     if names:
         stmt = stmt.where(Agency.code.in_(names))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Agency.code.ilike(like), Agency.name.like(like), Agency.name_en.ilike(like)))
+        like = contains(q)
+        stmt = stmt.where(or_(Agency.code.ilike(like, escape=LIKE_ESCAPE), Agency.name.like(like, escape=LIKE_ESCAPE),
+                              Agency.name_en.ilike(like, escape=LIKE_ESCAPE)))
     agencies = list(session.scalars(stmt))
     key: Callable[[Agency], Any] = {
         "name": lambda a: a.code, "title": lambda a: (a.name, a.code),

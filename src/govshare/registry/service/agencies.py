@@ -12,6 +12,7 @@ from govshare.core import events, refs
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, NotFound
 from govshare.core.paging import paginate
+from govshare.core.text import LIKE_ESCAPE, contains
 from govshare.registry import permissions as perm
 from govshare.registry.models import (
     Agency,
@@ -65,8 +66,9 @@ def list_agencies(
     if authority_only:
         stmt = stmt.where(Agency.is_authority.is_(True))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Agency.name.like(like), Agency.code.like(like), Agency.uscc.like(like)))
+        like = contains(q)
+        stmt = stmt.where(or_(Agency.name.like(like, escape=LIKE_ESCAPE), Agency.code.like(like, escape=LIKE_ESCAPE),
+                              Agency.uscc.like(like, escape=LIKE_ESCAPE)))
     page = paginate(session, stmt.order_by(Agency.region_code, Agency.code), offset=offset, limit=limit)
     return page.rows, page.total
 
