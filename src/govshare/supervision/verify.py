@@ -153,17 +153,21 @@ def _row_matches(row: Sequence[Any]) -> bool:
 
 @dataclasses.dataclass(slots=True)
 class Problem:
-    """One finding: the first bad leaf ``index`` and/or the ``checkpoint`` (tree size) at fault."""
+    """One finding: the first bad leaf ``index`` and/or the ``checkpoint`` (tree size) at fault; when
+    the first bad index is known only to lie in a range, ``within`` is that range ``[a, b)``."""
 
     message_zh: str
     message_en: str
     index: int | None = None
     checkpoint: int | None = None
+    within: tuple[int, int] | None = None
 
     def __str__(self) -> str:
         where = []
         if self.index is not None:
             where.append(f"第一个错误索引 / first bad index: {self.index}")
+        elif self.within is not None:
+            where.append(f"第一个错误索引位于 / first bad index within: [{self.within[0]}, {self.within[1]})")
         if self.checkpoint is not None:
             where.append(f"检查点 / checkpoint: {self.checkpoint}")
         return ("; ".join(where) + " — " if where else "") + f"{self.message_zh} / {self.message_en}"
@@ -599,6 +603,40 @@ def export(
     return ExportReport(count, written, directory)
 
 
+def _locate(report: ExportVerifyReport, verified: dict[int, bool], bad: int) -> ExportVerifyReport:
+    """Where the first bad entry can be, from the checkpoints: ``bad`` is the smallest checkpoint
+    whose root differs from the root of the entries it covers, so the first bad entry lies below
+    ``bad``; every checkpoint whose root still verifies covers a good prefix, so it lies at or
+    above the largest of those below ``bad``. A checkpoint above ``bad`` that verifies means the
+    entries are fine and the two checkpoints disagree with each other."""
+    later = sorted(size for size, ok in verified.items() if ok and size > bad)
+    if later:
+        report.problems.append(Problem(
+            f"检查点 {bad} 与之后的检查点 {later[0]} 不一致：条目与检查点 {later[0]} 相符，"
+            f"检查点 {bad} 的根哈希不属于这段历史",
+            f"checkpoint {bad} disagrees with the later checkpoint {later[0]}: the entries match {later[0]}, so the "
+            f"root of {bad} belongs to another history", checkpoint=bad))
+        return report
+    low = max((size for size, ok in verified.items() if ok and size < bad), default=0)
+    since = f"检查点 {low} 之后、" if low else ""
+    since_en = f" after checkpoint {low}" if low else ""
+    if bad - low == 1:
+        report.problems.append(Problem(
+            f"检查点 {bad} 的根哈希与条目重算结果不符：{since}只有索引 {low} 一个条目，即第一个错误条目",
+            f"checkpoint {bad}'s root differs from the entries; it covers one entry{since_en}, index {low}, the first "
+            "bad one", index=low, checkpoint=bad, within=(low, bad)))
+        return report
+    bound_zh = f"检查点 {low} 仍然相符" if low else "之前没有相符的检查点"
+    bound_en = f"checkpoint {low} still verifies" if low else "no earlier checkpoint verifies"
+    report.problems.append(Problem(
+        f"检查点 {bad} 的根哈希与条目重算结果不符：第一个错误条目在它覆盖的{since}索引 {low} 至 {bad - 1} 之间"
+        f"（{bound_zh}）",
+        f"checkpoint {bad}'s root differs from the entries: the first bad entry is one of those it covers{since_en}, "
+        f"index {low} to {bad - 1} ({bound_en})",
+        checkpoint=bad, within=(low, bad)))
+    return report
+
+
 @dataclasses.dataclass(slots=True)
 class ExportVerifyReport:
     entries: int = 0
@@ -647,7 +685,7 @@ def verify_export(directory: Path) -> ExportVerifyReport:
     if 0 in roots and roots[0] != merkle.EMPTY_ROOT:
         return fail("检查点根哈希与条目重算结果不符", "checkpoint root differs from the entries", checkpoint=0)
     compact = merkle.CompactRange()
-    previous = 0
+    verified: dict[int, bool] = {}  # checkpoint size -> its root equals the root of that prefix
     pending: list[bytes] = []
 
     def flush() -> None:
@@ -675,15 +713,14 @@ def verify_export(directory: Path) -> ExportVerifyReport:
             size = index + 1
             if size in roots:
                 flush()
-                if compact.root() != roots[size]:
-                    return fail(f"检查点根哈希与条目重算结果不符，错误位于索引 {previous} 至 {size - 1} 之间",
-                                f"root differs from the entries; the first bad index is in [{previous}, {size})",
-                                index=previous, checkpoint=size)
-                previous = size
+                verified[size] = compact.root() == roots[size]
             elif len(pending) >= 65_536:
                 flush()
         flush()
     report.entries = compact.size
+    failed = sorted(size for size, ok in verified.items() if not ok)
+    if failed:
+        return _locate(report, verified, failed[0])
     if report.largest_checkpoint > compact.size:
         return fail(f"检查点覆盖 {report.largest_checkpoint} 个条目，但文件中只有 {compact.size} 个",
                     f"a checkpoint covers {report.largest_checkpoint} entries but the file has {compact.size}",
