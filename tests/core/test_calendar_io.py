@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from govshare.core import clock, workdays
 from govshare.core.calendar_cli import app as calendar_cli
 from govshare.core.db import transaction
-from govshare.core.errors import InvalidInput
+from govshare.core.errors import Conflict, InvalidInput
 from govshare.core.events import SYSTEM, Actor, Event
 from govshare.core.workdays import CalendarDay, CalendarYear, DeadlineResult
 
@@ -69,10 +69,11 @@ def test_import_stores_the_schedule_and_records_one_event(session):
     assert (ev.actor, ev.actor_name, ev.subject_type, ev.subject_id) == (
         "person:7", "日历管理员", "calendar_year", "2027"
     )
-    assert ev.data == {
+    assert {k: v for k, v in ev.data.items() if k != "changes"} == {
         "year": 2027, "holidays": 3, "workdays": 2, "replaced": False, "source": "测试通知",
-        "sha256": summary.sha256,
+        "sha256": summary.sha256, "forced": False,
     }
+    assert ev.data["changes"] == summary.changes.as_dict()
 
 
 def test_reimporting_a_year_replaces_it(session):
@@ -81,7 +82,11 @@ def test_reimporting_a_year_replaces_it(session):
     first_id = session.scalars(select(CalendarYear.id)).one()
 
     second = {"year": 2027, "holidays": {"2027-01-01": "元旦", "2027-01-04": "补假"}, "workdays": {}}
-    summary = workdays.import_schedule(session, second, actor=SYSTEM, source="2027-v2.json")
+    with pytest.raises(Conflict) as refused:  # it drops the Spring Festival and both make-up days
+        workdays.import_schedule(session, second, actor=SYSTEM, source="2027-v2.json")
+    assert refused.value.code == "calendar.schedule.drops_official_days"
+    session.rollback()
+    summary = workdays.import_schedule(session, second, actor=SYSTEM, source="2027-v2.json", force=True)
     session.commit()
 
     assert summary.replaced
@@ -142,7 +147,7 @@ def test_deadline_from_the_database_honours_imported_years(session):
 def test_an_imported_year_overrides_chinese_calendar_in_the_database(session):
     assert not workdays.is_workday(session, D(2025, 10, 1))
     workdays.import_schedule(
-        session, {"year": 2025, "holidays": {"2025-01-01": "元旦"}, "workdays": {}}, actor=SYSTEM
+        session, {"year": 2025, "holidays": {"2025-01-01": "元旦"}, "workdays": {}}, actor=SYSTEM, force=True
     )
     assert workdays.is_workday(session, D(2025, 10, 1))
     assert workdays.deadline(session, D(2025, 9, 30), 1).deadline == D(2025, 10, 1)
@@ -333,3 +338,102 @@ def test_cli_deadline_bad_input_exits_non_zero(args, words):
     assert result.exit_code == 1
     assert words in result.stderr
     assert result.stdout == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# A schedule that drops official days of the calendar in force (issue #8)
+
+ONLY_NEW_YEAR_2025 = {"year": 2025, "holidays": {"2025-01-01": "元旦"}, "workdays": {}}
+
+
+def test_a_schedule_dropping_the_spring_festival_is_refused_with_the_changes(session):
+    """2025 is in chinese_calendar: a file with only New Year's Day would silently make the Spring
+    Festival, Labour Day and National Day working days and drop every make-up Saturday."""
+    with pytest.raises(Conflict) as refused:
+        workdays.import_schedule(session, ONLY_NEW_YEAR_2025, actor=SYSTEM)
+    err = refused.value
+    assert (err.code, err.status, err.field) == ("calendar.schedule.drops_official_days", 409, "holidays")
+    changes = err.extra["changes"]
+    removed = {c["date"] for c in changes["holidays_removed"]}
+    assert {"2025-01-28", "2025-01-29", "2025-02-04", "2025-05-01", "2025-10-01", "2025-10-08"} <= removed
+    assert "2025-02-01" not in removed  # a Saturday of the festival: it is a day off either way
+    assert {c["date"] for c in changes["workdays_removed"]} == {"2025-01-26", "2025-02-08", "2025-04-27",
+                                                                "2025-09-28", "2025-10-11"}
+    assert changes["holidays_added"] == [] and changes["workdays_added"] == []
+    assert "2025-01-28（Spring Festival）" in err.detail
+    session.rollback()
+    assert _counts(session) == (0, 0, 0)
+    assert not workdays.is_workday(session, D(2025, 1, 28))
+
+
+def test_forced_it_applies_and_says_what_changed(session):
+    summary = workdays.import_schedule(session, ONLY_NEW_YEAR_2025, actor=SYSTEM, force=True)
+    assert summary.forced and len(summary.changes.holidays_removed) > 10
+    assert workdays.is_workday(session, D(2025, 1, 28))
+    ev = session.scalars(select(Event).where(Event.action == workdays.IMPORTED_ACTION)).one()
+    assert ev.data["forced"] is True and {"date": "2025-01-28", "name": "Spring Festival"} in (
+        ev.data["changes"]["holidays_removed"])
+
+
+def test_a_schedule_that_only_adds_is_imported_and_lists_the_additions(session):
+    official = {"year": 2025,
+                "holidays": {d.isoformat(): "假日" for d in workdays._BUILTIN_HOLIDAYS if d.year == 2025},
+                "workdays": {d.isoformat(): "调休" for d in workdays._BUILTIN_WORKDAYS if d.year == 2025}}
+    same = workdays.import_schedule(session, official, actor=SYSTEM)
+    assert same.changes == workdays.ScheduleChanges() and not same.forced
+    extra = {**official, "holidays": {**official["holidays"], "2025-12-31": "跨年"}}
+    summary = workdays.import_schedule(session, extra, actor=SYSTEM)
+    assert [(c.date, c.name) for c in summary.changes.holidays_added] == [("2025-12-31", "跨年")]
+    assert summary.replaced and not summary.forced
+
+
+def test_replacing_an_earlier_import_compares_with_that_import(session):
+    workdays.import_schedule(session, TEST_2027, actor=SYSTEM)
+    without_make_up = {**TEST_2027, "workdays": {"2027-02-20": "春节调休"}}
+    with pytest.raises(Conflict) as refused:
+        workdays.import_schedule(session, without_make_up, actor=SYSTEM)
+    assert refused.value.field == "workdays"
+    assert refused.value.extra["changes"]["workdays_removed"] == [{"date": "2027-01-09", "name": "测试调休"}]
+
+
+def _api_import(client, world, body, **params):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/calendar/years", json=body, params=params, headers=world.h("province_authority"))
+
+
+def test_api_import_refuses_then_applies_with_force(client, world):
+    r = _api_import(client, world, ONLY_NEW_YEAR_2025)
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == "calendar.schedule.drops_official_days"
+    assert {"date": "2025-01-28", "name": "Spring Festival"} in body["changes"]["holidays_removed"]
+    assert client.get("/api/v1/calendar/deadline", params={"from": "2025-01-27", "workdays": 1}).json()[
+        "deadline"] == "2025-02-05"
+    r = _api_import(client, world, ONLY_NEW_YEAR_2025, force="true")
+    assert r.status_code == 201, r.text
+    assert r.json()["forced"] is True and r.json()["replaced"] is False
+    assert {"date": "2025-01-28", "name": "Spring Festival"} in r.json()["changes"]["holidays_removed"]
+    assert client.get("/api/v1/calendar/deadline", params={"from": "2025-01-27", "workdays": 1}).json()[
+        "deadline"] == "2025-01-28"
+
+
+def test_api_import_is_for_the_provincial_authority(client, world):
+    for who in ("suzhou_authority", "gat_admin", "supervisor"):
+        r = client.post("/api/v1/calendar/years", json=TEST_2027, headers=world.h(who))
+        assert r.status_code == 403, (who, r.text)
+    assert client.post("/api/v1/calendar/years", json=TEST_2027).status_code == 401
+    r = _api_import(client, world, {"year": 2027, "holidays": {}})
+    assert r.status_code == 422 and r.json()["code"] == "calendar.schedule_invalid"
+
+
+def test_cli_refuses_without_force_and_lists_the_changes(tmp_path):
+    path = tmp_path / "2025.json"
+    path.write_text(json.dumps(ONLY_NEW_YEAR_2025, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(calendar_cli, ["import", str(path)])
+    assert result.exit_code == 1
+    assert "--force" in result.stderr and "2025-01-28（Spring Festival）" in result.stderr
+    assert "删除调休上班日" in result.stderr
+    assert _stored() == (0, 0, 0)
+    result = runner.invoke(calendar_cli, ["import", str(path), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "删除假日" in result.stdout and "2025-10-01" in result.stdout
+    assert _stored() == (1, 1, 1)

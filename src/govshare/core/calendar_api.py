@@ -6,15 +6,17 @@ can check the date an agency must answer by.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, status
 from pydantic import BaseModel, Field
 
 from govshare.core import workdays
-from govshare.core.auth import public
+from govshare.core.auth import Authority, public
 from govshare.core.db import SessionDep
+from govshare.core.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 
@@ -91,3 +93,52 @@ def get_years(session: SessionDep) -> CalendarYearsRead:
         builtin_first_year=workdays.BUILTIN_YEARS.start,
         builtin_last_year=workdays.BUILTIN_YEARS.stop - 1,
     )
+
+
+class DayChangeRead(BaseModel):
+    date: dt.date
+    name: str | None
+
+
+class ScheduleChangesRead(BaseModel):
+    holidays_added: list[DayChangeRead] = Field(description="变为休息日的工作日 / weekdays that become days off")
+    holidays_removed: list[DayChangeRead] = Field(description="恢复为工作日的假日 / holidays that become working days")
+    workdays_added: list[DayChangeRead] = Field(description="新增调休上班日 / weekend days that become workdays")
+    workdays_removed: list[DayChangeRead] = Field(description="取消的调休上班日 / make-up workdays dropped")
+
+
+class CalendarImportRead(BaseModel):
+    year: int
+    holidays: int
+    workdays: int
+    replaced: bool = Field(description="替换了此前导入的该年安排 / replaced an earlier import of the year")
+    source: str | None
+    sha256: str
+    forced: bool = Field(description="按 force=true 删除了法定假日或调休上班日 / removed official days by force")
+    changes: ScheduleChangesRead
+
+
+@router.post(
+    "/years",
+    response_model=CalendarImportRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="导入年度放假安排 / import a year's holiday schedule",
+)
+def import_year(
+    session: SessionDep,
+    by: Authority,
+    payload: Annotated[dict[str, object], Body(
+        description="与 govshare calendar import 的文件相同 / the same JSON as the file of govshare calendar import",
+        examples=[{"year": 2027, "holidays": {"2027-01-01": "元旦"}, "workdays": {}, "source": "国办发明电"}],
+    )],
+    force: Annotated[bool, Query(description="允许删除现行日历中的法定假日或调休上班日 / allow removing "
+                                 "official holidays or make-up workdays of the calendar in force")] = False,
+) -> CalendarImportRead:
+    """The national schedule applies to every region, so only a provincial (top-level) authority
+    imports it. Refused (409, the changes listed) when it would remove official holidays or make-up
+    workdays of the calendar in force, unless ``force=true``."""
+    if not by.is_system and not any(g.role == "authority" and "/" not in g.region_path for g in by.grants):
+        raise Forbidden("calendar.province_only", "仅省级信息化主管部门可导入年度放假安排",
+                        "Only the provincial competent authority imports holiday schedules")
+    summary = workdays.import_schedule(session, payload, actor=by.actor, source="api", force=force)
+    return CalendarImportRead.model_validate(dataclasses.asdict(summary))

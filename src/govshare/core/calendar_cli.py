@@ -30,7 +30,13 @@ def _fail(error: DomainError) -> typer.Exit:
         for problem in problems:
             err.print(f"- {problem['message_zh']} / {problem['message_en']}", markup=False)
     else:
-        err.print(error.title("zh"), markup=False)
+        err.print(f"{error.title('zh')} / {error.title('en')}", markup=False)
+        changes = error.extra.get("changes")
+        if changes:
+            for line in workdays.ScheduleChanges(**{
+                k: tuple(workdays.DayChange(**d) for d in v) for k, v in changes.items()
+            }).lines():
+                err.print(f"- {line}", markup=False)
     return typer.Exit(code=1)
 
 
@@ -43,12 +49,21 @@ def import_(
             help="年度安排 JSON 文件 / the yearly schedule, a JSON file",
         ),
     ],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="允许删除现行日历中的法定假日或调休上班日 / allow removing official "
+                     "holidays or make-up workdays of the calendar in force"),
+    ] = False,
 ) -> None:
-    """导入一年的放假与调休安排（替换该年已有数据） / import a year's schedule (replaces that year)."""
+    """导入一年的放假与调休安排（替换该年已有数据） / import a year's schedule (replaces that year).
+
+    A schedule that would remove official holidays or make-up workdays of the calendar in force for
+    its year (an earlier import or the bundled chinese_calendar data) is refused unless --force;
+    either way the changes are listed."""
     try:
         payload = workdays.parse_schedule_json(file.read_bytes())
         with transaction() as session:
-            summary = workdays.import_schedule(session, payload, actor=SYSTEM, source=file.name)
+            summary = workdays.import_schedule(session, payload, actor=SYSTEM, source=file.name, force=force)
     except DomainError as exc:
         raise _fail(exc) from None
 
@@ -63,6 +78,11 @@ def import_(
     table.add_row("替换已有数据 / replaced earlier import", "是 / yes" if summary.replaced else "否 / no")
     table.add_row("SHA-256", summary.sha256)
     out.print(table)
+    lines = summary.changes.lines()
+    out.print("对工作日的改变 / changes to working days:" if lines else "工作日没有改变 / no working day changes",
+              markup=False)
+    for line in lines:
+        out.print(f"- {line}", markup=False)
 
 
 @app.command("deadline")

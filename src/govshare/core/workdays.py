@@ -48,7 +48,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from govshare.core import clock
 from govshare.core.db import Base, TimestampMixin, UTCDateTime
-from govshare.core.errors import InvalidInput
+from govshare.core.errors import Conflict, InvalidInput
 from govshare.core.events import Actor, record
 
 #: Smallest and largest number of working days a deadline may count.
@@ -461,6 +461,79 @@ def schedule_digest(schedule: YearSchedule) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DayChange:
+    date: str  # ISO date
+    name: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScheduleChanges:
+    """What importing a schedule changes in a year's working days, against the calendar in force
+    (an earlier import, else ``chinese_calendar``, else plain weekdays). Only days whose status
+    changes count: a holiday that falls on a weekend changes nothing.
+
+    * ``holidays_added``: weekdays that become days off; ``holidays_removed``: weekday holidays
+      that become working days again;
+    * ``workdays_added``: weekend days that become make-up workdays; ``workdays_removed``: make-up
+      workdays that become days off again.
+    """
+
+    holidays_added: tuple[DayChange, ...] = ()
+    holidays_removed: tuple[DayChange, ...] = ()
+    workdays_added: tuple[DayChange, ...] = ()
+    workdays_removed: tuple[DayChange, ...] = ()
+
+    def as_dict(self) -> dict[str, list[dict[str, str | None]]]:
+        return {f.name: [dataclasses.asdict(d) for d in getattr(self, f.name)] for f in dataclasses.fields(self)}
+
+    @property
+    def drops_official_days(self) -> bool:
+        return bool(self.holidays_removed or self.workdays_removed)
+
+    def lines(self) -> list[str]:
+        """One bilingual line per kind of change, for the command line and error details."""
+        labels = (
+            ("holidays_added", "新增假日", "holidays added"),
+            ("holidays_removed", "删除假日（恢复为工作日）", "holidays removed (working days again)"),
+            ("workdays_added", "新增调休上班日", "make-up workdays added"),
+            ("workdays_removed", "删除调休上班日（恢复为休息日）", "make-up workdays removed (days off again)"),
+        )
+        out = []
+        for attr, zh, en in labels:
+            days: tuple[DayChange, ...] = getattr(self, attr)
+            if days:
+                listed = "、".join(d.date + (f"（{d.name}）" if d.name else "") for d in days)
+                out.append(f"{zh} / {en} ({len(days)}): {listed}")
+        return out
+
+
+def _day_names(calendar: Calendar, year: int) -> dict[dt.date, str]:
+    schedule = calendar._imported.get(year)
+    if schedule is not None:
+        return {**schedule.holidays, **schedule.workdays}
+    if calendar._builtin and year in BUILTIN_YEARS:
+        return {d: str(n) for src in (_BUILTIN_HOLIDAYS, _BUILTIN_WORKDAYS) for d, n in src.items() if d.year == year}
+    return {}
+
+
+def schedule_changes(current: Calendar, schedule: YearSchedule) -> ScheduleChanges:
+    """How ``schedule`` would change its year against the ``current`` calendar."""
+    new = Calendar([schedule])
+    old_names, new_names = _day_names(current, schedule.year), _day_names(new, schedule.year)
+    found: dict[str, list[DayChange]] = {k: [] for k in ("ha", "hr", "wa", "wr")}
+    day = dt.date(schedule.year, 1, 1)
+    while day.year == schedule.year:
+        before, after = current.is_workday(day), new.is_workday(day)
+        if before != after:
+            weekend = day.weekday() >= 5
+            key = ("wr" if weekend else "ha") if before else ("wa" if weekend else "hr")
+            names = new_names if key in ("ha", "wa") else old_names
+            found[key].append(DayChange(day.isoformat(), names.get(day)))
+        day += dt.timedelta(days=1)
+    return ScheduleChanges(tuple(found["ha"]), tuple(found["hr"]), tuple(found["wa"]), tuple(found["wr"]))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ImportSummary:
     year: int
     holidays: int
@@ -468,6 +541,8 @@ class ImportSummary:
     replaced: bool
     source: str | None
     sha256: str
+    changes: ScheduleChanges = ScheduleChanges()
+    forced: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -480,14 +555,31 @@ class ImportedYear:
 
 
 def import_schedule(
-    session: Session, payload: object, *, actor: Actor, source: str | None = None
+    session: Session, payload: object, *, actor: Actor, source: str | None = None, force: bool = False
 ) -> ImportSummary:
     """Store a yearly schedule, replacing any earlier import of that year, and record the event.
 
     The whole file is validated first; a malformed one raises :class:`InvalidInput` and nothing is
-    written. Flushes, never commits.
+    written. A schedule that would turn official holidays back into working days, or drop make-up
+    workdays, of the calendar in force for its year (an earlier import or ``chinese_calendar``) is
+    refused with :class:`Conflict` listing the changes, unless ``force``: a file for a year the
+    bundled data covers that lists only New Year's Day would otherwise silently delete the Spring
+    Festival. The summary lists what changed. Flushes, never commits.
     """
     schedule = validate_schedule(payload, source=source)
+    changes = schedule_changes(load_calendar(session, years=[schedule.year]), schedule)
+    if changes.drops_official_days and not force:
+        removed = [*changes.holidays_removed, *changes.workdays_removed]
+        raise Conflict(
+            "calendar.schedule.drops_official_days",
+            f"该文件会删除 {schedule.year} 年现行日历中的 {len(removed)} 个法定假日或调休上班日，未导入；"
+            "确认无误时请加 --force（接口：force=true）",
+            f"The file would remove {len(removed)} official holidays or make-up workdays from the {schedule.year} "
+            "calendar in force; nothing imported. If that is intended, use --force (API: force=true)",
+            detail="; ".join(changes.lines()),
+            field="holidays" if changes.holidays_removed else "workdays",
+            extra={"changes": changes.as_dict()},
+        )
     row = session.scalars(select(CalendarYear).where(CalendarYear.year == schedule.year)).one_or_none()
     replaced = row is not None
     now = clock.now()
@@ -513,6 +605,8 @@ def import_schedule(
         replaced=replaced,
         source=schedule.source,
         sha256=schedule_digest(schedule),
+        changes=changes,
+        forced=force and changes.drops_official_days,
     )
     record(
         session,
