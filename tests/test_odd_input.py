@@ -159,3 +159,14 @@ def test_blank_required_text_is_refused_everywhere(client, world, method, path, 
     r = client.request(method, path, json=body, headers=world.h(who))
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == PROBLEM_JSON and r.json()["field"] == field
+
+
+DEEP = "[" * 5000  # nested past Python's recursion limit: json.loads raises RecursionError, not ValueError
+
+
+def test_ckan_deeply_nested_json_is_a_ckan_error(client, world):
+    """Found probing after the fuzz: both answered 500."""
+    r = client.get("/api/3/action/package_search", params={"facet.field": DEEP})
+    assert r.status_code == 409 and r.json()["error"]["__type"] == "Validation Error"
+    r = client.post("/api/3/action/package_search", content=DEEP, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["success"] is False

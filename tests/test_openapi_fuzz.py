@@ -79,14 +79,16 @@ IDENTITIES = tuple(ROLES)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
-#: Values that broke parsers before, or commonly do, mixed into generated strings and integers: digits
-#: that ``str.isdigit()`` accepts and ``int()`` refuses (superscripts, circled), digits ``int()`` reads
-#: (Arabic-Indic, full-width), numbers beyond 32 and 64 bits and beyond ``int()``'s 4,300 digits, blank
-#: text (ASCII, ideographic space, tabs), LIKE and search operators, quotes, an emoji, invisible
-#: characters, impossible dates, and real references of the test world (so lookups also succeed).
+#: Values that broke parsers before, or commonly do, mixed into generated strings and integers:
+#: digits that ``str.isdigit()`` accepts and ``int()`` refuses (superscripts, circled), digits
+#: ``int()`` reads (Arabic-Indic, full-width), numbers beyond 32 and 64 bits and beyond ``int()``'s
+#: 4,300 digits, JSON nested past Python's recursion limit, blank text (ASCII, ideographic space,
+#: tabs), LIKE and search operators, quotes, an emoji, invisible characters, impossible dates, and
+#: real references of the test world (so lookups also succeed).
 ODD_STRINGS = [
     "¹", "²³", "①", "٣", "１２", "1_000", " 7", "0", "-1", "2147483648", "9223372036854775808",
-    "9" * 4301, " ", "   ", "\u3000\u3000", "\t\t", "\n", "%", "_", "%_%", "*", '"', "(", ")", "\\", "'", "😀",
+    "9" * 4301, "[" * 3000, " ", "   ", "\u3000\u3000", "\t\t", "\n",
+    "%", "_", "%_%", "*", '"', "(", ")", "\\", "'", "😀",
     "\u200b", "\ufeff", "e\u0301", "2025-02-30", "２０２５-01-01", "NOW+1DAY", "null",
     "1", "2", "js-gat", "sz-sj", "320000", "320500", "gat_staff", "机动车", "驾驶证",
 ]

@@ -437,3 +437,11 @@ def test_cli_refuses_without_force_and_lists_the_changes(tmp_path):
     assert result.exit_code == 0, result.output
     assert "删除假日" in result.stdout and "2025-10-01" in result.stdout
     assert _stored() == (1, 1, 1)
+
+
+def test_cli_import_refuses_deeply_nested_json(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 5000, encoding="utf-8")
+    result = runner.invoke(calendar_cli, ["import", str(path)])
+    assert result.exit_code == 1 and "nested too deeply" in result.stderr
+    assert not isinstance(result.exception, RecursionError)

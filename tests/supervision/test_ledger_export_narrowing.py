@@ -123,3 +123,11 @@ def test_checkpoints_that_disagree_with_each_other(exported: Path) -> None:
     problem = _problem(exported)
     assert problem.checkpoint == 75 and problem.within is None and problem.index is None
     assert "disagrees with the later checkpoint 99" in problem.message_en
+
+
+def test_a_line_nested_too_deeply_is_a_malformed_entry(exported: Path) -> None:
+    lines = (exported / "entries.jsonl").read_text().splitlines()
+    lines[5] = "[" * 5000
+    (exported / "entries.jsonl").write_text("\n".join(lines) + "\n")
+    problem = _problem(exported)
+    assert (problem.index, problem.message_en) == (5, "malformed entry line")

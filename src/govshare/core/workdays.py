@@ -331,6 +331,8 @@ def parse_schedule_json(text: str | bytes) -> Any:
             f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）",
             f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
         )]) from None
+    except RecursionError:
+        raise _refuse([_Problem("", "JSON 嵌套过深", "the JSON is nested too deeply")]) from None
 
 
 def _check_days(

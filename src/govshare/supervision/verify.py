@@ -705,7 +705,7 @@ def verify_export(directory: Path) -> ExportVerifyReport:
                     return fail(f"条目序号应为 {index}，文件中为 {item['index']}",
                                 f"expected index {index}, found {item['index']}", index=index)
                 seq = json.loads(leaf_data)["seq"]
-            except (ValueError, KeyError, TypeError, binascii.Error):
+            except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
                 return fail("条目格式错误", "malformed entry line", index=index)
             if seq != index:
                 return fail(f"叶子数据中的序号为 {seq}", f"the leaf data says seq {seq}", index=index)

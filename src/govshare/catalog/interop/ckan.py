@@ -169,7 +169,7 @@ def _list(params: Params, name: str) -> list[str]:
         if isinstance(v, str) and v.strip().startswith("["):
             try:
                 decoded = json.loads(v)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past Python's limit
                 raise invalid(**{name: "Invalid JSON list"}) from None
             if not isinstance(decoded, list):
                 raise invalid(**{name: "Invalid JSON list"})

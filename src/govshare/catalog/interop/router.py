@@ -100,7 +100,7 @@ async def action_input(request: Request) -> ActionInput:
         return ActionInput(values)
     try:
         decoded = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         return ActionInput(values, ckan.bad_request(f"JSON Error: {exc}"))
     if not isinstance(decoded, dict):
         return ActionInput(values, ckan.bad_request("JSON Error: request data must be a JSON object"))
