@@ -25,7 +25,9 @@ from govshare.registry.service.regions import get_region, subtree_codes
 
 def get_agency(session: Session, ref: str | int) -> Agency:
     """By id, short code or USCC."""
-    agency_id = refs.id_of(ref)
+    # An int is an id, as before (the database guard refuses one no backend can store); text is an id
+    # only when it is ASCII digits within the id range (core.refs), else a code or a USCC.
+    agency_id = ref if isinstance(ref, int) else refs.id_of(ref)
     if agency_id is not None:
         agency = session.get(Agency, agency_id)
     else:
