@@ -170,3 +170,13 @@ def test_ckan_deeply_nested_json_is_a_ckan_error(client, world):
     assert r.status_code == 409 and r.json()["error"]["__type"] == "Validation Error"
     r = client.post("/api/3/action/package_search", content=DEEP, headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["success"] is False
+
+
+@pytest.mark.parametrize("ref", ["¹", "①", "99999999999999999999"])
+def test_exchange_hosted_source_reference_is_not_found(session, world, ref):
+    """The exchange domain, merged meanwhile, had the same str.isdigit() reading of a reference."""
+    from govshare.core.errors import NotFound
+    from govshare.exchange.query import load_source
+
+    with pytest.raises(NotFound):
+        load_source(session, ref)

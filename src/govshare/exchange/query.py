@@ -44,6 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.catalog.models import CatalogResource
+from govshare.core import refs
 from govshare.core.errors import InvalidInput, NotFound
 from govshare.exchange.config import get_exchange_settings
 from govshare.exchange.datasets import storage
@@ -102,8 +103,8 @@ def source_of(interface: ExchangeInterface, version: ExchangeDatasetVersion, cod
 def load_source(session: Session, resource: int | str, *, version: int | None = None) -> HostedSource:
     """The served (or the given) version of the hosted dataset of an entry (id or resource code).
     One query; raises 404 ``exchange.dataset.not_found`` when there is none to serve."""
-    cond = (CatalogResource.id == int(resource) if isinstance(resource, int) or str(resource).isdigit()
-            else CatalogResource.code == str(resource))
+    rid = refs.id_of(resource)  # str.isdigit() is also true for "¹", which int() refuses (a 500)
+    cond = CatalogResource.id == rid if rid is not None else CatalogResource.code == str(resource)
     row = session.execute(
         select(ExchangeInterface, CatalogResource.code)
         .join(CatalogResource, CatalogResource.id == ExchangeInterface.resource_id)

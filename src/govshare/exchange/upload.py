@@ -19,6 +19,7 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from govshare.core import refs
 from govshare.core.errors import DomainError, InvalidInput
 from govshare.exchange.config import get_exchange_settings
 from govshare.exchange.datasets import storage
@@ -158,8 +159,8 @@ class _Sink:
 async def receive(request: Request) -> Received:
     """Stream the multipart body to a temporary file. The caller removes ``Received.path``."""
     limit = get_exchange_settings().max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+    declared = refs.ascii_int(request.headers.get("content-length"))
+    if declared is not None and declared > limit + MULTIPART_SLACK:
         raise too_large(limit)  # the body is never read
     ctype, params = parse_options_header(request.headers.get("content-type"))
     boundary = params.get(b"boundary")
