@@ -254,24 +254,31 @@ def sql_date(value: dt.date) -> str:
 
 
 def id_check_char_sql(x: str) -> str:
-    """SQL for the check character of the 17 digits at the start of ``x`` (assumed digits)."""
-    terms = " + ".join(f"(ord(substr({x}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(ID_WEIGHTS))
+    """SQL for the check character of the 17 digits at the start of ``x`` (assumed digits).
+
+    The digits are taken from the 17-digit prefix as one BIGINT by integer division: three times
+    faster in DuckDB than 17 ``substr`` calls."""
+    n = f"TRY_CAST(substr({x}, 1, 17) AS BIGINT)"
+    terms = " + ".join(f"(({n} // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
     return f"substr('{ID_CHECK_CHARS}', ({terms}) % 11 + 1, 1)"
 
 
 def id_number_reason_sql(x: str, as_of: str) -> str:
-    """SQL twin of :func:`id_number_reason`; ``as_of`` is a SQL DATE expression."""
+    """SQL twin of :func:`id_number_reason`; ``as_of`` is a SQL DATE expression.
+
+    The check-digit test sits in a CASE of its own, outside the chain of the others: nested as
+    the chain's last branch it ran ten times slower in DuckDB (its repeated sub-expression is not
+    shared there)."""
     prefixes = ", ".join(sql_literal(p) for p in sorted(PROVINCE_PREFIXES))
     birth = f"TRY_CAST(substr({x}, 7, 4) || '-' || substr({x}, 11, 2) || '-' || substr({x}, 13, 2) AS DATE)"
     return (
-        f"CASE WHEN {x} IS NULL OR {x} = '' THEN 'blank' "
+        f"coalesce(CASE WHEN {x} IS NULL OR {x} = '' THEN 'blank' "
         f"WHEN length({x}) = 15 AND regexp_full_match({x}, '[0-9]{{15}}') THEN 'old_15' "
         f"WHEN length({x}) <> 18 THEN 'length' "
         f"WHEN NOT regexp_full_match({x}, '[0-9]{{17}}[0-9X]') THEN 'chars' "
         f"WHEN substr({x}, 1, 2) NOT IN ({prefixes}) THEN 'region' "
-        f"WHEN coalesce({birth} NOT BETWEEN {sql_date(EARLIEST_BIRTH)} AND {as_of}, true) THEN 'birth_date' "
-        f"WHEN substr({x}, 18, 1) <> {id_check_char_sql(x)} THEN 'check_digit' "
-        "END"
+        f"WHEN coalesce({birth} NOT BETWEEN {sql_date(EARLIEST_BIRTH)} AND {as_of}, true) THEN 'birth_date' END, "
+        f"CASE WHEN substr({x}, 18, 1) <> {id_check_char_sql(x)} THEN 'check_digit' END)"
     )
 
 
@@ -296,11 +303,10 @@ def uscc_check_char_sql(x: str) -> str:
 def uscc_reason_sql(x: str) -> str:
     """SQL twin of :func:`uscc_reason`."""
     return (
-        f"CASE WHEN {x} IS NULL OR {x} = '' THEN 'blank' "
+        f"coalesce(CASE WHEN {x} IS NULL OR {x} = '' THEN 'blank' "
         f"WHEN length({x}) <> 18 THEN 'length' "
-        f"WHEN NOT regexp_full_match({x}, '[{USCC_ALPHABET}]{{18}}') THEN 'chars' "
-        f"WHEN substr({x}, 18, 1) <> {uscc_check_char_sql(x)} THEN 'check_digit' "
-        "END"
+        f"WHEN NOT regexp_full_match({x}, '[{USCC_ALPHABET}]{{18}}') THEN 'chars' END, "
+        f"CASE WHEN substr({x}, 18, 1) <> {uscc_check_char_sql(x)} THEN 'check_digit' END)"
     )
 
 

@@ -1,0 +1,1 @@
+"""Data quality: authoritative sources, reconciliation of copies, quality checks (Art 11-12, 15)."""
