@@ -42,8 +42,9 @@ fuzz: install
 	GOVSHARE_FUZZ=random GOVSHARE_FUZZ_SECONDS=$$(( $(FUZZ_SECONDS) / 2 )) GOVSHARE_TEST_DB=postgres \
 		$(BIN)/pytest -p no:cacheprovider -q -s tests/test_openapi_fuzz.py::test_random_fuzz
 
+## Every benchmark, or some: make bench BENCH="reconcile ledger"
 bench: install
-	bash scripts/bench.sh
+	bash scripts/bench.sh $(BENCH)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -415,7 +415,7 @@ def reconcile(
     workdir = Path(tempfile.mkdtemp(prefix="govshare-reconcile-", dir=temp_directory))
     own = connection is None
     if own:
-        config: dict[str, Any] = {"temp_directory": str(workdir / "spill")}
+        config: dict[str, Any] = {"temp_directory": str(workdir / "spill"), "enable_progress_bar": False}
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:
