@@ -415,12 +415,13 @@ def reconcile(
     workdir = Path(tempfile.mkdtemp(prefix="govshare-reconcile-", dir=temp_directory))
     own = connection is None
     if own:
-        config: dict[str, Any] = {"temp_directory": str(workdir / "spill"), "enable_progress_bar": False}
+        config: dict[str, Any] = {"temp_directory": str(workdir / "spill")}
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = threads
         con = duckdb.connect(":memory:", config=config)
+        con.execute("SET enable_progress_bar = false")  # a server process has no terminal to draw on
     else:
         con = connection
     prefix = f"gs_rc_{uuid.uuid4().hex[:8]}_"
