@@ -206,11 +206,13 @@ def run_sql(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[str
         raw = ", ".join(f"{c} AS r{i}, norm_text({c}) AS t{i}" for i, c in enumerate(cols))
         norm = ", ".join(f"r{i}, nullif({_date(f't{i}') if i == 2 else f't{i}'}, '') AS n{i}"
                          for i in range(5))
-        agg = ", ".join(f"any_value(n{i}) AS n{i}, any_value(r{i}) AS r{i}" for i in range(5))
+        fields = ["raw_key"] + [f"n{i}" for i in range(5)] + [f"r{i}" for i in range(5)]
+        packed = "{" + ", ".join(f"'{f}': {f}" for f in fields) + "}"  # a key's first row: one arg_min
+        unpacked = ", ".join(f"v.{f} AS {f}" for f in fields)
         con.execute(f"""
             CREATE TEMP TABLE {side} AS
-            SELECT *, gs_id_reason(k, DATE '{AS_OF}') AS reason FROM (
-              SELECT k, count(*) AS c, min(row) AS row, any_value(raw_key) AS raw_key, {agg}
+            SELECT k, c, row, {unpacked}, gs_id_reason(k, DATE '{AS_OF}') AS reason FROM (
+              SELECT k, count(*) AS c, min(row) AS row, arg_min({packed}, row) AS v
               FROM (SELECT row, raw_key, nullif(gs_id_upgrade(tk), '') AS k, {norm}
                     FROM (SELECT file_row_number + 1 AS row, "{KEY}" AS raw_key, norm_text("{KEY}") AS tk, {raw}
                           FROM read_parquet('{folder / (file + ".parquet")}', file_row_number = true)))
