@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.factories import PASSWORD
-from tests.live_server import serve
 
 from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.rules import make_uscc
+from tests.factories import PASSWORD
+from tests.live_server import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from catalog_helpers import API, create, entry
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.factories import PASSWORD
 
 from govshare.catalog import importer
 from govshare.catalog.models import CatalogDataItem, CatalogResource
 from govshare.core.auth import OPERATOR
+from tests.catalog.catalog_helpers import API, create, entry
+from tests.factories import PASSWORD
 
 BLANKS = ["  ", "   ", "\u3000\u3000", "\t\t", " \n ", "\u200b\u200b", "\ufeff \u3000"]
 

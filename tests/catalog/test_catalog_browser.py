@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.factories import PASSWORD
 from tests.live_server import serve
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalog_helpers import API, entry, publish
 from sqlalchemy import select
 
 from govshare.core.events import Event
+from tests.catalog.catalog_helpers import API, entry, publish
 
 DEMANDS = f"{API}/demands"
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from catalog_helpers import API
 from sqlalchemy import select
 
 from govshare import demo
 from govshare.catalog import rules
 from govshare.catalog.demo import ENTRIES, load_demo_catalog
 from govshare.catalog.models import CatalogDemand, CatalogResource, CatalogResourceSector
+from tests.catalog.catalog_helpers import API
 
 
 def test_demo_catalog(session, client):

@@ -6,7 +6,6 @@ import csv
 
 import openpyxl
 import pytest
-from catalog_helpers import API
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -16,6 +15,7 @@ from govshare.cli import app as cli_app
 from govshare.core.auth import OPERATOR
 from govshare.core.events import Event
 from govshare.registry import service as registry_service
+from tests.catalog.catalog_helpers import API
 
 HEADERS = [
     "资源名称",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from catalog_helpers import API, create, entry, open_entry, publish
-from tests.recorded import recorded
 
 from govshare.core import clock
+from tests.catalog.catalog_helpers import API, create, entry, open_entry, publish
+from tests.recorded import recorded
 
 
 def _events(session, subject_id):

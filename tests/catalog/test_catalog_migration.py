@@ -14,9 +14,8 @@ def test_full_text_index_follows_search_text(session):
     names = set(inspect(engine).get_table_names())
     table = "catalog_search_fts" if engine.dialect.name == "sqlite" else "catalog_search_doc"
     assert table in names
-    from tests.factories import World
-
     from govshare.catalog import search
+    from tests.factories import World
 
     World.build(session)
     from catalog_helpers import entry

@@ -9,9 +9,7 @@ import threading
 
 import httpx
 import pytest
-from catalog_helpers import API, entry
 from sqlalchemy import func, select
-from tests.live_server import serve
 
 from govshare.catalog import service
 from govshare.catalog.models import CatalogResource
@@ -19,6 +17,8 @@ from govshare.catalog.schemas import ResourceCreate
 from govshare.core.db import transaction
 from govshare.core.errors import Conflict
 from govshare.registry import service as registry_service
+from tests.catalog.catalog_helpers import API, entry
+from tests.live_server import serve
 
 BACKEND = os.environ.get("GOVSHARE_TEST_DB", "sqlite")
 
@@ -117,11 +117,11 @@ def test_migration_is_reversible_and_refuses_existing_duplicates(client, world, 
     """Down to the previous revision (index gone), two live entries of one name slip in, the
     upgrade refuses naming them and changes nothing; once one is withdrawn it applies."""
     from sqlalchemy import inspect, update
-    from tests.conftest import DATABASE_URL
 
     from govshare.catalog.service import _common, entries
     from govshare.core.db import get_engine
     from govshare.core.migrate import downgrade, upgrade
+    from tests.conftest import DATABASE_URL
 
     def has_index() -> bool:
         names = {ix["name"] for ix in inspect(get_engine()).get_indexes("catalog_resource")}

@@ -7,8 +7,9 @@ import io
 import re
 
 import openpyxl
-from catalog_helpers import API, entry, publish
 from fastapi.testclient import TestClient
+
+from tests.catalog.catalog_helpers import API, entry, publish
 from tests.factories import PASSWORD
 
 HTML = {"accept": "text/html,application/xhtml+xml"}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from catalog_helpers import API, create, entry, open_entry
 from hypothesis import given
 from hypothesis import strategies as st
 
 from govshare.catalog import rules
+from tests.catalog.catalog_helpers import API, create, entry, open_entry
 
 # --- Pure rules ---------------------------------------------------------------------------------
 

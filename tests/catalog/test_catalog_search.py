@@ -4,11 +4,11 @@ PostgreSQL GIN/tsvector)."""
 from __future__ import annotations
 
 import pytest
-from catalog_helpers import API, create, entry, open_entry, publish
 from fastapi.testclient import TestClient
 
 from govshare.catalog import search
 from govshare.core.auth import OPERATOR
+from tests.catalog.catalog_helpers import API, create, entry, open_entry, publish
 
 
 def test_segmentation():

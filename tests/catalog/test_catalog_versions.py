@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from catalog_helpers import API, create, entry, open_entry, publish
 from sqlalchemy import select
 
 from govshare.catalog.models import CatalogDataItem
 from govshare.core.events import Event
+from tests.catalog.catalog_helpers import API, create, entry, open_entry, publish
 
 
 def test_every_change_is_a_version_with_a_snapshot(client, world):

@@ -12,7 +12,6 @@ import itertools
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.catalog.catalog_helpers import open_entry
 
 from govshare.catalog import permissions as perm
 from govshare.catalog import search, service
@@ -20,6 +19,7 @@ from govshare.catalog.models import CatalogResource
 from govshare.catalog.schemas import ResourceCreate
 from govshare.core.auth import OPERATOR, Principal
 from govshare.registry import service as registry_service
+from tests.catalog.catalog_helpers import open_entry
 
 STATUSES = ("draft", "submitted", "published", "withdrawn")
 PROVIDERS = ("js-gat", "sz-sj", "nj-sj")  # province, Suzhou, Nanjing

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import Session
-from tests.recorded import recorded
 
 from govshare.catalog import service as catalog_service
 from govshare.catalog.models import CatalogResource
 from govshare.catalog.schemas import ResourceCreate
 from govshare.core.auth import OPERATOR
+from tests.recorded import recorded
 
 API = "/api/v1/guide"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from guide_helpers import API, entry, events, payload
 from sqlalchemy import func, select
 
 from govshare.core.auth import OPERATOR
 from govshare.guide.models import GuideService
+from tests.guide.guide_helpers import API, entry, events, payload
 
 
 def _create(client, world, who="province_authority", **overrides):

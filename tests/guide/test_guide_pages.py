@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guide_helpers import API, entry, payload
+from tests.guide.guide_helpers import API, entry, payload
 
 HTML = {"accept": "text/html"}
 

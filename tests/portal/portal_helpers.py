@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from tests.browser.test_portal_browser import ARTIFACTS, MOBILE_WIDTH, OVERFLOW_JS
 from tests.factories import PASSWORD
 

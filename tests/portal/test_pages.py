@@ -6,9 +6,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from portal_helpers import HTML, browser, sign_in, token_of
 from sqlalchemy import func, select
-from tests.factories import PASSWORD
 
 from govshare.core import clock
 from govshare.core.auth import SESSION_COOKIE
@@ -16,6 +14,8 @@ from govshare.core.config import get_settings, reset_settings
 from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry.models import LoginFailure, WebSession
+from tests.factories import PASSWORD
+from tests.portal.portal_helpers import HTML, browser, sign_in, token_of
 
 PUBLIC_PAGES = ["/", "/login", "/regions", "/regions/320500", "/agencies", "/agencies/js-gat",
                 "/agencies?region=320500&missing=1"]

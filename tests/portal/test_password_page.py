@@ -6,19 +6,26 @@ from __future__ import annotations
 import re
 
 import pytest
-from portal_helpers import assert_fits_a_phone, browser, field_block, sign_in, signed_in_on_a_phone, token_of
 from sqlalchemy import select
+
+from govshare.core.auth import OPERATOR
+from govshare.core.db import transaction
+from govshare.core.events import Event
+from govshare.registry import service
 from tests.browser.test_portal_browser import (
     CHROMIUM,
     chromium,  # noqa: F401
     live_server,  # noqa: F401
 )
 from tests.factories import PASSWORD
-
-from govshare.core.auth import OPERATOR
-from govshare.core.db import transaction
-from govshare.core.events import Event
-from govshare.registry import service
+from tests.portal.portal_helpers import (
+    assert_fits_a_phone,
+    browser,
+    field_block,
+    sign_in,
+    signed_in_on_a_phone,
+    token_of,
+)
 
 NEW = "Another-pass-2026"
 

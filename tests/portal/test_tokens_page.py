@@ -7,14 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from portal_helpers import HTML, assert_fits_a_phone, browser, field_block, sign_in, signed_in_on_a_phone, token_of
 from sqlalchemy import select
-from tests.browser.test_portal_browser import (
-    CHROMIUM,
-    chromium,  # noqa: F401
-    live_server,  # noqa: F401
-)
-from tests.factories import PASSWORD, bearer
 
 from govshare.core import clock
 from govshare.core.auth import OPERATOR
@@ -23,6 +16,21 @@ from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.models import ApiToken, Person
+from tests.browser.test_portal_browser import (
+    CHROMIUM,
+    chromium,  # noqa: F401
+    live_server,  # noqa: F401
+)
+from tests.factories import PASSWORD, bearer
+from tests.portal.portal_helpers import (
+    HTML,
+    assert_fits_a_phone,
+    browser,
+    field_block,
+    sign_in,
+    signed_in_on_a_phone,
+    token_of,
+)
 
 TOKEN_RE = re.compile(r'<code class="secret" id="api-token">(gsp_[^<]+)</code>')
 

@@ -9,8 +9,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from test_registry_people_cli import cli, stored_anywhere
-from tests.factories import PASSWORD, bearer
 
 from govshare.core import clock
 from govshare.core.auth import CSRF_HEADER, OPERATOR, SESSION_COOKIE
@@ -19,6 +17,8 @@ from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.models import ApiToken, WebSession
+from tests.factories import PASSWORD, bearer
+from tests.registry.test_registry_people_cli import cli, stored_anywhere
 
 NEW = "Another-pass-2026"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from tests.conftest import BACKEND, PG_ADMIN_URL
 
 from govshare.core.migrate import downgrade, upgrade
+from tests.conftest import BACKEND, PG_ADMIN_URL
 
 ISSUED = dt.datetime(2026, 9, 1, 8, 30, tzinfo=dt.UTC)
 

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.factories import PASSWORD, agency, bearer, region
 
 from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
@@ -25,6 +24,7 @@ from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.models import Agency, Person, RoleGrant
 from govshare.registry.schemas import GrantCreate, PersonCreate
+from tests.factories import PASSWORD, agency, bearer, region
 
 #: Who is who: (role, agency code or region code). Province 320000 > Nanjing 320100,
 #: Suzhou 320500 > Gusu 320508; js-gat is a provincial agency, nj-sj in Nanjing, sz-sj in Suzhou,

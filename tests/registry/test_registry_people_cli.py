@@ -13,7 +13,6 @@ import sys
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import bearer
 from typer.testing import CliRunner
 
 from govshare.cli import app as cli_app
@@ -23,6 +22,7 @@ from govshare.core.errors import InvalidInput
 from govshare.core.events import Event
 from govshare.models import import_all_models
 from govshare.registry.models import ApiClient, Person, RoleGrant
+from tests.factories import bearer
 
 runner = CliRunner()
 

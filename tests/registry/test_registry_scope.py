@@ -4,11 +4,11 @@ within their agency's profile, staff and supervisors read-only; people visible b
 from __future__ import annotations
 
 import pytest
-from tests.factories import bearer
 
 from govshare.core.auth import OPERATOR, Grant, Principal
 from govshare.core.db import transaction
 from govshare.registry import service
+from tests.factories import bearer
 
 AGENCIES = "/api/v1/agencies"
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, update
-from tests.factories import PASSWORD
 
 from govshare.core import clock, security
 from govshare.core.auth import CSRF_HEADER, SESSION_COOKIE
@@ -17,6 +16,7 @@ from govshare.core.errors import Unauthenticated
 from govshare.models import import_all_models
 from govshare.registry import service
 from govshare.registry.models import Person
+from tests.factories import PASSWORD
 
 
 def _unauthenticated(r, code: str = "auth.required") -> None:  # type: ignore[no-untyped-def]

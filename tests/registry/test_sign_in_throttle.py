@@ -18,8 +18,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.factories import PASSWORD
-from tests.live_server import serve
 
 from govshare.cli import SERVER_OPTIONS
 from govshare.core import clock
@@ -29,6 +27,8 @@ from govshare.core.errors import TooManyRequests, Unauthenticated
 from govshare.core.events import Event
 from govshare.registry import rules, service
 from govshare.registry.models import LoginFailure
+from tests.factories import PASSWORD
+from tests.live_server import serve
 
 T0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
 ATTACKER, OWNER, OTHER = "203.0.113.7", "198.51.100.20", "192.0.2.33"

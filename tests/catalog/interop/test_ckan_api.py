@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import ckanapi
 import pytest
 import requests
-from interop_helpers import build_catalog
+
+from tests.catalog.interop.interop_helpers import build_catalog
 from tests.live_server import serve
 
 

@@ -6,11 +6,11 @@ import hashlib
 
 import pyshacl
 import pytest
-from interop_helpers import SHAPES, SHAPES_SHA256, build_catalog, shapes
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SH, SKOS
 
 from govshare.catalog.interop import dcat
+from tests.catalog.interop.interop_helpers import SHAPES, SHAPES_SHA256, build_catalog, shapes
 
 URL = "/api/v1/catalog/dcat"
 BASE = "http://testserver"

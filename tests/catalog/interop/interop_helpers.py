@@ -22,7 +22,7 @@ from govshare.core.auth import OPERATOR
 
 #: The DCAT-AP 3.0.1 SHACL shapes, copied unchanged from SEMIC's release (source and licence:
 #: tests/data/README.md).
-SHAPES = Path(__file__).resolve().parents[1] / "data" / "dcat-ap-3.0.1-shacl.ttl"
+SHAPES = Path(__file__).resolve().parents[2] / "data" / "dcat-ap-3.0.1-shacl.ttl"
 SHAPES_SHA256 = "990d3e42721de6a4be8cc338a7171559f195e62dea89c0b56531356b78cc026f"
 
 

@@ -6,11 +6,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from portal_helpers import assert_fits_a_phone, browser, field_block, sign_in, signed_in_on_a_phone, token_of
+
 from tests.browser.test_portal_browser import (
     CHROMIUM,
     chromium,  # noqa: F401
     live_server,  # noqa: F401
+)
+from tests.portal.portal_helpers import (
+    assert_fits_a_phone,
+    browser,
+    field_block,
+    sign_in,
+    signed_in_on_a_phone,
+    token_of,
 )
 from tests.recorded import recorded
 

@@ -6,9 +6,7 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from portal_helpers import browser, field_block, sign_in, token_of
 from sqlalchemy import func, select
-from tests.recorded import recorded
 
 from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
@@ -16,6 +14,8 @@ from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.rules import make_uscc
 from govshare.registry.schemas import AgencyUpdate
+from tests.portal.portal_helpers import browser, field_block, sign_in, token_of
+from tests.recorded import recorded
 
 NEW_USCC = make_uscc("1", "1", "320000", "20000001")
 
