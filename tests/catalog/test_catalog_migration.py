@@ -18,7 +18,7 @@ def test_full_text_index_follows_search_text(session):
     from tests.factories import World
 
     World.build(session)
-    from catalog_helpers import entry
+    from tests.catalog.catalog_helpers import entry
 
     from govshare.catalog import service
     from govshare.catalog.schemas import ResourceCreate
