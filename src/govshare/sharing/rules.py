@@ -213,6 +213,7 @@ REQUEST_TRANSITIONS: dict[str, Transition] = {
     "approve": Transition(("pending", "overdue"), "approved", "Art 18(1)"),
     "refuse": Transition(("pending", "overdue"), "refused", "Art 13(2)"),
     "mark_overdue": Transition(("pending",), "overdue", "Art 33(1)"),
+    "reopen_clock": Transition(("overdue",), "pending", "Art 18(1)"),
     "withdraw": Transition(("pending", "overdue", "disputed"), "withdrawn", "Art 18(1)"),
     "open_dispute": Transition(("pending", "overdue"), "disputed", "Art 19(2)"),
     "resume": Transition(("disputed",), "pending", "Art 19(2)"),
