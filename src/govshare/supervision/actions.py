@@ -1,0 +1,125 @@
+"""What each event action means: its label (Chinese; English through the Babel catalog) and the
+article of the Measures it serves, for the supervisors' ledger pages (Art 32, 34).
+
+``ACTIONS`` holds every action code the platform records (``core.events.record(action=...)``
+anywhere in ``govshare``); ``tests/supervision/test_action_labels.py`` reads the source and fails
+when an action is recorded that has no entry here, so a new action cannot reach the ledger
+unlabelled. An unknown code (an event written by an older or newer version) is shown as it is.
+
+``SUBJECTS`` names the kinds of subject events are about, the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from govshare.portal import i18n
+from govshare.portal.i18n import N_
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActionInfo:
+    #: Chinese label; the msgid of its English.
+    label: str
+    #: The article the action serves, as ``"Art 15"``.
+    article: str
+
+
+def _a(label: str, article: str) -> ActionInfo:
+    return ActionInfo(label, article)
+
+
+ACTIONS: dict[str, ActionInfo] = {
+    # Sign-in and credentials: security management (Art 31), attributable to named staff (Art 34).
+    "auth.login": _a(N_("登录平台"), "Art 31"),
+    "auth.login_failed": _a(N_("登录失败"), "Art 31"),
+    "auth.logout": _a(N_("退出登录"), "Art 31"),
+    "auth.password_check_failed": _a(N_("当前密码核对失败"), "Art 31"),
+    # The registry: regions and their authorities (Art 5), agencies, people, roles, credentials.
+    "registry.region.created": _a(N_("新建行政区划"), "Art 5"),
+    "registry.agency.created": _a(N_("登记机关"), "Art 5"),
+    "registry.agency.updated": _a(N_("变更机关信息"), "Art 30"),
+    "registry.person.created": _a(N_("新建人员账号"), "Art 31"),
+    "registry.person.deactivated": _a(N_("停用人员账号"), "Art 31"),
+    "registry.person.reactivated": _a(N_("恢复人员账号"), "Art 31"),
+    "registry.person.password_set": _a(N_("设置密码"), "Art 31"),
+    "registry.role.granted": _a(N_("授予角色"), "Art 31"),
+    "registry.token.issued": _a(N_("签发接口令牌"), "Art 31"),
+    "registry.token.revoked": _a(N_("吊销接口令牌"), "Art 31"),
+    "registry.client.created": _a(N_("登记接入系统"), "Art 31"),
+    "registry.client.revoked": _a(N_("吊销接入系统"), "Art 31"),
+    # The shared catalog: entries, their versions and review (Art 9-10), demands (Art 9).
+    "catalog.resource.created": _a(N_("创建目录条目"), "Art 9"),
+    "catalog.resource.updated": _a(N_("变更目录条目"), "Art 10"),
+    "catalog.resource.submitted": _a(N_("报送目录条目"), "Art 9"),
+    "catalog.resource.published": _a(N_("发布目录条目"), "Art 9"),
+    "catalog.resource.rejected": _a(N_("退回目录条目"), "Art 9"),
+    "catalog.resource.withdrawn": _a(N_("撤销目录条目"), "Art 10"),
+    "catalog.resource.revision_reported": _a(N_("报送目录修订"), "Art 10"),
+    "catalog.resource.revision_withdrawn": _a(N_("撤回目录修订"), "Art 10"),
+    "catalog.resource.revision_approved": _a(N_("通过目录修订"), "Art 10"),
+    "catalog.resource.revision_rejected": _a(N_("退回目录修订"), "Art 10"),
+    "catalog.import.completed": _a(N_("完成目录批量导入"), "Art 9"),
+    "catalog.search.reindexed": _a(N_("重建目录检索索引"), "Art 21"),
+    "catalog.demand.filed": _a(N_("登记共享需求"), "Art 9"),
+    "catalog.demand.updated": _a(N_("修改共享需求"), "Art 10"),
+    "catalog.demand.matched": _a(N_("需求匹配目录条目"), "Art 9"),
+    "catalog.demand.routed": _a(N_("需求转交提供机关"), "Art 9"),
+    "catalog.demand.closed": _a(N_("关闭共享需求"), "Art 9"),
+    # Exchange: interfaces and hosted datasets (Art 15), off-platform filings (Art 14).
+    "exchange.interface.attached": _a(N_("接入共享接口"), "Art 15"),
+    "exchange.interface.updated": _a(N_("修改共享接口"), "Art 15"),
+    "exchange.interface.detached": _a(N_("停用共享接口"), "Art 15"),
+    "exchange.dataset.version_accepted": _a(N_("接收数据集新版本"), "Art 15"),
+    "exchange.filing.filed": _a(N_("平台外交换备案"), "Art 14"),
+    "exchange.filing.ended": _a(N_("终止交换备案"), "Art 14"),
+    "exchange.filing.report_submitted": _a(N_("报送交换统计"), "Art 14"),
+    # The service guide (Art 20).
+    "guide.service.created": _a(N_("登记服务指引"), "Art 20"),
+    "guide.service.updated": _a(N_("修改服务指引"), "Art 20"),
+    "guide.service.deactivated": _a(N_("停用服务指引"), "Art 20"),
+    "guide.service.activated": _a(N_("恢复服务指引"), "Art 20"),
+    # The legal calendar behind every working-day deadline (Art 15, 18).
+    "calendar.schedule.imported": _a(N_("导入节假日安排"), "Art 18"),
+}
+
+#: Kinds of subject, as ``Event.subject_type`` names them.
+SUBJECTS: dict[str, str] = {
+    "catalog_resource": N_("目录条目"),
+    "catalog_demand": N_("共享需求"),
+    "catalog_import": N_("目录导入"),
+    "catalog": N_("目录检索"),
+    "exchange_interface": N_("共享接口"),
+    "exchange_dataset": N_("数据集"),
+    "exchange_filing": N_("交换备案"),
+    "region": N_("行政区"),
+    "agency": N_("机关"),
+    "person": N_("人员"),
+    "api_client": N_("接入系统"),
+    "guide_service": N_("服务指引"),
+    "calendar_year": N_("节假日安排"),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActionLabel:
+    code: str
+    #: The label in the page's language; the code itself when the action is unknown.
+    label: str
+    #: ``"Art 15"``, or ``None`` when the action is unknown.
+    article: str | None
+    #: The article as the page's language writes it (《办法》第十五条 / Art 15 of the Measures).
+    article_label: str
+
+
+def label(action: str, lang: str) -> ActionLabel:
+    info = ACTIONS.get(action)
+    if info is None:
+        return ActionLabel(action, action, None, "")
+    return ActionLabel(action, i18n.gettext_for(lang)(info.label), info.article,
+                       i18n.article_label(info.article, lang))
+
+
+def subject_kind(subject_type: str, lang: str) -> str:
+    text = SUBJECTS.get(subject_type)
+    return i18n.gettext_for(lang)(text) if text else subject_type
