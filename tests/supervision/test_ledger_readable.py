@@ -47,8 +47,11 @@ def seq_of(session: Session, action: str, subject_id: str) -> int:
 def test_actions_show_their_label_and_article_in_both_languages(client, world, session: Session) -> None:  # type: ignore[no-untyped-def]
     published_id = entry(session, "户籍人口信息").id
     seq = seq_of(session, "catalog.resource.published", str(published_id))
-    r = row(page(client, world), seq)
+    text = page(client, world)
+    r = row(text, seq)
     assert "发布目录条目" in r and "《办法》第九条" in r
+    # the action filter suggests every code with its label
+    assert 'list="action-codes"' in text and '<option value="catalog.resource.published">发布目录条目</option>' in text
     assert "catalog.resource.published" not in re.sub(r'title="[^"]*"', "", r)  # the code only as a tooltip
     en = row(page(client, world, lang="en"), seq)
     assert "Catalog entry published" in en and "Art 9 of the Measures" in en and "发布目录条目" not in en

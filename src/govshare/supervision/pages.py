@@ -77,6 +77,7 @@ def _rows(session: Session, by: Principal, evs: list[Event], lang: str) -> list[
 @router.get("/supervision/ledger", response_class=HTMLResponse)
 def ledger_events(request: Request, session: SessionDep, by: Reader, before: int | None = None) -> HTMLResponse:
     _ = translator(request)
+    lang = i18n.lang_of(request)
     values = {name: (request.query_params.get(name) or "").strip()[:100] for name in FILTERS}
     errors: dict[str, str] = {}
     since = _date(values["since"], "since", errors, _)
@@ -95,7 +96,7 @@ def ledger_events(request: Request, session: SessionDep, by: Reader, before: int
         )
         try:
             events, next_before = service.browse(session, by, filters, before=before, limit=PAGE_SIZE)
-            rows = _rows(session, by, list(events), i18n.lang_of(request))
+            rows = _rows(session, by, list(events), lang)
         except DomainError as exc:
             if exc.field == "username":
                 errors["actor"] = domain_error_message(exc, i18n.lang_of(request))
@@ -108,6 +109,7 @@ def ledger_events(request: Request, session: SessionDep, by: Reader, before: int
         "checkpoint": checkpoint, "checkpoint_time": _local(checkpoint.created_at) if checkpoint else None,
         "checkpoint_root": base64.b64encode(checkpoint.root).decode() if checkpoint else None,
         "integrated": service.integrated_size(session), "events_total": service.event_count(session),
+        "action_options": [(code, actions.label(code, lang).label) for code in sorted(actions.ACTIONS)],
     })
 
 
