@@ -35,6 +35,9 @@ from govshare.sharing.service._common import (
 
 #: Longest term a request may ask for (a platform rule: agreements are renewed, not open-ended).
 MAX_TERM_DAYS = 5 * 366
+#: The term of a request made from a demand when none is given: a year (a leap day has no "same
+#: day next year", so it is counted in days).
+DEFAULT_TERM_DAYS = 364
 
 
 def _invalid(code: str, zh: str, en: str, field: str, article: str | None = None, **extra: Any) -> InvalidInput:
@@ -203,7 +206,7 @@ def create_from_demand(session: Session, demand_id: int, data: RequestFromDemand
         purpose=purpose, legal_basis=demand.legal_basis if len(demand.legal_basis.strip()) >= 4
         else f"{demand.legal_basis}（{demand.title}）",
         region_scope=data.region_scope or resource.provider.region_code, starts_on=data.starts_on or today,
-        ends_on=data.ends_on or today.replace(year=today.year + 1) - dt.timedelta(days=1), demand_id=demand.id,
+        ends_on=data.ends_on or today + dt.timedelta(days=DEFAULT_TERM_DAYS), demand_id=demand.id,
     ), by=by)
 
 
