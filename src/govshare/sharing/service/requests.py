@@ -14,7 +14,7 @@ from govshare.catalog import service as catalog_service
 from govshare.catalog.models import CatalogDemandMatch, CatalogResource
 from govshare.core import clock, workdays
 from govshare.core.auth import Principal
-from govshare.core.errors import InvalidInput
+from govshare.core.errors import InvalidInput, NotFound
 from govshare.core.paging import Page, paginate
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency
@@ -88,7 +88,11 @@ def check_items(resource: CatalogResource, items: Sequence[str], field: str = "i
 
 
 def check_region_within(session: Session, code: str, root_code: str, field: str, zh_root: str, en_root: str) -> None:
-    region = registry_service.get_region(session, code)
+    try:
+        region = registry_service.get_region(session, code)
+    except NotFound:
+        raise NotFound("sharing.region_unknown", f"行政区划 {code} 不存在", f"Region {code} not found",
+                       field=field) from None
     root = registry_service.get_region(session, root_code)
     if not (region.path == root.path or region.path.startswith(root.path + "/")):
         raise _invalid("sharing.region_outside", f"数据范围 {code} 不在{zh_root}（{root.code} {root.name}）之内",
