@@ -226,7 +226,7 @@ async def reconcile_upload(request: Request, session: SessionDep, by: AgencyStaf
                               items=split(text("items")), key_secondary=text("key_secondary"),
                               rules=None if rule_text is None else split(str(rule_text)), agency=text("agency"))
     background.add_task(service.reconciliations.execute, run.id)
-    return run_read(session, run)
+    return run_read(session, service.reconciliations.get(session, run.id, viewer=None))
 
 
 async def _start_upload(session: Session, by: Principal, upload: UploadFile, **kw: object) -> QualityReconciliation:
@@ -250,7 +250,7 @@ def reconcile_hosted(data: HostedReconcile, session: SessionDep, by: AgencyStaff
                                         key_secondary=data.key_secondary, item_map=data.item_map,
                                         rule_codes=data.rules, hosted=data.hosted, agency=data.agency)
     background.add_task(service.reconciliations.execute, run.id)
-    return run_read(session, run)
+    return run_read(session, service.reconciliations.get(session, run.id, viewer=None))
 
 
 @router.get("/reconciliations", response_model=ReconciliationPage, summary="比对记录 / Reconciliations")

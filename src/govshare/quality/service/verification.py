@@ -29,6 +29,7 @@ from govshare.quality.reconcile import DISCREPANCY_KINDS
 from govshare.quality.service.reconciliations import PRIMARY_KINDS, _actor, absolute
 from govshare.quality.sources import lit
 from govshare.registry import service as registry_service
+from govshare.registry.models import Agency
 
 SUBJECT = "quality_verification_task"
 
@@ -45,7 +46,7 @@ def open_task(session: Session, run: QualityReconciliation, discrepancies: int) 
         state="open")
     session.add(task)
     session.flush()
-    primary = session.get(type(run.secondary_agency), run.primary_agency_id)
+    primary = session.get(Agency, run.primary_agency_id)
     events.record(session, actor=_actor(run), action="quality.verification.opened", subject_type=SUBJECT,
                   subject_id=task.id, region_code=run.region_code, agency_code=primary.code if primary else None,
                   data={"reconciliation": run.id, "discrepancies": discrepancies, "due_on": due.deadline,
