@@ -51,7 +51,7 @@ from govshare.quality.schemas import (
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
 #: Reconciliation uploads may exceed the platform's request-body cap, up to their own setting.
-LARGE_BODIES = (("POST", re.compile(r"/api/v1/quality/reconciliations"),
+LARGE_BODIES = (("POST", re.compile(r"/(api/v1/)?quality/reconciliations(/new)?"),
                  lambda: get_quality_settings().reconcile_max_bytes + 64 * 1024),)
 
 Ref = Annotated[str, Path(max_length=64)]
@@ -199,10 +199,6 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     }}}}}
 
 
-def split(text: str | None) -> list[str]:
-    return [p.strip() for p in re.split(r"[,，、\n]", text or "") if p.strip()]
-
-
 @router.post("/reconciliations", response_model=ReconciliationRead, status_code=status.HTTP_202_ACCEPTED,
              summary="上传副本进行比对 / Reconcile an uploaded copy (Art 11(2))",
              openapi_extra={"requestBody": UPLOAD_BODY})
@@ -222,9 +218,10 @@ async def reconcile_upload(request: Request, session: SessionDep, by: AgencyStaf
         if not text(name):
             raise InvalidInput("quality.field.required", f"{name} 不能为空", f"{name} is required", field=name)
     rule_text = form.get("rules")
+    names = service.reconciliations.split_names
     run = await _start_upload(session, by, upload, primary=text("primary") or "", key=text("key") or "",
-                              items=split(text("items")), key_secondary=text("key_secondary"),
-                              rules=None if rule_text is None else split(str(rule_text)), agency=text("agency"))
+                              items=names(text("items")), key_secondary=text("key_secondary"),
+                              rules=None if rule_text is None else names(str(rule_text)), agency=text("agency"))
     background.add_task(service.reconciliations.execute, run.id)
     return run_read(session, service.reconciliations.get(session, run.id, viewer=None))
 

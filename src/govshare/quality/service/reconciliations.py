@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +52,11 @@ SUBJECT = "quality_reconciliation"
 #: invalid or repeated keys are the secondary holder's business.
 PRIMARY_KINDS = ("invalid_key_primary", "duplicate_key_primary", "missing_in_primary", "mismatch")
 KEY_KIND_OF_FIELD = {"id_number": "id_number", "uscc": "uscc", "region_code": "region"}
+
+
+def split_names(text: str | None) -> list[str]:
+    """Item names as typed: separated by commas (half or full width), 、 or new lines."""
+    return [p.strip() for p in re.split(r"[,，、\n]", text or "") if p.strip()]
 
 
 def run_dir(run_id: int) -> Path:
