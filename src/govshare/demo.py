@@ -345,6 +345,9 @@ def load(session: Session) -> DemoSummary:
     from govshare.exchange.demo import load_demo_exchange
 
     hosted = load_demo_exchange(session)
+    from govshare.quality.demo import load_demo_quality
+
+    load_demo_quality(session)
 
     events_after = session.scalar(select(func.count()).select_from(Event)) or 0
     return DemoSummary(

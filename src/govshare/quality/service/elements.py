@@ -193,11 +193,13 @@ def link_item(session: Session, resource_ref: str | int, item_name: str, element
 
 def auto_link(session: Session, resource: CatalogResource, items: Sequence[dict[str, object]], *,
               by: Principal) -> dict[str, QualityDataElement]:
-    """Link items whose field code (英文标识) is a data element's, unless already linked. Returns
-    every linked item of ``items`` with its element."""
+    """Link items whose field code (英文标识) is a data element's, or else whose name is exactly a data
+    element's name (公民身份号码, 统一社会信用代码 ...), unless already linked. Returns every linked
+    item of ``items`` with its element."""
     links = links_of(session, resource.id)
-    by_code = {e.field_code: e for e in session.scalars(
-        select(QualityDataElement).where(QualityDataElement.field_code.is_not(None)))}
+    known = session.scalars(select(QualityDataElement)).all()
+    by_code = {e.field_code: e for e in known if e.field_code}
+    by_name = {e.name: e for e in known}
     out: dict[str, QualityDataElement] = {}
     for item in items:
         name = str(item.get("name") or "")
@@ -207,7 +209,10 @@ def auto_link(session: Session, resource: CatalogResource, items: Sequence[dict[
             out[name] = links[name].element
             continue
         element = by_code.get(item.get("field_code"))  # type: ignore[arg-type]
+        how = "field_code"
+        if element is None:
+            element, how = by_name.get(name), "name"
         if element is not None:
-            _add_link(session, resource, name, element, by=by, how="field_code")
+            _add_link(session, resource, name, element, by=by, how=how)
             out[name] = element
     return out

@@ -20,6 +20,7 @@ discrepancies, not the secondary holder's data.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -180,58 +181,63 @@ def start(session: Session, *, primary: str | int, key: str, items: Sequence[str
     return run
 
 
-def _progress(run_id: int, stage: str, progress: int, state: str = "running") -> None:
-    with transaction() as s:
-        run = s.get(QualityReconciliation, run_id)
-        if run is not None:
-            run.stage, run.progress, run.state = stage, progress, state
-            if run.started_at is None:
-                run.started_at = clock.now()
-
-
 def _relation(con: duckdb.DuckDBPyConnection, src: query.HostedSource) -> duckdb.DuckDBPyRelation:
     cols = ", ".join(f"{sources.ident(spec.column)} AS {sources.ident(name)}" for name, spec in src.items.items())
     return con.sql(f"SELECT {cols} FROM read_parquet({sources.lit(str(src.path))})")
 
 
-def execute(run_id: int) -> QualityReconciliation | None:
-    """Run a queued reconciliation to its end, in its own transactions. Never raises for bad input:
-    the run ends ``failed`` with the problem (row, column) in ``error``."""
-    from govshare.quality.service.verification import open_task
+@dataclasses.dataclass
+class _Plan:
+    """What a queued run compares, read from the database once (the comparison then needs none)."""
 
-    with transaction() as s:
-        run = s.get(QualityReconciliation, run_id)
-        if run is None or run.state not in ("queued",):
-            return run
-        primary = query.load_source(s, run.primary_resource_id, version=run.primary_version)
-        secondary_hosted = (query.load_source(s, run.secondary_resource_id, version=run.secondary_version)
-                            if run.secondary_resource_id else None)
-        known = list(s.scalars(select(Region.code))) if run.key_kind == "region" else None
-        spec = dict(key=(run.key_secondary, run.key_primary), items=list(run.items), rules=list(run.rules),
-                    key_kind=run.key_kind, copy=next(iter(sorted(run_dir(run.id).glob("copy.*"))), None))
-    _progress(run_id, "comparing", 30)
+    run_id: int
+    primary: query.HostedSource
+    secondary_hosted: query.HostedSource | None
+    copy: Path | None
+    key: tuple[str, str]
+    items: list[dict[str, Any]]
+    rules: list[str]
+    key_kind: str
+    known_regions: list[str] | None
+
+
+def _plan(session: Session, run: QualityReconciliation) -> _Plan:
+    return _Plan(
+        run_id=run.id, primary=query.load_source(session, run.primary_resource_id, version=run.primary_version),
+        secondary_hosted=(query.load_source(session, run.secondary_resource_id, version=run.secondary_version)
+                          if run.secondary_resource_id else None),
+        copy=next(iter(sorted(run_dir(run.id).glob("copy.*"))), None), key=(run.key_secondary, run.key_primary),
+        items=list(run.items), rules=list(run.rules), key_kind=run.key_kind,
+        known_regions=list(session.scalars(select(Region.code))) if run.key_kind == "region" else None)
+
+
+def _compare(plan: _Plan) -> tuple[reconcile.ReconcileReport | None, dict[str, Any] | None]:
+    """The comparison itself, in DuckDB; no database session. (report, None) or (None, error)."""
     settings = get_quality_settings()
-    directory = run_dir(run_id)
+    directory = run_dir(plan.run_id)
     con = duckdb.connect(":memory:", config={"memory_limit": settings.reconcile_memory_limit,
                                              "temp_directory": str(directory / "spill")})
-    report = None
-    error: dict[str, Any] | None = None
     try:
         con.execute("SET enable_progress_bar = false")
-        secondary: Any = _relation(con, secondary_hosted) if secondary_hosted else sources.FileSource(spec["copy"])
+        secondary: Any = (_relation(con, plan.secondary_hosted) if plan.secondary_hosted
+                          else sources.FileSource(plan.copy or directory / "copy.missing"))
         report = reconcile.reconcile(
-            secondary, _relation(con, primary), key=spec["key"],
+            secondary, _relation(con, plan.primary), key=plan.key,
             items=[reconcile.Item(secondary=i["secondary"], primary=i["primary"], kind=i["kind"], label=i["primary"])
-                   for i in spec["items"]],
-            rules=spec["rules"], key_kind=spec["key_kind"], known_regions=known,
+                   for i in plan.items],
+            rules=plan.rules, key_kind=plan.key_kind, known_regions=plan.known_regions,
             parquet_path=directory / "discrepancies.parquet", xlsx_path=directory / "discrepancies.xlsx",
             connection=con, max_bytes=settings.reconcile_max_bytes)
+        return report, None
     except DomainError as exc:
         error = {"code": exc.code, "title": exc.title_zh, "title_en": exc.title_en, "detail": exc.detail,
-                 "field": exc.field, **({"row": exc.extra.get("row")} if exc.extra and exc.extra.get("row") else {})}
+                 "field": exc.field}
+        if exc.extra and exc.extra.get("row"):
+            error["row"] = exc.extra["row"]
+        return None, error
     except duckdb.Error as exc:
-        error = {"code": "quality.reconcile.engine_failed", "title": "比对失败", "title_en": "The comparison failed",
-                 "detail": str(exc).splitlines()[0][:300], "field": None}
+        return None, {"code": "quality.reconcile.engine_failed", "title": "比对失败",
+                      "title_en": "The comparison failed", "detail": str(exc).splitlines()[0][:300], "field": None}
     finally:
         con.close()
         shutil.rmtree(directory / "spill", ignore_errors=True)
@@ -239,38 +245,66 @@ def execute(run_id: int) -> QualityReconciliation | None:
             with contextlib.suppress(OSError):
                 copy.unlink()
 
-    with transaction() as s:
-        run = s.scalar(select(QualityReconciliation).where(QualityReconciliation.id == run_id)
-                       .options(joinedload(QualityReconciliation.secondary_agency)))
-        assert run is not None
-        run.finished_at = clock.now()
-        run.progress = 100
-        if report is None:
-            run.state, run.stage, run.error = "failed", "failed", error
-            events.record(s, actor=_actor(run), action="quality.reconciliation.failed", subject_type=SUBJECT,
-                          subject_id=run.id, region_code=run.region_code, agency_code=run.secondary_agency.code,
-                          data={"code": (error or {}).get("code"), "field": (error or {}).get("field")})
-            return run
-        data = report.to_dict()
-        data["parquet_path"] = data["xlsx_path"] = None
-        run.state, run.stage, run.report = "done", "done", data
-        run.discrepancies = report.discrepancy_rows
-        run.parquet_path = f"reconciliations/{run_id}/discrepancies.parquet"
-        run.xlsx_path = f"reconciliations/{run_id}/discrepancies.xlsx"
-        s.flush()
-        events.record(s, actor=_actor(run), action="quality.reconciliation.completed", subject_type=SUBJECT,
+
+def _finish(session: Session, run_id: int, report: reconcile.ReconcileReport | None,
+            error: dict[str, Any] | None) -> QualityReconciliation:
+    """Store the outcome, record its event and open the primary agency's task (Art 11(2))."""
+    from govshare.quality.service.verification import open_task
+
+    run = session.scalar(select(QualityReconciliation).where(QualityReconciliation.id == run_id)
+                         .options(joinedload(QualityReconciliation.secondary_agency)))
+    assert run is not None
+    run.finished_at = clock.now()
+    run.started_at = run.started_at or run.finished_at
+    run.progress = 100
+    if report is None:
+        run.state, run.stage, run.error = "failed", "failed", error
+        session.flush()
+        events.record(session, actor=_actor(run), action="quality.reconciliation.failed", subject_type=SUBJECT,
                       subject_id=run.id, region_code=run.region_code, agency_code=run.secondary_agency.code,
-                      data={"rows_secondary": report.secondary.rows, "rows_primary": report.primary.rows,
-                            "missing_in_primary": report.missing_in_primary,
-                            "missing_in_secondary": report.missing_in_secondary,
-                            "mismatched": {i.label: i.mismatched for i in report.items},
-                            "invalid_keys_secondary": report.secondary.invalid_keys,
-                            "invalid_keys_primary": report.primary.invalid_keys,
-                            "discrepancy_rows": report.discrepancy_rows, "seconds": round(report.seconds, 3)})
-        duty = primary_discrepancies(data)
-        if duty:
-            open_task(s, run, duty)
+                      data={"code": (error or {}).get("code"), "field": (error or {}).get("field")})
         return run
+    data = report.to_dict()
+    data["parquet_path"] = data["xlsx_path"] = None
+    run.state, run.stage, run.report = "done", "done", data
+    run.discrepancies = report.discrepancy_rows
+    run.parquet_path = f"reconciliations/{run_id}/discrepancies.parquet"
+    run.xlsx_path = f"reconciliations/{run_id}/discrepancies.xlsx"
+    session.flush()
+    events.record(session, actor=_actor(run), action="quality.reconciliation.completed", subject_type=SUBJECT,
+                  subject_id=run.id, region_code=run.region_code, agency_code=run.secondary_agency.code,
+                  data={"rows_secondary": report.secondary.rows, "rows_primary": report.primary.rows,
+                        "missing_in_primary": report.missing_in_primary,
+                        "missing_in_secondary": report.missing_in_secondary,
+                        "mismatched": {i.label: i.mismatched for i in report.items},
+                        "invalid_keys_secondary": report.secondary.invalid_keys,
+                        "invalid_keys_primary": report.primary.invalid_keys,
+                        "discrepancy_rows": report.discrepancy_rows, "seconds": round(report.seconds, 3)})
+    duty = primary_discrepancies(data)
+    if duty:
+        open_task(session, run, duty)
+    return run
+
+
+def execute(run_id: int) -> None:
+    """Run a queued reconciliation to its end in its own transactions (the app's background task):
+    the plan in one, progress in short ones, the comparison in none, the outcome in the last. Bad
+    input does not raise: the run ends ``failed`` with the problem (row, column) in ``error``."""
+    with transaction() as s:
+        run = s.get(QualityReconciliation, run_id)
+        if run is None or run.state != "queued":
+            return
+        plan = _plan(s, run)
+        run.state, run.stage, run.progress, run.started_at = "running", "comparing", 20, clock.now()
+    report, error = _compare(plan)
+    with transaction() as s:
+        _finish(s, run_id, report, error)
+
+
+def execute_in(session: Session, run: QualityReconciliation) -> QualityReconciliation:
+    """Run a queued reconciliation in the caller's transaction (command line, demo loader, tests)."""
+    report, error = _compare(_plan(session, run))
+    return _finish(session, run.id, report, error)
 
 
 def _actor(run: QualityReconciliation) -> events.Actor:
@@ -282,14 +316,6 @@ def primary_discrepancies(report: dict[str, Any]) -> int:
     """Discrepancy rows the primary agency answers for (:data:`PRIMARY_KINDS`)."""
     return int(report["primary"]["invalid_keys"] + report["primary"]["duplicate_keys"]
                + report["missing_in_primary"] + sum(i["mismatched"] for i in report["items"]))
-
-
-def run_now(session: Session, run: QualityReconciliation) -> QualityReconciliation:
-    """Commit ``session`` (so the run is visible) and execute the run: command line, demo, tests."""
-    session.commit()
-    execute(run.id)
-    session.expire_all()
-    return get(session, run.id, viewer=None)
 
 
 # --- Reading ---------------------------------------------------------------------------------------
