@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govshare.core.config import get_settings
-from govshare.quality.rules import DEFAULT_VERIFY_WORKDAYS
+from govshare.quality.rules import DEFAULT_OBJECTION_WORKDAYS, DEFAULT_VERIFY_WORKDAYS
 
 
 class QualitySettings(BaseSettings):
@@ -18,6 +18,8 @@ class QualitySettings(BaseSettings):
     #: Working days the primary agency has to verify and explain a reconciliation's discrepancies
     #: (Art 11(2) "核实并予以说明"; the Measures set no number, the platform's default is 15).
     verify_workdays: int = Field(default=DEFAULT_VERIFY_WORKDAYS, ge=1, le=120)
+    #: Working days the provider has to check and answer an objection (数据异议; default 10).
+    objection_workdays: int = Field(default=DEFAULT_OBJECTION_WORKDAYS, ge=1, le=120)
     #: Where reconciliation uploads and reports are kept. Default: ``<var_dir>/quality``.
     quality_dir: Path | None = None
     #: Largest copy a secondary holder uploads for reconciliation, in bytes.

@@ -246,3 +246,40 @@ class QualityCheckResult(Base):
     trigger: Mapped[str] = mapped_column(String(16))
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     checked_by: Mapped[str] = mapped_column(String(64))
+
+
+class QualityObjection(TimestampMixin, Base):
+    """数据异议: an agency holding a grant objects to data it received; the provider checks and
+    answers within a deadline in working days (国发〔2016〕51号: fast correction of doubtful data)."""
+
+    __tablename__ = "quality_objection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("sharing_grant.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"), index=True)
+    objector_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    #: The entry's region: its authority and supervisors read the objection.
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    record_key: Mapped[str] = mapped_column(String(200))
+    #: The item objected to; None: the record as a whole.
+    item: Mapped[str | None] = mapped_column(String(100))
+    problem: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    workdays: Mapped[int] = mapped_column(Integer)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: rules.OBJECTION_STATES: open | corrected | confirmed | rejected
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    answer_note: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_by_name: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+
+    resource: Mapped[CatalogResource] = relationship(lazy="raise")
+    objector: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[objector_id])
+    provider: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[provider_id])

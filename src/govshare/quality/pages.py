@@ -262,6 +262,90 @@ def answer_task(task_id: int, request: Request, session: SessionDep, by: AgencyS
     return _task_page(request, session, task_id, by, errors=errors, form_error=message, status=change.status)
 
 
+# --- Objections (数据异议) -------------------------------------------------------------------------
+
+OBJECTION_FIELDS = ("grant_id", "record_key", "item", "problem", "evidence")
+
+
+def _objections_page(request: Request, session: Any, by: Any, *, values: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None, form_error: str | None = None,
+                     status: int = 200) -> HTMLResponse:
+    from govshare.sharing import service as sharing_service
+
+    offset = _offset(request)
+    overdue = request.query_params.get("overdue") == "1"
+    page = service.objections.list_objections(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
+    own = by.agency_ids("agency_staff", "agency_admin")
+    grants = [g for g in sharing_service.list_grants(session, viewer=by, usable=True, limit=200).rows
+              if g.consumer_id in own]
+    return render(request, "quality/objections.html", {
+        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "overdue": overdue,
+        "states": rules.OBJECTION_STATES, "is_overdue": service.objections.is_overdue, "grants": grants,
+        "values": values or {"grant_id": request.query_params.get("grant", "")[:12]}, "errors": errors or {},
+        "form_error": form_error}, status_code=status)
+
+
+@router.get("/quality/objections", response_class=HTMLResponse)
+def objections(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    return _objections_page(request, session, by)
+
+
+@router.post("/quality/objections", response_class=HTMLResponse, response_model=None)
+def file_objection(request: Request, session: SessionDep, by: AgencyStaff,
+                   form: CsrfForm) -> HTMLResponse | RedirectResponse:
+    _ = translator(request)
+    values = {k: str(form.get(k) or "").strip() for k in OBJECTION_FIELDS}
+    errors: dict[str, str] = {}
+    grant_id = int(values["grant_id"]) if values["grant_id"].isascii() and values["grant_id"].isdigit() \
+        and len(values["grant_id"]) < 10 else None
+    if grant_id is None:
+        errors["grant_id"] = _("请选择共享授权")
+        return _objections_page(request, session, by, values=values, errors=errors, status=422)
+    change = FormChange(session, i18n.lang_of(request), fields=OBJECTION_FIELDS, errors=errors)
+    made = None
+    with change:
+        made = service.objections.file_objection(
+            session, grant_id=grant_id, record_key=values["record_key"], item=values["item"] or None,
+            problem=values["problem"], evidence=values["evidence"] or None, by=by)
+    if change.ok and made is not None:
+        return RedirectResponse(f"/quality/objections/{made.id}?done=1", status_code=303)
+    return _objections_page(request, session, by, values=values, errors=errors, form_error=change.form_error,
+                            status=change.status)
+
+
+def _objection_page(request: Request, session: Any, objection_id: int, by: Any, *,
+                    errors: dict[str, str] | None = None, form_error: str | None = None,
+                    values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    objection = service.objections.get_objection(session, objection_id, viewer=by)
+    return render(request, "quality/objection.html", {
+        "active": "console", "o": objection, "states": rules.OBJECTION_STATES,
+        "overdue": service.objections.is_overdue(objection),
+        "corrected_version": service.objections.corrected_version(session, objection),
+        "can_answer": objection.state == "open" and by.in_agency(objection.provider_id, "agency_staff",
+                                                                  "agency_admin"),
+        "errors": errors or {}, "form_error": form_error, "values": values or {}}, status_code=status)
+
+
+@router.get("/quality/objections/{objection_id}", response_class=HTMLResponse)
+def objection(objection_id: int, request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    return _objection_page(request, session, objection_id, by)
+
+
+@router.post("/quality/objections/{objection_id}", response_class=HTMLResponse, response_model=None)
+def answer_objection(objection_id: int, request: Request, session: SessionDep, by: AgencyStaff,
+                     form: CsrfForm) -> HTMLResponse | RedirectResponse:
+    values = {k: str(form.get(k) or "") for k in ("outcome", "note")}
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=("outcome", "note"), errors=errors)
+    with change:
+        service.objections.answer_objection(session, objection_id, outcome=values["outcome"], note=values["note"],
+                                            by=by)
+    if change.ok:
+        return RedirectResponse(f"/quality/objections/{objection_id}?done=1", status_code=303)
+    return _objection_page(request, session, objection_id, by, errors=errors, form_error=change.form_error,
+                           values=values, status=change.status)
+
+
 # --- Quality checks (Art 12) ----------------------------------------------------------------------
 
 

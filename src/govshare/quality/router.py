@@ -23,6 +23,7 @@ from govshare.quality.models import (
     QualityCheckResult,
     QualityDataElement,
     QualityDuplicateFlag,
+    QualityObjection,
     QualityReconciliation,
     QualitySourceAssignment,
     QualityVerificationTask,
@@ -42,6 +43,10 @@ from govshare.quality.schemas import (
     HostedReconcile,
     LinkCreate,
     LinkRead,
+    ObjectionAnswer,
+    ObjectionCreate,
+    ObjectionPage,
+    ObjectionRead,
     ReconciliationPage,
     ReconciliationRead,
     TaskPage,
@@ -313,6 +318,48 @@ def answer(task_id: Id, data: AnswersIn, session: SessionDep, by: AgencyStaff) -
 @router.post("/tasks/{task_id}/answer-all", response_model=TaskRead, summary="批量答复 / Answer all remaining")
 def answer_all(task_id: Id, data: AnswerAllIn, session: SessionDep, by: AgencyStaff) -> TaskRead:
     return task_read(service.verification.answer_all(session, task_id, data.outcome, data.note, by=by))
+
+
+# --- Objections (数据异议) -------------------------------------------------------------------------
+
+
+def objection_read(session: Session, o: QualityObjection) -> ObjectionRead:
+    return ObjectionRead(
+        id=o.id, grant_id=o.grant_id, resource_id=o.resource_id, resource_code=o.resource.code,
+        resource_name=o.resource.name, objector=o.objector.code, provider=o.provider.code, record_key=o.record_key,
+        item=o.item, problem=o.problem, evidence=o.evidence, received_on=o.received_on, due_on=o.due_on,
+        workdays=o.workdays, provisional=o.provisional, state=o.state,
+        overdue=service.objections.is_overdue(o), answer_note=o.answer_note, answered_on=o.answered_on,
+        corrected_version=service.objections.corrected_version(session, o))
+
+
+@router.post("/objections", response_model=ObjectionRead, status_code=status.HTTP_201_CREATED,
+             summary="提出数据异议 / Object to data received under a grant")
+def file_objection(data: ObjectionCreate, session: SessionDep, by: AgencyStaff) -> ObjectionRead:
+    made = service.objections.file_objection(session, **data.model_dump(), by=by)
+    return objection_read(session, service.objections.get_objection(session, made.id, viewer=by))
+
+
+@router.get("/objections", response_model=ObjectionPage, summary="数据异议 / Objections")
+def list_objections(session: SessionDep, by: Reader, overdue: bool = False,
+                    state: Annotated[str | None, Query(pattern="^(open|corrected|confirmed|rejected)$")] = None,
+                    offset: Offset = 0, limit: Limit = 50) -> ObjectionPage:
+    page = service.objections.list_objections(session, viewer=by, state=state, overdue=overdue, offset=offset,
+                                              limit=limit)
+    return ObjectionPage(items=[objection_read(session, o) for o in page.rows], total=page.total, offset=offset,
+                         limit=limit)
+
+
+@router.get("/objections/{objection_id}", response_model=ObjectionRead, summary="一项异议 / One objection")
+def get_objection(objection_id: Id, session: SessionDep, by: Reader) -> ObjectionRead:
+    return objection_read(session, service.objections.get_objection(session, objection_id, viewer=by))
+
+
+@router.post("/objections/{objection_id}/answer", response_model=ObjectionRead,
+             summary="答复数据异议 / The provider answers an objection")
+def answer_objection(objection_id: Id, data: ObjectionAnswer, session: SessionDep, by: AgencyStaff) -> ObjectionRead:
+    return objection_read(session, service.objections.answer_objection(session, objection_id, outcome=data.outcome,
+                                                                       note=data.note, by=by))
 
 
 # --- Quality checks (Art 12) ----------------------------------------------------------------------

@@ -181,3 +181,40 @@ def check_task_open(state: str) -> None:
 def is_overdue(state: str, due_on: Any, today: Any) -> bool:
     """An open task past its deadline (the deadline day itself still counts as in time)."""
     return state == "open" and today > due_on
+
+
+# --- Objections (数据异议) --------------------------------------------------------------------------
+
+#: Default working days the provider has to check and answer an objection (a platform setting; the
+#: State Council's rules on sharing, 国发〔2016〕51号, ask for fast correction without a number).
+DEFAULT_OBJECTION_WORKDAYS = 10
+OBJECTION_ARTICLE = "国发〔2016〕51号"
+OBJECTION_STATES: Labels = {
+    "open": ("待核查", "awaiting the provider"),
+    "corrected": ("已更正", "corrected"),
+    "confirmed": ("经核查无误（附说明）", "confirmed as right (explained)"),
+    "rejected": ("不予受理（附理由）", "rejected (reason given)"),
+}
+OBJECTION_ANSWERS = ("corrected", "confirmed", "rejected")
+#: How objections count in a resource's quality score (Art 12 "真实、准确"): every objection the
+#: provider upheld by correcting its data, or left unanswered past its deadline, takes this many
+#: points off the score of the versions checked after it was filed, up to the cap.
+OBJECTION_PENALTY = 2.0
+OBJECTION_PENALTY_CAP = 20.0
+GRANT_USABLE_STATES = ("active",)
+
+
+def check_objection_answer(outcome: str, note: str | None) -> str | None:
+    check_vocab(outcome, {k: OBJECTION_STATES[k] for k in OBJECTION_ANSWERS}, field="outcome",
+                article=OBJECTION_ARTICLE)
+    note = check_text(note, field="note")
+    if outcome in ("confirmed", "rejected") and not note:
+        what = ("说明数据为何无误", "explain why the data are right") if outcome == "confirmed" else \
+            ("说明不予受理的理由", "give the reason for rejecting it")
+        raise invalid("quality.objection.note_required", f"请{what[0]}", f"Please {what[1]}", field="note",
+                      article=OBJECTION_ARTICLE)
+    return note
+
+
+def objection_penalty(counted: int) -> float:
+    return min(OBJECTION_PENALTY_CAP, OBJECTION_PENALTY * counted)

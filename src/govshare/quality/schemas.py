@@ -202,3 +202,50 @@ class CheckRead(BaseModel):
     as_of: dt.date
     trigger: str
     checked_at: dt.datetime
+
+
+class ObjectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grant_id: int = Field(ge=1, le=2**31 - 1)
+    record_key: str = Field(max_length=200, description="记录的主键，如公民身份号码")
+    item: str | None = Field(default=None, max_length=100, description="有异议的数据项；省略为整条记录")
+    problem: str = Field(max_length=2000, description="哪里不对")
+    evidence: str | None = Text
+
+
+class ObjectionAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["corrected", "confirmed", "rejected"]
+    note: str | None = Text
+
+
+class ObjectionRead(BaseModel):
+    id: int
+    grant_id: int
+    resource_id: int
+    resource_code: str | None
+    resource_name: str
+    objector: str
+    provider: str
+    record_key: str
+    item: str | None
+    problem: str
+    evidence: str | None
+    received_on: dt.date
+    due_on: dt.date
+    workdays: int
+    provisional: bool
+    state: str
+    overdue: bool
+    answer_note: str | None
+    answered_on: dt.date | None
+    corrected_version: int | None
+
+
+class ObjectionPage(BaseModel):
+    items: list[ObjectionRead]
+    total: int
+    offset: int
+    limit: int

@@ -24,6 +24,7 @@ from govshare.core.errors import NotFound
 from govshare.exchange.datasets import storage
 from govshare.exchange.models import ExchangeDatasetVersion
 from govshare.quality import permissions as perm
+from govshare.quality import rules
 from govshare.quality.checks import ColumnSpec, run_checks
 from govshare.quality.models import QualityCheckResult
 from govshare.quality.sources import ident, lit
@@ -56,10 +57,24 @@ def check_version(session: Session, resource: CatalogResource, version: Exchange
             known_regions=list(session.scalars(select(Region.code))))
     finally:
         con.close()
+    from govshare.quality.service.objections import counted_against
+
+    findings = [f.to_dict() for f in report.findings]
+    score = report.score
+    objections, counted = counted_against(session, resource.id)
+    if objections:
+        # 数据异议 count in the score (rules.OBJECTION_PENALTY): upheld by a correction, or overdue.
+        penalty = rules.objection_penalty(counted)
+        findings.append({"rule": "quality.objections", "column": None, "checked": objections, "failed": counted,
+                         "samples": [], "passed": counted == 0, "article": rules.OBJECTION_ARTICLE,
+                         "name_zh": "数据异议", "name_en": "objections",
+                         "detail": f"扣 {penalty:g} 分 / {penalty:g} points off"})
+        if score is not None:
+            score = round(max(0.0, score - penalty), 1)
     result = QualityCheckResult(
         resource_id=resource.id, dataset_version_id=version.id, version_number=version.number,
-        provider_id=resource.provider_id, region_code=resource.region_code, rows=report.rows, score=report.score,
-        dimensions=report.dimensions, findings=[f.to_dict() for f in report.findings], as_of=report.as_of,
+        provider_id=resource.provider_id, region_code=resource.region_code, rows=report.rows, score=score,
+        dimensions=report.dimensions, findings=findings, as_of=report.as_of,
         trigger=trigger, checked_at=clock.now(), checked_by=by.actor.ref)
     session.add(result)
     session.flush()
@@ -67,7 +82,7 @@ def check_version(session: Session, resource: CatalogResource, version: Exchange
     events.record(session, actor=by.actor, action="quality.check.recorded", subject_type=SUBJECT,
                   subject_id=result.id, region_code=resource.region_code, agency_code=agency.code if agency else None,
                   data={"resource_id": resource.id, "resource_code": resource.code, "version": version.number,
-                        "rows": report.rows, "score": report.score, "trigger": trigger,
+                        "rows": report.rows, "score": score, "trigger": trigger,
                         "failed": {f.rule + (f":{f.column}" if f.column else ""): f.failed
                                    for f in report.findings if f.failed}, "article": "Art 12"})
     return result
