@@ -9,6 +9,7 @@ from govshare import demo
 from govshare.quality.models import (
     QualityDuplicateFlag,
     QualityItemLink,
+    QualityObjection,
     QualityReconciliation,
     QualitySourceAssignment,
     QualityVerificationTask,
@@ -36,3 +37,4 @@ def test_demo_assigns_links_flags_and_reconciles(session):
     assert names["mismatched"] == 40 and born["mismatched"] == 0  # whitespace and date formats normalised
     task = session.scalar(select(QualityVerificationTask))
     assert task.state == "open" and task.discrepancies > 0 and task.reconciliation_id == run.id
+    assert session.scalar(select(QualityObjection)).state == "open"

@@ -9,6 +9,7 @@ reconciliation with discrepancies and the primary agency's verification task (Ar
 * links the demo catalog's items to them (by field code or exact name) through the same check that
   runs when an entry is registered, so the entries of other agencies that collect an assigned
   element get their duplicate-collection flags (Art 11(1));
+* files one objection (数据异议) under the sharing demo's first usable grant;
 * has civil affairs (js-mzt) reconcile its copy of some residents (taken from the hosted population
   dataset, with a few names and addresses changed, some rows missing or added, and broken identity
   numbers) against public security's dataset, in the loader's transaction: the report, the files,
@@ -126,4 +127,19 @@ def load_demo_quality(session: Session) -> DemoQualitySummary | None:
             session, primary=population.id, key="公民身份号码", items=["姓名", "出生日期", "户籍地址"],
             upload=path, filename="民政低保对象身份信息.csv", agency=agency.code, by=OPERATOR)
     run = service.reconciliations.execute_in(session, run)
+    _demo_objection(session)
     return DemoQualitySummary(len(ELEMENTS), flags, run.id, run.discrepancies or 0)
+
+
+def _demo_objection(session: Session) -> None:
+    """One open objection (数据异议) under the first usable grant of the sharing demo, if any."""
+    from govshare.sharing import service as sharing_service
+
+    grants = sharing_service.list_grants(session, viewer=OPERATOR, usable=True, limit=1).rows
+    if not grants:
+        return
+    grant = grants[0]
+    service.objections.file_objection(
+        session, grant_id=grant.id, record_key="演示记录 / demo record", item=grant.items[0] if grant.items else None,
+        problem="该记录与本单位掌握的情况不一致 / the record disagrees with what we hold",
+        evidence="现场核查记录 / on-site check", by=OPERATOR)
