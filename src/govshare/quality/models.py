@@ -111,7 +111,7 @@ class QualityDuplicateFlag(TimestampMixin, Base):
     #: What raised it: created | revision | updated | linked
     trigger: Mapped[str] = mapped_column(String(16))
     catalog_version: Mapped[int | None] = mapped_column(Integer)
-    #: rules.FLAG_STATES: open | legal_exception | switch_to_sharing | resolved
+    #: rules.FLAG_STATES: open | legal_exception | switch_to_sharing
     state: Mapped[str] = mapped_column(String(24), default="open", index=True)
     citation: Mapped[str | None] = mapped_column(Text)
     explanation: Mapped[str | None] = mapped_column(Text)

@@ -92,7 +92,6 @@ FLAG_STATES: Labels = {
     "open": ("待说明", "awaiting an answer"),
     "legal_exception": ("依法另有规定", "legal exception claimed"),
     "switch_to_sharing": ("改为共享获取", "switching to sharing"),
-    "resolved": ("已解决", "resolved"),
 }
 ANSWERS = ("legal_exception", "switch_to_sharing")
 #: The exception Art 11(1) allows, as the flag quotes it.
