@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from govshare.catalog import service as catalog_service
+from govshare.catalog.models import CatalogResource
 from govshare.core import clock, events, workdays
 from govshare.core.auth import SYSTEM_PRINCIPAL, Principal
 from govshare.core.db import transaction
@@ -78,6 +79,16 @@ def record_change(session: Session, resource_ref: str | int, *, changed_at: dt.d
     when = rules.check_changed_at(changed_at, clock.now())
     note = rules.check_text(note, field="note")
     return _add(session, resource, changed_at=when, note=note, source="provider", feed_key=None, by=by)
+
+
+def own_resources(session: Session, by: Principal) -> list[CatalogResource]:
+    """The published entries of the viewer's agencies (those it may record changes for)."""
+    own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
+    if not own:
+        return []
+    return list(session.scalars(select(CatalogResource).where(CatalogResource.provider_id.in_(own),
+                                                               CatalogResource.status == "published")
+                                .order_by(CatalogResource.code).limit(500)))
 
 
 def _stmt() -> Any:
