@@ -38,6 +38,10 @@ DIMENSIONS = {"completeness": ("完整性", "completeness"), "validity": ("有�
               "uniqueness": ("唯一性", "uniqueness"), "freshness": ("及时性", "timeliness")}
 
 
+def _pager(offset: int, total: int) -> Pager:
+    return Pager(offset=offset, limit=PAGE_SIZE, total=total)
+
+
 def _offset(request: Request) -> int:
     raw = request.query_params.get("offset", "0")
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
@@ -80,7 +84,7 @@ def duplicates(request: Request, session: SessionDep, by: Reader) -> HTMLRespons
     offset = _offset(request)
     page = service.duplicates.list_flags(session, viewer=by, state=state, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/duplicates.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "state": state,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "state": state,
         "states": rules.FLAG_STATES})
 
 
@@ -122,7 +126,7 @@ def reconciliations(request: Request, session: SessionDep, by: Reader) -> HTMLRe
     offset = _offset(request)
     page = service.reconciliations.list_runs(session, viewer=by, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/reconciliations.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "states": rules.RUN_STATES,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "states": rules.RUN_STATES,
         "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin"))})
 
 
@@ -217,7 +221,7 @@ def tasks(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     offset = _offset(request)
     page = service.verification.list_tasks(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/tasks.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "overdue": overdue,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
         "is_overdue": service.verification.is_overdue, "states": rules.TASK_STATES, "today": clock.today()})
 
 
@@ -228,7 +232,7 @@ def _task_page(request: Request, session: Any, task_id: int, by: Any, *, errors:
     rows = service.verification.discrepancies(task, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/task.html", {
         "active": "console", "task": task, "rows": rows, "answers": service.verification.answers(session, task),
-        "pager": Pager(task.discrepancies, offset, PAGE_SIZE), "outcomes": rules.OUTCOMES, "kinds": DISCREPANCY_KINDS,
+        "pager": _pager(offset, task.discrepancies), "outcomes": rules.OUTCOMES, "kinds": DISCREPANCY_KINDS,
         "overdue": service.verification.is_overdue(task), "states": rules.TASK_STATES, "errors": errors or {},
         "form_error": form_error,
         "can_answer": task.state == "open" and by.in_agency(task.primary_agency_id, "agency_staff", "agency_admin")},
@@ -280,7 +284,7 @@ def _objections_page(request: Request, session: Any, by: Any, *, values: dict[st
     grants = [g for g in sharing_service.list_grants(session, viewer=by, usable=True, limit=200).rows
               if g.consumer_id in own]
     return render(request, "quality/objections.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "overdue": overdue,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
         "states": rules.OBJECTION_STATES, "is_overdue": service.objections.is_overdue, "grants": grants,
         "values": values or {"grant_id": request.query_params.get("grant", "")[:12]}, "errors": errors or {},
         "form_error": form_error}, status_code=status)
@@ -361,7 +365,7 @@ def _updates_page(request: Request, session: Any, by: Any, *, values: dict[str, 
     resources = service.updates.own_resources(session, by)
     preset = request.query_params.get("resource", "")[:64]
     return render(request, "quality/updates.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "overdue": overdue,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
         "counts": service.updates.overdue_counts(session, viewer=by), "states": rules.UPDATE_STATES,
         "sources": rules.CHANGE_SOURCES, "is_overdue": service.updates.is_overdue, "resources": resources,
         "workdays": rules.UPDATE_WORKDAYS, "own": by.agency_ids("agency_staff", "agency_admin"),
