@@ -241,8 +241,10 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
     clock.set_now(_at(2026, 12, 1))
     web = browser(app)
     sign_in(web, "gat_staff")
-    page = web.get("/quality/updates")
+    page = web.get(f"/quality/updates?resource={hosted.id}")  # linked from the entry's quality page
     assert page.status_code == 200 and "数据更新义务" in page.text and "20 个工作日" in page.text
+    assert f'<option value="{hosted.id}" selected>' in page.text
+    assert f"/quality/updates?resource={hosted.id}" in web.get(f"/quality/checks/resources/{hosted.id}").text
     r = web.post("/quality/updates", follow_redirects=False,
                  data={"csrf_token": token_of(page.text), "resource": str(hosted.id),
                        "changed_at": "2026-10-09T09:30", "note": "年度核查更新"})
