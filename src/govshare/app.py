@@ -48,6 +48,7 @@ from govshare.quality import pages as quality_pages
 from govshare.quality import router as quality_router
 from govshare.quality.config import get_quality_settings
 from govshare.quality.service import checks as quality_checks
+from govshare.quality.service import updates as quality_updates
 from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
@@ -102,6 +103,9 @@ def background_jobs() -> list[background.Job]:
     if quality.quality_background:
         jobs.append(background.Job("quality-checks", quality_checks.background_round,
                                    quality.quality_check_interval_seconds))
+        # Update duty (Art 15(2)): change feeds polled, updates fulfilled, overdue marked once per tick.
+        jobs.append(background.Job("quality-updates", quality_updates.background_round,
+                                   quality.quality_update_interval_seconds))
     sharing = get_sharing_settings()
     if sharing.sharing_background:
         # Overdue marking, reminders, expiry: once per tick whatever the number of workers.

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.test_portal_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MOBILE_WIDTH, OVERFLOW_JS
+from tests.browser.test_portal_browser import (  # noqa: F401 - fixtures
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOBILE_WIDTH,
+    OVERFLOW_JS,
+    chromium,
+    live_server,
+)
 from tests.factories import PASSWORD
 from tests.live_server import serve
 from tests.quality.quality_helpers import primary_dataset, register, secondary_csv, start_upload
@@ -77,3 +85,26 @@ def test_report_page_at_desktop_and_phone_width(report_url):
         finally:
             browser.close()
     assert not outside, outside
+
+
+def test_updates_page_on_a_phone(world, session, live_server, chromium):  # noqa: F811
+    """The update duty page (Art 15(2)) at 375 px: the overdue counts and the form fit the screen."""
+    import datetime as dt
+
+    from govshare.core import clock
+    from govshare.core.auth import OPERATOR
+    from govshare.quality import service
+    from tests.exchange.exchange_helpers import publish_entry
+    from tests.portal.portal_helpers import assert_fits_a_phone, signed_in_on_a_phone
+
+    resource = publish_entry(session)
+    service.updates.record_change(session, resource.id, changed_at=clock.now() - dt.timedelta(days=60),
+                                  note="行政区划调整后地址批量变更", by=OPERATOR)
+    service.updates.tick(session)
+    session.commit()
+    with signed_in_on_a_phone(live_server, chromium, "gat_staff") as page:
+        page.goto(live_server + "/quality/updates")
+        assert page.locator("h1").inner_text() == "数据更新义务"
+        assert "江苏省公安厅" in page.locator("#overdue-title").locator("..").inner_text()
+        assert page.get_by_label("变化时间（北京时间）").count() == 1
+        assert_fits_a_phone(page, "mobile-quality-updates.png")

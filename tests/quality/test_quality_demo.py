@@ -12,6 +12,7 @@ from govshare.quality.models import (
     QualityObjection,
     QualityReconciliation,
     QualitySourceAssignment,
+    QualityUpdateChange,
     QualityVerificationTask,
 )
 
@@ -38,3 +39,5 @@ def test_demo_assigns_links_flags_and_reconciles(session):
     task = session.scalar(select(QualityVerificationTask))
     assert task.state == "open" and task.discrepancies > 0 and task.reconciliation_id == run.id
     assert session.scalar(select(QualityObjection)).state == "open"
+    updates = session.scalars(select(QualityUpdateChange).order_by(QualityUpdateChange.id)).all()
+    assert [u.state for u in updates] == ["overdue", "open"]

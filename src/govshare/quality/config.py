@@ -29,6 +29,8 @@ class QualitySettings(BaseSettings):
     #: Check newly accepted hosted dataset versions in the app's background (tests turn it off).
     quality_background: bool = True
     quality_check_interval_seconds: float = Field(default=30.0, ge=0.1, le=86_400)
+    #: How often change feeds are polled and overdue updates marked (Art 15(2)).
+    quality_update_interval_seconds: float = Field(default=300.0, ge=0.1, le=86_400)
 
     @property
     def resolved_dir(self) -> Path:

@@ -10,6 +10,7 @@ reconciliation with discrepancies and the primary agency's verification task (Ar
   runs when an entry is registered, so the entries of other agencies that collect an assigned
   element get their duplicate-collection flags (Art 11(1));
 * files one objection (数据异议) under the sharing demo's first usable grant;
+* records two changes in source data (Art 15(2)): one open, one overdue;
 * has civil affairs (js-mzt) reconcile its copy of some residents (taken from the hosted population
   dataset, with a few names and addresses changed, some rows missing or added, and broken identity
   numbers) against public security's dataset, in the loader's transaction: the report, the files,
@@ -113,10 +114,12 @@ def load_demo_quality(session: Session) -> DemoQualitySummary | None:
     population = session.scalar(select(CatalogResource).where(CatalogResource.name == POPULATION,
                                                                CatalogResource.status == "published"))
     if population is None:
+        _demo_updates(session)
         return DemoQualitySummary(len(ELEMENTS), flags, None, 0)
     try:
         source = query.load_source(session, population.id)
     except Exception:  # noqa: BLE001 - no hosted data in this demo: no reconciliation
+        _demo_updates(session)
         return DemoQualitySummary(len(ELEMENTS), flags, None, 0)
     from govshare.registry import service as registry_service
 
@@ -128,6 +131,7 @@ def load_demo_quality(session: Session) -> DemoQualitySummary | None:
             upload=path, filename="民政低保对象身份信息.csv", agency=agency.code, by=OPERATOR)
     run = service.reconciliations.execute_in(session, run)
     _demo_objection(session)
+    _demo_updates(session)
     return DemoQualitySummary(len(ELEMENTS), flags, run.id, run.discrepancies or 0)
 
 
@@ -143,3 +147,25 @@ def _demo_objection(session: Session) -> None:
         session, grant_id=grant.id, record_key="演示记录 / demo record", item=grant.items[0] if grant.items else None,
         problem="该记录与本单位掌握的情况不一致 / the record disagrees with what we hold",
         evidence="现场核查记录 / on-site check", by=OPERATOR)
+
+
+def _demo_updates(session: Session) -> None:
+    """Update duty (Art 15(2)): two changes in source data of published entries without a hosted
+    version (so no version meets them): one from yesterday, open; one from 60 days ago, past its
+    20 working days and marked overdue by the tick."""
+    from govshare.core import clock
+    from govshare.exchange.models import ExchangeDatasetVersion
+
+    hosted = select(ExchangeDatasetVersion.resource_id)
+    ids = session.scalars(select(CatalogResource.id).where(CatalogResource.status == "published",
+                                                           CatalogResource.id.not_in(hosted))
+                          .order_by(CatalogResource.id).limit(2)).all()
+    if not ids:
+        return
+    now = clock.now()
+    service.updates.record_change(session, ids[0], changed_at=now - dt.timedelta(days=60),
+                                  note="行政区划调整后地址批量变更 / addresses changed after a boundary change",
+                                  by=OPERATOR)
+    service.updates.record_change(session, ids[-1], changed_at=now - dt.timedelta(days=1),
+                                  note="新增一批登记记录 / a batch of new registrations", by=OPERATOR)
+    service.updates.tick(session, by=OPERATOR)

@@ -283,3 +283,52 @@ class QualityObjection(TimestampMixin, Base):
     resource: Mapped[CatalogResource] = relationship(lazy="raise")
     objector: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[objector_id])
     provider: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[provider_id])
+
+
+class QualityUpdateChange(TimestampMixin, Base):
+    """更新义务 (Art 15(2)): a change in a provider's source data, and the updated version due within
+    20 working days of it. Recorded by the provider, or seen by the platform in a proxied resource's
+    change feed (``source="feed"``, ``feed_key`` the entry's id in the feed, unique per resource).
+
+    ``state``: open | overdue (marked by the background tick) | met (``met_late`` records whether
+    the update came after ``due_on``). Met by a hosted dataset version with ``changed_at`` at or
+    after the change (``dataset_version``), or, for a proxied API, by the provider's confirmation.
+    """
+
+    __tablename__ = "quality_update_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    #: The resource's interface kind when the change was recorded: hosted_dataset | proxied_api | None.
+    interface_kind: Mapped[str | None] = mapped_column(String(16))
+    #: rules.CHANGE_SOURCES: provider | feed
+    source: Mapped[str] = mapped_column(String(16))
+    feed_key: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    #: The change's day (Asia/Shanghai); day zero of the deadline.
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    workdays: Mapped[int] = mapped_column(Integer)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: rules.UPDATE_STATES: open | overdue | met
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    overdue_marked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    met_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    met_on: Mapped[dt.date | None] = mapped_column(Date)
+    met_late: Mapped[bool | None] = mapped_column(Boolean)
+    #: version | confirmation
+    met_by: Mapped[str | None] = mapped_column(String(16))
+    dataset_version: Mapped[int | None] = mapped_column(Integer)
+    confirmation_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+
+    resource: Mapped[CatalogResource] = relationship(lazy="raise")
+    provider: Mapped[Agency] = relationship(lazy="raise")
+
+    __table_args__ = (Index("uq_quality_update_change_feed", "resource_id", "feed_key", unique=True,
+                            sqlite_where=text("feed_key IS NOT NULL"),
+                            postgresql_where=text("feed_key IS NOT NULL")),)

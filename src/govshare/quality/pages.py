@@ -8,6 +8,7 @@ a refused action shows the rule and its article next to the field at fault.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,6 +36,10 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 DIMENSIONS = {"completeness": ("完整性", "completeness"), "validity": ("有效性", "validity"),
               "uniqueness": ("唯一性", "uniqueness"), "freshness": ("及时性", "timeliness")}
+
+
+def _pager(offset: int, total: int) -> Pager:
+    return Pager(offset=offset, limit=PAGE_SIZE, total=total)
 
 
 def _offset(request: Request) -> int:
@@ -79,7 +84,7 @@ def duplicates(request: Request, session: SessionDep, by: Reader) -> HTMLRespons
     offset = _offset(request)
     page = service.duplicates.list_flags(session, viewer=by, state=state, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/duplicates.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "state": state,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "state": state,
         "states": rules.FLAG_STATES})
 
 
@@ -121,7 +126,7 @@ def reconciliations(request: Request, session: SessionDep, by: Reader) -> HTMLRe
     offset = _offset(request)
     page = service.reconciliations.list_runs(session, viewer=by, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/reconciliations.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "states": rules.RUN_STATES,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "states": rules.RUN_STATES,
         "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin"))})
 
 
@@ -216,7 +221,7 @@ def tasks(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     offset = _offset(request)
     page = service.verification.list_tasks(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/tasks.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "overdue": overdue,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
         "is_overdue": service.verification.is_overdue, "states": rules.TASK_STATES, "today": clock.today()})
 
 
@@ -227,7 +232,7 @@ def _task_page(request: Request, session: Any, task_id: int, by: Any, *, errors:
     rows = service.verification.discrepancies(task, offset=offset, limit=PAGE_SIZE)
     return render(request, "quality/task.html", {
         "active": "console", "task": task, "rows": rows, "answers": service.verification.answers(session, task),
-        "pager": Pager(task.discrepancies, offset, PAGE_SIZE), "outcomes": rules.OUTCOMES, "kinds": DISCREPANCY_KINDS,
+        "pager": _pager(offset, task.discrepancies), "outcomes": rules.OUTCOMES, "kinds": DISCREPANCY_KINDS,
         "overdue": service.verification.is_overdue(task), "states": rules.TASK_STATES, "errors": errors or {},
         "form_error": form_error,
         "can_answer": task.state == "open" and by.in_agency(task.primary_agency_id, "agency_staff", "agency_admin")},
@@ -279,7 +284,7 @@ def _objections_page(request: Request, session: Any, by: Any, *, values: dict[st
     grants = [g for g in sharing_service.list_grants(session, viewer=by, usable=True, limit=200).rows
               if g.consumer_id in own]
     return render(request, "quality/objections.html", {
-        "active": "console", "page": page, "pager": Pager(page.total, offset, PAGE_SIZE), "overdue": overdue,
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
         "states": rules.OBJECTION_STATES, "is_overdue": service.objections.is_overdue, "grants": grants,
         "values": values or {"grant_id": request.query_params.get("grant", "")[:12]}, "errors": errors or {},
         "form_error": form_error}, status_code=status)
@@ -344,6 +349,74 @@ def answer_objection(objection_id: int, request: Request, session: SessionDep, b
         return RedirectResponse(f"/quality/objections/{objection_id}?done=1", status_code=303)
     return _objection_page(request, session, objection_id, by, errors=errors, form_error=change.form_error,
                            values=values, status=change.status)
+
+
+# --- Update duty (Art 15(2)) ----------------------------------------------------------------------
+
+UPDATE_FIELDS = ("resource", "changed_at", "note")
+
+
+def _updates_page(request: Request, session: Any, by: Any, *, values: dict[str, str] | None = None,
+                  errors: dict[str, str] | None = None, form_error: str | None = None,
+                  status: int = 200) -> HTMLResponse:
+    offset = _offset(request)
+    overdue = request.query_params.get("overdue") == "1"
+    page = service.updates.list_changes(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
+    resources = service.updates.own_resources(session, by)
+    preset = request.query_params.get("resource", "")[:64]
+    return render(request, "quality/updates.html", {
+        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
+        "counts": service.updates.overdue_counts(session, viewer=by), "states": rules.UPDATE_STATES,
+        "sources": rules.CHANGE_SOURCES, "is_overdue": service.updates.is_overdue, "resources": resources,
+        "workdays": rules.UPDATE_WORKDAYS, "own": by.agency_ids("agency_staff", "agency_admin"),
+        "values": values or {"resource": preset}, "errors": errors or {}, "form_error": form_error},
+        status_code=status)
+
+
+@router.get("/quality/updates", response_class=HTMLResponse)
+def updates(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    return _updates_page(request, session, by)
+
+
+@router.post("/quality/updates", response_class=HTMLResponse, response_model=None)
+def record_update(request: Request, session: SessionDep, by: AgencyStaff,
+                  form: CsrfForm) -> HTMLResponse | RedirectResponse:
+    _ = translator(request)
+    values = {k: str(form.get(k) or "").strip() for k in UPDATE_FIELDS}
+    errors: dict[str, str] = {}
+    resource = values["resource"]
+    if not (resource.isascii() and resource.isdigit() and len(resource) < 10):
+        errors["resource"] = _("请选择目录条目")
+    try:
+        changed_at = dt.datetime.fromisoformat(values["changed_at"]) if len(values["changed_at"]) <= 32 else None
+    except ValueError:
+        changed_at = None
+    if changed_at is None:
+        errors["changed_at"] = _("请填写源数据发生变化的时间")
+    if errors or changed_at is None:
+        return _updates_page(request, session, by, values=values, errors=errors, status=422)
+    if changed_at.tzinfo is None:  # the form's local time is Beijing time
+        changed_at = changed_at.replace(tzinfo=clock.LEGAL_TZ)
+    change = FormChange(session, i18n.lang_of(request), fields=UPDATE_FIELDS, errors=errors)
+    with change:
+        service.updates.record_change(session, int(resource), changed_at=changed_at, note=values["note"] or None,
+                                      by=by)
+    if change.ok:
+        return RedirectResponse("/quality/updates?done=1", status_code=303)
+    return _updates_page(request, session, by, values=values, errors=errors, form_error=change.form_error,
+                         status=change.status)
+
+
+@router.post("/quality/updates/{change_id}/confirm", response_class=HTMLResponse, response_model=None)
+def confirm_update(change_id: int, request: Request, session: SessionDep, by: AgencyStaff,
+                   form: CsrfForm) -> HTMLResponse | RedirectResponse:
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=("note",), errors=errors)
+    with change:
+        service.updates.confirm_update(session, change_id, note=str(form.get("note") or "") or None, by=by)
+    if change.ok:
+        return RedirectResponse("/quality/updates?done=1", status_code=303)
+    return _updates_page(request, session, by, errors=errors, form_error=change.form_error, status=change.status)
 
 
 # --- Quality checks (Art 12) ----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from govshare.quality.models import (
     QualityObjection,
     QualityReconciliation,
     QualitySourceAssignment,
+    QualityUpdateChange,
     QualityVerificationTask,
 )
 from govshare.quality.permissions import AgencyStaff, AuthorityOnly, ProviderOrAuthority, Reader
@@ -47,10 +48,16 @@ from govshare.quality.schemas import (
     ObjectionCreate,
     ObjectionPage,
     ObjectionRead,
+    OverdueCountRead,
+    OverdueCountsRead,
     ReconciliationPage,
     ReconciliationRead,
     TaskPage,
     TaskRead,
+    UpdateConfirm,
+    UpdateCreate,
+    UpdatePage,
+    UpdateRead,
 )
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
@@ -377,3 +384,53 @@ def run_check(ref: Ref, session: SessionDep, by: ProviderOrAuthority,
               version: Annotated[int | None, Query(ge=1, le=10**9)] = None) -> CheckRead:
     return check_read(service.checks.run_on_demand(session, ref, version=version, by=by))
 
+
+
+# --- Update duty (Art 15(2)) ----------------------------------------------------------------------
+
+
+def update_read(c: QualityUpdateChange) -> UpdateRead:
+    return UpdateRead(id=c.id, resource_id=c.resource_id, resource_code=c.resource.code, resource_name=c.resource.name,
+                      provider=c.provider.code, provider_name=c.provider.name, region_code=c.region_code,
+                      interface_kind=c.interface_kind, source=c.source, changed_at=c.changed_at, note=c.note,
+                      received_on=c.received_on, due_on=c.due_on, workdays=c.workdays, provisional=c.provisional,
+                      state=c.state, overdue=service.updates.is_overdue(c), met_on=c.met_on, met_late=c.met_late,
+                      met_by=c.met_by, dataset_version=c.dataset_version, confirmation_note=c.confirmation_note)
+
+
+@router.post("/updates", response_model=UpdateRead, status_code=status.HTTP_201_CREATED,
+             summary="登记源数据变更 / Record a change in source data (Art 15(2))")
+def record_update(data: UpdateCreate, session: SessionDep, by: AgencyStaff) -> UpdateRead:
+    ref: str | int = int(data.resource) if data.resource.isdigit() else data.resource
+    made = service.updates.record_change(session, ref, changed_at=data.changed_at, note=data.note, by=by)
+    return update_read(service.updates.get_change(session, made.id, viewer=by))
+
+
+@router.get("/updates", response_model=UpdatePage, summary="数据更新义务 / Changes and their updates")
+def list_updates(session: SessionDep, by: Reader, overdue: bool = False,
+                 state: Annotated[str | None, Query(pattern="^(open|overdue|met)$")] = None,
+                 offset: Offset = 0, limit: Limit = 50) -> UpdatePage:
+    page = service.updates.list_changes(session, viewer=by, state=state, overdue=overdue, offset=offset, limit=limit)
+    return UpdatePage(items=[update_read(c) for c in page.rows], total=page.total, offset=offset, limit=limit)
+
+
+@router.get("/updates/overdue", response_model=OverdueCountsRead,
+            summary="逾期未更新统计 / Overdue updates per agency and region")
+def overdue_updates(session: SessionDep, by: Reader) -> OverdueCountsRead:
+    counts = service.updates.overdue_counts(session, viewer=by)
+    return OverdueCountsRead(total=counts.total,
+                             by_agency=[OverdueCountRead(code=c.code, name=c.name, count=c.count)
+                                        for c in counts.by_agency],
+                             by_region=[OverdueCountRead(code=c.code, name=c.name, count=c.count)
+                                        for c in counts.by_region])
+
+
+@router.get("/updates/{change_id}", response_model=UpdateRead, summary="一项数据变更 / One change")
+def get_update(change_id: Id, session: SessionDep, by: Reader) -> UpdateRead:
+    return update_read(service.updates.get_change(session, change_id, viewer=by))
+
+
+@router.post("/updates/{change_id}/confirm", response_model=UpdateRead,
+             summary="确认接口已提供更新后的数据 / Confirm the API serves the update (Art 15(2))")
+def confirm_update(change_id: Id, data: UpdateConfirm, session: SessionDep, by: AgencyStaff) -> UpdateRead:
+    return update_read(service.updates.confirm_update(session, change_id, note=data.note, by=by))

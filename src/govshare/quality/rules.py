@@ -14,6 +14,8 @@ Art 15(2): shared information is updated within 20 working days of a change.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 from typing import Any
 
@@ -217,3 +219,96 @@ def check_objection_answer(outcome: str, note: str | None) -> str | None:
 
 def objection_penalty(counted: int) -> float:
     return min(OBJECTION_PENALTY_CAP, OBJECTION_PENALTY * counted)
+
+
+# --- Update duty (Art 15(2)) -----------------------------------------------------------------------
+
+#: Art 15(2): "数据发生变化的，应当在20个工作日内更新" — an updated version within 20 working days of
+#: a change in the source data, counted on the official calendar; the day of the change is day zero.
+UPDATE_WORKDAYS = 20
+UPDATE_ARTICLE = "Art 15(2)"
+UPDATE_STATES: Labels = {
+    "open": ("待更新", "awaiting the update"),
+    "overdue": ("已逾期未更新", "overdue"),
+    "met": ("已更新", "updated"),
+}
+CHANGE_SOURCES: Labels = {
+    "provider": ("提供单位登记", "recorded by the provider"),
+    "feed": ("变更通知接口", "change feed"),
+}
+#: A change feed's answer is at most this large, with at most this many changes (older ones first
+#: dropped by the provider: the platform remembers what it has seen by the entry's ``id``).
+FEED_MAX_BYTES = 1024 * 1024
+FEED_MAX_CHANGES = 1000
+FEED_KEY_MAX = 200
+
+
+def update_late(met_on: dt.date, due_on: dt.date) -> bool:
+    return met_on > due_on
+
+
+def update_overdue(state: str, due_on: dt.date, today: dt.date) -> bool:
+    """Overdue: not met and the deadline day has passed (marked or not yet marked by the tick)."""
+    return state == "overdue" or (state == "open" and today > due_on)
+
+
+def check_changed_at(value: dt.datetime, now: dt.datetime, *, field: str = "changed_at") -> dt.datetime:
+    if value.tzinfo is None:
+        raise invalid("quality.update.naive_time", "变更时间须带时区（例如 +08:00）",
+                      "the change time needs its time zone (e.g. +08:00)", field=field, article=UPDATE_ARTICLE)
+    if value > now:
+        raise invalid("quality.update.future", "变更时间不能晚于当前时间", "the change time cannot be in the future",
+                      field=field, article=UPDATE_ARTICLE)
+    return value.astimezone(dt.UTC)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedChange:
+    key: str
+    changed_at: dt.datetime
+    note: str | None
+
+
+def parse_change_feed(payload: object) -> list[FeedChange]:
+    """A change feed (docs: README, "Change feed"): a JSON object
+    ``{"changes": [{"id": "...", "changed_at": "2026-12-01T09:00:00+08:00", "note": "..."}]}``.
+    ``changed_at`` is ISO 8601 with its offset; ``id`` (optional) names the change, else its time
+    does; ``note`` is optional. A malformed feed is refused as a whole, naming the entry and field."""
+
+    def bad(where: str, zh: str, en: str) -> InvalidInput:
+        return invalid("quality.update.feed_invalid", f"变更通知格式错误（{where}）：{zh}",
+                       f"bad change feed ({where}): {en}", field="change_feed_url", article=UPDATE_ARTICLE)
+
+    if not isinstance(payload, dict) or not isinstance(payload.get("changes"), list):
+        raise bad("changes", "须为含 changes 数组的 JSON 对象", 'expected a JSON object with a "changes" array')
+    changes = payload["changes"]
+    if len(changes) > FEED_MAX_CHANGES:
+        raise bad("changes", f"最多 {FEED_MAX_CHANGES} 条", f"at most {FEED_MAX_CHANGES} entries")
+    out: list[FeedChange] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(changes):
+        where = f"changes[{i}]"
+        if not isinstance(entry, dict):
+            raise bad(where, "须为对象", "expected an object")
+        raw = entry.get("changed_at")
+        try:
+            when = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise bad(f"{where}.changed_at", "须为带时区的 ISO 8601 时间", "expected ISO 8601 with its offset")
+        when = when.astimezone(dt.UTC)
+        key = entry.get("id", when.isoformat())
+        if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).strip() \
+                or len(str(key)) > FEED_KEY_MAX:
+            raise bad(f"{where}.id", f"须为 1-{FEED_KEY_MAX} 个字符", f"expected 1-{FEED_KEY_MAX} characters")
+        note = entry.get("note")
+        if note is not None and (not isinstance(note, str) or len(note) > TEXT_MAX):
+            raise bad(f"{where}.note", f"须为不超过 {TEXT_MAX} 个字符的文本",
+                      f"expected text up to {TEXT_MAX} characters")
+        key = str(key).strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(FeedChange(key, when, (note or "").strip() or None))
+    return out

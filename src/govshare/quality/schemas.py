@@ -249,3 +249,65 @@ class ObjectionPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class UpdateCreate(BaseModel):
+    """A change in the provider's source data (Art 15(2))."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resource: str = Field(max_length=64, description="目录条目的资源代码或编号")
+    changed_at: dt.datetime = Field(description="源数据发生变化的时间（ISO 8601，带时区）",
+                                    examples=["2026-12-01T09:00:00+08:00"])
+    note: str | None = Text
+
+
+class UpdateConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Text
+
+
+class UpdateRead(BaseModel):
+    id: int
+    resource_id: int
+    resource_code: str
+    resource_name: str
+    provider: str
+    provider_name: str
+    region_code: str
+    interface_kind: str | None
+    source: str
+    changed_at: dt.datetime
+    note: str | None
+    received_on: dt.date
+    due_on: dt.date
+    workdays: int
+    provisional: bool
+    state: str
+    overdue: bool
+    met_on: dt.date | None
+    met_late: bool | None
+    met_by: str | None
+    dataset_version: int | None
+    confirmation_note: str | None
+    article: str = "Art 15(2)"
+
+
+class UpdatePage(BaseModel):
+    items: list[UpdateRead]
+    total: int
+    offset: int
+    limit: int
+
+
+class OverdueCountRead(BaseModel):
+    code: str
+    name: str
+    count: int
+
+
+class OverdueCountsRead(BaseModel):
+    total: int
+    by_agency: list[OverdueCountRead]
+    by_region: list[OverdueCountRead]

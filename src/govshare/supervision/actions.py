@@ -130,6 +130,10 @@ ACTIONS: dict[str, ActionInfo] = {
     "guide.service.activated": _a(N_("恢复服务指引"), "Art 20"),
     # The legal calendar behind every working-day deadline (Art 15, 18).
     "calendar.schedule.imported": _a(N_("导入节假日安排"), "Art 18"),
+    # Update duty: a change in source data, its update within 20 working days (Art 15(2)).
+    "quality.update.recorded": _a(N_("登记源数据变更"), "Art 15(2)"),
+    "quality.update.met": _a(N_("数据变更已更新"), "Art 15(2)"),
+    "quality.update.overdue": _a(N_("数据变更逾期未更新"), "Art 15(2)"),
 }
 
 #: Kinds of subject, as ``Event.subject_type`` names them.
@@ -160,6 +164,7 @@ SUBJECTS: dict[str, str] = {
     "quality_verification_task": N_("核实任务"),
     "quality_objection": N_("数据异议"),
     "quality_check_result": N_("质量检查"),
+    "quality_update_change": N_("数据变更"),
 }
 
 

@@ -6,6 +6,6 @@ except :func:`reconciliations.execute`, which runs a queued reconciliation in it
 around the slow comparison (so no database lock is held while DuckDB works).
 """
 
-from govshare.quality.service import checks, duplicates, elements, objections, reconciliations, verification
+from govshare.quality.service import checks, duplicates, elements, objections, reconciliations, updates, verification
 
-__all__ = ["checks", "duplicates", "elements", "objections", "reconciliations", "verification"]
+__all__ = ["checks", "duplicates", "elements", "objections", "reconciliations", "updates", "verification"]
