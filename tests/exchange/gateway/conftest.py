@@ -9,9 +9,9 @@ from tests.exchange.gateway.gateway_helpers import GrantBook, hosted_resource, m
 
 @pytest.fixture
 def book(app):  # type: ignore[no-untyped-def]
-    b = GrantBook()
-    app.state.gateway.cache.grant_loader = b.load
-    return b
+    # Check the cache's version at every call: a grant the test changes is seen at the next call.
+    app.state.gateway.cache.interval = 0.0
+    return GrantBook()
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,10 +13,9 @@ from sqlalchemy.orm import Session
 from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 from govshare.core.events import Event
-from govshare.exchange.gateway.cache import expand_regions
-from govshare.exchange.gateway.rules import GrantView
 from govshare.exchange.models import ExchangeCall
 from govshare.registry import service as registry_service
+from govshare.sharing.models import SharingGrant
 from tests.exchange.exchange_helpers import attach_hosted, csv_bytes, publish_entry, residents, upload
 
 GW = "/exchange/v1"
@@ -51,29 +49,30 @@ def headers(key: str | None, purpose: str | None = PURPOSE) -> dict[str, str]:
     return h
 
 
-@dataclasses.dataclass
 class GrantBook:
-    """Grants as the sharing domain's table would hold them (its contract), for the gateway's cache."""
-
-    grants: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Grants as rows of the sharing domain's ``sharing_grant`` (its contract). Its services write
+    them in the product; these tests write the rows directly, the gateway reads them as it would."""
 
     def add(self, *, resource: Any, consumer_id: int, items: Iterable[str] = ALL_ITEMS,
             regions: Iterable[str] = ("320000",), purpose: str = PURPOSE, state: str = "active",
             starts_on: dt.date = dt.date(2020, 1, 1), ends_on: dt.date = dt.date(2099, 12, 31),
             channel: str = "platform", verify_only: bool = False) -> int:
-        gid = len(self.grants) + 1
-        self.grants.append(dict(id=gid, resource_id=resource.id, resource_code=resource.code,
-                                provider_id=resource.provider_id, consumer_id=consumer_id, items=list(items),
-                                region_codes=list(regions), purpose=purpose, starts_on=starts_on, ends_on=ends_on,
-                                channel=channel, verify_only=verify_only, state=state))
-        return gid
+        with transaction() as s:
+            g = SharingGrant(request_id=None, resource_id=resource.id, resource_code=resource.code,
+                             provider_id=resource.provider_id, consumer_id=consumer_id, items=list(items),
+                             region_codes=list(regions), purpose=purpose, legal_basis="《社会救助暂行办法》",
+                             starts_on=starts_on, ends_on=ends_on, channel=channel, verify_only=verify_only,
+                             state=state)
+            s.add(g)
+            s.flush()
+            return g.id
 
-    def load(self, _session: Session, region_paths: Mapping[str, str]) -> list[GrantView]:
-        return [GrantView(id=g["id"], resource_id=g["resource_id"], resource_code=g["resource_code"],
-                          provider_id=g["provider_id"], consumer_id=g["consumer_id"], items=frozenset(g["items"]),
-                          scope=expand_regions(g["region_codes"], region_paths), purpose=g["purpose"],
-                          starts_on=g["starts_on"], ends_on=g["ends_on"], channel=g["channel"],
-                          verify_only=g["verify_only"], state=g["state"]) for g in self.grants]
+    def set(self, grant_id: int, **fields: Any) -> None:
+        with transaction() as s:
+            g = s.get(SharingGrant, grant_id)
+            assert g is not None
+            for k, v in fields.items():
+                setattr(g, k, v)
 
 
 def agency_id(_session: Session, code: str) -> int:

@@ -90,8 +90,8 @@ class Gateway:
         self.upstream = Upstream(connections=s.gateway_upstream_connections, max_bytes=s.gateway_upstream_max_bytes)
         self.default_timeout_ms = s.gateway_upstream_timeout_ms
         self.secrecy_network = s.gateway_secrecy_network
-        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, s.duckdb_threads * 2),
-                                                              thread_name_prefix="govshare-gateway-query")
+        self.query_threads = max(2, s.duckdb_threads * 2)
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._subject_key: bytes | None = None
 
     @property
@@ -102,12 +102,23 @@ class Gateway:
 
     # --- Lifecycle --------------------------------------------------------------------------------
 
+    @property
+    def executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        """Threads of hosted-dataset queries (DuckDB releases the GIL while it scans)."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=self.query_threads,
+                                                                   thread_name_prefix="govshare-gateway-query")
+        return self._executor
+
     def start(self) -> None:
         self.recorder.start()
 
     async def stop(self) -> None:
         await self.upstream.close()
         await asyncio.to_thread(self.recorder.stop)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] == "lifespan":

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.catalog.models import CatalogDataItem, CatalogResource
@@ -25,6 +25,7 @@ from govshare.exchange import query
 from govshare.exchange.gateway.rules import GrantView
 from govshare.exchange.models import ExchangeDatasetVersion, ExchangeInterface
 from govshare.registry.models import Agency, ApiClient, Region
+from govshare.sharing.models import SharingGrant
 
 log = logging.getLogger("govshare.exchange.gateway")
 
@@ -65,19 +66,11 @@ class Snapshot:
 GrantLoader = Callable[[Session, Mapping[str, str]], list[GrantView]]
 
 
-def _table_names(session: Session) -> set[str]:
-    return set(inspect(session.get_bind()).get_table_names())
-
-
 def sharing_grants(session: Session, region_paths: Mapping[str, str]) -> list[GrantView]:
-    """The grants of the sharing domain (``sharing_grant``), with their row scopes expanded."""
-    try:
-        from govshare.sharing.models import SharingGrant  # type: ignore[import-not-found]
-    except ImportError:  # the sharing domain is not installed in this build
-        return []
+    """The grants of the sharing domain (``sharing_grant``, read only), row scopes expanded. Grants
+    that are not active are kept too: they let a refusal say why (revoked, expired, unsigned)."""
     out = []
-    for g in session.scalars(select(SharingGrant).where(SharingGrant.state.in_(
-            ("active", "revoked", "expired", "pending_signatures")))):
+    for g in session.scalars(select(SharingGrant)):
         out.append(GrantView(
             id=g.id, resource_id=g.resource_id, resource_code=g.resource_code, provider_id=g.provider_id,
             consumer_id=g.consumer_id, items=frozenset(g.items or ()),
@@ -94,23 +87,18 @@ def expand_regions(codes: Any, region_paths: Mapping[str, str]) -> frozenset[str
                      if any(path == p or path.startswith(p + "/") for p in paths))
 
 
-def _version(session: Session, grant_table: str | None) -> tuple[Any, ...]:
+def _version(session: Session) -> tuple[Any, ...]:
     parts: list[Any] = []
-    for model in (ApiClient, Agency, CatalogResource, ExchangeInterface):
+    for model in (ApiClient, Agency, CatalogResource, ExchangeInterface, SharingGrant):
         parts += [select(func.max(model.updated_at)).scalar_subquery(), select(func.count()).select_from(model)
                   .scalar_subquery()]
     parts += [select(func.max(ExchangeDatasetVersion.id)).scalar_subquery(),
               select(func.count()).select_from(Region).scalar_subquery()]
-    row = tuple(session.execute(select(*parts)).one())
-    if grant_table:
-        from sqlalchemy import text
-        row += tuple(session.execute(text(f"SELECT max(updated_at), count(*) FROM {grant_table}")).one())
-    return row
+    return tuple(session.execute(select(*parts)).one())
 
 
 def load_snapshot(session: Session, grant_loader: GrantLoader) -> Snapshot:
-    grant_table = "sharing_grant" if "sharing_grant" in _table_names(session) else None
-    version = _version(session, grant_table)
+    version = _version(session)
     clients = {
         digest: ClientView(cid, f"{acode}/{name}", aid, acode, region)
         for cid, name, digest, aid, acode, region in session.execute(
@@ -173,11 +161,9 @@ class GatewayCache:
         with new_session() as session:
             try:
                 old = self._snapshot
-                if old is not None:
-                    grant_table = "sharing_grant" if len(old.version) > 10 else None
-                    if _version(session, grant_table) == old.version:
-                        self._checked = time.monotonic()
-                        return old
+                if old is not None and _version(session) == old.version:
+                    self._checked = time.monotonic()
+                    return old
                 snap = load_snapshot(session, self.grant_loader)
             except Exception:
                 if self._snapshot is not None:  # keep serving what we know; recording will tell

@@ -1,7 +1,7 @@
 """exchange_call: one row per gateway call, allowed or refused (Art 32, 34); joins the heads
 
 Revision ID: exchange_call
-Revises: ledger, exchange, credentials, catalog_name_unique
+Revises: ledger, sharing, credentials, catalog_name_unique
 Create Date: 2026-11-29 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import govshare.core.db
 
 revision = 'exchange_call'
-down_revision = ('ledger', 'exchange', 'credentials', 'catalog_name_unique')
+down_revision = ('ledger', 'sharing', 'credentials', 'catalog_name_unique')
 branch_labels = None
 depends_on = None
 
