@@ -59,7 +59,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
+def wait_port(port: int, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -160,6 +160,68 @@ def setup_data(mock_url: str) -> tuple[str, str]:
                            legal_basis="《社会救助暂行办法》", starts_on=dt.date(2020, 1, 1),
                            ends_on=dt.date(2099, 12, 31), channel="platform", verify_only=False, state="active"))
     return code, key
+
+
+HOSTED_ITEMS = [("公民身份号码", "id_number", "string"), ("姓名", "name", "string"), ("性别", "gender", "string"),
+                ("民族", "ethnicity", "string"), ("出生日期", "birth_date", "date"), ("户籍地址", "address", "string"),
+                ("行政区划代码", "region_code", "string")]
+PROJECTION = ["公民身份号码", "姓名", "出生日期", "户籍地址"]
+COUNTIES = [("320102", "玄武区", "320100"), ("320505", "虎丘区", "320500"), ("320508", "姑苏区", "320500")]
+
+
+def setup_hosted(rows: int) -> tuple[str, str]:
+    """A hosted dataset of ``rows`` generated residents of three counties, granted to the consumer
+    for Suzhou's rows, four items and the sex (to filter on). Returns (resource code, Parquet path)."""
+    import datetime as dt
+
+    from govshare.catalog import service as catalog_service
+    from govshare.catalog.models import CatalogResource
+    from govshare.catalog.schemas import ResourceCreate
+    from govshare.core.auth import OPERATOR
+    from govshare.core.db import transaction
+    from govshare.exchange import query
+    from govshare.exchange import service as exchange_service
+    from govshare.exchange.datasets import storage
+    from govshare.exchange.demo import write_residents
+    from govshare.exchange.schemas import InterfaceCreate
+    from govshare.registry import service as registry_service
+    from govshare.registry.schemas import RegionCreate
+    from govshare.sharing.models import SharingGrant
+
+    with transaction() as s:
+        registry_service.create_region(s, RegionCreate(code="320100", name="南京市", parent_code="320000"),
+                                       by=OPERATOR)
+        for code, name, parent in COUNTIES:
+            if code != "320508":
+                registry_service.create_region(s, RegionCreate(code=code, name=name, parent_code=parent),
+                                               by=OPERATOR)
+        made = catalog_service.create_resource(s, ResourceCreate(
+            provider="js-mz", classification="basic", category="population", name="人口基础信息（基准）",
+            abstract="基准测试用托管数据集。", format="database", share_type="conditional",
+            share_conditions="仅限履行法定职责", provision_method="hosted_dataset", update_cycle="daily",
+            security_classification="restricted", contains_personal_info=True,
+            data_items=[{"name": n, "field_code": c, "data_type": t, "is_personal": n in PROJECTION}
+                        for n, c, t in HOSTED_ITEMS]), by=OPERATOR)
+        catalog_service.submit(s, made.id, by=OPERATOR)
+        catalog_service.publish(s, made.id, by=OPERATOR)
+        exchange_service.attach_interface(s, made.id, InterfaceCreate(
+            kind="hosted_dataset", required_items=["姓名", "性别", "出生日期"], key_items=["公民身份号码"]),
+            by=OPERATOR)
+        t = time.perf_counter()
+        with storage.temporary(".parquet") as path:
+            write_residents(path, rows, [(c, n) for c, n, _p in COUNTIES])
+            exchange_service.upload_version(s, made.id, path, filename="residents.parquet", by=OPERATOR)
+        print(f"hosted dataset: {rows:,} rows generated and ingested in {time.perf_counter() - t:.0f} s",
+              file=sys.stderr, flush=True)
+        code = s.get(CatalogResource, made.id).code  # type: ignore[union-attr]
+        consumer = registry_service.get_agency(s, "sz-mz")
+        s.add(SharingGrant(request_id=None, resource_id=made.id, resource_code=code, provider_id=made.provider_id,
+                           consumer_id=consumer.id, items=[*PROJECTION, "性别"], region_codes=["320500"],
+                           purpose=PURPOSE, legal_basis="《社会救助暂行办法》", starts_on=dt.date(2020, 1, 1),
+                           ends_on=dt.date(2099, 12, 31), channel="platform", verify_only=False, state="active"))
+        s.flush()
+        path = str(query.load_source(s, made.id).path)
+    return code, path
 
 
 def counts() -> tuple[int, int, int]:
@@ -286,6 +348,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--hosted-rows", type=int, default=1_000_000, help="rows of the hosted dataset (d); 0: skip")
+    ap.add_argument("--rounds", type=int, default=100, help="sequential calls per variant in (d)")
     args = ap.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
@@ -299,12 +363,15 @@ def main() -> None:
         mock_port, gw_port, nginx_port = free_port(), free_port(), free_port()
         mock = f"http://127.0.0.1:{mock_port}"
         code, key = setup_data(mock)
+        hosted = setup_hosted(args.hosted_rows) if args.hosted_rows else None
         hdrs = {"X-API-Key": key, "X-Govshare-Purpose": quote(PURPOSE)}
         gw = f"http://127.0.0.1:{gw_port}/exchange/v1/{code}"
         with process([PY, str(ROOT / "benchmarks/support/gateway_mock.py"), str(mock_port)], mock_port), \
              process(["nginx", "-c", str(nginx_conf(nginx_port, mock_port)), "-g", "daemon off;"], nginx_port), \
              process([str(Path(PY).parent / "govshare"), "gateway", "serve", "--port", str(gw_port),
                       "--workers", str(args.workers)], gw_port):
+            if hosted:
+                run_hosted(args, f"http://127.0.0.1:{gw_port}/exchange/v1/{hosted[0]}", hosted[1], hdrs)
             run(args, mock, gw, f"http://127.0.0.1:{nginx_port}", hdrs, pg)
     finally:
         pg.stop()
@@ -315,6 +382,78 @@ def main() -> None:
     for r in rows_out:
         print("| " + " | ".join(r) + " |")
     print(f"\nmachine: {load_before}; load after {os.getloadavg()[0]:.2f}")
+
+
+def run_hosted(args: argparse.Namespace, url: str, path: str, hdrs: dict[str, str]) -> None:
+    """(d) The hosted query through the gateway (HTTP, one client, sequential) against the same query
+    in-process (``exchange.query``, what the gateway runs) and in plain DuckDB, interleaved."""
+    import aiohttp
+    import duckdb
+
+    from govshare.core.db import transaction
+    from govshare.exchange import query
+    from govshare.exchange.config import get_exchange_settings
+
+    with transaction() as s:
+        source = query.load_source(s, url.rsplit("/", 1)[1])
+        scope = query.scope_codes(s, "320500")
+    spec = source.items
+    cols = ", ".join(spec[n].column for n in PROJECTION)
+    in_list = ", ".join(f"'{c}'" for c in sorted(scope))
+    where = f"{spec['行政区划代码'].column} IN ({in_list}) AND {spec['性别'].column} = '女'"
+    settings = get_exchange_settings()
+    con = duckdb.connect(config={"memory_limit": settings.duckdb_memory_limit, "threads": settings.duckdb_threads})
+    con.execute("SET parquet_metadata_cache = true")
+    params = {"items": ",".join(PROJECTION), "filter": "性别:eq:女", "limit": "50", "offset": "1000"}
+
+    def plain() -> object:
+        page = con.execute(f"SELECT {cols} FROM read_parquet('{path}') WHERE {where} ORDER BY _row "
+                           f"LIMIT 50 OFFSET 1000").fetchall()
+        return page, con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE {where}").fetchone()
+
+    def inproc() -> object:
+        return query.query_hosted_json(source, items=PROJECTION, region_codes=scope, allowed=[*PROJECTION, "性别"],
+                                       filters=[query.Filter("性别", "eq", "女")], offset=1000, limit=50)
+
+    async def through(n: int) -> list[float]:
+        out = []
+        async with aiohttp.ClientSession() as http:
+            for _ in range(n):
+                t = time.perf_counter()
+                async with http.get(url, params=params, headers=hdrs) as r:
+                    body = await r.json()
+                    assert r.status == 200 and body["returned"] == 50, body
+                out.append(time.perf_counter() - t)
+        return out
+
+    asyncio.run(through(5))
+    plain(), inproc()
+    t_gw: list[float] = []
+    t_in: list[float] = []
+    t_plain: list[float] = []
+    for _ in range(args.rounds // 10):
+        t_gw += asyncio.run(through(10))
+        for _ in range(10):
+            t = time.perf_counter()
+            inproc()
+            t_in.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            plain()
+            t_plain.append(time.perf_counter() - t)
+
+    def p(xs: list[float], q: float) -> float:
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+    r = p(t_gw, .5) / p(t_plain, .5)
+    row(f"(d) hosted query, {source.row_count:,} rows, Suzhou scope, 4 items, a filter, 50 rows + count: p50 (p99)",
+        f"{p(t_gw, .5):.1f} ms ({p(t_gw, .99):.1f})",
+        f"plain DuckDB {p(t_plain, .5):.1f} ms ({p(t_plain, .99):.1f}); in-process query {p(t_in, .5):.1f} ms "
+        f"({p(t_in, .99):.1f})", f"{r:.2f}x plain, {p(t_gw, .5) / p(t_in, .5):.2f}x in-process",
+        f"≤ 1.5x plain: {'met' if r <= 1.5 else 'NOT met'}")
+    wr = wrk(url + "?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()), hdrs, args.seconds, 16)
+    row("(d) hosted query through the gateway: calls/s (wrk -c16)", f"{wr['rps']:,.0f} (p50 {wr['p50']:.1f} ms, "
+        f"p99 {wr['p99']:.1f} ms)", f"in-process, one thread: {1000 / p(t_in, .5):,.0f}/s", "", "")
 
 
 def run(args: argparse.Namespace, mock: str, gw: str, nginx: str, hdrs: dict[str, str], pg: Postgres) -> None:
