@@ -62,6 +62,8 @@ def test_forwarded_and_projected_to_granted_items(client, book, proxied, sz_key,
     # A single object is projected too.
     r = client.get(f"{GW}/{proxied.code}/person", headers=headers(sz_key))
     assert r.json() == {"id_number": PEOPLE[0]["id_number"], "name": "张三"}
+    # Both calls went over one kept-alive connection (the same client port at the provider).
+    assert provider.seen[-1]["client"] == provider.seen[-2]["client"]
 
 
 def test_verification_through_the_providers_lookup(client, book, proxied, sz_key, session):

@@ -31,7 +31,8 @@ class Provider:
                 break
         path = scope["path"]
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.seen.append({"path": path, "headers": headers, "query": scope["query_string"].decode(), "body": body})
+        self.seen.append({"path": path, "headers": headers, "query": scope["query_string"].decode(), "body": body,
+                          "client": tuple(scope.get("client") or ())})
         qs = parse_qs(scope["query_string"].decode())
 
         async def answer(status: int, payload: bytes, ctype: bytes = b"application/json") -> None:

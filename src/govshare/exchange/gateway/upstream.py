@@ -1,5 +1,9 @@
-"""The pooled keep-alive client of proxied APIs (aiohttp; httpx's AsyncClient measured about 9x
-slower per call here, httpx issue #3215), and the projection of JSON answers to granted items."""
+"""The gateway's client of proxied APIs (pooled keep-alive connections, :mod:`.http1`), and the
+projection of JSON answers to granted items.
+
+Measured here: httpx's AsyncClient about 9x slower per call than aiohttp's (httpx issue #3215);
+aiohttp's client was in turn the largest cost of a proxied call in a profile of the gateway, so
+the gateway speaks HTTP/1.1 itself on asyncio with httptools' parser (see ``docs/benchmarks.md``)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ import dataclasses
 from collections.abc import Collection, Mapping
 from typing import Any
 
-import aiohttp
-
 from govshare.core.errors import DomainError
+from govshare.exchange.gateway import http1
 
 #: Keys of an answer's envelope that are not data items: kept as they are at the top level.
 ENVELOPE = frozenset({"total", "count", "offset", "limit", "page", "page_size", "next", "previous", "version",
@@ -33,27 +36,24 @@ class Answer:
 
 
 class Upstream:
-    """One ``aiohttp.ClientSession`` per event loop (TestClient and servers each run their own)."""
+    """The gateway's client of providers: one :class:`http1.Pool` per event loop."""
 
     def __init__(self, *, connections: int, max_bytes: int) -> None:
         self.connections = connections
         self.max_bytes = max_bytes
-        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._pools: dict[asyncio.AbstractEventLoop, http1.Pool] = {}
 
-    def _session(self) -> aiohttp.ClientSession:
+    def _pool(self) -> http1.Pool:
         loop = asyncio.get_running_loop()
-        s = self._sessions.get(loop)
-        if s is None or s.closed:
-            connector = aiohttp.TCPConnector(limit=self.connections, keepalive_timeout=30, ttl_dns_cache=300)
-            s = aiohttp.ClientSession(connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",))
-            self._sessions[loop] = s
-        return s
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = http1.Pool(limit=self.connections)
+        return pool
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        s = self._sessions.pop(loop, None)
-        if s is not None:
-            await s.close()
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            pool.close()
 
     async def call(self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str],
                    timeout_ms: int) -> Answer:
@@ -61,22 +61,16 @@ class Upstream:
         ``timeout_ms`` in all (connect, headers and a slow trickle of body alike)."""
         try:
             async with asyncio.timeout(timeout_ms / 1000):
-                async with self._session().request(method, url, data=body, headers=headers,
-                                                   allow_redirects=False) as resp:
-                    if resp.content_length is not None and resp.content_length > self.max_bytes:
-                        raise _too_large(self.max_bytes)
-                    chunks, size = [], 0
-                    async for chunk in resp.content.iter_any():
-                        size += len(chunk)
-                        if size > self.max_bytes:
-                            raise _too_large(self.max_bytes)
-                        chunks.append(chunk)
-                    return Answer(resp.status, resp.headers.get("Content-Type", ""), b"".join(chunks))
+                status, ctype, data = await self._pool().request(method, url, headers=dict(headers), body=body,
+                                                                 max_bytes=self.max_bytes)
+                return Answer(status, ctype, data)
         except TimeoutError:
             raise UpstreamTimeout("exchange.gateway.upstream_timeout", "提供方接口响应超时",
                                   "The provider's interface did not answer in time",
                                   detail=f"timeout {timeout_ms} ms") from None
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except http1.ResponseTooLarge:
+            raise _too_large(self.max_bytes) from None
+        except (http1.ProtocolFailure, OSError, ValueError, UnicodeError) as exc:
             raise UpstreamFailed("exchange.gateway.upstream_unreachable", "无法连接提供方接口或其响应无效",
                                  "The provider's interface is unreachable or answered invalidly",
                                  detail=type(exc).__name__) from None
