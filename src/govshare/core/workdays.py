@@ -38,7 +38,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import chinese_calendar
@@ -62,6 +62,18 @@ NAME_MAX = 100
 
 #: The event appended by :func:`import_schedule`; domains holding provisional deadlines listen for it.
 IMPORTED_ACTION = "calendar.schedule.imported"
+
+#: Called by :func:`import_schedule` after the import, in its transaction: domains holding
+#: provisional deadlines recompute them (``on_import`` registers one; a domain's service does it).
+ImportListener = Callable[[Session, "ImportSummary", Actor], None]
+_IMPORT_LISTENERS: list[ImportListener] = []
+
+
+def on_import(listener: ImportListener) -> ImportListener:
+    """Register ``listener`` (once) to run after every schedule import, in the same transaction."""
+    if listener not in _IMPORT_LISTENERS:
+        _IMPORT_LISTENERS.append(listener)
+    return listener
 
 #: Years covered by the bundled ``chinese_calendar`` data.
 BUILTIN_YEARS = range(
@@ -618,6 +630,8 @@ def import_schedule(
         subject_id=schedule.year,
         data=dataclasses.asdict(summary),
     )
+    for listener in _IMPORT_LISTENERS:
+        listener(session, summary, actor)
     return summary
 
 

@@ -213,6 +213,7 @@ REQUEST_TRANSITIONS: dict[str, Transition] = {
     "approve": Transition(("pending", "overdue"), "approved", "Art 18(1)"),
     "refuse": Transition(("pending", "overdue"), "refused", "Art 13(2)"),
     "mark_overdue": Transition(("pending",), "overdue", "Art 33(1)"),
+    "reopen_clock": Transition(("overdue",), "pending", "Art 18(1)"),
     "withdraw": Transition(("pending", "overdue", "disputed"), "withdrawn", "Art 18(1)"),
     "open_dispute": Transition(("pending", "overdue"), "disputed", "Art 19(2)"),
     "resume": Transition(("disputed",), "pending", "Art 19(2)"),
@@ -254,11 +255,46 @@ DISPUTE_TRANSITIONS: dict[str, Transition] = {
     "decide": Transition(("open",), "decided", "Art 19(2)"),
 }
 
+NEGOTIATION_STATES: Labels = {
+    "open": ("协商中", "negotiating"),
+    "agreed": ("已达成一致", "agreed"),
+    "escalated": ("未达成一致，已提请政府协调", "disagreed: taken up by the authority"),
+    "decided": ("政府已决定", "decided by the government"),
+    "withdrawn": ("已撤回", "withdrawn"),
+}
+NEGOTIATION_TRANSITIONS: dict[str, Transition] = {
+    "open": Transition((None,), "open", "Art 13(1)"),
+    "agree": Transition(("open",), "agreed", "Art 13(1)"),
+    "disagree": Transition(("open",), "escalated", "Art 13(1)"),
+    "decide": Transition(("escalated",), "decided", "Art 13(1)"),
+    "withdraw": Transition(("open",), "withdrawn", "Art 13(1)"),
+}
+#: Art 13(1): the government's decision on a negotiation.
+DECISION_OUTCOMES: Labels = {
+    "share": ("应当共享", "to be shared"),
+    "not_share": ("不予共享", "not to be shared"),
+}
+
+PUBLICATION_STATES: Labels = {
+    "requested": ("待提供方同意", "awaiting the provider's consent"),
+    "consented": ("提供方已同意", "consented"),
+    "refused": ("提供方不同意", "refused"),
+    "recorded": ("已公开数据，已注明来源", "already public, source stated"),
+}
+PUBLICATION_TRANSITIONS: dict[str, Transition] = {
+    "request": Transition((None,), "requested", "Art 17"),
+    "consent": Transition(("requested",), "consented", "Art 17"),
+    "refuse": Transition(("requested",), "refused", "Art 17"),
+    "record_public": Transition((None,), "recorded", "Art 17"),
+}
+
 MACHINES: dict[str, tuple[dict[str, Transition], Labels, tuple[str, str]]] = {
     "request": (REQUEST_TRANSITIONS, REQUEST_STATES, ("共享申请", "request")),
     "agreement": (AGREEMENT_TRANSITIONS, AGREEMENT_STATES, ("保密协议", "agreement")),
     "grant": (GRANT_TRANSITIONS, GRANT_STATES, ("共享授权", "grant")),
     "dispute": (DISPUTE_TRANSITIONS, DISPUTE_STATES, ("争议", "dispute")),
+    "negotiation": (NEGOTIATION_TRANSITIONS, NEGOTIATION_STATES, ("目录外协商", "negotiation")),
+    "publication": (PUBLICATION_TRANSITIONS, PUBLICATION_STATES, ("发布申请", "publication")),
 }
 
 
@@ -289,9 +325,15 @@ def label(vocab: Labels, value: str | None, lang: str = "zh") -> str:
 
 # --- Free of charge (Art 16) ----------------------------------------------------------------------
 
-#: A field whose name contains one of these words (any case, anywhere in a payload) is a fee.
-FEE_WORDS = ("fee", "price", "charge", "cost")
-_FEE_RE = re.compile("|".join(FEE_WORDS), re.IGNORECASE)
+#: A field whose name has one of these words (any case, as a word of snake_case, camelCase or
+#: kebab-case: ``fee``, ``service_fee``, ``unitPrice``, ``HANDLING-CHARGE``; not ``discharge_date``),
+#: anywhere in a payload, is a fee.
+FEE_WORDS = frozenset({"fee", "fees", "price", "prices", "pricing", "charge", "charges", "cost", "costs"})
+_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def names_a_fee(key: str) -> bool:
+    return any(w.lower() in FEE_WORDS for w in _WORD_RE.findall(key))
 
 
 def fee_fields(payload: Any, prefix: str = "", _depth: int = 0) -> list[str]:
@@ -302,7 +344,7 @@ def fee_fields(payload: Any, prefix: str = "", _depth: int = 0) -> list[str]:
     if isinstance(payload, Mapping):
         for key, value in payload.items():
             path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(key, str) and _FEE_RE.search(key):
+            if isinstance(key, str) and names_a_fee(key):
                 found.append(path)
             found.extend(fee_fields(value, path, _depth + 1))
     elif isinstance(payload, list | tuple):

@@ -8,7 +8,7 @@ refused citing Art 16 (sharing between agencies is free of charge).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,8 +28,9 @@ for _lit, _vocab in ((Channel, rules.CHANNELS), (RequestState, rules.REQUEST_STA
     assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
 assert set(RefusalGround.__args__) == set(rules.REFUSAL_GROUNDS)  # type: ignore[attr-defined]
 
-RegionCode = Field(pattern=r"^[0-9]{6}$", description="行政区划代码（GB/T 2260）")
-ItemName = Field(min_length=1, max_length=100)
+#: A data item's name (catalog items are at most 100 characters) and a region code.
+Item = Annotated[str, Field(min_length=1, max_length=100)]
+Region = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 
 
 class NoFee(BaseModel):
@@ -51,7 +52,7 @@ class RequestCreate(NoFee):
                                   description="申请机关代号（本人只属一个机关时可省略）")
     resource: str = Field(min_length=1, max_length=64, description="已发布目录资源的资源代码或编号",
                           examples=["101-000001"])
-    items: list[str] = Field(min_length=1, max_length=500, description="申请的信息项名称（目录条目信息项的子集）")
+    items: list[Item] = Field(min_length=1, max_length=500, description="申请的信息项名称（目录条目信息项的子集）")
     purpose: str = Field(min_length=4, max_length=2000, description="用途 (Art 17)")
     legal_basis: str = Field(min_length=4, max_length=2000, description="所履行的职责及其法律依据 (Art 17)")
     region_scope: str = Field(pattern=r"^[0-9]{6}$", description="申请的数据范围（行政区划代码，在提供方辖区内）")
@@ -65,15 +66,15 @@ class RequestFromDemand(NoFee):
     the purpose (its duty) and the legal basis; the rest may be given or defaults apply."""
 
     resource: str | None = Field(default=None, max_length=64, description="匹配的目录资源（需求只匹配一项时可省略）")
-    items: list[str] | None = Field(default=None, max_length=500, description="默认：目录条目的全部信息项")
+    items: list[Item] | None = Field(default=None, max_length=500, description="默认：目录条目的全部信息项")
     region_scope: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="默认：提供方辖区")
     starts_on: dt.date | None = None
     ends_on: dt.date | None = Field(default=None, description="默认：一年")
 
 
 class ApproveIn(NoFee):
-    items: list[str] | None = Field(default=None, max_length=500, description="同意的信息项（默认：申请的全部）")
-    region_codes: list[str] | None = Field(default=None, max_length=100,
+    items: list[Item] | None = Field(default=None, max_length=500, description="同意的信息项（默认：申请的全部）")
+    region_codes: list[Region] | None = Field(default=None, max_length=100,
                                            description="同意的数据范围（默认：申请的范围），每项在申请范围内")
     starts_on: dt.date | None = None
     ends_on: dt.date | None = Field(default=None, description="同意的截止日（不晚于申请的截止日）")
@@ -285,3 +286,114 @@ class EventRead(BaseModel):
     action: str
     article: str | None
     data: dict[str, Any]
+
+
+# --- Negotiation outside the catalog (Art 13(1)) --------------------------------------------------
+
+NegotiationState = Literal["open", "agreed", "escalated", "decided", "withdrawn"]
+DecisionOutcome = Literal["share", "not_share"]
+PublicationState = Literal["requested", "consented", "refused", "recorded"]
+for _lit, _vocab in ((NegotiationState, rules.NEGOTIATION_STATES), (DecisionOutcome, rules.DECISION_OUTCOMES),
+                     (PublicationState, rules.PUBLICATION_STATES)):
+    assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
+
+
+class NegotiationCreate(NoFee):
+    requester: str | None = Field(default=None, max_length=64, description="发起协商的机关（本人只属一个机关时可省略）")
+    provider: str = Field(min_length=1, max_length=64, description="持有数据的机关代号")
+    subject: str = Field(min_length=2, max_length=200, description="所需的目录外数据")
+    purpose: str = Field(min_length=4, max_length=2000, description="用途 (Art 17)")
+    legal_basis: str = Field(min_length=4, max_length=2000, description="所履行的职责及法律依据")
+    message: str = Field(min_length=2, max_length=4000, description="首条协商意见")
+
+
+class NegotiationPost(NoFee):
+    kind: Literal["message", "proposal"] = "message"
+    body: str = Field(min_length=2, max_length=4000)
+
+
+class NegotiationAnswer(NoFee):
+    agree: bool = Field(description="true：同意最近一项方案；false：不同意（提请信息化主管部门协调）")
+    body: str = Field(min_length=2, max_length=4000)
+
+
+class DecisionGrant(NoFee):
+    resource: str = Field(min_length=1, max_length=64, description="决定共享的数据编入的目录资源")
+    items: list[Item] = Field(min_length=1, max_length=500)
+    region_codes: list[Region] = Field(min_length=1, max_length=100)
+    starts_on: dt.date | None = None
+    ends_on: dt.date
+    channel: Channel = "platform"
+    verify_only: bool = False
+
+
+class NegotiationDecide(NoFee):
+    outcome: DecisionOutcome
+    decision: str = Field(min_length=4, max_length=4000, description="政府的协调决定")
+    government: str = Field(min_length=2, max_length=200, description="作出决定的人民政府", examples=["江苏省人民政府"])
+    grant: DecisionGrant | None = Field(default=None, description="决定共享时据以生成的共享授权（可选）")
+
+
+class NegotiationMessageRead(BaseModel):
+    id: int
+    agency: str
+    kind: str
+    body: str
+    created_at: dt.datetime
+    created_by_name: str
+
+
+class NegotiationRead(BaseModel):
+    id: int
+    requester: AgencyRef
+    provider: AgencyRef
+    authority_region_code: str
+    subject: str
+    purpose: str
+    legal_basis: str
+    state: NegotiationState
+    state_label: str
+    decision_outcome: DecisionOutcome | None
+    decision: str | None
+    decided_by_body: str | None
+    decided_at: dt.datetime | None
+    grant_id: int | None
+    messages: list[NegotiationMessageRead]
+    created_at: dt.datetime
+
+
+class NegotiationPage(BaseModel):
+    items: list[NegotiationRead]
+    total: int
+    offset: int
+    limit: int
+
+
+# --- Publication consent (Art 17) -----------------------------------------------------------------
+
+
+class PublicationCreate(NoFee):
+    kind: Literal["consent", "already_public"]
+    description: str = Field(min_length=4, max_length=4000, description="发布的内容、渠道和方式")
+    source_statement: str | None = Field(default=None, max_length=2000,
+                                         description="已公开数据：再次发布时注明的来源（必填）")
+
+
+class PublicationAnswer(NoFee):
+    consent: bool
+    answer: str = Field(min_length=2, max_length=4000)
+
+
+class PublicationRead(BaseModel):
+    id: int
+    grant_id: int
+    consumer: str
+    provider: str
+    kind: str
+    state: PublicationState
+    state_label: str
+    description: str
+    source_statement: str | None
+    answer: str | None
+    answered_at: dt.datetime | None
+    created_at: dt.datetime
