@@ -123,3 +123,12 @@ def test_cache_is_not_reloaded_per_call(client, book, hosted, sz_key, session, a
         assert client.get(f"{GW}/{hosted.code}", headers=headers(sz_key)).status_code == 200
     assert cache.reloads == reloads
     assert len(calls()) == 6
+
+
+def test_openapi_of_the_gateway_is_public_and_not_a_call(client):
+    r = client.get(f"{GW}/openapi.json")
+    assert r.status_code == 200 and r.json()["openapi"].startswith("3.1")
+    assert set(r.json()["paths"]) >= {"/exchange/v1/{resource_code}", "/exchange/v1/{resource_code}/verify"}
+    assert [p["name"] for p in r.json()["paths"]["/exchange/v1/{resource_code}"]["get"]["parameters"]][:3] == [
+        "resource_code", "X-API-Key", "X-Govshare-Purpose"]
+    assert counts() == (0, 0)

@@ -45,7 +45,7 @@ from govshare.core.errors import (
 from govshare.core.http import security_headers
 from govshare.exchange import query
 from govshare.exchange.config import get_exchange_settings
-from govshare.exchange.gateway import rules
+from govshare.exchange.gateway import openapi, rules
 from govshare.exchange.gateway.cache import ClientView, GatewayCache, GrantLoader, ResourceView, sharing_grants
 from govshare.exchange.gateway.recorder import CallRecord, Recorder, SubjectHasher
 from govshare.exchange.gateway.upstream import Upstream, UpstreamFailed, project, values_of
@@ -147,7 +147,10 @@ class Gateway:
                     return
         if scope["type"] != "http":
             return
-        status, ctype, body, extra = await self.handle(scope, receive)
+        if scope.get("method") == "GET" and scope.get("path", "").endswith(PREFIX + "/openapi.json"):
+            status, ctype, body, extra = 200, _JSON, openapi.DOCUMENT, []  # documentation, no data: public
+        else:
+            status, ctype, body, extra = await self.handle(scope, receive)
         headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode()), *extra, *_HEADERS]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
