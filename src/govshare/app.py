@@ -40,6 +40,8 @@ from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
 from govshare.core.errors import PROBLEM_RESPONSES, install_error_handlers
 from govshare.exchange import router as exchange_router
+from govshare.exchange.gateway.app import PREFIX as GATEWAY_PREFIX
+from govshare.exchange.gateway.app import Gateway
 from govshare.guide import pages as guide_pages
 from govshare.guide import router as guide_router
 from govshare.portal import pages as portal_pages
@@ -118,8 +120,13 @@ def background_jobs() -> list[background.Job]:
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # The ledger's signing key is made on first start, before anything can ask for a checkpoint.
     await asyncio.to_thread(supervision_service.signer, get_settings())
-    async with background.running(background_jobs()):
-        yield
+    gateway: Gateway = _app.state.gateway
+    gateway.start()  # the call recorder's writer thread (a mounted app gets no lifespan of its own)
+    try:
+        async with background.running(background_jobs()):
+            yield
+    finally:
+        await gateway.stop()
 
 
 def _install_docs(app: FastAPI) -> None:
@@ -174,6 +181,16 @@ def _install_proxy_headers(app: FastAPI) -> None:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
 
+def _install_gateway(app: FastAPI) -> None:
+    """The exchange gateway, its own lean ASGI app (``exchange.gateway``), matched first: its calls
+    pass no portal session, CSRF or page handling, only the plain ASGI security headers and body cap."""
+    from starlette.routing import Mount
+
+    gateway = Gateway()
+    app.state.gateway = gateway
+    app.router.routes.insert(0, Mount(GATEWAY_PREFIX, app=gateway, name="exchange-gateway"))
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="govshare",
@@ -194,5 +211,6 @@ def create_app() -> FastAPI:
     for router in API_ROUTERS:  # 4
         app.include_router(router)
     portal_setup.install(app, PAGE_ROUTERS)  # 5
+    _install_gateway(app)
     _install_proxy_headers(app)  # 7
     return app

@@ -27,6 +27,7 @@ db_app = typer.Typer(help="数据库 / Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="演示数据 / Demo data.", no_args_is_help=True)
 supervision_app = typer.Typer(help="监督 / Supervision (Art 31-34).", no_args_is_help=True)
 supervision_app.add_typer(ledger_cli.app, name="ledger")
+gateway_app = typer.Typer(help="交换网关 / Exchange gateway (Art 14-17).", no_args_is_help=True)
 
 # Platform commands, then one group per domain.
 app.add_typer(db_app, name="db")
@@ -36,6 +37,7 @@ app.add_typer(registry_cli.app, name="registry")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(supervision_app, name="supervision")
+app.add_typer(gateway_app, name="gateway")
 # Short forms kept from before the grouping: govshare users|tokens|clients|agencies|regions|ledger.
 for _name, _group in registry_cli.GROUPS.items():
     app.add_typer(_group, name=_name, hidden=True)
@@ -98,6 +100,21 @@ def serve(
     typer.echo(f"govshare on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run("govshare.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
                 log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "info"), **SERVER_OPTIONS)
+
+
+@gateway_app.command("serve")
+def gateway_serve(
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8001,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one)")] = 1,
+) -> None:
+    """Serve the exchange gateway alone (/exchange/v1), without the API and portal."""
+    import uvicorn
+
+    typer.echo(f"govshare gateway on http://{host}:{port}/exchange/v1/")
+    uvicorn.run("govshare.exchange.gateway.app:create_gateway_app", factory=True, host=host, port=port,
+                workers=workers, log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "warning"), access_log=False,
+                **SERVER_OPTIONS)
 
 
 #: uvicorn's own proxy-header handling stays off: left on (its default), it believes

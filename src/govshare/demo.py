@@ -27,6 +27,7 @@ user name                     role             scope              password
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -299,6 +300,8 @@ class DemoSummary:
     guide_services: int = 0
     hosted_rows: int = 0
     sharing_requests: int = 0
+    #: The exchange gateway's demo client (exchange.gateway.demo.GatewayDemo), if a grant is active.
+    gateway: Any = None
 
 
 class DemoNotEmpty(Exception):
@@ -356,6 +359,9 @@ def load(session: Session) -> DemoSummary:
     from govshare.sharing.demo import load_demo_sharing
 
     sharing = load_demo_sharing(session)
+    from govshare.exchange.gateway.demo import load_demo_gateway
+
+    gateway = load_demo_gateway(session)
     # Quality last: it links the items of every entry above and reconciles the hosted residents.
     from govshare.quality.demo import load_demo_quality
 
@@ -367,6 +373,7 @@ def load(session: Session) -> DemoSummary:
         people=len(DEMO_PEOPLE), events=events_after - events_before, credentials=tuple(credentials),
         catalog_published=catalog.published, guide_services=guide_services,
         hosted_rows=hosted.rows if hosted else 0, sharing_requests=sharing.requests if sharing else 0,
+        gateway=gateway,
     )
 
 
@@ -426,6 +433,11 @@ def load_cli(if_empty: bool) -> None:
     out.print("API 令牌（仅显示一次）/ API bearer tokens (shown once):")
     for c in summary.credentials:
         out.print(f"  {c.username}: {c.token}", markup=False, highlight=False)
+    if summary.gateway is not None:
+        g = summary.gateway
+        out.print(f"交换网关演示客户端（{g.agency_code}，仅显示一次）/ exchange gateway demo client of {g.agency_code} "
+                  "(key shown once):", markup=False, highlight=False)
+        out.print("  " + g.curl(LOGIN_URL.removesuffix("/login")), markup=False, highlight=False)
 
 
 def credential_lines(credentials: tuple[DemoCredential, ...]) -> list[str]:

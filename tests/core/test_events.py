@@ -308,3 +308,21 @@ def test_concurrent_writers_keep_the_sequence_gapless_and_ordered(threads, per_t
 
 class _Rollback(Exception):
     pass
+
+
+def test_a_large_flush_writes_the_same_rows(session):
+    """From ``events._COPY_FROM`` events in one flush PostgreSQL gets them by COPY: the rows, their
+    numbers, data and canonical bytes are what the INSERT path writes (SQLite keeps the INSERT)."""
+    n = events._COPY_FROM + 5
+    recorded = [events.record(session, actor=Actor("client", 7, "sz-sj/系统"), action="test.bulk",
+                              subject_type="thing", subject_id=i, region_code="320500", agency_code="sz-sj",
+                              data={"i": i, "名称": "数据共享", "nested": {"b": [1, 2.5, None, True]}, "quote": '"\\'})
+                for i in range(n)]
+    session.commit()
+    rows = all_events()
+    assert [e.seq for e in rows] == list(range(n)) == [r.seq for r in recorded]
+    for ev, rec in zip(rows, recorded, strict=True):
+        assert ev.data == rec.data and ev.data["名称"] == "数据共享"
+        assert ev.canonical == rec.canonical == event_canonical_bytes(ev)
+        assert ev.occurred_at == rec.occurred_at and ev.actor == "client:7" and ev.actor_name == "sz-sj/系统"
+    assert head() == n

@@ -41,6 +41,26 @@ class ExchangeSettings(BaseSettings):
     #: Residents the demo's hosted dataset holds (``govshare demo load``; the tests load fewer).
     demo_residents: int = Field(default=100_000, ge=1, le=10_000_000)
 
+    # The exchange gateway (``exchange.gateway``).
+    #: How often (seconds) a serving gateway asks the database whether keys, interfaces or grants
+    #: changed (one small query); a revoked key or grant stops working within this time.
+    gateway_cache_seconds: float = Field(default=1.0, ge=0.0, le=300.0)
+    #: Group commit of call records: a group closes at this many records or this many ms after its first.
+    gateway_batch_max: int = Field(default=500, ge=1, le=10_000)
+    gateway_batch_wait_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    #: Proxied APIs: default timeout of a provider's answer (an interface may set its own), the
+    #: largest answer taken (bigger: 502), and keep-alive connections per worker.
+    gateway_upstream_timeout_ms: int = Field(default=10_000, ge=10, le=300_000)
+    gateway_upstream_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    gateway_upstream_connections: int = Field(default=200, ge=1, le=10_000)
+    #: This platform instance runs on a network with secrecy measures (Art 18(2)): only then may it
+    #: serve hosted datasets classified as state secrets.
+    gateway_secrecy_network: bool = False
+    #: Key of the subject digests (HMAC-SHA256 of identity numbers and credit codes in call
+    #: records). Default: derived from the platform's secret key. Changing it breaks the link to
+    #: earlier records.
+    gateway_subject_key: str | None = None
+
     @property
     def resolved_dataset_dir(self) -> Path:
         return self.dataset_dir or get_settings().var_dir / "datasets"

@@ -17,7 +17,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govshare.catalog.models import CatalogResource
@@ -163,3 +175,46 @@ class ExchangeFilingReport(Base):
     submitted_by_name: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("filing_id", "period_start", name="uq_exchange_filing_report_period"),)
+
+
+class ExchangeCall(Base):
+    """One call through the exchange gateway, allowed or refused (Art 32, 34): who called, for which
+    grant and purpose, what came of it, and how much went out. Never the data: the body only as its
+    SHA-256, and the subjects (identity numbers, credit codes asked for or returned) only as keyed
+    HMAC-SHA256 digests, so "who used this person's data" can be answered without keeping the keys.
+
+    Written only by the gateway's recorder (``exchange.gateway.recorder``) in group commits, each
+    row beside its ``exchange.gateway.call`` event (``event_seq``)."""
+
+    __tablename__ = "exchange_call"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    event_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    #: The machine client and its agency (the consumer); None when the key was unknown.
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    consumer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    provider_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    resource_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: As the caller named it (an unknown code is recorded as asked).
+    resource_code: Mapped[str] = mapped_column(String(64))
+    grant_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    #: query (hosted rows) | verify (核验) | proxy (forwarded to the provider's node)
+    mode: Mapped[str] = mapped_column(String(16))
+    #: allowed | refused (by the grant rules) | failed (provider down, bad input, ...)
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str | None] = mapped_column(String(100))
+    article: Mapped[str | None] = mapped_column(String(32))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    latency_ms: Mapped[float] = mapped_column(Float)
+    #: HMAC-SHA256 (hex) of each subject key asked for or returned.
+    subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        Index("ix_exchange_call_grant_at", "grant_id", "at"),
+        Index("ix_exchange_call_consumer_at", "consumer_id", "at"),
+    )

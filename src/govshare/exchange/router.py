@@ -6,6 +6,7 @@ their grants. These routes are the providers' and the authorities' management si
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Annotated
@@ -39,6 +40,8 @@ from govshare.exchange.schemas import (
     PreviewRead,
     ReportCreate,
     ReportRead,
+    UsageRead,
+    UsageRowRead,
     VersionPage,
     VersionRead,
 )
@@ -226,3 +229,20 @@ def list_reports(filing_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: S
 def submit_report(filing_id: Annotated[int, Path(ge=1, le=2**31 - 1)], data: ReportCreate, session: SessionDep,
                   by: Provider) -> ReportRead:
     return service.report_read(service.submit_report(session, filing_id, data, by=by))
+
+
+# --- Usage of the gateway (Art 14(3), 32) -----------------------------------------------------------
+
+
+@router.get("/usage", response_model=UsageRead, summary="网关调用统计 / Gateway usage")
+def usage(session: SessionDep, by: Reader,
+          group: Annotated[str, Query(max_length=16, description="grant | resource | consumer | provider | "
+                                                                 "purpose | outcome")] = "resource",
+          since: dt.date | None = None, until: dt.date | None = None) -> UsageRead:
+    """Calls, allowed/refused/failed, rows and bytes per group over legal days (default: the last 30)."""
+    until = until or clock.today()
+    since = since or until - dt.timedelta(days=29)
+    rows = service.usage.usage(session, by=by, group=group, since=since, until=until)
+    return UsageRead(group=group, since=since, until=until,
+                     items=[UsageRowRead(**dataclasses.asdict(r)) for r in rows],
+                     daily=service.usage.daily(session, by=by, since=since, until=until))

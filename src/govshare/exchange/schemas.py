@@ -239,3 +239,21 @@ class OverduePage(BaseModel):
     items: list[OverdueRead]
     total: int
     as_of: dt.date
+
+
+class UsageRowRead(BaseModel):
+    key: str | int | None = Field(description="分组值：授权编号、资源代码、机关编号、用途或结果")
+    calls: int
+    allowed: int
+    refused: int
+    failed: int
+    rows: int
+    bytes: int
+
+
+class UsageRead(BaseModel):
+    group: str
+    since: dt.date
+    until: dt.date
+    items: list[UsageRowRead]
+    daily: list[tuple[dt.date, int]] = Field(description="每日调用次数（UTC 日期）")

@@ -5,6 +5,7 @@ Functions that change something take the session and ``by``, the acting :class:`
 Reading hosted datasets for the gateway is ``exchange.query`` (no ORM on the hot path).
 """
 
+from govshare.exchange.service import usage
 from govshare.exchange.service.datasets import (
     UploadPlan,
     accept_version,
@@ -70,5 +71,6 @@ __all__ = [
     "submit_report",
     "update_interface",
     "upload_version",
+    "usage",
     "version_read",
 ]

@@ -1,0 +1,259 @@
+"""Group commit of call records (Art 32, 34): no call is answered before its record is durable.
+
+Every gateway call, allowed or refused, hands a :class:`CallRecord` to the process's
+:class:`Recorder` and awaits it. One writer thread takes what is waiting, at most ``max_batch``
+records or what arrives within ``max_wait`` seconds of the first, and writes the whole group in
+one transaction: one ``exchange.gateway.call`` event per call (``core.events.record``, so the
+event counter is taken once per group and the ledger integrates them like any event), then the
+``exchange_call`` rows, each naming its event's number. After the commit the waiting calls are
+released, all of a loop's at once; if the commit fails (database down), every call of the group
+gets the error and is answered 503 with nothing delivered.
+
+Why a thread and not an asyncio task: the database driver blocks, and a thread lets the event
+loop go on parsing requests and querying while a group commits. Why group commit: one commit per
+call is bounded by the database's commits per second (about 4,600/s single-row from one client
+on this machine), a group of a few hundred costs about the same as one.
+
+Why an event per call and not only the row: the Measures want every exchange supervised (Art 32),
+and the ledger makes the event log tamper-evident; a call row alone could be edited unseen. The
+event carries the metadata of the row (never data) and the row carries the event's number, so
+calls = events can be checked at any time (``tests/exchange/gateway``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from govshare.core import clock, events
+from govshare.core.db import new_session
+from govshare.exchange.models import ExchangeCall
+
+log = logging.getLogger("govshare.exchange.gateway")
+
+ACTION = "exchange.gateway.call"
+_INSERT = ExchangeCall.__table__.insert()
+
+
+@dataclasses.dataclass(slots=True)
+class CallRecord:
+    """What one call leaves behind. ``subjects`` are already HMAC digests (see :func:`subject_digest`)."""
+
+    resource_code: str
+    mode: str
+    outcome: str
+    status: int
+    latency_ms: float
+    sha256: str
+    bytes: int = 0
+    rows: int = 0
+    client_id: int | None = None
+    client_name: str = ""
+    consumer_id: int | None = None
+    consumer_code: str | None = None
+    consumer_region: str | None = None
+    provider_id: int | None = None
+    resource_id: int | None = None
+    grant_id: int | None = None
+    purpose: str | None = None
+    code: str | None = None
+    article: str | None = None
+    subjects: list[str] = dataclasses.field(default_factory=list)
+    #: Set by the writer: the number of the call's event.
+    event_seq: int | None = None
+
+    def event_data(self) -> dict[str, Any]:
+        """The event's data: the call's metadata, and the subject digests as one SHA-256 over them
+        (the row keeps the list; the ledger makes both tamper-evident at a fraction of the bytes)."""
+        data: dict[str, Any] = {"resource_code": self.resource_code, "mode": self.mode, "outcome": self.outcome,
+                                "status": self.status, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}
+        for k, v in (("resource_id", self.resource_id), ("grant_id", self.grant_id),
+                     ("provider_id", self.provider_id), ("consumer_id", self.consumer_id),
+                     ("purpose", self.purpose), ("code", self.code), ("article", self.article)):
+            if v is not None:
+                data[k] = v
+        if self.subjects:
+            data["subjects_sha256"] = hashlib.sha256("".join(self.subjects).encode()).hexdigest()
+        return data
+
+
+def subject_digest(key: bytes, value: str) -> str:
+    """The keyed digest of a subject key (identity number, credit code), upper-cased and trimmed
+    first so the same person is the same digest however the caller wrote the number."""
+    return hmac.new(key, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class SubjectHasher:
+    """:func:`subject_digest` with the key's HMAC state prepared once (a copy per value: measured
+    about 3x faster than ``hmac.new`` per value)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def digests(self, values: Iterable[Any]) -> list[str]:
+        out: dict[str, None] = {}
+        for v in values:
+            if v is None or v == "":
+                continue
+            h = self._base.copy()
+            h.update(str(v).strip().upper().encode("utf-8"))
+            out[h.hexdigest()] = None
+        return list(out)
+
+
+def subject_digests(key: bytes, values: Iterable[Any]) -> list[str]:
+    return SubjectHasher(key).digests(values)
+
+
+class RecorderStopped(RuntimeError):
+    pass
+
+
+_STOP = object()
+
+
+class Recorder:
+    """The writer thread and its queue; one per process (``start`` it in the app's lifespan)."""
+
+    def __init__(self, *, max_batch: int = 500, max_wait: float = 0.002) -> None:
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        #: Counters for tests and the benchmark: groups and records committed.
+        self.batches = 0
+        self.written = 0
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if not self.running:
+            self._thread = threading.Thread(target=self._run, name="govshare-call-recorder", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+            self._thread = None
+
+    async def record(self, rec: CallRecord) -> None:
+        """Hand ``rec`` to the writer and return once its group is committed (raises what the
+        commit raised)."""
+        if not self.running:
+            raise RecorderStopped("the call recorder is not running")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._queue.put((rec, loop, fut))
+        await fut
+
+    # --- The writer thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            deadline = time.monotonic() + self.max_wait
+            while len(batch) < self.max_batch:
+                remaining = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            error: BaseException | None = None
+            try:
+                self.write([rec for rec, _loop, _fut in batch])
+            except BaseException as exc:  # answered 503 by each waiting call
+                error = exc
+                log.warning("call records not committed (%d calls refused): %s", len(batch), type(exc).__name__)
+            self._release(batch, error)
+
+    @staticmethod
+    def _release(batch: list[Any], error: BaseException | None) -> None:
+        by_loop: dict[Any, list[asyncio.Future[None]]] = {}
+        for _rec, loop, fut in batch:
+            by_loop.setdefault(loop, []).append(fut)
+        for loop, futures in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle, futures, error)
+
+    def write(self, records: list[CallRecord]) -> None:
+        """Write ``records`` and their events in one transaction (also used directly by tests)."""
+        session = new_session()
+        try:
+            recorded = [
+                events.record(session, actor=events.Actor("client", r.client_id, r.client_name or "unknown")
+                              if r.client_id is not None else events.Actor("system", None, "gateway"),
+                              action=ACTION, subject_type="sharing_grant" if r.grant_id is not None else "resource",
+                              subject_id=r.grant_id if r.grant_id is not None else r.resource_code,
+                              region_code=r.consumer_region, agency_code=r.consumer_code, data=r.event_data())
+                for r in records
+            ]
+            session.flush()  # numbers the events
+            now = clock.now()
+            rows = [{
+                "at": ev.occurred_at or now, "event_seq": ev.seq, "client_id": r.client_id,
+                "consumer_id": r.consumer_id, "provider_id": r.provider_id, "resource_id": r.resource_id,
+                "resource_code": r.resource_code[:64], "grant_id": r.grant_id, "purpose": r.purpose, "mode": r.mode,
+                "outcome": r.outcome, "status": r.status, "code": r.code, "article": r.article, "rows": r.rows,
+                "bytes": r.bytes, "sha256": r.sha256, "latency_ms": r.latency_ms, "subjects": r.subjects,
+            } for r, ev in zip(records, recorded, strict=True)]
+            conn = session.connection()
+            if conn.dialect.name == "postgresql":
+                _copy(conn, rows)
+            else:
+                session.execute(_INSERT, rows)
+            for r, ev in zip(records, recorded, strict=True):
+                r.event_seq = ev.seq
+            session.commit()
+            self.batches += 1
+            self.written += len(records)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+_COLUMNS = ("at", "event_seq", "client_id", "consumer_id", "provider_id", "resource_id", "resource_code", "grant_id",
+            "purpose", "mode", "outcome", "status", "code", "article", "rows", "bytes", "sha256", "latency_ms",
+            "subjects")
+_COPY = f"COPY exchange_call ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _copy(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the group's rows by ``COPY`` in the transaction's own connection (measured about
+    5x faster than the executemany of an ``INSERT``, which binds and checks each row in Python)."""
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(_COPY) as copy:
+        for r in rows:
+            copy.write_row(tuple(json.dumps(r[c]) if c == "subjects" else r[c] for c in _COLUMNS))
+
+
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for fut in futures:
+        if fut.done():  # the caller went away
+            continue
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)
