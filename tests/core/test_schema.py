@@ -39,3 +39,14 @@ def test_the_comparison_sees_a_missing_index():
             conn.exec_driver_sql(
                 "CREATE UNIQUE INDEX uq_agency_authority_region ON agency (region_code) WHERE is_authority")
     assert [d[0] for d in diff] == ["add_index"] and diff[0][1].name == "uq_agency_authority_region"
+
+
+def test_migrations_end_in_one_head():
+    """Domains grow their migrations in parallel; before a release they are joined, so the next
+    migration has one parent and `alembic heads` names the schema's version."""
+    from alembic.script import ScriptDirectory
+
+    from govshare.core.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several migration heads, join them with a merge revision: {heads}"
