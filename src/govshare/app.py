@@ -47,6 +47,7 @@ from govshare.portal import setup as portal_setup
 from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
+from govshare.sharing import pages as sharing_pages
 from govshare.supervision import pages as supervision_pages
 from govshare.supervision import router as supervision_router
 from govshare.supervision import service as supervision_service
@@ -77,6 +78,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     catalog_pages.router,
     guide_pages.router,
     registry_pages.router,
+    sharing_pages.router,
     supervision_pages.router,
 )
 
