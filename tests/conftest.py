@@ -25,6 +25,8 @@ _tmp = Path(tempfile.mkdtemp(prefix="govshare-test-"))
 os.environ["GOVSHARE_VAR_DIR"] = str(_tmp / "var")
 # The ledger's background integrator is started explicitly by the tests that need it.
 os.environ.setdefault("GOVSHARE_LEDGER_BACKGROUND", "false")
+# So is the sharing domain's timed work (tests run its ticks themselves).
+os.environ.setdefault("GOVSHARE_SHARING_BACKGROUND", "false")
 # The demo's hosted dataset (100,000 residents with `make run`) is generated smaller for the tests.
 os.environ.setdefault("GOVSHARE_DEMO_RESIDENTS", "3000")
 

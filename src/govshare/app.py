@@ -33,7 +33,7 @@ import govshare
 from govshare.catalog import pages as catalog_pages
 from govshare.catalog import router as catalog_router
 from govshare.catalog.interop import router as interop_router
-from govshare.core import background, calendar_api
+from govshare.core import background, calendar_api, clock
 from govshare.core import http as core_http
 from govshare.core.auth import public
 from govshare.core.config import get_settings
@@ -48,6 +48,9 @@ from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
 from govshare.sharing import pages as sharing_pages
+from govshare.sharing import router as sharing_router
+from govshare.sharing import service as sharing_service
+from govshare.sharing.config import get_sharing_settings
 from govshare.supervision import pages as supervision_pages
 from govshare.supervision import router as supervision_router
 from govshare.supervision import service as supervision_service
@@ -68,6 +71,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     catalog_router.router,
     guide_router.router,
     exchange_router.router,
+    sharing_router.router,
     calendar_api.router,
     supervision_router.router,
 )
@@ -90,6 +94,11 @@ def background_jobs() -> list[background.Job]:
     if settings.ledger_background:
         interval = min(1.0, float(settings.ledger_checkpoint_every_seconds))
         jobs.append(background.Job("ledger", supervision_service.catch_up, interval))
+    sharing = get_sharing_settings()
+    if sharing.sharing_background:
+        # Overdue marking, reminders, expiry: once per tick whatever the number of workers.
+        jobs.append(background.Job("sharing", sharing_service.run_scheduled,
+                                   min(30.0, sharing.sharing_tick_seconds / 2)))
     return jobs
 
 
@@ -137,7 +146,7 @@ def _install_health(app: FastAPI) -> None:
             db = {"status": "error", "error": type(exc).__name__}
             code = 503
         return JSONResponse({"status": "ok" if code == 200 else "degraded", "database": db,
-                             "version": govshare.__version__}, status_code=code)
+                             "version": govshare.__version__, "clock": clock.describe()}, status_code=code)
 
 
 def _install_proxy_headers(app: FastAPI) -> None:

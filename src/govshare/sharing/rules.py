@@ -290,9 +290,15 @@ def label(vocab: Labels, value: str | None, lang: str = "zh") -> str:
 
 # --- Free of charge (Art 16) ----------------------------------------------------------------------
 
-#: A field whose name contains one of these words (any case, anywhere in a payload) is a fee.
-FEE_WORDS = ("fee", "price", "charge", "cost")
-_FEE_RE = re.compile("|".join(FEE_WORDS), re.IGNORECASE)
+#: A field whose name has one of these words (any case, as a word of snake_case, camelCase or
+#: kebab-case: ``fee``, ``service_fee``, ``unitPrice``, ``HANDLING-CHARGE``; not ``discharge_date``),
+#: anywhere in a payload, is a fee.
+FEE_WORDS = frozenset({"fee", "fees", "price", "prices", "pricing", "charge", "charges", "cost", "costs"})
+_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def names_a_fee(key: str) -> bool:
+    return any(w.lower() in FEE_WORDS for w in _WORD_RE.findall(key))
 
 
 def fee_fields(payload: Any, prefix: str = "", _depth: int = 0) -> list[str]:
@@ -303,7 +309,7 @@ def fee_fields(payload: Any, prefix: str = "", _depth: int = 0) -> list[str]:
     if isinstance(payload, Mapping):
         for key, value in payload.items():
             path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(key, str) and _FEE_RE.search(key):
+            if isinstance(key, str) and names_a_fee(key):
                 found.append(path)
             found.extend(fee_fields(value, path, _depth + 1))
     elif isinstance(payload, list | tuple):
