@@ -13,10 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govshare.catalog import service as catalog_service
-from govshare.catalog.schemas import ResourceCreate
 from govshare.core import clock
-from govshare.core.auth import OPERATOR
 from govshare.core.db import transaction
 from govshare.sharing.models import SharingGrant, SharingRequest
 from tests.factories import person
@@ -25,32 +22,13 @@ from tests.portal.portal_helpers import browser, sign_in, token_of
 NOW = dt.datetime(2026, 11, 2, 10, 0, tzinfo=clock.LEGAL_TZ)  # a Monday
 
 
-def publish_entry(session: Session, **overrides: Any) -> str:
-    body: dict[str, Any] = {
-        "provider": "js-gat", "classification": "basic", "category": "population", "name": "低保家庭信息",
-        "abstract": "低保家庭的人口信息。", "format": "database", "share_type": "conditional",
-        "share_conditions": "仅限履行法定职责", "provision_method": "gateway_api", "update_cycle": "monthly",
-        "security_classification": "restricted", "contains_personal_info": True,
-        "data_items": [{"name": "公民身份号码", "is_personal": True}, {"name": "姓名", "is_personal": True},
-                       {"name": "是否低保"}, {"name": "行政区划代码"}],
-    }
-    body.update(overrides)
-    made = catalog_service.create_resource(session, ResourceCreate(**body), by=OPERATOR)
-    catalog_service.submit(session, made.id, by=OPERATOR)
-    catalog_service.publish(session, made.id, by=OPERATOR)
-    return made.code  # type: ignore[no-any-return]
-
-
 @pytest.fixture
-def pages_world(world, session: Session):  # type: ignore[no-untyped-def]
+def pages_world(sharing_world, session: Session):  # type: ignore[no-untyped-def]
+    """The sharing tests' world on a Monday, with the personal-data and the plain conditional entry."""
     clock.set_now(NOW)
-    person(session, "szsj_staff", "agency_staff", agency="sz-sj")
-    world.personal = publish_entry(session)
-    world.plain = publish_entry(session, name="企业登记信息", classification="departmental", category=None,
-                                security_classification="internal", contains_personal_info=False,
-                                data_items=[{"name": "统一社会信用代码"}, {"name": "名称"}])
-    session.commit()
-    return world
+    sharing_world.personal = sharing_world.entries.personal
+    sharing_world.plain = sharing_world.entries.conditional
+    return sharing_world
 
 
 def _client(app, username: str):  # type: ignore[no-untyped-def]
