@@ -114,7 +114,7 @@ def test_refusal_needs_a_lawful_ground_and_is_filed(app, pages_world, session):
     rid = _request_id(_file(staff, pages_world.personal))
     provider = _client(app, "gat_staff")
     page = provider.get(f"/sharing/requests/{rid}")
-    assert f'action="/sharing/requests/{rid}/refuse"' in page.text
+    assert f'action="/sharing/requests/{rid}/refuse#refuse"' in page.text
     token = token_of(page.text)
     r = provider.post(f"/sharing/requests/{rid}/refuse", data={"csrf_token": token, "ground": "busy",
                                                                "reason": "工作太忙，暂不提供数据。"})

@@ -82,6 +82,7 @@ TEXT: dict[str, str] = {
     "sign_hint": N_("保密协议由双方机关的共享负责人（机关管理员）签署；签署确认的是上方 PDF 的 SHA-256 所指的文本。"),
     "clock_at_once": N_("无条件共享：即时获得授权。"),
     "clock_days": N_("%(n)s 个工作日（%(source)s）"),
+    "clock_sensitive_items": N_("申请标有个人信息或涉密的信息项时，%(sensitive)s；只申请其他信息项时，%(plain)s"),
     "channel_hint": N_("涉及国家秘密的数据只能通过采取保密措施的网络共享（第十八条第二款）"),
     "t_parties": N_("双方"),
     "t_resource": N_("目录资源"),
@@ -385,11 +386,20 @@ def _form_page(request: Request, session: Session, by: Principal, resource: Cata
     read = catalog_service.read_model(session, resource, by)
     items = [{"name": i.name, "is_personal": i.is_personal, "is_secret": i.is_secret} for i in read.data_items]
     chosen = values.get("items") or []
-    wanted = chosen or [i["name"] for i in items]
-    t = rules.touches(security_classification=resource.security_classification,
-                      contains_commercial_secret=resource.contains_commercial_secret,
-                      contains_personal_info=resource.contains_personal_info, items=items, wanted=wanted)
-    rule = rules.clock_rule_for(resource.share_type, t)
+
+    def clock_for(wanted: list[str]) -> rules.ClockRule:
+        t = rules.touches(security_classification=resource.security_classification,
+                          contains_commercial_secret=resource.contains_commercial_secret,
+                          contains_personal_info=resource.contains_personal_info, items=items, wanted=wanted)
+        return rules.clock_rule_for(resource.share_type, t)
+
+    # The clock depends on the items chosen (Art 18): say both when they differ.
+    rule = clock_for([i["name"] for i in items])
+    plain = [i["name"] for i in items if not (i["is_personal"] or i["is_secret"])]
+    plain_rule = clock_for(plain) if plain else rule
+    clock_text = _clock_text(rule, lang)
+    if plain_rule.key != rule.key:
+        clock_text = _t("clock_sensitive_items", lang, sensitive=clock_text, plain=_clock_text(plain_rule, lang))
     from govshare.catalog import rules as catalog_rules
 
     return render(request, "sharing/request_form.html", {
@@ -397,7 +407,7 @@ def _form_page(request: Request, session: Session, by: Principal, resource: Cata
         "resource": read,
         "provider_name": read.provider.name,
         "share_type_label": catalog_rules.label(catalog_rules.SHARE_TYPES, resource.share_type, lang),
-        "clock_text": _clock_text(rule, lang),
+        "clock_text": clock_text,
         "demand": demand,
         "requesters": _own_agencies(session, by, lang),
         "data_items": items,
@@ -552,7 +562,7 @@ def _answer_labels(lang: str) -> dict[str, str]:
 def _request_page(request: Request, session: Session, by: Principal, request_id: int, *,
                   approve_values: dict[str, Any] | None = None, refuse_values: dict[str, Any] | None = None,
                   errors: dict[str, str] | None = None, form_error: str | None = None,
-                  status_code: int = 200) -> HTMLResponse:
+                  failed: str | None = None, status_code: int = 200) -> HTMLResponse:
     lang = i18n.lang_of(request)
     req = common.get_request(session, request_id, viewer=by)
     read = common.request_reads(session, [req], lang)[0]
@@ -582,6 +592,9 @@ def _request_page(request: Request, session: Session, by: Principal, request_id:
         "channel_hint": _t("channel_hint", lang),
         "grounds": [("", _t("choose", lang)), *_labels(rules.REFUSAL_GROUNDS, lang)],
         "errors": errors or {},
+        "approve_errors": (errors or {}) if failed == "approve" else {},
+        "refuse_errors": (errors or {}) if failed == "refuse" else {},
+        "failed": failed,
         "form_error": form_error,
         "labels": _answer_labels(lang),
         "done": _t(done, lang) if done in TEXT and done in DONE_KEYS else None,
@@ -628,7 +641,7 @@ def approve(request_id: Id, request: Request, session: SessionDep, by: Member, f
     if "region_codes" in errors:
         errors["region_code"] = errors.pop("region_codes")
     return _request_page(request, session, by, request_id, approve_values=values, errors=errors,
-                         form_error=change.form_error, status_code=422)
+                         form_error=change.form_error, failed="approve", status_code=422)
 
 
 def _place(exc: DomainError, lang: str, errors: dict[str, str], renames: dict[str, str],
@@ -658,7 +671,7 @@ def refuse(request_id: Id, request: Request, session: SessionDep, by: Member, fo
     if change.ok:
         return RedirectResponse(f"/sharing/requests/{request_id}?done=refused", status_code=303)
     return _request_page(request, session, by, request_id, refuse_values=values, errors=errors,
-                         form_error=change.form_error, status_code=422)
+                         form_error=change.form_error, failed="refuse", status_code=422)
 
 
 @router.post("/sharing/requests/{request_id}/withdraw", response_model=None)
