@@ -19,6 +19,8 @@ user name                     role             scope              password
 ``demo_agency_admin``         agency_admin     js-gat 省公安厅     ``demo-agency-admin-2026``
 ``demo_agency_staff``         agency_staff     js-gat 省公安厅     ``demo-agency-staff-2026``
 ``demo_sz_authority``         authority        320500 苏州市       ``demo-sz-authority-2026``
+``demo_sz_staff``             agency_staff     sz-mzj 苏州市民政局 ``demo-sz-staff-2026``
+``demo_sz_admin``             agency_admin     sz-mzj 苏州市民政局 ``demo-sz-admin-2026``
 ============================  ===============  =================  ============================
 """
 
@@ -264,6 +266,11 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
                "agency_staff", "demo-agency-staff-2026", agency_code="js-gat"),
     DemoPerson("demo_sz_authority", "演示·苏州市数据局 / Demo Suzhou authority", "authority",
                "demo-sz-authority-2026", region_code="320500"),
+    # The requesting side of the sharing demo (sharing/demo.py).
+    DemoPerson("demo_sz_staff", "演示·苏州市民政局工作人员 / Demo Suzhou civil affairs staff", "agency_staff",
+               "demo-sz-staff-2026", agency_code="sz-mzj"),
+    DemoPerson("demo_sz_admin", "演示·苏州市民政局共享负责人 / Demo Suzhou civil affairs admin", "agency_admin",
+               "demo-sz-admin-2026", agency_code="sz-mzj"),
 )
 
 
@@ -291,6 +298,7 @@ class DemoSummary:
     catalog_published: int = 0
     guide_services: int = 0
     hosted_rows: int = 0
+    sharing_requests: int = 0
 
 
 class DemoNotEmpty(Exception):
@@ -345,13 +353,16 @@ def load(session: Session) -> DemoSummary:
     from govshare.exchange.demo import load_demo_exchange
 
     hosted = load_demo_exchange(session)
+    from govshare.sharing.demo import load_demo_sharing
+
+    sharing = load_demo_sharing(session)
 
     events_after = session.scalar(select(func.count()).select_from(Event)) or 0
     return DemoSummary(
         regions=len(region_names), agencies=len(agencies), authorities=sum(a.is_authority for a in agencies),
         people=len(DEMO_PEOPLE), events=events_after - events_before, credentials=tuple(credentials),
         catalog_published=catalog.published, guide_services=guide_services,
-        hosted_rows=hosted.rows if hosted else 0,
+        hosted_rows=hosted.rows if hosted else 0, sharing_requests=sharing.requests if sharing else 0,
     )
 
 
