@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare.catalog import service as catalog_service
 from govshare.core import clock
 from govshare.core.db import transaction
 from govshare.sharing.models import SharingGrant, SharingRequest
@@ -190,3 +191,29 @@ def test_pages_in_english_and_scoped(app, pages_world, session):
     # Nanjing's authority oversees neither party: the request is not found for it.
     assert _client(app, "nj_auth").get(f"/sharing/requests/{rid}").status_code == 404
     assert _client(app, "prov_auth").get(f"/sharing/requests/{rid}").status_code == 200
+
+
+def test_a_matched_demand_becomes_a_request_through_the_form(app, pages_world, session):
+    from govshare.catalog.schemas import DemandCreate
+    from govshare.core.auth import OPERATOR
+
+    with transaction() as s:
+        demand = catalog_service.file_demand(s, DemandCreate(
+            requester="sz-sj", title="低保核查所需人口信息", duty="审核最低生活保障申请",
+            legal_basis="《社会救助暂行办法》第十一条"), by=OPERATOR)
+        catalog_service.match_demand(s, demand.id, [pages_world.personal], by=OPERATOR)
+        did = demand.id
+    staff = _client(app, "szsj_staff")
+    sent = staff.get("/sharing/requests?box=sent")
+    link = f"/sharing/requests/new?demand={did}&amp;resource={pages_world.personal}"
+    assert link in sent.text
+    form = staff.get(link.replace("&amp;", "&"))
+    assert form.status_code == 200
+    assert "审核最低生活保障申请" in form.text and f'name="demand_id" value="{did}"' in form.text
+    r = _file(staff, pages_world.personal, demand_id=str(did), purpose="审核最低生活保障申请")
+    assert r.status_code == 303, r.text
+    with transaction() as s:
+        assert s.get(SharingRequest, _request_id(r)).demand_id == did
+    assert link not in staff.get("/sharing/requests?box=sent").text  # asked once, no longer offered
+    # Someone else's demand cannot be turned into a request.
+    assert _client(app, "gat_staff").get(f"/sharing/requests/new?demand={did}").status_code in (403, 404)

@@ -322,6 +322,7 @@ def inbox(
         total = page.total
     overdue_count = request_service.list_requests(session, viewer=by, direction=direction, overdue=True,
                                                   limit=1).total
+    demands = _matched_demands(session, by) if box == "sent" and offset == 0 else []
     states = [("", _t("all_states", lang)), ("waiting", _t("waiting", lang)),
               *_labels(rules.REQUEST_STATES, lang)]
     return render(request, "sharing/requests.html", {
@@ -336,7 +337,31 @@ def inbox(
         "state_options": states,
         "overdue_count": overdue_count,
         "pager": Pager(offset, PAGE_SIZE, total),
+        "demands": demands,
     })
+
+
+def _matched_demands(session: Session, by: Principal) -> list[dict[str, Any]]:
+    """The viewer's agencies' demands the authority matched to catalog entries (Art 9(2)), each
+    entry with a link that turns the demand into a request, unless one was made from it already."""
+    from govshare.catalog.models import CatalogDemand
+
+    own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
+    if not own:
+        return []
+    requested = select(SharingRequest.demand_id).where(SharingRequest.demand_id.is_not(None))
+    rows = session.execute(
+        select(CatalogDemand.id, CatalogDemand.title, CatalogResource.id, CatalogResource.code, CatalogResource.name)
+        .join(CatalogDemandMatch, CatalogDemandMatch.demand_id == CatalogDemand.id)
+        .join(CatalogResource, CatalogResource.id == CatalogDemandMatch.resource_id)
+        .where(CatalogDemand.requester_id.in_(own), CatalogDemand.status == "matched",
+               CatalogResource.status == "published", CatalogDemand.id.not_in(requested))
+        .order_by(CatalogDemand.id, CatalogResource.id).limit(50)).all()
+    out: dict[int, dict[str, Any]] = {}
+    for demand_id, title, resource_id, code, name in rows:
+        d = out.setdefault(demand_id, {"id": demand_id, "title": title, "resources": []})
+        d["resources"].append({"ref": code or str(resource_id), "name": name})
+    return list(out.values())
 
 
 # --- The request form ---------------------------------------------------------------------------
