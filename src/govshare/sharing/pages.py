@@ -25,7 +25,6 @@ from govshare.core import clock, refs
 from govshare.core.auth import Principal
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError, InvalidInput
-from govshare.core.events import Event
 from govshare.core.paging import Pager
 from govshare.portal import i18n
 from govshare.portal.i18n import N_
@@ -34,13 +33,14 @@ from govshare.registry import service as registry_service
 from govshare.registry.models import Region
 from govshare.sharing import permissions as perm
 from govshare.sharing import rules
-from govshare.sharing.models import SharingAgreement, SharingDispute, SharingFiling, SharingGrant, SharingRequest
+from govshare.sharing.models import SharingAgreement, SharingFiling, SharingGrant, SharingRequest
 from govshare.sharing.permissions import Member, Reader, Signer
 from govshare.sharing.schemas import ApproveIn, RefuseIn, RequestCreate
 from govshare.sharing.service import _common as common
 from govshare.sharing.service import agreements as agreement_service
 from govshare.sharing.service import answers as answer_service
 from govshare.sharing.service import grants as grant_service
+from govshare.sharing.service import history as history_service
 from govshare.sharing.service import requests as request_service
 
 router = APIRouter(include_in_schema=False)
@@ -526,30 +526,17 @@ def create_request(request: Request, session: SessionDep, by: Member, form: Csrf
 # --- One request --------------------------------------------------------------------------------
 
 
-def _history(session: Session, req: SharingRequest, lang: str) -> list[dict[str, Any]]:
+def _history(session: Session, req: SharingRequest, by: Principal, lang: str) -> list[dict[str, Any]]:
     """Every event of the request, of its agreement, grant, refusal filing and disputes, in order,
     each with the article it rests on (Art 34: who did what, when)."""
-    subjects: list[tuple[str, list[int]]] = [(common.SUBJECT_REQUEST, [req.id])]
-    for subject, model in ((common.SUBJECT_AGREEMENT, SharingAgreement), (common.SUBJECT_GRANT, SharingGrant),
-                           (common.SUBJECT_FILING, SharingFiling), (common.SUBJECT_DISPUTE, SharingDispute)):
-        ids = list(session.scalars(select(model.id).where(model.request_id == req.id)))
-        if ids:
-            subjects.append((subject, ids))
-    cond = or_(*(and_(Event.subject_type == s, Event.subject_id.in_([str(i) for i in ids])) for s, ids in subjects))
-    rows = session.execute(select(Event.seq, Event.occurred_at, Event.actor_name, Event.action, Event.data)
-                           .where(cond).order_by(Event.seq)).all()
-    out = []
-    for seq, occurred_at, actor_name, action, data in rows:
-        data = data or {}
-        out.append({
-            "seq": seq,
-            "when": local_time(occurred_at),
-            "actor_name": actor_name,
-            "label": _tr(ACTIONS[action], lang) if action in ACTIONS else action,
-            "article": data.get("article"),
-            "detail": _event_detail(action, data, lang),
-        })
-    return out
+    return [{
+        "seq": e.seq,
+        "when": local_time(e.occurred_at),
+        "actor_name": e.actor_name,
+        "label": _tr(ACTIONS[e.action], lang) if e.action in ACTIONS else e.action,
+        "article": e.article,
+        "detail": _event_detail(e.action, e.data, lang),
+    } for e in history_service.request_history(session, req.id, viewer=by)]
 
 
 def _event_detail(action: str, data: dict[str, Any], lang: str) -> str:
@@ -606,7 +593,7 @@ def _request_page(request: Request, session: Session, by: Principal, request_id:
         **_common_context(session, lang),
         "r": read,
         "clock_text": _clock_text(rules.CLOCK_RULES[req.clock_rule], lang),
-        "history": _history(session, req, lang),
+        "history": _history(session, req, by, lang),
         "can_answer": can_answer,
         "can_withdraw": req.state in ("pending", "overdue", "disputed") and perm.is_member(by, req.requester_id),
         "approve_items": approve_items,
