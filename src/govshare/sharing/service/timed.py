@@ -115,8 +115,7 @@ def _stale_provisional(session: Session) -> bool:
                for r in reqs)
 
 
-def run_timed_work(session: Session, *, by: Principal = SYSTEM_PRINCIPAL, today: dt.date | None = None
-                   ) -> TickResult:
+def run_timed_work(session: Session, *, by: Principal, today: dt.date | None = None) -> TickResult:
     """Everything due as of ``today``; each change records its event. Flushes, never commits."""
     today = today or clock.today()
     recomputed = [r.id for r in recompute_provisional(session, by=by)] if _stale_provisional(session) else []
@@ -133,7 +132,7 @@ def run_tick(session: Session, *, now: dt.datetime | None = None) -> TickResult:
     tick = tick_of(now, get_sharing_settings().sharing_tick_seconds)
     if not claim_tick(session, tick):
         return TickResult(tick=tick, ran=False)
-    result = run_timed_work(session, today=now.astimezone(clock.LEGAL_TZ).date())
+    result = run_timed_work(session, by=SYSTEM_PRINCIPAL, today=now.astimezone(clock.LEGAL_TZ).date())
     return dataclasses.replace(result, tick=tick)
 
 
