@@ -259,3 +259,78 @@ def test_refusal_lands_in_the_authoritys_filing_list(sharing_server, chromium):
     finally:
         for p in people:
             p.close()
+
+
+def test_negotiation_to_a_government_decision_and_publication_consent(sharing_server, chromium):
+    base, e = sharing_server
+    people: list[Person] = []
+    try:
+        requester = Person(chromium, base, "szsj_staff")
+        people.append(requester)
+        page = requester.page
+        page.goto(base + "/sharing/negotiations")
+        page.locator("main").get_by_role("link", name="发起协商").click()
+        page.get_by_label("数据持有机关").select_option("js-gat")
+        page.get_by_label("协商事项").fill("企业欠薪预警数据")
+        page.get_by_label("需要的数据").fill("各企业社保缴费中断情况（未列入共享目录）")
+        page.get_by_label("用途").fill("开展欠薪风险预警")
+        page.get_by_label("所履行的职责及法律依据").fill("《保障农民工工资支付条例》第八条")
+        page.get_by_label("第一条消息").fill("请协助提供近一年的数据。")
+        requester.shoot("negotiation-form", "/sharing/negotiations/new")
+        page.locator("main").get_by_role("button", name="发起协商").click()
+        page.wait_for_url(re.compile(r"/sharing/negotiations/\d+\?done=opened$"))
+        url = page.url.split("?")[0]
+
+        provider = Person(chromium, base, "gat_staff")
+        people.append(provider)
+        page = provider.page
+        page.goto(url)
+        form = page.locator("#proposal form")
+        form.get_by_label("说明").fill("只能提供名称，按季度提供")
+        form.get_by_label("数据项（以顿号或逗号分隔）").fill("名称")
+        form.get_by_role("button", name="提出方案").click()
+        page.wait_for_url(re.compile(r"\?done=proposed"))
+        provider.shoot("negotiation-thread", url.removeprefix(base))
+
+        page = requester.page
+        page.goto(url)
+        page.locator("#disagree").get_by_label("分歧所在").fill("仅有名称无法开展预警")
+        page.locator("#disagree").get_by_role("button", name="提交主管部门").click()
+        page.wait_for_url(re.compile(r"\?done=escalated"))
+        assert "协商不一致，已提交信息化主管部门" in _main(page)
+
+        authority = Person(chromium, base, "prov_auth")
+        people.append(authority)
+        page = authority.page
+        page.goto(url)
+        decision = page.locator("#decision")
+        decision.get_by_label("作出决定的政府").fill("江苏省人民政府")
+        decision.get_by_label("决定内容").fill("应当共享企业登记信息的名称和统一社会信用代码")
+        decision.get_by_label("目录资源代码").fill(e.conditional)
+        decision.get_by_label("信息项（以顿号或逗号分隔）").fill("统一社会信用代码、名称")
+        decision.get_by_label("数据范围").select_option("320500")
+        authority.shoot("negotiation-decision-form", url.removeprefix(base))
+        decision.get_by_role("button", name="登记决定").click()
+        page.wait_for_url(re.compile(r"\?done=decided"))
+        assert "本级政府的决定已登记" in _main(page) and "江苏省人民政府" in _main(page)
+        authority.shoot("negotiation-decided", url.removeprefix(base))
+        page.goto(base + "/sharing/negotiations")
+        authority.shoot("negotiations")
+
+        page = requester.page
+        page.goto(base + "/sharing/grants")
+        page.get_by_role("link", name="申请公开这些数据").first.click()
+        page.get_by_label("拟公开的内容").fill("各区企业数量统计表")
+        page.get_by_label("公开方式或网址").fill("苏州市人民政府网站")
+        page.get_by_label("公开的目的").fill("公开营商环境年度报告")
+        page.get_by_role("button", name="征求提供单位同意").click()
+        page.wait_for_url(re.compile(r"/sharing/publications\?done=asked$"))
+        page = provider.page
+        page.goto(base + "/sharing/publications")
+        provider.shoot("publications", "/sharing/publications")
+        page.get_by_role("button", name="同意公开").click()
+        page.wait_for_url(re.compile(r"\?done=consented"))
+        assert "提供方已同意公开" in _main(page)
+    finally:
+        for p in people:
+            p.close()
