@@ -48,7 +48,6 @@ from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
 from govshare.sharing import pages as sharing_pages
-from govshare.sharing import pages_more as sharing_pages_more
 from govshare.sharing import router as sharing_router
 from govshare.sharing import router_more as sharing_router_more
 from govshare.sharing import service as sharing_service
@@ -86,7 +85,6 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     guide_pages.router,
     registry_pages.router,
     sharing_pages.router,
-    sharing_pages_more.router,
     supervision_pages.router,
 )
 

@@ -70,11 +70,14 @@ def test_disagreement_goes_to_the_authority_of_their_level_whose_decision_create
     w = sharing_world
     with clock.frozen(at("2026-11-02")):
         neg = _open(client, w)
+        assert client.post(f"{NEG}/{neg['id']}/proposals", headers=w.h("szsj_staff"),
+                           json=_proposal()).status_code == 201
         r = client.post(f"{NEG}/{neg['id']}/disagree", headers=w.h("gat_staff"), json={"reason": ""})
         assert r.status_code == 422 and r.json()["field"] == "reason"
         r = client.post(f"{NEG}/{neg['id']}/disagree", headers=w.h("gat_staff"),
                         json={"reason": "数据涉及企业经营，不宜提供"})
         assert r.status_code == 200 and r.json()["state"] == "escalated"
+        assert [m["proposal_state"] for m in r.json()["messages"] if m["kind"] == "proposal"] == ["rejected"]
         escalated = recorded("sharing.negotiation.escalated")
         assert escalated[0].data["authority"] == "js-dsj" and escalated[0].region_code == "320000"
         # The parties can still talk while the authority coordinates, but no longer propose.

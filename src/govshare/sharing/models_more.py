@@ -82,7 +82,7 @@ class SharingNegotiationMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     #: A proposal's terms: items, region, term, channel (free of any fee field, Art 16).
     terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    #: A proposal's fate: open | accepted | superseded (None for messages).
+    #: A proposal's fate: open | accepted | superseded | rejected (None for messages).
     proposal_state: Mapped[str | None] = mapped_column(String(16))
     author: Mapped[str] = mapped_column(String(64))
     author_name: Mapped[str] = mapped_column(String(200))

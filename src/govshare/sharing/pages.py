@@ -863,4 +863,10 @@ def overdue(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     })
 
 
+# The negotiation and publication pages live in ``pages_more`` (this module's size); they are
+# served through this module's router, the one ``create_app`` lists.
+from govshare.sharing import pages_more as _pages_more  # noqa: E402 - after the helpers it imports
+
+router.include_router(_pages_more.router)
+
 __all__ = ["console_panel", "router"]

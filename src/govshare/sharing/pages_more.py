@@ -25,7 +25,6 @@ from govshare.portal.web import CsrfForm, FormChange, form_values, render
 from govshare.registry import service as registry_service
 from govshare.sharing import permissions as perm
 from govshare.sharing import rules, rules_more
-from govshare.sharing.pages import _common_context, _date, _labels, _own_agencies, _regions_within, _tabs_context
 from govshare.sharing.permissions import Member, Reader
 from govshare.sharing.schemas_more import (
     AnswerIn,
@@ -61,8 +60,17 @@ TEXT: dict[str, str] = {
     "proposal_open": N_("待对方同意"),
     "proposal_accepted": N_("已同意"),
     "proposal_superseded": N_("已被新方案取代"),
+    "proposal_rejected": N_("未获同意"),
     "no_region": N_("（申请的范围）"),
 }
+
+
+def _pages() -> Any:
+    """The sharing pages module, whose helpers these pages share (imported when first needed: it
+    includes this module's router)."""
+    from govshare.sharing import pages
+
+    return pages
 
 
 def _t(key: str, lang: str) -> str:
@@ -96,7 +104,7 @@ def negotiations(request: Request, session: SessionDep, by: Reader,
     rows = [{"id": n.id, "title": n.title, "requester": n.requester, "provider": n.provider, "state": n.state,
              "state_label": rules.label(rules_more.NEGOTIATION_STATES, n.state, lang)} for n in page.rows]
     return render(request, "sharing/negotiations.html", {
-        **_common_context(session, lang), **_tabs_context(session, by, lang), "rows": rows,
+        **_pages()._common_context(session, lang), **_pages()._tabs_context(session, by, lang), "rows": rows,
         "can_open": bool(by.agency_ids(*perm.AGENCY_ROLES)), "pager": Pager(offset, PAGE_SIZE, page.total)})
 
 
@@ -107,7 +115,7 @@ def _negotiation_form(request: Request, session: Session, by: Principal, values:
                       errors: dict[str, str], form_error: str | None, status_code: int = 200) -> HTMLResponse:
     lang = i18n.lang_of(request)
     _ = i18n.gettext_for(lang)
-    own = {code for code, _name in _own_agencies(session, by, lang)}
+    own = {code for code, _name in _pages()._own_agencies(session, by, lang)}
     agencies, _total = registry_service.list_agencies(session, limit=500)
     providers = [("", _("（请选择）"))] + [
         (a.code, (a.name_en or a.name) if lang == "en" else a.name) for a in agencies if a.code not in own]
@@ -115,8 +123,8 @@ def _negotiation_form(request: Request, session: Session, by: Principal, values:
               "data_wanted": _("需要的数据"), "purpose": _("用途"), "legal_basis": _("所履行的职责及法律依据"),
               "message": _("第一条消息")}
     return render(request, "sharing/negotiation_form.html", {
-        **_common_context(session, lang), "values": values, "errors": errors, "form_error": form_error,
-        "labels": labels, "requesters": _own_agencies(session, by, lang), "providers": providers,
+        **_pages()._common_context(session, lang), "values": values, "errors": errors, "form_error": form_error,
+        "labels": labels, "requesters": _pages()._own_agencies(session, by, lang), "providers": providers,
     }, status_code=status_code)
 
 
@@ -160,7 +168,7 @@ def _negotiation_page(request: Request, session: Session, by: Principal, negotia
                 "g_ends_on": (today.replace(year=today.year + 1) - dt.timedelta(days=1)).isoformat(),
                 "p_channel": "platform", "g_channel": "platform", "outcome": "share"}
     return render(request, "sharing/negotiation.html", {
-        **_common_context(session, lang),
+        **_pages()._common_context(session, lang),
         "n": read,
         "values": {**defaults, **(values or {})},
         "errors": {},
@@ -173,9 +181,9 @@ def _negotiation_page(request: Request, session: Session, by: Principal, negotia
         "can_disagree": party is not None and neg.state == "open",
         "can_withdraw": neg.state == "open" and perm.is_member(by, neg.requester_id),
         "can_decide": is_decider and neg.state == "escalated",
-        "regions": _regions_within(session, neg.provider_region_code, lang),
-        "channels": _labels(rules.CHANNELS, lang),
-        "outcomes": _labels(rules_more.DECISION_OUTCOMES, lang),
+        "regions": _pages()._regions_within(session, neg.provider_region_code, lang),
+        "channels": _pages()._labels(rules.CHANNELS, lang),
+        "outcomes": _pages()._labels(rules_more.DECISION_OUTCOMES, lang),
         "outcome_label": lambda o: rules.label(rules_more.DECISION_OUTCOMES, o, lang),
         "proposal_label": lambda s: _t(f"proposal_{s}", lang) if s else "",
     }, status_code=status_code)
@@ -214,7 +222,7 @@ def propose(negotiation_id: Id, request: Request, session: SessionDep, by: Membe
 
     def run(v: dict[str, str]) -> None:
         date_errors: dict[str, str] = {}
-        ends_on = _date(v["p_ends_on"], "ends_on", date_errors, lang)
+        ends_on = _pages()._date(v["p_ends_on"], "ends_on", date_errors, lang)
         negotiation_service.propose(session, negotiation_id, ProposalIn.model_validate({
             "body": v["p_body"], "terms": {"items": _split(v["p_items"]), "region_codes": [v["p_region"]],
                                            "ends_on": ends_on, "channel": v["p_channel"] or "platform",
@@ -254,7 +262,8 @@ def decision(negotiation_id: Id, request: Request, session: SessionDep, by: Auth
         grant = None
         if v["g_resource"]:
             grant = {"resource": v["g_resource"], "items": _split(v["g_items"]), "region_codes": [v["g_region"]],
-                     "ends_on": _date(v["g_ends_on"], "g_ends_on", {}, lang), "channel": v["g_channel"] or "platform"}
+                     "ends_on": _pages()._date(v["g_ends_on"], "g_ends_on", {}, lang),
+                     "channel": v["g_channel"] or "platform"}
         negotiation_service.decide(session, negotiation_id, DecisionIn.model_validate({
             "government": v["government"], "outcome": v["outcome"], "decision": v["decision"], "grant": grant}),
             by=by)
@@ -272,7 +281,7 @@ def _publications_page(request: Request, session: Session, by: Principal, offset
     lang = i18n.lang_of(request)
     page = consent_service.list_publications(session, viewer=by, offset=offset, limit=PAGE_SIZE)
     return render(request, "sharing/publications.html", {
-        **_common_context(session, lang), **_tabs_context(session, by, lang),
+        **_pages()._common_context(session, lang), **_pages()._tabs_context(session, by, lang),
         "rows": [consent_service.publication_read(p, lang) for p in page.rows],
         "answerable": {p.id for p in page.rows if p.state == "asked" and perm.is_member(by, p.provider_id)},
         "pager": Pager(offset, PAGE_SIZE, page.total), "done": _done(request, lang), "form_error": form_error,
@@ -316,7 +325,7 @@ def _publication_form(request: Request, session: Session, by: Principal, grant_i
     labels = {"content": _("拟公开的内容"), "channel": _("公开方式或网址"), "purpose": _("公开的目的"),
               "source_statement": _("注明的来源"), "grant_id": _("共享授权")}
     return render(request, "sharing/publication_form.html", {
-        **_common_context(session, lang), "g": grant_service.grant_reads([grant], lang)[0],
+        **_pages()._common_context(session, lang), "g": grant_service.grant_reads([grant], lang)[0],
         "is_public": resource.open_to_public, "values": values, "errors": errors, "form_error": form_error,
         "labels": labels}, status_code=status_code)
 

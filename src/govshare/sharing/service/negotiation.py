@@ -232,6 +232,10 @@ def disagree(session: Session, negotiation_id: int, data: DisagreeIn, *, by: Pri
     reason = rules_more.check_text(data.reason, "reason", "请写明分歧所在", "State what you disagree on", "Art 13(1)")
     t = _move(session, neg, "disagree")
     neg.disagreement, neg.escalated_at = reason, clock.now()
+    session.execute(update(SharingNegotiationMessage)
+                    .where(SharingNegotiationMessage.negotiation_id == neg.id,
+                           SharingNegotiationMessage.proposal_state == "open")
+                    .values(proposal_state="rejected").execution_options(synchronize_session=False))
     session.flush()
     authority = session.scalar(select(Agency).where(Agency.region_code == neg.level_region_code,
                                                     Agency.is_authority.is_(True)))
