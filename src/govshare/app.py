@@ -49,7 +49,6 @@ from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
 from govshare.sharing import pages as sharing_pages
 from govshare.sharing import router as sharing_router
-from govshare.sharing import router_more as sharing_router_more
 from govshare.sharing import service as sharing_service
 from govshare.sharing.config import get_sharing_settings
 from govshare.supervision import pages as supervision_pages
@@ -73,7 +72,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     guide_router.router,
     exchange_router.router,
     sharing_router.router,
-    sharing_router_more.router,
     calendar_api.router,
     supervision_router.router,
 )

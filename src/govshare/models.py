@@ -11,5 +11,4 @@ def import_all_models() -> None:
     import govshare.guide.models  # noqa: F401
     import govshare.registry.models  # noqa: F401
     import govshare.sharing.models  # noqa: F401
-    import govshare.sharing.models_more  # noqa: F401
     import govshare.supervision.models  # noqa: F401
