@@ -14,6 +14,7 @@ from govshare.catalog import cli as catalog_cli
 from govshare.core import calendar_cli
 from govshare.core.errors import DomainError
 from govshare.registry import cli as registry_cli
+from govshare.sharing import cli as sharing_cli
 from govshare.supervision import cli as ledger_cli
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(calendar_cli.app, name="calendar", help="法定工作日 / Legal working-day calendar.")
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(supervision_app, name="supervision")
 # Short forms kept from before the grouping: govshare users|tokens|clients|agencies|regions|ledger.
 for _name, _group in registry_cli.GROUPS.items():

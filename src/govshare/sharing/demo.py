@@ -86,7 +86,7 @@ def load_demo_sharing(session: Session) -> DemoSharing | None:
             day -= dt.timedelta(days=1)
         return day
 
-    year_on = today.replace(year=today.year + 1)
+    year_on = today + dt.timedelta(days=365)
     personal = ["公民身份号码", "姓名", "出生日期"]
     ids: dict[str, int] = {}
 

@@ -254,3 +254,79 @@ class SharingSchedulerTick(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_tick: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SharingNegotiation(TimestampMixin, Base):
+    """目录外共享协商 (Art 13(1)): two agencies negotiate over data not in the catalog. If they do
+    not agree, the authority of the region covering both takes it up and records the government's
+    decision, which binds them and can create a grant."""
+
+    __tablename__ = "sharing_negotiation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The agency that wants the data, and the one that holds it.
+    requester_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    requester_region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    provider_region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    #: The lowest region covering both agencies: its authority takes up a disagreement.
+    authority_region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    #: rules.NEGOTIATION_STATES
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    #: The government's decision (Art 13(1)): share | not_share, its text, who records it.
+    decision_outcome: Mapped[str | None] = mapped_column(String(16))
+    decision: Mapped[str | None] = mapped_column(Text)
+    decided_by_body: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_grant.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    requester: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[requester_id])
+    provider: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[provider_id])
+    messages: Mapped[list[SharingNegotiationMessage]] = relationship(
+        lazy="raise", order_by="SharingNegotiationMessage.id", cascade="all, delete-orphan")
+
+
+class SharingNegotiationMessage(Base):
+    """A message or a proposal in a negotiation; agreeing or disagreeing answers the last proposal."""
+
+    __tablename__ = "sharing_negotiation_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    negotiation_id: Mapped[int] = mapped_column(ForeignKey("sharing_negotiation.id", ondelete="CASCADE"),
+                                                index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    #: message | proposal | agree | disagree
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+
+
+class SharingPublication(TimestampMixin, Base):
+    """发布 (Art 17): a receiving agency asks the provider's consent to publish shared data, and
+    the consent or refusal is recorded; or it records that the data is already public under the
+    open-government rules, with the source it states on republication."""
+
+    __tablename__ = "sharing_publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("sharing_grant.id"), index=True)
+    consumer_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    #: consent (asks the provider) | already_public (records the public source)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: rules.PUBLICATION_STATES
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    #: What is to be published, where and how.
+    description: Mapped[str] = mapped_column(Text)
+    #: The source statement shown with republished public data (already_public).
+    source_statement: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from govshare.core import clock
+from govshare.core.auth import Authority
 from govshare.core.db import SessionDep
 from govshare.core.errors import preferred_language
 from govshare.sharing import service
@@ -23,8 +24,18 @@ from govshare.sharing.schemas import (
     GrantPage,
     GrantRead,
     GrantState,
+    NegotiationAnswer,
+    NegotiationCreate,
+    NegotiationDecide,
+    NegotiationPage,
+    NegotiationPost,
+    NegotiationRead,
+    NegotiationState,
     OverdueCount,
     OverdueRead,
+    PublicationAnswer,
+    PublicationCreate,
+    PublicationRead,
     RefuseIn,
     RequestCreate,
     RequestFromDemand,
@@ -196,3 +207,77 @@ def overdue(session: SessionDep, by: Reader, request: Request, agency: AgencyCod
     return OverdueRead(items=service.request_reads(session, rows, _lang(request)), total=len(rows),
                        per_provider=[OverdueCount(agency={"code": a.code, "name": a.name}, overdue=n)  # type: ignore[arg-type]
                                      for a, n in counts], as_of=clock.today())
+
+
+# --- Negotiation outside the catalog (Art 13(1)) --------------------------------------------------
+
+
+def _neg(session: SessionDep, n: object, request: Request) -> NegotiationRead:
+    return service.negotiation_reads(session, [n], _lang(request))[0]  # type: ignore[list-item]
+
+
+@router.post("/negotiations", response_model=NegotiationRead, status_code=status.HTTP_201_CREATED,
+             summary="目录外数据协商 / Negotiate data outside the catalog (Art 13(1))")
+def open_negotiation(data: NegotiationCreate, session: SessionDep, by: Member, request: Request) -> NegotiationRead:
+    return _neg(session, service.open_negotiation(session, data, by=by), request)
+
+
+@router.get("/negotiations", response_model=NegotiationPage, summary="目录外协商列表 / Negotiations")
+def list_negotiations(session: SessionDep, by: Reader, request: Request, state: NegotiationState | None = None,
+                      offset: Offset = 0, limit: Limit = 50) -> NegotiationPage:
+    page = service.list_negotiations(session, viewer=by, state=state, offset=offset, limit=limit)
+    return NegotiationPage(items=service.negotiation_reads(session, page.rows, _lang(request)), total=page.total,
+                           offset=offset, limit=limit)
+
+
+@router.get("/negotiations/{negotiation_id}", response_model=NegotiationRead, summary="一项协商 / One negotiation")
+def get_negotiation(negotiation_id: Id, session: SessionDep, by: Reader, request: Request) -> NegotiationRead:
+    return _neg(session, service.get_negotiation(session, negotiation_id, viewer=by), request)
+
+
+@router.post("/negotiations/{negotiation_id}/messages", response_model=NegotiationRead,
+             summary="协商意见或方案 / A message or a proposal")
+def post_message(negotiation_id: Id, data: NegotiationPost, session: SessionDep, by: Member,
+                 request: Request) -> NegotiationRead:
+    return _neg(session, service.post_message(session, negotiation_id, data, by=by), request)
+
+
+@router.post("/negotiations/{negotiation_id}/answer", response_model=NegotiationRead,
+             summary="同意或不同意（提请协调）/ Agree, or disagree (escalates)")
+def answer_negotiation(negotiation_id: Id, data: NegotiationAnswer, session: SessionDep, by: Member,
+                       request: Request) -> NegotiationRead:
+    return _neg(session, service.answer_negotiation(session, negotiation_id, data, by=by), request)
+
+
+@router.post("/negotiations/{negotiation_id}/decide", response_model=NegotiationRead,
+             summary="记录政府协调决定 / Record the government's decision (Art 13(1))")
+def decide_negotiation(negotiation_id: Id, data: NegotiationDecide, session: SessionDep, by: Authority,
+                       request: Request) -> NegotiationRead:
+    return _neg(session, service.decide_negotiation(session, negotiation_id, data, by=by), request)
+
+
+# --- Publication consent (Art 17) -----------------------------------------------------------------
+
+
+@router.post("/grants/{grant_id}/publications", response_model=PublicationRead,
+             status_code=status.HTTP_201_CREATED,
+             summary="申请发布或登记已公开来源 / Ask consent to publish, or record a public source (Art 17)")
+def request_publication(grant_id: Id, data: PublicationCreate, session: SessionDep, by: Member,
+                        request: Request) -> PublicationRead:
+    p = service.request_publication(session, grant_id, data, by=by)
+    return service.publication_reads(session, [p], _lang(request))[0]
+
+
+@router.get("/grants/{grant_id}/publications", response_model=list[PublicationRead],
+            summary="发布申请 / Publication requests")
+def list_publications(grant_id: Id, session: SessionDep, by: Reader, request: Request) -> list[PublicationRead]:
+    return service.publication_reads(session, service.list_publications(session, grant_id, viewer=by),
+                                     _lang(request))
+
+
+@router.post("/publications/{publication_id}/answer", response_model=PublicationRead,
+             summary="提供方同意或不同意发布 / The provider consents or refuses")
+def answer_publication(publication_id: Id, data: PublicationAnswer, session: SessionDep, by: Member,
+                       request: Request) -> PublicationRead:
+    p = service.answer_publication(session, publication_id, data, by=by)
+    return service.publication_reads(session, [p], _lang(request))[0]

@@ -255,11 +255,46 @@ DISPUTE_TRANSITIONS: dict[str, Transition] = {
     "decide": Transition(("open",), "decided", "Art 19(2)"),
 }
 
+NEGOTIATION_STATES: Labels = {
+    "open": ("协商中", "negotiating"),
+    "agreed": ("已达成一致", "agreed"),
+    "escalated": ("未达成一致，已提请政府协调", "disagreed: taken up by the authority"),
+    "decided": ("政府已决定", "decided by the government"),
+    "withdrawn": ("已撤回", "withdrawn"),
+}
+NEGOTIATION_TRANSITIONS: dict[str, Transition] = {
+    "open": Transition((None,), "open", "Art 13(1)"),
+    "agree": Transition(("open",), "agreed", "Art 13(1)"),
+    "disagree": Transition(("open",), "escalated", "Art 13(1)"),
+    "decide": Transition(("escalated",), "decided", "Art 13(1)"),
+    "withdraw": Transition(("open",), "withdrawn", "Art 13(1)"),
+}
+#: Art 13(1): the government's decision on a negotiation.
+DECISION_OUTCOMES: Labels = {
+    "share": ("应当共享", "to be shared"),
+    "not_share": ("不予共享", "not to be shared"),
+}
+
+PUBLICATION_STATES: Labels = {
+    "requested": ("待提供方同意", "awaiting the provider's consent"),
+    "consented": ("提供方已同意", "consented"),
+    "refused": ("提供方不同意", "refused"),
+    "recorded": ("已公开数据，已注明来源", "already public, source stated"),
+}
+PUBLICATION_TRANSITIONS: dict[str, Transition] = {
+    "request": Transition((None,), "requested", "Art 17"),
+    "consent": Transition(("requested",), "consented", "Art 17"),
+    "refuse": Transition(("requested",), "refused", "Art 17"),
+    "record_public": Transition((None,), "recorded", "Art 17"),
+}
+
 MACHINES: dict[str, tuple[dict[str, Transition], Labels, tuple[str, str]]] = {
     "request": (REQUEST_TRANSITIONS, REQUEST_STATES, ("共享申请", "request")),
     "agreement": (AGREEMENT_TRANSITIONS, AGREEMENT_STATES, ("保密协议", "agreement")),
     "grant": (GRANT_TRANSITIONS, GRANT_STATES, ("共享授权", "grant")),
     "dispute": (DISPUTE_TRANSITIONS, DISPUTE_STATES, ("争议", "dispute")),
+    "negotiation": (NEGOTIATION_TRANSITIONS, NEGOTIATION_STATES, ("目录外协商", "negotiation")),
+    "publication": (PUBLICATION_TRANSITIONS, PUBLICATION_STATES, ("发布申请", "publication")),
 }
 
 

@@ -285,3 +285,114 @@ class EventRead(BaseModel):
     action: str
     article: str | None
     data: dict[str, Any]
+
+
+# --- Negotiation outside the catalog (Art 13(1)) --------------------------------------------------
+
+NegotiationState = Literal["open", "agreed", "escalated", "decided", "withdrawn"]
+DecisionOutcome = Literal["share", "not_share"]
+PublicationState = Literal["requested", "consented", "refused", "recorded"]
+for _lit, _vocab in ((NegotiationState, rules.NEGOTIATION_STATES), (DecisionOutcome, rules.DECISION_OUTCOMES),
+                     (PublicationState, rules.PUBLICATION_STATES)):
+    assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
+
+
+class NegotiationCreate(NoFee):
+    requester: str | None = Field(default=None, max_length=64, description="发起协商的机关（本人只属一个机关时可省略）")
+    provider: str = Field(min_length=1, max_length=64, description="持有数据的机关代号")
+    subject: str = Field(min_length=2, max_length=200, description="所需的目录外数据")
+    purpose: str = Field(min_length=4, max_length=2000, description="用途 (Art 17)")
+    legal_basis: str = Field(min_length=4, max_length=2000, description="所履行的职责及法律依据")
+    message: str = Field(min_length=2, max_length=4000, description="首条协商意见")
+
+
+class NegotiationPost(NoFee):
+    kind: Literal["message", "proposal"] = "message"
+    body: str = Field(min_length=2, max_length=4000)
+
+
+class NegotiationAnswer(NoFee):
+    agree: bool = Field(description="true：同意最近一项方案；false：不同意（提请信息化主管部门协调）")
+    body: str = Field(min_length=2, max_length=4000)
+
+
+class DecisionGrant(NoFee):
+    resource: str = Field(min_length=1, max_length=64, description="决定共享的数据编入的目录资源")
+    items: list[str] = Field(min_length=1, max_length=500)
+    region_codes: list[str] = Field(min_length=1, max_length=100)
+    starts_on: dt.date | None = None
+    ends_on: dt.date
+    channel: Channel = "platform"
+    verify_only: bool = False
+
+
+class NegotiationDecide(NoFee):
+    outcome: DecisionOutcome
+    decision: str = Field(min_length=4, max_length=4000, description="政府的协调决定")
+    government: str = Field(min_length=2, max_length=200, description="作出决定的人民政府", examples=["江苏省人民政府"])
+    grant: DecisionGrant | None = Field(default=None, description="决定共享时据以生成的共享授权（可选）")
+
+
+class NegotiationMessageRead(BaseModel):
+    id: int
+    agency: str
+    kind: str
+    body: str
+    created_at: dt.datetime
+    created_by_name: str
+
+
+class NegotiationRead(BaseModel):
+    id: int
+    requester: AgencyRef
+    provider: AgencyRef
+    authority_region_code: str
+    subject: str
+    purpose: str
+    legal_basis: str
+    state: NegotiationState
+    state_label: str
+    decision_outcome: DecisionOutcome | None
+    decision: str | None
+    decided_by_body: str | None
+    decided_at: dt.datetime | None
+    grant_id: int | None
+    messages: list[NegotiationMessageRead]
+    created_at: dt.datetime
+
+
+class NegotiationPage(BaseModel):
+    items: list[NegotiationRead]
+    total: int
+    offset: int
+    limit: int
+
+
+# --- Publication consent (Art 17) -----------------------------------------------------------------
+
+
+class PublicationCreate(NoFee):
+    kind: Literal["consent", "already_public"]
+    description: str = Field(min_length=4, max_length=4000, description="发布的内容、渠道和方式")
+    source_statement: str | None = Field(default=None, max_length=2000,
+                                         description="已公开数据：再次发布时注明的来源（必填）")
+
+
+class PublicationAnswer(NoFee):
+    consent: bool
+    answer: str = Field(min_length=2, max_length=4000)
+
+
+class PublicationRead(BaseModel):
+    id: int
+    grant_id: int
+    consumer: str
+    provider: str
+    kind: str
+    state: PublicationState
+    state_label: str
+    description: str
+    source_statement: str | None
+    answer: str | None
+    answered_at: dt.datetime | None
+    created_at: dt.datetime

@@ -216,11 +216,108 @@ def upgrade() -> None:
     with op.batch_alter_table('sharing_signature', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sharing_signature_agreement_id'), ['agreement_id'], unique=False)
 
+
+    op.create_table('sharing_negotiation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('requester_id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('requester_region_code', sa.String(length=12), nullable=False),
+    sa.Column('provider_region_code', sa.String(length=12), nullable=False),
+    sa.Column('authority_region_code', sa.String(length=12), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('legal_basis', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('decision_outcome', sa.String(length=16), nullable=True),
+    sa.Column('decision', sa.Text(), nullable=True),
+    sa.Column('decided_by_body', sa.String(length=200), nullable=True),
+    sa.Column('decided_at', govshare.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('grant_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', govshare.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', govshare.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['authority_region_code'], ['region.code'], name=op.f('fk_sharing_negotiation_authority_region_code_region')),
+    sa.ForeignKeyConstraint(['grant_id'], ['sharing_grant.id'], name=op.f('fk_sharing_negotiation_grant_id_sharing_grant')),
+    sa.ForeignKeyConstraint(['provider_id'], ['agency.id'], name=op.f('fk_sharing_negotiation_provider_id_agency')),
+    sa.ForeignKeyConstraint(['provider_region_code'], ['region.code'], name=op.f('fk_sharing_negotiation_provider_region_code_region')),
+    sa.ForeignKeyConstraint(['requester_id'], ['agency.id'], name=op.f('fk_sharing_negotiation_requester_id_agency')),
+    sa.ForeignKeyConstraint(['requester_region_code'], ['region.code'], name=op.f('fk_sharing_negotiation_requester_region_code_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_negotiation'))
+    )
+    with op.batch_alter_table('sharing_negotiation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_authority_region_code'), ['authority_region_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_provider_region_code'), ['provider_region_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_requester_id'), ['requester_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_requester_region_code'), ['requester_region_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_state'), ['state'], unique=False)
+
+    op.create_table('sharing_publication',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('grant_id', sa.Integer(), nullable=False),
+    sa.Column('consumer_id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('source_statement', sa.Text(), nullable=True),
+    sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('answered_at', govshare.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_by', sa.String(length=64), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', govshare.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', govshare.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['consumer_id'], ['agency.id'], name=op.f('fk_sharing_publication_consumer_id_agency')),
+    sa.ForeignKeyConstraint(['grant_id'], ['sharing_grant.id'], name=op.f('fk_sharing_publication_grant_id_sharing_grant')),
+    sa.ForeignKeyConstraint(['provider_id'], ['agency.id'], name=op.f('fk_sharing_publication_provider_id_agency')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_publication'))
+    )
+    with op.batch_alter_table('sharing_publication', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sharing_publication_consumer_id'), ['consumer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_publication_grant_id'), ['grant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_publication_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_publication_state'), ['state'], unique=False)
+
+    op.create_table('sharing_negotiation_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('negotiation_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', govshare.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_by_name', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_sharing_negotiation_message_agency_id_agency')),
+    sa.ForeignKeyConstraint(['negotiation_id'], ['sharing_negotiation.id'], name=op.f('fk_sharing_negotiation_message_negotiation_id_sharing_negotiation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_negotiation_message'))
+    )
+    with op.batch_alter_table('sharing_negotiation_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sharing_negotiation_message_negotiation_id'), ['negotiation_id'], unique=False)
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sharing_negotiation_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_message_negotiation_id'))
+
+    op.drop_table('sharing_negotiation_message')
+    with op.batch_alter_table('sharing_publication', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sharing_publication_state'))
+        batch_op.drop_index(batch_op.f('ix_sharing_publication_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_sharing_publication_grant_id'))
+        batch_op.drop_index(batch_op.f('ix_sharing_publication_consumer_id'))
+
+    op.drop_table('sharing_publication')
+    with op.batch_alter_table('sharing_negotiation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_state'))
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_requester_region_code'))
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_requester_id'))
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_provider_region_code'))
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_sharing_negotiation_authority_region_code'))
+
+    op.drop_table('sharing_negotiation')
     with op.batch_alter_table('sharing_signature', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sharing_signature_agreement_id'))
 

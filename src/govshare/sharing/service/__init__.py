@@ -42,6 +42,22 @@ from govshare.sharing.service.grants import (
     revoke_grant,
 )
 from govshare.sharing.service.history import request_history
+from govshare.sharing.service.negotiations import (
+    answer_negotiation,
+    decide_negotiation,
+    get_negotiation,
+    list_negotiations,
+    negotiation_reads,
+    open_negotiation,
+    post_message,
+)
+from govshare.sharing.service.publications import (
+    answer_publication,
+    get_publication,
+    list_publications,
+    publication_reads,
+    request_publication,
+)
 from govshare.sharing.service.requests import (
     create_from_demand,
     create_request,
@@ -66,6 +82,18 @@ from govshare.sharing.service.timed import (
 _workdays.on_import(on_calendar_import)
 
 __all__ = [
+    "answer_negotiation",
+    "answer_publication",
+    "decide_negotiation",
+    "get_negotiation",
+    "get_publication",
+    "list_negotiations",
+    "list_publications",
+    "negotiation_reads",
+    "open_negotiation",
+    "post_message",
+    "publication_reads",
+    "request_publication",
     "agreement_for_request",
     "agreement_read",
     "approve_request",

@@ -14,7 +14,7 @@ from govshare.catalog import service as catalog_service
 from govshare.catalog.models import CatalogDemandMatch, CatalogResource
 from govshare.core import clock, workdays
 from govshare.core.auth import Principal
-from govshare.core.errors import InvalidInput
+from govshare.core.errors import InvalidInput, NotFound
 from govshare.core.paging import Page, paginate
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency
@@ -35,6 +35,9 @@ from govshare.sharing.service._common import (
 
 #: Longest term a request may ask for (a platform rule: agreements are renewed, not open-ended).
 MAX_TERM_DAYS = 5 * 366
+#: The term of a request made from a demand when none is given: a year (a leap day has no "same
+#: day next year", so it is counted in days).
+DEFAULT_TERM_DAYS = 364
 
 
 def _invalid(code: str, zh: str, en: str, field: str, article: str | None = None, **extra: Any) -> InvalidInput:
@@ -85,7 +88,11 @@ def check_items(resource: CatalogResource, items: Sequence[str], field: str = "i
 
 
 def check_region_within(session: Session, code: str, root_code: str, field: str, zh_root: str, en_root: str) -> None:
-    region = registry_service.get_region(session, code)
+    try:
+        region = registry_service.get_region(session, code)
+    except NotFound:
+        raise NotFound("sharing.region_unknown", f"行政区划 {code} 不存在", f"Region {code} not found",
+                       field=field) from None
     root = registry_service.get_region(session, root_code)
     if not (region.path == root.path or region.path.startswith(root.path + "/")):
         raise _invalid("sharing.region_outside", f"数据范围 {code} 不在{zh_root}（{root.code} {root.name}）之内",
@@ -203,7 +210,7 @@ def create_from_demand(session: Session, demand_id: int, data: RequestFromDemand
         purpose=purpose, legal_basis=demand.legal_basis if len(demand.legal_basis.strip()) >= 4
         else f"{demand.legal_basis}（{demand.title}）",
         region_scope=data.region_scope or resource.provider.region_code, starts_on=data.starts_on or today,
-        ends_on=data.ends_on or today.replace(year=today.year + 1) - dt.timedelta(days=1), demand_id=demand.id,
+        ends_on=data.ends_on or today + dt.timedelta(days=DEFAULT_TERM_DAYS), demand_id=demand.id,
     ), by=by)
 
 
