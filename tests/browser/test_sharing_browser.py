@@ -271,8 +271,7 @@ def test_negotiation_to_a_government_decision_and_publication_consent(sharing_se
         page.goto(base + "/sharing/negotiations")
         page.locator("main").get_by_role("link", name="发起协商").click()
         page.get_by_label("数据持有机关").select_option("js-gat")
-        page.get_by_label("协商事项").fill("企业欠薪预警数据")
-        page.get_by_label("需要的数据").fill("各企业社保缴费中断情况（未列入共享目录）")
+        page.get_by_label("需要的数据").fill("企业社保缴费中断情况")
         page.get_by_label("用途").fill("开展欠薪风险预警")
         page.get_by_label("所履行的职责及法律依据").fill("《保障农民工工资支付条例》第八条")
         page.get_by_label("第一条消息").fill("请协助提供近一年的数据。")
@@ -285,19 +284,19 @@ def test_negotiation_to_a_government_decision_and_publication_consent(sharing_se
         people.append(provider)
         page = provider.page
         page.goto(url)
-        form = page.locator("#proposal form")
-        form.get_by_label("说明").fill("只能提供名称，按季度提供")
-        form.get_by_label("数据项（以顿号或逗号分隔）").fill("名称")
-        form.get_by_role("button", name="提出方案").click()
-        page.wait_for_url(re.compile(r"\?done=proposed"))
+        form = page.locator("#post form")
+        form.get_by_label("类型").select_option("proposal")
+        form.get_by_label("内容").fill("只能按季度提供企业名称")
+        form.get_by_role("button", name="发送").click()
+        page.wait_for_url(re.compile(r"\?done=proposal"))
         provider.shoot("negotiation-thread", url.removeprefix(base))
 
         page = requester.page
         page.goto(url)
-        page.locator("#disagree").get_by_label("分歧所在").fill("仅有名称无法开展预警")
-        page.locator("#disagree").get_by_role("button", name="提交主管部门").click()
+        page.locator("#answer").get_by_label("意见").fill("仅有名称无法开展预警")
+        page.locator("#answer").get_by_role("button", name="不同意，提交主管部门").click()
         page.wait_for_url(re.compile(r"\?done=escalated"))
-        assert "协商不一致，已提交信息化主管部门" in _main(page)
+        assert "已提请政府协调" in _main(page)
 
         authority = Person(chromium, base, "prov_auth")
         people.append(authority)
@@ -319,18 +318,20 @@ def test_negotiation_to_a_government_decision_and_publication_consent(sharing_se
 
         page = requester.page
         page.goto(base + "/sharing/grants")
-        page.get_by_role("link", name="申请公开这些数据").first.click()
-        page.get_by_label("拟公开的内容").fill("各区企业数量统计表")
-        page.get_by_label("公开方式或网址").fill("苏州市人民政府网站")
-        page.get_by_label("公开的目的").fill("公开营商环境年度报告")
-        page.get_by_role("button", name="征求提供单位同意").click()
-        page.wait_for_url(re.compile(r"/sharing/publications\?done=asked$"))
+        page.get_by_role("link", name="向社会公开（第十七条）").first.click()
+        ask = page.locator("#ask")
+        ask.get_by_label("方式", exact=True).select_option("consent")
+        ask.get_by_label("拟公开的内容、渠道和方式").fill("各区企业数量统计表，苏州市人民政府网站")
+        ask.get_by_role("button", name="提交").click()
+        page.wait_for_url(re.compile(r"/publications\?done=requested"))
+        grant_path = page.url.removeprefix(base).split("?")[0]
         page = provider.page
-        page.goto(base + "/sharing/publications")
-        provider.shoot("publications", "/sharing/publications")
+        page.goto(base + grant_path)
+        provider.shoot("publications", grant_path)
+        page.locator("main").get_by_label("答复意见").fill("同意，注明数据来源")
         page.get_by_role("button", name="同意公开").click()
         page.wait_for_url(re.compile(r"\?done=consented"))
-        assert "提供方已同意公开" in _main(page)
+        assert "提供方已同意" in _main(page)
     finally:
         for p in people:
             p.close()

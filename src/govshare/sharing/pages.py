@@ -66,7 +66,6 @@ TEXT: dict[str, str] = {
     "tab_overdue": N_("逾期未答复"),
     "tab_filings": N_("拒绝备案"),
     "tab_negotiations": N_("目录外协商"),
-    "tab_publications": N_("公开共享数据"),
     "intro_received": N_("其他机关向本机关提出的共享申请，最紧迫的在前。"
                          "须在期限内答复：同意，或依据法定理由拒绝（第十三条、第十八条）。"),
     "intro_sent": N_("本机关提出的共享申请及其答复期限，最紧迫的在前。"),
@@ -223,8 +222,7 @@ def _tabs(by: Principal, lang: str) -> list[tuple[str, str, str]]:
              ("overdue", "/sharing/overdue", _t("tab_overdue", lang))]
     if _is_overseer(by) or _is_member(by):
         tabs.append(("filings", "/sharing/filings", _t("tab_filings", lang)))
-    tabs += [("negotiations", "/sharing/negotiations", _t("tab_negotiations", lang)),
-             ("publications", "/sharing/publications", _t("tab_publications", lang))]
+    tabs.append(("negotiations", "/sharing/negotiations", _t("tab_negotiations", lang)))
     return tabs
 
 
@@ -788,7 +786,6 @@ def _grants_page(request: Request, session: Session, by: Principal, *, state: st
         **_tabs_context(session, by, lang),
         "rows": rows,
         "revocable": revocable,
-        "publishable": {g.id for g in page.rows if g.state == "active" and perm.is_member(by, g.consumer_id)},
         "state": state or "",
         "state_options": [("", _t("all_states", lang)), *_labels(rules.GRANT_STATES, lang)],
         "pager": Pager(offset, PAGE_SIZE, page.total),
