@@ -57,6 +57,8 @@ def test_disagreement_decided_on_the_page_with_a_grant(app, pages_world):  # noq
     r = _post(staff, url, url + "/answer", {"answer": "disagree", "body": "对方不同意提供"})
     assert r.status_code == 303
     authority = _client(app, "prov_auth")
+    console = authority.get("/console").text
+    assert re.search(r'count-n">1</span> <span class="count-label">待报本级政府决定的协商', console)
     assert "登记本级政府的决定" in authority.get(url).text
     assert "登记本级政府的决定" not in _client(app, "sz_auth").get(url).text  # not of their level
     r = _post(authority, url, url + "/decide", {

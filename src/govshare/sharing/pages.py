@@ -59,7 +59,7 @@ TEXT: dict[str, str] = {
     "signed": N_("已签署。"),
     "signed_all": N_("双方均已签署，共享授权已生效。"),
     "revoked": N_("授权已撤销。"),
-    "box_received": N_("待本机关答复"),
+    "box_received": N_("本机关收到的申请"),
     "box_sent": N_("本机关的申请"),
     "box_all": N_("本地区的申请"),
     "tab_grants": N_("共享授权"),
@@ -103,6 +103,7 @@ TEXT: dict[str, str] = {
     "c_region_waiting": N_("本地区待答复的申请"),
     "c_region_overdue": N_("本地区逾期未答复"),
     "c_filings": N_("拒绝共享备案"),
+    "c_escalated": N_("待报本级政府决定的协商"),
 }
 
 #: What is touched, for lists and the detail (Art 18, 19).
@@ -279,6 +280,14 @@ def console_panel(session: Session, by: Principal, lang: str) -> list[tuple[str,
                         region_cond, SharingRequest.state.in_(("pending", "overdue", "disputed")))), False))
         out.append(("region_overdue", "/sharing/overdue", _t("c_region_overdue", lang),
                     _count(session, select(SharingRequest.id).where(region_cond, _waiting_overdue())), True))
+        authority_paths = by.region_paths("authority")
+        if authority_paths:
+            from govshare.sharing.models import SharingNegotiation
+
+            out.append(("escalated", "/sharing/negotiations", _t("c_escalated", lang), _count(
+                session, select(SharingNegotiation.id).where(
+                    SharingNegotiation.state == "escalated",
+                    registry_service.in_subtrees(SharingNegotiation.authority_region_code, authority_paths))), True))
         out.append(("filings", "/sharing/filings", _t("c_filings", lang), _count(
             session, select(SharingFiling.id).where(registry_service.in_subtrees(SharingFiling.region_code, paths))),
             False))
