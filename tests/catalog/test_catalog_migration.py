@@ -18,10 +18,9 @@ def test_full_text_index_follows_search_text(session):
     from tests.factories import World
 
     World.build(session)
-    from tests.catalog.catalog_helpers import entry
-
     from govshare.catalog import service
     from govshare.catalog.schemas import ResourceCreate
+    from tests.catalog.catalog_helpers import entry
 
     made = service.create_resource(session, ResourceCreate(**entry(provider="js-gat")), by=OPERATOR)
     assert made.id in search.text_matches(session, ["人口"])

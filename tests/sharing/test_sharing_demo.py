@@ -29,3 +29,4 @@ def test_demo_requests_in_every_state(session):
         agreements = set(session.scalars(select(SharingAgreement.state)).all())
         assert {"awaiting_signatures", "partially_signed", "signed"} <= agreements
         assert service.list_filings(session, viewer=OPERATOR).total == 1
+        assert [n.state for n in service.list_negotiations(session, viewer=OPERATOR).rows] == ["escalated"]

@@ -11,7 +11,9 @@ bureau (``sz-mzj``, demo people ``demo_sz_staff`` and ``demo_sz_admin``) and the
   date is too early in December for that, it is dated on the first day whose deadline does);
 * approved awaiting both signatures, signed by the provider only, signed by both (grant active);
 * granted at once (unconditional), refused (filed with the authority), withdrawn, in dispute
-  (clock held), a revoked grant and an expired one; state-secret data over the secrecy network.
+  (clock held), a revoked grant and an expired one;
+* a negotiation outside the catalog escalated to the provincial authority (Art 13(1)), and a
+  request for consent to publish (Art 17).
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ from govshare.core import clock, workdays
 from govshare.core.auth import OPERATOR
 from govshare.registry.models import Agency
 from govshare.sharing import rules, service
-from govshare.sharing.schemas import ApproveIn, DisputeCreate, RefuseIn, RequestCreate
+from govshare.sharing.schemas import (
+    ApproveIn,
+    DisputeCreate,
+    NegotiationAnswer,
+    NegotiationCreate,
+    NegotiationPost,
+    PublicationCreate,
+    RefuseIn,
+    RequestCreate,
+)
 
 PURPOSE = "审核最低生活保障申请人家庭人口和收入情况"
 BASIS = "《社会救助暂行办法》第十一条：县级人民政府民政部门对低保申请进行审核"
@@ -138,6 +149,19 @@ def load_demo_sharing(session: Session) -> DemoSharing | None:
     with clock.frozen(_at(back(55))):
         service.approve_request(session, ids["expired"], ApproveIn(), by=OPERATOR)
     service.expire_grants(session, by=OPERATOR, today=today)
+
+    # Outside the catalog (Art 13(1)): a negotiation the authority has to take up; Art 17 consent.
+    n = service.open_negotiation(session, NegotiationCreate(
+        requester="sz-mzj", provider="js-gat", subject="特困人员户籍迁移预警信息", purpose="特困供养人员动态管理",
+        legal_basis="《社会救助暂行办法》第十八条", message="请求按月提供特困供养人员的户籍迁出信息"), by=OPERATOR)
+    service.post_message(session, n.id, NegotiationPost(kind="proposal", body="仅按季度提供迁出人数统计"),
+                         by=OPERATOR)
+    service.answer_negotiation(session, n.id, NegotiationAnswer(agree=False, body="季度统计不能满足动态管理需要"),
+                               by=OPERATOR)
+    active = service.grant_for_request(session, ids["active"])
+    if active is not None:
+        service.request_publication(session, active.id, PublicationCreate(
+            kind="consent", description="在苏州市民政局网站公布低保家庭户数（按街道汇总，不含个人信息）"), by=OPERATOR)
 
     states: dict[str, int] = {}
     for rid in ids.values():

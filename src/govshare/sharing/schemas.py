@@ -8,7 +8,7 @@ refused citing Art 16 (sharing between agencies is free of charge).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,8 +28,9 @@ for _lit, _vocab in ((Channel, rules.CHANNELS), (RequestState, rules.REQUEST_STA
     assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
 assert set(RefusalGround.__args__) == set(rules.REFUSAL_GROUNDS)  # type: ignore[attr-defined]
 
-RegionCode = Field(pattern=r"^[0-9]{6}$", description="行政区划代码（GB/T 2260）")
-ItemName = Field(min_length=1, max_length=100)
+#: A data item's name (catalog items are at most 100 characters) and a region code.
+Item = Annotated[str, Field(min_length=1, max_length=100)]
+Region = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 
 
 class NoFee(BaseModel):
@@ -51,7 +52,7 @@ class RequestCreate(NoFee):
                                   description="申请机关代号（本人只属一个机关时可省略）")
     resource: str = Field(min_length=1, max_length=64, description="已发布目录资源的资源代码或编号",
                           examples=["101-000001"])
-    items: list[str] = Field(min_length=1, max_length=500, description="申请的信息项名称（目录条目信息项的子集）")
+    items: list[Item] = Field(min_length=1, max_length=500, description="申请的信息项名称（目录条目信息项的子集）")
     purpose: str = Field(min_length=4, max_length=2000, description="用途 (Art 17)")
     legal_basis: str = Field(min_length=4, max_length=2000, description="所履行的职责及其法律依据 (Art 17)")
     region_scope: str = Field(pattern=r"^[0-9]{6}$", description="申请的数据范围（行政区划代码，在提供方辖区内）")
@@ -65,15 +66,15 @@ class RequestFromDemand(NoFee):
     the purpose (its duty) and the legal basis; the rest may be given or defaults apply."""
 
     resource: str | None = Field(default=None, max_length=64, description="匹配的目录资源（需求只匹配一项时可省略）")
-    items: list[str] | None = Field(default=None, max_length=500, description="默认：目录条目的全部信息项")
+    items: list[Item] | None = Field(default=None, max_length=500, description="默认：目录条目的全部信息项")
     region_scope: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="默认：提供方辖区")
     starts_on: dt.date | None = None
     ends_on: dt.date | None = Field(default=None, description="默认：一年")
 
 
 class ApproveIn(NoFee):
-    items: list[str] | None = Field(default=None, max_length=500, description="同意的信息项（默认：申请的全部）")
-    region_codes: list[str] | None = Field(default=None, max_length=100,
+    items: list[Item] | None = Field(default=None, max_length=500, description="同意的信息项（默认：申请的全部）")
+    region_codes: list[Region] | None = Field(default=None, max_length=100,
                                            description="同意的数据范围（默认：申请的范围），每项在申请范围内")
     starts_on: dt.date | None = None
     ends_on: dt.date | None = Field(default=None, description="同意的截止日（不晚于申请的截止日）")
@@ -318,8 +319,8 @@ class NegotiationAnswer(NoFee):
 
 class DecisionGrant(NoFee):
     resource: str = Field(min_length=1, max_length=64, description="决定共享的数据编入的目录资源")
-    items: list[str] = Field(min_length=1, max_length=500)
-    region_codes: list[str] = Field(min_length=1, max_length=100)
+    items: list[Item] = Field(min_length=1, max_length=500)
+    region_codes: list[Region] = Field(min_length=1, max_length=100)
     starts_on: dt.date | None = None
     ends_on: dt.date
     channel: Channel = "platform"
