@@ -217,3 +217,33 @@ def test_a_matched_demand_becomes_a_request_through_the_form(app, pages_world, s
     assert link not in staff.get("/sharing/requests?box=sent").text  # asked once, no longer offered
     # Someone else's demand cannot be turned into a request.
     assert _client(app, "gat_staff").get(f"/sharing/requests/new?demand={did}").status_code in (403, 404)
+
+
+def test_a_dispute_holds_the_clock_on_the_page_and_is_decided_there(app, pages_world, session):
+    from govshare.sharing import service
+    from govshare.sharing.schemas import DisputeCreate
+
+    staff = _client(app, "szsj_staff")
+    rid = _request_id(_file(staff, pages_world.personal))
+    with transaction() as s:
+        from govshare.registry import service as registry_service
+
+        gat = registry_service.authenticate_secret(s, pages_world.tokens["gat_staff"])
+        service.open_dispute(s, rid, DisputeCreate(kind="personal_privacy", question="公民身份号码是否属于个人隐私"),
+                             by=gat)
+    page = staff.get(f"/sharing/requests/{rid}").text
+    assert "争议处理中，暂停计时" in page and "公民身份号码是否属于个人隐私" in page
+    assert 'action="/sharing/disputes/' not in page  # a party does not decide
+    authority = _client(app, "prov_auth")
+    page = authority.get(f"/sharing/requests/{rid}").text
+    did = int(re.search(r'action="/sharing/disputes/(\d+)/decide', page).group(1))  # type: ignore[union-attr]
+    r = authority.post(f"/sharing/disputes/{did}/decide", data={
+        "csrf_token": token_of(page), "outcome": "is_protected", "decision": "属于个人隐私，应签订保密协议后共享",
+        "organ": ""}, follow_redirects=False)
+    assert r.status_code == 422  # the competent organ must be named (Art 19(2))
+    r = authority.post(f"/sharing/disputes/{did}/decide", data={
+        "csrf_token": token_of(page), "outcome": "is_protected", "decision": "属于个人隐私，应签订保密协议后共享",
+        "organ": "江苏省互联网信息办公室"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = staff.get(f"/sharing/requests/{rid}").text
+    assert "江苏省互联网信息办公室" in page and "剩余" in page  # the clock runs again

@@ -24,7 +24,7 @@ from govshare.catalog.models import CatalogDemandMatch, CatalogResource
 from govshare.core import clock, refs
 from govshare.core.auth import Principal
 from govshare.core.db import SessionDep
-from govshare.core.errors import DomainError, InvalidInput
+from govshare.core.errors import DomainError, Forbidden, InvalidInput
 from govshare.core.paging import Pager
 from govshare.portal import i18n
 from govshare.portal.i18n import N_
@@ -34,11 +34,12 @@ from govshare.registry.models import Region
 from govshare.sharing import permissions as perm
 from govshare.sharing import rules
 from govshare.sharing.models import SharingAgreement, SharingFiling, SharingGrant, SharingRequest
-from govshare.sharing.permissions import Member, Reader, Signer
-from govshare.sharing.schemas import ApproveIn, RefuseIn, RequestCreate
+from govshare.sharing.permissions import DisputeActor, Member, Reader, Signer
+from govshare.sharing.schemas import ApproveIn, DisputeDecide, RefuseIn, RequestCreate
 from govshare.sharing.service import _common as common
 from govshare.sharing.service import agreements as agreement_service
 from govshare.sharing.service import answers as answer_service
+from govshare.sharing.service import disputes as dispute_service
 from govshare.sharing.service import grants as grant_service
 from govshare.sharing.service import history as history_service
 from govshare.sharing.service import requests as request_service
@@ -59,6 +60,7 @@ TEXT: dict[str, str] = {
     "signed": N_("已签署。"),
     "signed_all": N_("双方均已签署，共享授权已生效。"),
     "revoked": N_("授权已撤销。"),
+    "dispute_decided": N_("争议已决定，答复期限恢复计时。"),
     "box_received": N_("本机关收到的申请"),
     "box_sent": N_("本机关的申请"),
     "box_all": N_("本地区的申请"),
@@ -599,8 +601,22 @@ def _request_page(request: Request, session: Session, by: Principal, request_id:
         approve_values = {"chosen_items": set(req.items), "region_code": req.region_scope,
                           "ends_on": req.ends_on.isoformat(),
                           "channel": "secrecy_network" if req.touches_state_secret else "platform"}
+    disputes = []
+    for d in dispute_service.list_disputes(session, req.id, viewer=by):
+        try:
+            perm.check_decide(by, rules.DISPUTE_DECIDER[d.kind],
+                              registry_service.region_path_of(session, d.region_code))
+            can_decide = d.state == "open"
+        except Forbidden:
+            can_decide = False
+        disputes.append({"d": dispute_service.dispute_read(d), "can_decide": can_decide,
+                         "kind": rules.label(rules.DISPUTE_KINDS, d.kind, lang),
+                         "state": rules.label(rules.DISPUTE_STATES, d.state, lang),
+                         "outcome": rules.label(rules.DISPUTE_OUTCOMES, d.outcome, lang)})
     done = request.query_params.get("done")
     return render(request, "sharing/request.html", {
+        "disputes": disputes,
+        "dispute_outcomes": _labels(rules.DISPUTE_OUTCOMES, lang),
         **_common_context(session, lang),
         "r": read,
         "clock_text": _clock_text(rules.CLOCK_RULES[req.clock_rule], lang),
@@ -624,8 +640,8 @@ def _request_page(request: Request, session: Session, by: Principal, request_id:
     }, status_code=status_code)
 
 
-DONE_KEYS = frozenset({"submitted", "granted", "approved", "approved_agreement", "refused", "withdrawn", "signed",
-                       "signed_all", "revoked"})
+DONE_KEYS = frozenset({"dispute_decided", "submitted", "granted", "approved", "approved_agreement", "refused",
+                       "withdrawn", "signed", "signed_all", "revoked"})
 
 
 @router.get("/sharing/requests/{request_id}", response_class=HTMLResponse)
@@ -704,6 +720,27 @@ def withdraw(request_id: Id, session: SessionDep, by: Member, form: CsrfForm) ->
         request_service.withdraw_request(session, request_id, reason.strip() if isinstance(reason, str) else None,
                                          by=by)
     return RedirectResponse(f"/sharing/requests/{request_id}?done=withdrawn", status_code=303)
+
+
+@router.post("/sharing/disputes/{dispute_id}/decide", response_class=HTMLResponse, response_model=None)
+def decide_dispute(dispute_id: Id, request: Request, session: SessionDep, by: DisputeActor, form: CsrfForm
+                   ) -> HTMLResponse | RedirectResponse:
+    """Art 19(2): the secrecy administration decides whether data is a state secret; the authority
+    records the competent organ's decision on commercial secrets and privacy. The clock resumes."""
+    lang = i18n.lang_of(request)
+    values = form_values(form, ("outcome", "decision", "organ"))
+    dispute = dispute_service.get_dispute(session, dispute_id, viewer=by)
+    errors: dict[str, str] = {}
+    change = FormChange(session, lang, fields=(), errors=errors)
+    with change:
+        dispute_service.decide_dispute(session, dispute_id, DisputeDecide.model_validate(
+            {"outcome": values["outcome"], "decision": values["decision"], "organ": values["organ"] or None}),
+            by=by)
+    if change.ok:
+        return RedirectResponse(f"/sharing/requests/{dispute.request_id}?done=dispute_decided", status_code=303)
+    return _request_page(request, session, by, dispute.request_id,
+                         form_error=change.form_error or "; ".join(errors.values()), failed="dispute",
+                         status_code=422)
 
 
 # --- Agreements ---------------------------------------------------------------------------------
