@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -25,10 +26,19 @@ _tmp = Path(tempfile.mkdtemp(prefix="govshare-test-"))
 os.environ["GOVSHARE_VAR_DIR"] = str(_tmp / "var")
 # The ledger's background integrator is started explicitly by the tests that need it.
 os.environ.setdefault("GOVSHARE_LEDGER_BACKGROUND", "false")
+# Quality checks of new dataset versions are run explicitly by the tests that need them.
+os.environ.setdefault("GOVSHARE_QUALITY_BACKGROUND", "false")
 # So is the sharing domain's timed work (tests run its ticks themselves).
 os.environ.setdefault("GOVSHARE_SHARING_BACKGROUND", "false")
 # The demo's hosted dataset (100,000 residents with `make run`) is generated smaller for the tests.
 os.environ.setdefault("GOVSHARE_DEMO_RESIDENTS", "3000")
+
+
+# Property tests judge their inputs, not the machine's speed: two xdist workers, Chromium and
+# DuckDB share two cores, and a strategy's first draw can wait a second for the CPU. Examples are
+# not fewer for it; only the "input generation is slow" health check and the per-example deadline go.
+settings.register_profile("govshare", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("govshare")
 
 
 def _worker() -> str:

@@ -64,3 +64,37 @@ def test_docs_render_in_chromium_under_their_policy(live_server, chromium):  # n
     assert page.evaluate("window.__ran") is None
     page.wait_for_function("window.__violations.length > 0")
     assert page.evaluate("window.__violations")[0].startswith("script-src")
+
+
+def _readme_commands() -> list[list[str]]:
+    """The sub-command words of every ``govshare ...`` line in the README's command block."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## The `govshare` command", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words or words[0] != "govshare":
+            continue
+        path = []
+        for word in words[1:]:
+            if not re.fullmatch(r"[a-z][a-z-]*", word):
+                break
+            path.append(word)
+        commands.append(path)
+    return commands
+
+
+def test_readme_commands_exist():
+    """Every command the README lists answers --help: the documented command line is the real one."""
+    from typer.testing import CliRunner
+
+    from govshare.cli import app
+
+    commands = _readme_commands()
+    assert len(commands) >= 15
+    runner = CliRunner()
+    for path in commands:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)

@@ -44,6 +44,11 @@ from govshare.guide import pages as guide_pages
 from govshare.guide import router as guide_router
 from govshare.portal import pages as portal_pages
 from govshare.portal import setup as portal_setup
+from govshare.quality import pages as quality_pages
+from govshare.quality import router as quality_router
+from govshare.quality.config import get_quality_settings
+from govshare.quality.service import checks as quality_checks
+from govshare.quality.service import updates as quality_updates
 from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
@@ -71,6 +76,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     catalog_router.router,
     guide_router.router,
     exchange_router.router,
+    quality_router.router,
     sharing_router.router,
     calendar_api.router,
     supervision_router.router,
@@ -84,6 +90,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     registry_pages.router,
     sharing_pages.router,
     supervision_pages.router,
+    quality_pages.router,
 )
 
 
@@ -94,6 +101,13 @@ def background_jobs() -> list[background.Job]:
     if settings.ledger_background:
         interval = min(1.0, float(settings.ledger_checkpoint_every_seconds))
         jobs.append(background.Job("ledger", supervision_service.catch_up, interval))
+    quality = get_quality_settings()
+    if quality.quality_background:
+        jobs.append(background.Job("quality-checks", quality_checks.background_round,
+                                   quality.quality_check_interval_seconds))
+        # Update duty (Art 15(2)): change feeds polled, updates fulfilled, overdue marked once per tick.
+        jobs.append(background.Job("quality-updates", quality_updates.background_round,
+                                   quality.quality_update_interval_seconds))
     sharing = get_sharing_settings()
     if sharing.sharing_background:
         # Overdue marking, reminders, expiry: once per tick whatever the number of workers.
@@ -175,7 +189,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)  # 1
     # Security headers on every response, request body cap (dataset uploads have their own).
-    core_http.install(app, large_bodies=exchange_router.LARGE_BODIES)
+    core_http.install(app, large_bodies=exchange_router.LARGE_BODIES + quality_router.LARGE_BODIES)
     app.state.authenticator = registry_service.authenticate_request  # 2
     _install_docs(app)  # 3
     _install_health(app)

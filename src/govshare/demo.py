@@ -356,6 +356,10 @@ def load(session: Session) -> DemoSummary:
     from govshare.sharing.demo import load_demo_sharing
 
     sharing = load_demo_sharing(session)
+    # Quality last: it links the items of every entry above and reconciles the hosted residents.
+    from govshare.quality.demo import load_demo_quality
+
+    load_demo_quality(session)
 
     events_after = session.scalar(select(func.count()).select_from(Event)) or 0
     return DemoSummary(

@@ -37,6 +37,7 @@ from govshare.portal.web import (
     form_values,
     place_domain_error,
     render,
+    url_with,
 )
 from govshare.registry import service as registry_service
 
@@ -59,6 +60,8 @@ TEXT: dict[str, str] = {
     "f_format": N_("数据格式"),
     "f_share_type": N_("共享类型"),
     "f_sector": N_("领域"),
+    "f_q": N_("搜索"),
+    "f_status": N_("状态"),
     "file_required": N_("请选择文件"),
     "file_too_big": N_("文件超过 5 MB"),
     "none_option": N_("（无）"),
@@ -115,6 +118,47 @@ def _choice(value: str | None, vocab: rules.Labels) -> str | None:
     return value if value in vocab else None
 
 
+_FACET_VOCABS: dict[str, rules.Labels] = {
+    "classification": rules.CLASSIFICATIONS, "category": rules.CATEGORIES, "format": rules.FORMATS,
+    "share_type": rules.SHARE_TYPES, "sector": rules.SECTORS,
+}
+#: The search's conditions a chip can remove, in the order the chips show them.
+_CHIP_PARAMS = ("q", *catalog_search.FACETS, "status")
+
+
+def _chips(
+    request: Request,
+    lang: str,
+    q: str | None,
+    active: dict[str, str],
+    status: str | None,
+    facets: list[tuple[str, str, list[tuple[str, str, int]]]],
+) -> list[dict[str, str]]:
+    """The conditions of this search, each with the link to the same search without it."""
+    shown = {name: {value: text for value, text, _count in values} for name, _title, values in facets}
+    conditions = [("q", q)] + [(name, active.get(name)) for name in catalog_search.FACETS] + [("status", status)]
+    chips = []
+    for name, value in conditions:
+        if not value:
+            continue
+        if name == "q":
+            text = value
+        elif name == "status":
+            text = rules.label(rules.STATUSES, value, lang)
+        elif name in shown and value in shown[name]:
+            text = shown[name][value]
+        else:  # no entry matches it any more, so no facet names it
+            vocab = _FACET_VOCABS.get(name)
+            text = rules.label(vocab, value, lang) if vocab else value
+        field = _t(f"f_{name}", lang)
+        chips.append({
+            "name": name, "field": field, "text": text,
+            "href": url_with(request, **{name: None, "offset": None}),
+            "aria_label": _t_raw(N_("移除筛选：%(field)s：%(value)s"), lang, field=field, value=text),
+        })
+    return chips
+
+
 @router.get("/catalog", response_class=HTMLResponse)
 def catalog(
     request: Request,
@@ -169,11 +213,14 @@ def catalog(
         )
         for name in catalog_search.FACETS
     ]
+    chips = _chips(request, lang, params.q, active, params.status, facets)
     return render(
         request,
         "catalog/list.html",
         {
             "active": "catalog",
+            "chips": chips,
+            "clear_href": url_with(request, **{k: None for k in (*_CHIP_PARAMS, "offset")}),
             "items": [service.summary(r) for r in result.items],
             "total": result.total,
             "tokens": result.tokens,

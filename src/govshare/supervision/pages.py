@@ -15,14 +15,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from govshare.core import clock
+from govshare.core.auth import Principal
 from govshare.core.db import SessionDep
 from govshare.core.errors import DomainError
 from govshare.core.events import Event
 from govshare.portal import i18n
 from govshare.portal.web import domain_error_message, render, translator
-from govshare.supervision import service
+from govshare.supervision import actions, service, subjects
 from govshare.supervision.permissions import Reader
 
 router = APIRouter(include_in_schema=False)
@@ -50,17 +52,32 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=clock.LEGAL_TZ).astimezone(dt.UTC)
 
 
-def _row(ev: Event) -> dict[str, Any]:
-    return {
+def _rows(session: Session, by: Principal, evs: list[Event], lang: str) -> list[dict[str, Any]]:
+    """The events as the pages show them: the action's label and article, the subject, agency and
+    region by name (one query per kind of subject on the page, however many events)."""
+    wanted: list[tuple[str, str, Any]] = []
+    for ev in evs:
+        wanted.append((ev.subject_type, ev.subject_id, ev.data))
+        if ev.agency_code:
+            wanted.append(("agency", ev.agency_code, None))
+        if ev.region_code:
+            wanted.append(("region", ev.region_code, None))
+    names = subjects.resolve(session, by, wanted, lang)
+    return [{
         "seq": ev.seq, "time": _local(ev.occurred_at), "actor": ev.actor, "actor_name": ev.actor_name,
-        "action": ev.action, "subject": f"{ev.subject_type}:{ev.subject_id}", "agency": ev.agency_code,
-        "region": ev.region_code,
-    }
+        "action": actions.label(ev.action, lang),
+        "subject_type": ev.subject_type, "subject_id": ev.subject_id,
+        "subject_kind": actions.subject_kind(ev.subject_type, lang),
+        "subject": names.get((ev.subject_type, ev.subject_id)),
+        "agency": ev.agency_code, "agency_named": names.get(("agency", ev.agency_code)) if ev.agency_code else None,
+        "region": ev.region_code, "region_named": names.get(("region", ev.region_code)) if ev.region_code else None,
+    } for ev in evs]
 
 
 @router.get("/supervision/ledger", response_class=HTMLResponse)
 def ledger_events(request: Request, session: SessionDep, by: Reader, before: int | None = None) -> HTMLResponse:
     _ = translator(request)
+    lang = i18n.lang_of(request)
     values = {name: (request.query_params.get(name) or "").strip()[:100] for name in FILTERS}
     errors: dict[str, str] = {}
     since = _date(values["since"], "since", errors, _)
@@ -79,7 +96,7 @@ def ledger_events(request: Request, session: SessionDep, by: Reader, before: int
         )
         try:
             events, next_before = service.browse(session, by, filters, before=before, limit=PAGE_SIZE)
-            rows = [_row(ev) for ev in events]
+            rows = _rows(session, by, list(events), lang)
         except DomainError as exc:
             if exc.field == "username":
                 errors["actor"] = domain_error_message(exc, i18n.lang_of(request))
@@ -92,6 +109,7 @@ def ledger_events(request: Request, session: SessionDep, by: Reader, before: int
         "checkpoint": checkpoint, "checkpoint_time": _local(checkpoint.created_at) if checkpoint else None,
         "checkpoint_root": base64.b64encode(checkpoint.root).decode() if checkpoint else None,
         "integrated": service.integrated_size(session), "events_total": service.event_count(session),
+        "action_options": [(code, actions.label(code, lang).label) for code in sorted(actions.ACTIONS)],
     })
 
 
@@ -101,7 +119,7 @@ def ledger_event(seq: int, request: Request, session: SessionDep, by: Reader) ->
     proof = service.event_proof(session, ev)
     cp = proof.checkpoint
     return render(request, "supervision/event.html", {
-        "active": "console", "event": _row(ev),
+        "active": "console", "event": _rows(session, by, [ev], i18n.lang_of(request))[0],
         "data": json.dumps(ev.data, ensure_ascii=False, indent=2, sort_keys=True),
         "leaf_data": bytes(ev.canonical).decode("utf-8", errors="replace"),
         "leaf_hash": proof.leaf_hash.hex(),

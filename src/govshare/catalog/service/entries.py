@@ -44,6 +44,7 @@ from govshare.catalog.service._common import (
     violations_of,
 )
 from govshare.catalog.service.demands import _demand_for_new_entry, _link
+from govshare.catalog.service.hooks import items_registered
 from govshare.core import clock, events
 from govshare.core.auth import Principal
 from govshare.core.errors import Conflict, InvalidInput
@@ -97,6 +98,7 @@ def create_resource(
     )
     if demand is not None:
         _link(session, demand, resource, kind="created", note=None, by=by)
+    items_registered(session, resource, snapshot_of(resource)["data_items"], trigger="created", version=1, by=by)
     return resource
 
 
@@ -179,6 +181,9 @@ def update_resource(
             superseded=pending.number if pending else None,
             article="Art 10(2)",
         )
+        if "data_items" in changed:
+            items_registered(session, resource, merged.get("data_items") or [], trigger="revision",
+                             version=version.number, by=by)
         return resource
 
     previous = resource.status
@@ -198,6 +203,9 @@ def update_resource(
         changed=changed,
         previous_status=previous,
     )
+    if "data_items" in changed:
+        items_registered(session, resource, snapshot_of(resource)["data_items"], trigger="updated",
+                         version=version.number, by=by)
     return resource
 
 
