@@ -54,6 +54,7 @@ from govshare.quality.service import updates as quality_updates
 from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
 from govshare.registry import service as registry_service
+from govshare.sharing import pages as sharing_pages
 from govshare.sharing import router as sharing_router
 from govshare.sharing import service as sharing_service
 from govshare.sharing.config import get_sharing_settings
@@ -89,6 +90,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     catalog_pages.router,
     guide_pages.router,
     registry_pages.router,
+    sharing_pages.router,
     supervision_pages.router,
     quality_pages.router,
 )

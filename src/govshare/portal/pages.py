@@ -266,5 +266,7 @@ def console(request: Request, session: SessionDep, by: SignedIn) -> HTMLResponse
                 section["missing_count"] = registry.list_agencies(
                     session, region=grant.region_code, missing_responsible=True, limit=1)[1]
         sections.append(section)
-    return render(request, "console.html", {"sections": sections,
+    from govshare.sharing.pages import console_panel
+
+    return render(request, "console.html", {"sections": sections, "sharing": console_panel(session, by, lang),
                                             "password_changed": request.query_params.get("password") == "changed"})
