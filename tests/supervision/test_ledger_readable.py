@@ -154,3 +154,28 @@ def test_names_are_read_in_one_query_per_kind_of_subject(client, world, session:
     text = page(client, world, actor="gat_staff")
     assert len(re.findall(r'href="/catalog/[0-9-]+">条目\d+</a>', text)) == 25
     assert text.count('<a href="/agencies/nj-sj">南京市市场监督管理局</a>') == 8
+
+
+def test_sharing_subjects_link_to_their_request_for_those_who_may_read_it(client, world, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A request, and the grant it produced, are named by number and entry and link to the
+    request's page, where the supervisor of the region may read them (Art 17, 32)."""
+    from tests.factories import person
+    from tests.sharing.sharing_helpers import entries, file_request
+
+    world.tokens["szsj_staff"] = person(session, "szsj_staff", "agency_staff", agency="sz-sj")
+    e = entries(session)
+    session.commit()
+    made = file_request(client, world, e.unconditional, items=["统一社会信用代码", "名称"])
+    rid = made["id"]
+    text = page(client, world)
+    r = row(text, seq_of(session, "sharing.request.submitted", str(rid)))
+    assert f'<a href="/sharing/requests/{rid}">共享申请 #{rid} · 公共场所名录</a>' in r
+    grant = client.get("/api/v1/sharing/grants", headers=world.h("szsj_staff")).json()["items"][0]
+    r = row(text, seq_of(session, "sharing.grant.created", str(grant["id"])))
+    assert f'<a href="/sharing/requests/{rid}">共享授权 #{grant["id"]} · 公共场所名录</a>' in r
+
+    opened = client.get(f"/sharing/requests/{rid}", headers={**world.h("supervisor"), **HTML})
+    assert opened.status_code == 200 and "公共场所名录" in opened.text
+
+    en = row(page(client, world, lang="en"), seq_of(session, "sharing.request.submitted", str(rid)))
+    assert f"Sharing request #{rid}" in en

@@ -159,6 +159,50 @@ def _services(session: Session, by: Principal, ids: set[str], lang: str) -> dict
             for r in rows}
 
 
+def _sharing(kind: str) -> Resolver:
+    """A sharing request, grant or agreement, named by its number and the entry it is about, and
+    linked to its page for those who may read it: the two agencies and the overseers of their
+    regions (Art 17-19, 32). A grant links to the request that produced it, where the grant is
+    shown; a gateway call event's subject is its grant, so the ledger leads from a call to the grant
+    that allowed it."""
+
+    def resolve(session: Session, by: Principal, ids: set[str], lang: str) -> dict[str, Named]:
+        from govshare.sharing.models import SharingAgreement, SharingGrant, SharingRequest
+        from govshare.sharing.service import _common as sharing_common
+        from govshare.sharing.service import grants as sharing_grants
+
+        wanted = _ints(ids)
+        if not wanted:
+            return {}
+        if kind == "sharing_grant":
+            stmt = (select(SharingGrant.id, SharingGrant.request_id, CatalogResource.name, CatalogResource.name_en,
+                           case((sharing_grants._readable(by), True), else_=False).label("visible"))
+                    .join(CatalogResource, CatalogResource.id == SharingGrant.resource_id)
+                    .where(SharingGrant.id.in_(list(wanted))))
+            label, page = ("共享授权", "Sharing grant"), "/sharing/requests/{request_id}"
+        else:
+            visible = case((sharing_common.request_readable(by), True), else_=False).label("visible")
+            if kind == "sharing_request":
+                stmt = select(SharingRequest.id, SharingRequest.id.label("request_id"), CatalogResource.name,
+                              CatalogResource.name_en, visible).where(SharingRequest.id.in_(list(wanted)))
+                label, page = ("共享申请", "Sharing request"), "/sharing/requests/{id}"
+            else:
+                stmt = (select(SharingAgreement.id, SharingAgreement.request_id, CatalogResource.name,
+                               CatalogResource.name_en, visible)
+                        .join(SharingRequest, SharingRequest.id == SharingAgreement.request_id)
+                        .where(SharingAgreement.id.in_(list(wanted))))
+                label, page = ("保密协议", "Confidentiality agreement"), "/sharing/agreements/{id}"
+            stmt = stmt.join(CatalogResource, CatalogResource.id == SharingRequest.resource_id)
+        word = label[1] if lang == "en" else label[0]
+        out = {}
+        for r in session.execute(stmt):
+            href = page.format(id=r.id, request_id=r.request_id) if r.visible and r.request_id is not None else None
+            out[wanted[r.id]] = Named(f"{word} #{r.id} · {_pick(r.name, r.name_en, lang)}", href)
+        return out
+
+    return resolve
+
+
 Resolver = Callable[[Session, Principal, set[str], str], dict[str, Named]]
 
 #: One query each, for all the subjects of that type on a page.
@@ -173,6 +217,9 @@ RESOLVERS: dict[str, Resolver] = {
     "person": _people,
     "api_client": _clients,
     "guide_service": _services,
+    "sharing_request": _sharing("sharing_request"),
+    "sharing_grant": _sharing("sharing_grant"),
+    "sharing_agreement": _sharing("sharing_agreement"),
 }
 
 
