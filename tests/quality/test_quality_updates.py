@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from govshare.core import clock
+from govshare.core.auth import SYSTEM_PRINCIPAL
 from govshare.core.errors import InvalidInput
 from govshare.quality import rules, service
 from govshare.quality.models import QualityUpdateChange
@@ -49,7 +50,7 @@ def hosted(world, session, client):  # type: ignore[no-untyped-def]
 
 
 def _tick(session):  # type: ignore[no-untyped-def]
-    result = service.updates.tick(session)
+    result = service.updates.tick(session, by=SYSTEM_PRINCIPAL)
     session.commit()
     return result
 
