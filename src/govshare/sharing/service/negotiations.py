@@ -142,7 +142,10 @@ def post_message(session: Session, negotiation_id: int, data: NegotiationPost, *
     if n.state != "open":
         rules.transition("negotiation", "agree", n.state)  # 409 naming the state
     msg = _add(session, n, agency_id, data.kind, data.body, by)
-    _event(session, n, f"sharing.negotiation.{data.kind}", by=by, article="Art 13(1)", message_id=msg.id)
+    if data.kind == "proposal":
+        _event(session, n, "sharing.negotiation.proposal", by=by, article="Art 13(1)", message_id=msg.id)
+    else:
+        _event(session, n, "sharing.negotiation.message", by=by, article="Art 13(1)", message_id=msg.id)
     return n
 
 
