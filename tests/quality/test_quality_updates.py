@@ -261,3 +261,27 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
                                            "changed_at": "2027-01-01T09:30"})
     assert r.status_code == 422 and "the change time cannot be in the future" in r.text  # the language chosen stays
     assert len(session.scalars(select(QualityUpdateChange)).all()) == 1
+
+
+def test_the_app_background_job_polls_and_marks_overdue_once(proxied, feed_server, world, session, monkeypatch):
+    """The job the app runs (``quality-updates``): the feed read, the change past its deadline marked
+    overdue in the same round, and not again in the next."""
+    from govshare.app import background_jobs
+    from govshare.quality.config import reset_quality_settings
+
+    url, feed = feed_server
+    feed.body = b'{"changes": [{"id": "c-1", "changed_at": "2026-09-29T10:00:00+08:00"}]}'
+    monkeypatch.setenv("GOVSHARE_QUALITY_BACKGROUND", "true")
+    reset_quality_settings()
+    try:
+        job = next(j for j in background_jobs() if j.name == "quality-updates")
+    finally:
+        monkeypatch.delenv("GOVSHARE_QUALITY_BACKGROUND")
+        reset_quality_settings()
+    clock.set_now(_at(2026, 11, 3))
+    job.run()
+    job.run()
+    assert [e.data["feed_key"] for e in recorded("quality.update.recorded")] == ["c-1"]
+    assert len(recorded("quality.update.overdue")) == 1
+    counts = service.updates.overdue_counts(session, viewer=SYSTEM_PRINCIPAL)
+    assert counts.total == 1 and counts.by_agency[0].code == "js-gat"
