@@ -254,6 +254,7 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
     page = web.get("/quality/updates")
     assert "江苏省公安厅" in page.text and "年度核查更新" in page.text and "已逾期未更新" in page.text
     assert 'class="pager"' not in page.text  # one change: no pager (it once read "第 2–1 条，共 20 条")
+    assert "逾期未更新（1 项）" in web.get("/quality").text
     en = web.get("/quality/updates?lang=en")
     assert "Update duty" in en.text and "Overdue updates by agency" in en.text
     # Bad input named next to the field, nothing stored.
