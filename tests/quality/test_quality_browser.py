@@ -92,7 +92,7 @@ def test_updates_page_on_a_phone(world, session, live_server, chromium):  # noqa
     import datetime as dt
 
     from govshare.core import clock
-    from govshare.core.auth import OPERATOR
+    from govshare.core.auth import OPERATOR, SYSTEM_PRINCIPAL
     from govshare.quality import service
     from tests.exchange.exchange_helpers import publish_entry
     from tests.portal.portal_helpers import assert_fits_a_phone, signed_in_on_a_phone
@@ -100,7 +100,7 @@ def test_updates_page_on_a_phone(world, session, live_server, chromium):  # noqa
     resource = publish_entry(session)
     service.updates.record_change(session, resource.id, changed_at=clock.now() - dt.timedelta(days=60),
                                   note="行政区划调整后地址批量变更", by=OPERATOR)
-    service.updates.tick(session)
+    service.updates.tick(session, by=SYSTEM_PRINCIPAL)
     session.commit()
     with signed_in_on_a_phone(live_server, chromium, "gat_staff") as page:
         page.goto(live_server + "/quality/updates")

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from govshare.core import clock
+from govshare.core.auth import SYSTEM_PRINCIPAL
 from govshare.core.errors import InvalidInput
 from govshare.quality import rules, service
 from govshare.quality.models import QualityUpdateChange
@@ -49,7 +50,7 @@ def hosted(world, session, client):  # type: ignore[no-untyped-def]
 
 
 def _tick(session):  # type: ignore[no-untyped-def]
-    result = service.updates.tick(session)
+    result = service.updates.tick(session, by=SYSTEM_PRINCIPAL)
     session.commit()
     return result
 
@@ -253,6 +254,7 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
     page = web.get("/quality/updates")
     assert "江苏省公安厅" in page.text and "年度核查更新" in page.text and "已逾期未更新" in page.text
     assert 'class="pager"' not in page.text  # one change: no pager (it once read "第 2–1 条，共 20 条")
+    assert "逾期未更新（1 项）" in web.get("/quality").text
     en = web.get("/quality/updates?lang=en")
     assert "Update duty" in en.text and "Overdue updates by agency" in en.text
     # Bad input named next to the field, nothing stored.
@@ -260,3 +262,27 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
                                            "changed_at": "2027-01-01T09:30"})
     assert r.status_code == 422 and "the change time cannot be in the future" in r.text  # the language chosen stays
     assert len(session.scalars(select(QualityUpdateChange)).all()) == 1
+
+
+def test_the_app_background_job_polls_and_marks_overdue_once(proxied, feed_server, world, session, monkeypatch):
+    """The job the app runs (``quality-updates``): the feed read, the change past its deadline marked
+    overdue in the same round, and not again in the next."""
+    from govshare.app import background_jobs
+    from govshare.quality.config import reset_quality_settings
+
+    url, feed = feed_server
+    feed.body = b'{"changes": [{"id": "c-1", "changed_at": "2026-09-29T10:00:00+08:00"}]}'
+    monkeypatch.setenv("GOVSHARE_QUALITY_BACKGROUND", "true")
+    reset_quality_settings()
+    try:
+        job = next(j for j in background_jobs() if j.name == "quality-updates")
+    finally:
+        monkeypatch.delenv("GOVSHARE_QUALITY_BACKGROUND")
+        reset_quality_settings()
+    clock.set_now(_at(2026, 11, 3))
+    job.run()
+    job.run()
+    assert [e.data["feed_key"] for e in recorded("quality.update.recorded")] == ["c-1"]
+    assert len(recorded("quality.update.overdue")) == 1
+    counts = service.updates.overdue_counts(session, viewer=SYSTEM_PRINCIPAL)
+    assert counts.total == 1 and counts.by_agency[0].code == "js-gat"

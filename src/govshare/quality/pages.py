@@ -59,6 +59,7 @@ def overview(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     return render(request, "quality/overview.html", {
         "active": "console", "states": rules.RUN_STATES, "flags": flags, "tasks": tasks,
         "overdue_total": overdue.total, "runs": runs,
+        "updates_overdue": service.updates.overdue_counts(session, viewer=by).total,
         "is_overdue": service.verification.is_overdue,
         "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin")),
     })

@@ -67,7 +67,7 @@ def _add(session: Session, resource: Any, *, changed_at: dt.datetime, note: str 
                         "feed_key": feed_key, "changed_at": changed_at, "due_on": due.deadline,
                         "workdays": rules.UPDATE_WORKDAYS, "provisional": due.provisional,
                         "article": rules.UPDATE_ARTICLE})
-    _fulfil_one(session, change, agency, SYSTEM_PRINCIPAL)
+    _fulfil_one(session, change, agency, by)
     return change
 
 
@@ -209,7 +209,7 @@ def confirm_update(session: Session, change_id: int, *, note: str | None, by: Pr
 # --- The background tick ---------------------------------------------------------------------------
 
 
-def fulfil_pending(session: Session, *, by: Principal = SYSTEM_PRINCIPAL) -> int:
+def fulfil_pending(session: Session, *, by: Principal) -> int:
     done = 0
     for change in session.scalars(_stmt().where(QualityUpdateChange.state != "met")
                                   .order_by(QualityUpdateChange.id)).all():
@@ -217,7 +217,7 @@ def fulfil_pending(session: Session, *, by: Principal = SYSTEM_PRINCIPAL) -> int
     return done
 
 
-def mark_overdue(session: Session, *, by: Principal = SYSTEM_PRINCIPAL) -> int:
+def mark_overdue(session: Session, *, by: Principal) -> int:
     """Open changes past their deadline become overdue, once, each with its event."""
     today = clock.today()
     found = session.scalars(_stmt().where(QualityUpdateChange.state == "open", QualityUpdateChange.due_on < today)
@@ -233,7 +233,7 @@ def mark_overdue(session: Session, *, by: Principal = SYSTEM_PRINCIPAL) -> int:
     return len(found)
 
 
-def tick(session: Session, *, by: Principal = SYSTEM_PRINCIPAL) -> tuple[int, int]:
+def tick(session: Session, *, by: Principal) -> tuple[int, int]:
     """One round: fulfil changes a version now carries, then mark the rest overdue."""
     return fulfil_pending(session, by=by), mark_overdue(session, by=by)
 
@@ -281,7 +281,7 @@ def feeds(session: Session) -> list[tuple[int, int, str, dt.datetime]]:
 
 
 def record_feed_changes(session: Session, resource_id: int, changes: list[rules.FeedChange], *,
-                        since: dt.datetime, by: Principal = SYSTEM_PRINCIPAL) -> int:
+                        since: dt.datetime, by: Principal) -> int:
     """Record the feed's changes not seen before. Changes before the interface was attached
     (``since``) or in the future are not the platform's to count and are skipped."""
     seen = set(session.scalars(select(QualityUpdateChange.feed_key).where(
@@ -310,7 +310,7 @@ def poll_feeds(*, client: httpx.Client | None = None) -> int:
             log.warning("change feed of resource %s unusable: %s", resource_id, exc)
             continue
         with transaction() as session:
-            added += record_feed_changes(session, resource_id, changes, since=since)
+            added += record_feed_changes(session, resource_id, changes, since=since, by=SYSTEM_PRINCIPAL)
     return added
 
 
@@ -318,4 +318,4 @@ def background_round() -> None:
     """The app's background job: poll the feeds, then one tick in one transaction."""
     poll_feeds()
     with transaction() as session:
-        tick(session)
+        tick(session, by=SYSTEM_PRINCIPAL)
