@@ -71,6 +71,7 @@ ACTIONS: dict[str, ActionInfo] = {
     "exchange.interface.updated": _a(N_("修改共享接口"), "Art 15"),
     "exchange.interface.detached": _a(N_("停用共享接口"), "Art 15"),
     "exchange.dataset.version_accepted": _a(N_("接收数据集新版本"), "Art 15"),
+    "exchange.gateway.call": _a(N_("经交换网关调用共享数据"), "Art 17"),
     "exchange.filing.filed": _a(N_("平台外交换备案"), "Art 14(3)"),
     "exchange.filing.ended": _a(N_("终止交换备案"), "Art 14(3)"),
     "exchange.filing.report_submitted": _a(N_("报送交换统计"), "Art 14(3)"),
