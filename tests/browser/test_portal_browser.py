@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,39 +18,26 @@ from govshare.core.db import transaction
 from govshare.core.events import Event
 from govshare.registry import service
 from govshare.registry.rules import make_uscc
+from tests.browser.browser_helpers import (  # noqa: F401 - re-exported: other test modules import them from here
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOBILE_WIDTH,
+    OVERFLOW_JS,
+    check_fits,
+    chromium_browser,
+)
 from tests.factories import PASSWORD
 from tests.live_server import serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-MOBILE_WIDTH = 375
+#: The ``chromium`` fixture, still importable from here by other test modules.
+chromium = chromium_browser
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium "
                                                       "(apt-get install -y chromium fonts-noto-cjk)"),
 ]
-
-#: Elements outside the viewport on purpose: the skip link waits off-screen until focused.
-OVERFLOW_JS = """
-() => {
-  const width = document.documentElement.clientWidth;
-  const bad = [];
-  for (const el of document.querySelectorAll('body *')) {
-    if (el.closest('.skip-link')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
-    if (r.left < -0.5 || r.right > width + 0.5) {
-      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className;
-      bad.push(`${name} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
-    }
-  }
-  return {width, scrollWidth: document.documentElement.scrollWidth, bad};
-}
-"""
-
 
 @pytest.fixture
 def live_server(world) -> Iterator[str]:  # noqa: ARG001 - world seeds the database the server reads
@@ -61,25 +47,8 @@ def live_server(world) -> Iterator[str]:  # noqa: ARG001 - world seeds the datab
         yield url
 
 
-@pytest.fixture
-def chromium():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def _check_fits(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    result = page.evaluate(OVERFLOW_JS)
-    page.screenshot(path=str(ARTIFACTS / f"mobile-{name}.png"), full_page=True)
-    assert result["width"] == MOBILE_WIDTH, f"{name}: the viewport meta tag is not in effect ({result})"
-    assert result["scrollWidth"] <= MOBILE_WIDTH, f"{name}: scrolls sideways ({result})"
-    assert not result["bad"], f"{name}: elements wider than the viewport: {result['bad'][:10]}"
+    check_fits(page, name, f"mobile-{name}.png")
 
 
 def test_authority_registers_an_agency_and_pages_fit_a_phone(live_server, chromium):

@@ -1,7 +1,7 @@
 """Paging, written once: a query's page of rows with the total, and the pager a page shows.
 
 ``paginate(session, stmt, offset=..., limit=...)`` runs the count and the page of a ``select``;
-the API returns ``rows`` and ``total`` in its ``XPage`` schema, a portal page hands
+the API returns ``rows`` and ``total`` in its ``XPage`` schema (a subclass of :class:`PageOf`), a portal page hands
 :class:`Pager` to the ``pager`` macro of ``forms.html``.
 """
 
@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,16 @@ T = TypeVar("T")
 
 #: Most rows one API page returns.
 MAX_LIMIT = 200
+
+
+class PageOf(BaseModel, Generic[T]):
+    """An API page of ``items``: subclass it per item schema (``class XPage(PageOf[XRead])``) so that
+    the OpenAPI schema keeps the name ``XPage``."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

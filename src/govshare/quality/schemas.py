@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govshare.core.paging import PageOf
+
 Text = Field(default=None, max_length=2000)
 
 
@@ -94,11 +96,8 @@ class FlagRead(BaseModel):
     answered_at: dt.datetime | None
 
 
-class FlagPage(BaseModel):
-    items: list[FlagRead]
-    total: int
-    offset: int
-    limit: int
+class FlagPage(PageOf[FlagRead]):
+    pass
 
 
 class HostedReconcile(BaseModel):
@@ -139,11 +138,8 @@ class ReconciliationRead(BaseModel):
     finished_at: dt.datetime | None
 
 
-class ReconciliationPage(BaseModel):
-    items: list[ReconciliationRead]
-    total: int
-    offset: int
-    limit: int
+class ReconciliationPage(PageOf[ReconciliationRead]):
+    pass
 
 
 class AnswerIn(BaseModel):
@@ -185,11 +181,8 @@ class TaskRead(BaseModel):
     answered_on: dt.date | None
 
 
-class TaskPage(BaseModel):
-    items: list[TaskRead]
-    total: int
-    offset: int
-    limit: int
+class TaskPage(PageOf[TaskRead]):
+    pass
 
 
 class CheckRead(BaseModel):
@@ -244,11 +237,8 @@ class ObjectionRead(BaseModel):
     corrected_version: int | None
 
 
-class ObjectionPage(BaseModel):
-    items: list[ObjectionRead]
-    total: int
-    offset: int
-    limit: int
+class ObjectionPage(PageOf[ObjectionRead]):
+    pass
 
 
 class UpdateCreate(BaseModel):
@@ -294,11 +284,8 @@ class UpdateRead(BaseModel):
     article: str = "Art 15(2)"
 
 
-class UpdatePage(BaseModel):
-    items: list[UpdateRead]
-    total: int
-    offset: int
-    limit: int
+class UpdatePage(PageOf[UpdateRead]):
+    pass
 
 
 class OverdueCountRead(BaseModel):
