@@ -46,8 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 _tmp = Path(tempfile.mkdtemp(prefix="govshare-bench-gateway-"))
 PURPOSE = "最低生活保障资格审核"
-ITEMS = [("公民身份号码", "id_number", "string"), ("姓名", "name", "string"), ("月收入", "income", "decimal"),
-         ("行政区划代码", "region_code", "string")]
+ITEMS = [
+    ("公民身份号码", "id_number", "string"),
+    ("姓名", "name", "string"),
+    ("月收入", "income", "decimal"),
+    ("行政区划代码", "region_code", "string"),
+]
 GRANTED = ["公民身份号码", "姓名", "行政区划代码"]  # income and the uncatalogued note are projected away
 
 rows_out: list[tuple[str, str, str, str, str]] = []
@@ -94,8 +98,19 @@ class Postgres:
         self.run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "bench")
 
     def ctl(self, action: str) -> None:
-        self.run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-w", "-l", str(self.dir / "log"),
-                 "-o", f"-p {self.port} -k {self.dir} -c max_connections=200", "-m", "fast", action)
+        self.run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.dir / "data"),
+            "-w",
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            f"-p {self.port} -k {self.dir} -c max_connections=200",
+            "-m",
+            "fast",
+            action,
+        )
 
     @property
     def url(self) -> str:
@@ -128,43 +143,88 @@ def setup_data(mock_url: str) -> tuple[str, str]:
 
     upgrade(os.environ["GOVSHARE_DATABASE_URL"])
     with transaction() as s:
-        for code, name, parent in (("320000", "江苏省", None), ("320500", "苏州市", "320000"),
-                                   ("320508", "姑苏区", "320500")):
+        for code, name, parent in (
+            ("320000", "江苏省", None),
+            ("320500", "苏州市", "320000"),
+            ("320508", "姑苏区", "320500"),
+        ):
             registry_service.create_region(s, RegionCreate(code=code, name=name, parent_code=parent), by=OPERATOR)
-        for i, (code, name, region) in enumerate((("js-mz", "江苏省民政厅", "320000"),
-                                                  ("sz-mz", "苏州市民政局", "320500"))):
-            registry_service.create_agency(s, AgencyCreate(code=code, name=name, region_code=region,
-                                                           uscc=make_uscc("1", "1", region, f"{10000000 + i:08d}")),
-                                           by=OPERATOR)
-        made = catalog_service.create_resource(s, ResourceCreate(
-            provider="js-mz", classification="basic", category="population", name="低保对象核对接口",
-            abstract="基准测试用代理接口。", format="database", share_type="conditional",
-            share_conditions="仅限履行法定职责", provision_method="gateway_api", update_cycle="monthly",
-            security_classification="restricted", contains_personal_info=True,
-            data_items=[{"name": n, "field_code": c, "data_type": t, "is_personal": n != "行政区划代码"}
-                        for n, c, t in ITEMS]), by=OPERATOR)
+        for i, (code, name, region) in enumerate(
+            (("js-mz", "江苏省民政厅", "320000"), ("sz-mz", "苏州市民政局", "320500"))
+        ):
+            registry_service.create_agency(
+                s,
+                AgencyCreate(
+                    code=code, name=name, region_code=region, uscc=make_uscc("1", "1", region, f"{10000000 + i:08d}")
+                ),
+                by=OPERATOR,
+            )
+        made = catalog_service.create_resource(
+            s,
+            ResourceCreate(
+                provider="js-mz",
+                classification="basic",
+                category="population",
+                name="低保对象核对接口",
+                abstract="基准测试用代理接口。",
+                format="database",
+                share_type="conditional",
+                share_conditions="仅限履行法定职责",
+                provision_method="gateway_api",
+                update_cycle="monthly",
+                security_classification="restricted",
+                contains_personal_info=True,
+                data_items=[
+                    {"name": n, "field_code": c, "data_type": t, "is_personal": n != "行政区划代码"}
+                    for n, c, t in ITEMS
+                ],
+            ),
+            by=OPERATOR,
+        )
         catalog_service.submit(s, made.id, by=OPERATOR)
         catalog_service.publish(s, made.id, by=OPERATOR)
-        exchange_service.attach_interface(s, made.id, InterfaceCreate(kind="proxied_api", base_url=mock_url,
-                                                                      timeout_ms=5000), by=OPERATOR)
+        exchange_service.attach_interface(
+            s, made.id, InterfaceCreate(kind="proxied_api", base_url=mock_url, timeout_ms=5000), by=OPERATOR
+        )
         _client, key = registry_service.add_client(s, "sz-mz", "bench", by=OPERATOR)
         consumer = registry_service.get_agency(s, "sz-mz")
         s.flush()
         code = catalog_service.get_resource(s, made.id).code if hasattr(catalog_service, "get_resource") else None
         if code is None:
             from govshare.catalog.models import CatalogResource
+
             code = s.get(CatalogResource, made.id).code  # type: ignore[union-attr]
         # The sharing domain's services write grants; its table as its contract describes it.
-        s.add(SharingGrant(request_id=None, resource_id=made.id, resource_code=code, provider_id=made.provider_id,
-                           consumer_id=consumer.id, items=GRANTED, region_codes=["320500"], purpose=PURPOSE,
-                           legal_basis="《社会救助暂行办法》", starts_on=dt.date(2020, 1, 1),
-                           ends_on=dt.date(2099, 12, 31), channel="platform", verify_only=False, state="active"))
+        s.add(
+            SharingGrant(
+                request_id=None,
+                resource_id=made.id,
+                resource_code=code,
+                provider_id=made.provider_id,
+                consumer_id=consumer.id,
+                items=GRANTED,
+                region_codes=["320500"],
+                purpose=PURPOSE,
+                legal_basis="《社会救助暂行办法》",
+                starts_on=dt.date(2020, 1, 1),
+                ends_on=dt.date(2099, 12, 31),
+                channel="platform",
+                verify_only=False,
+                state="active",
+            )
+        )
     return code, key
 
 
-HOSTED_ITEMS = [("公民身份号码", "id_number", "string"), ("姓名", "name", "string"), ("性别", "gender", "string"),
-                ("民族", "ethnicity", "string"), ("出生日期", "birth_date", "date"), ("户籍地址", "address", "string"),
-                ("行政区划代码", "region_code", "string")]
+HOSTED_ITEMS = [
+    ("公民身份号码", "id_number", "string"),
+    ("姓名", "name", "string"),
+    ("性别", "gender", "string"),
+    ("民族", "ethnicity", "string"),
+    ("出生日期", "birth_date", "date"),
+    ("户籍地址", "address", "string"),
+    ("行政区划代码", "region_code", "string"),
+]
 PROJECTION = ["公民身份号码", "姓名", "出生日期", "户籍地址"]
 COUNTIES = [("320102", "玄武区", "320100"), ("320505", "虎丘区", "320500"), ("320508", "姑苏区", "320500")]
 
@@ -189,36 +249,71 @@ def setup_hosted(rows: int) -> tuple[str, str]:
     from govshare.sharing.models import SharingGrant
 
     with transaction() as s:
-        registry_service.create_region(s, RegionCreate(code="320100", name="南京市", parent_code="320000"),
-                                       by=OPERATOR)
+        registry_service.create_region(s, RegionCreate(code="320100", name="南京市", parent_code="320000"), by=OPERATOR)
         for code, name, parent in COUNTIES:
             if code != "320508":
-                registry_service.create_region(s, RegionCreate(code=code, name=name, parent_code=parent),
-                                               by=OPERATOR)
-        made = catalog_service.create_resource(s, ResourceCreate(
-            provider="js-mz", classification="basic", category="population", name="人口基础信息（基准）",
-            abstract="基准测试用托管数据集。", format="database", share_type="conditional",
-            share_conditions="仅限履行法定职责", provision_method="hosted_dataset", update_cycle="daily",
-            security_classification="restricted", contains_personal_info=True,
-            data_items=[{"name": n, "field_code": c, "data_type": t, "is_personal": n in PROJECTION}
-                        for n, c, t in HOSTED_ITEMS]), by=OPERATOR)
+                registry_service.create_region(s, RegionCreate(code=code, name=name, parent_code=parent), by=OPERATOR)
+        made = catalog_service.create_resource(
+            s,
+            ResourceCreate(
+                provider="js-mz",
+                classification="basic",
+                category="population",
+                name="人口基础信息（基准）",
+                abstract="基准测试用托管数据集。",
+                format="database",
+                share_type="conditional",
+                share_conditions="仅限履行法定职责",
+                provision_method="hosted_dataset",
+                update_cycle="daily",
+                security_classification="restricted",
+                contains_personal_info=True,
+                data_items=[
+                    {"name": n, "field_code": c, "data_type": t, "is_personal": n in PROJECTION}
+                    for n, c, t in HOSTED_ITEMS
+                ],
+            ),
+            by=OPERATOR,
+        )
         catalog_service.submit(s, made.id, by=OPERATOR)
         catalog_service.publish(s, made.id, by=OPERATOR)
-        exchange_service.attach_interface(s, made.id, InterfaceCreate(
-            kind="hosted_dataset", required_items=["姓名", "性别", "出生日期"], key_items=["公民身份号码"]),
-            by=OPERATOR)
+        exchange_service.attach_interface(
+            s,
+            made.id,
+            InterfaceCreate(
+                kind="hosted_dataset", required_items=["姓名", "性别", "出生日期"], key_items=["公民身份号码"]
+            ),
+            by=OPERATOR,
+        )
         t = time.perf_counter()
         with storage.temporary(".parquet") as path:
             write_residents(path, rows, [(c, n) for c, n, _p in COUNTIES])
             exchange_service.upload_version(s, made.id, path, filename="residents.parquet", by=OPERATOR)
-        print(f"hosted dataset: {rows:,} rows generated and ingested in {time.perf_counter() - t:.0f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"hosted dataset: {rows:,} rows generated and ingested in {time.perf_counter() - t:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         code = s.get(CatalogResource, made.id).code  # type: ignore[union-attr]
         consumer = registry_service.get_agency(s, "sz-mz")
-        s.add(SharingGrant(request_id=None, resource_id=made.id, resource_code=code, provider_id=made.provider_id,
-                           consumer_id=consumer.id, items=[*PROJECTION, "性别"], region_codes=["320500"],
-                           purpose=PURPOSE, legal_basis="《社会救助暂行办法》", starts_on=dt.date(2020, 1, 1),
-                           ends_on=dt.date(2099, 12, 31), channel="platform", verify_only=False, state="active"))
+        s.add(
+            SharingGrant(
+                request_id=None,
+                resource_id=made.id,
+                resource_code=code,
+                provider_id=made.provider_id,
+                consumer_id=consumer.id,
+                items=[*PROJECTION, "性别"],
+                region_codes=["320500"],
+                purpose=PURPOSE,
+                legal_basis="《社会救助暂行办法》",
+                starts_on=dt.date(2020, 1, 1),
+                ends_on=dt.date(2099, 12, 31),
+                channel="platform",
+                verify_only=False,
+                state="active",
+            )
+        )
         s.flush()
         path = str(query.load_source(s, made.id).path)
     return code, path
@@ -242,8 +337,9 @@ def counts() -> tuple[int, int, int]:
 @contextlib.contextmanager
 def process(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     log = open(_tmp / f"proc-{port}.log", "wb")  # noqa: SIM115
-    p = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-                         start_new_session=True)
+    p = subprocess.Popen(
+        args, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         wait_port(port)
         yield p
@@ -358,25 +454,44 @@ def main() -> None:
     pg = Postgres()
     pg.start()
     try:
-        os.environ.update({"GOVSHARE_DATABASE_URL": pg.url, "GOVSHARE_VAR_DIR": str(_tmp / "var"),
-                           "GOVSHARE_LEDGER_BACKGROUND": "false"})
+        os.environ.update(
+            {
+                "GOVSHARE_DATABASE_URL": pg.url,
+                "GOVSHARE_VAR_DIR": str(_tmp / "var"),
+                "GOVSHARE_LEDGER_BACKGROUND": "false",
+            }
+        )
         mock_port, gw_port, nginx_port = free_port(), free_port(), free_port()
         mock = f"http://127.0.0.1:{mock_port}"
         code, key = setup_data(mock)
         hosted = setup_hosted(args.hosted_rows) if args.hosted_rows else None
         hdrs = {"X-API-Key": key, "X-Govshare-Purpose": quote(PURPOSE)}
         gw = f"http://127.0.0.1:{gw_port}/exchange/v1/{code}"
-        with process([PY, str(ROOT / "benchmarks/support/gateway_mock.py"), str(mock_port)], mock_port), \
-             process(["nginx", "-c", str(nginx_conf(nginx_port, mock_port)), "-g", "daemon off;"], nginx_port), \
-             process([str(Path(PY).parent / "govshare"), "gateway", "serve", "--port", str(gw_port),
-                      "--workers", str(args.workers)], gw_port):
+        with (
+            process([PY, str(ROOT / "benchmarks/support/gateway_mock.py"), str(mock_port)], mock_port),
+            process(["nginx", "-c", str(nginx_conf(nginx_port, mock_port)), "-g", "daemon off;"], nginx_port),
+            process(
+                [
+                    str(Path(PY).parent / "govshare"),
+                    "gateway",
+                    "serve",
+                    "--port",
+                    str(gw_port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                gw_port,
+            ),
+        ):
             if hosted:
                 run_hosted(args, f"http://127.0.0.1:{gw_port}/exchange/v1/{hosted[0]}", hosted[1], hdrs)
             run(args, mock, gw, f"http://127.0.0.1:{nginx_port}", hdrs, pg)
     finally:
         pg.stop()
-    print(f"\nExchange gateway, {args.seconds} s per figure, wrk -t2 -c{args.connections}, gateway workers "
-          f"{args.workers}, PostgreSQL (private cluster, fsync on), all on loopback\n")
+    print(
+        f"\nExchange gateway, {args.seconds} s per figure, wrk -t2 -c{args.connections}, gateway workers "
+        f"{args.workers}, PostgreSQL (private cluster, fsync on), all on loopback\n"
+    )
     print("| figure | through the gateway | comparison (same run) | ratio | target |")
     print("|---|---|---|---|---|")
     for r in rows_out:
@@ -407,13 +522,21 @@ def run_hosted(args: argparse.Namespace, url: str, path: str, hdrs: dict[str, st
     params = {"items": ",".join(PROJECTION), "filter": "性别:eq:女", "limit": "50", "offset": "1000"}
 
     def plain() -> object:
-        page = con.execute(f"SELECT {cols} FROM read_parquet('{path}') WHERE {where} ORDER BY _row "
-                           f"LIMIT 50 OFFSET 1000").fetchall()
+        page = con.execute(
+            f"SELECT {cols} FROM read_parquet('{path}') WHERE {where} ORDER BY _row LIMIT 50 OFFSET 1000"
+        ).fetchall()
         return page, con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE {where}").fetchone()
 
     def inproc() -> object:
-        return query.query_hosted_json(source, items=PROJECTION, region_codes=scope, allowed=[*PROJECTION, "性别"],
-                                       filters=[query.Filter("性别", "eq", "女")], offset=1000, limit=50)
+        return query.query_hosted_json(
+            source,
+            items=PROJECTION,
+            region_codes=scope,
+            allowed=[*PROJECTION, "性别"],
+            filters=[query.Filter("性别", "eq", "女")],
+            offset=1000,
+            limit=50,
+        )
 
     async def through(n: int) -> list[float]:
         out = []
@@ -445,15 +568,23 @@ def run_hosted(args: argparse.Namespace, url: str, path: str, hdrs: dict[str, st
         xs = sorted(xs)
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
-    r = p(t_gw, .5) / p(t_plain, .5)
-    row(f"(d) hosted query, {source.row_count:,} rows, Suzhou scope, 4 items, a filter, 50 rows + count: p50 (p99)",
-        f"{p(t_gw, .5):.1f} ms ({p(t_gw, .99):.1f})",
-        f"plain DuckDB {p(t_plain, .5):.1f} ms ({p(t_plain, .99):.1f}); in-process query {p(t_in, .5):.1f} ms "
-        f"({p(t_in, .99):.1f})", f"{r:.2f}x plain, {p(t_gw, .5) / p(t_in, .5):.2f}x in-process",
-        f"≤ 1.5x plain: {'met' if r <= 1.5 else 'NOT met'}")
+    r = p(t_gw, 0.5) / p(t_plain, 0.5)
+    row(
+        f"(d) hosted query, {source.row_count:,} rows, Suzhou scope, 4 items, a filter, 50 rows + count: p50 (p99)",
+        f"{p(t_gw, 0.5):.1f} ms ({p(t_gw, 0.99):.1f})",
+        f"plain DuckDB {p(t_plain, 0.5):.1f} ms ({p(t_plain, 0.99):.1f}); in-process query {p(t_in, 0.5):.1f} ms "
+        f"({p(t_in, 0.99):.1f})",
+        f"{r:.2f}x plain, {p(t_gw, 0.5) / p(t_in, 0.5):.2f}x in-process",
+        f"≤ 1.5x plain: {'met' if r <= 1.5 else 'NOT met'}",
+    )
     wr = wrk(url + "?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()), hdrs, args.seconds, 16)
-    row("(d) hosted query through the gateway: calls/s (wrk -c16)", f"{wr['rps']:,.0f} (p50 {wr['p50']:.1f} ms, "
-        f"p99 {wr['p99']:.1f} ms)", f"in-process, one thread: {1000 / p(t_in, .5):,.0f}/s", "", "")
+    row(
+        "(d) hosted query through the gateway: calls/s (wrk -c16)",
+        f"{wr['rps']:,.0f} (p50 {wr['p50']:.1f} ms, p99 {wr['p99']:.1f} ms)",
+        f"in-process, one thread: {1000 / p(t_in, 0.5):,.0f}/s",
+        "",
+        "",
+    )
 
 
 def run(args: argparse.Namespace, mock: str, gw: str, nginx: str, hdrs: dict[str, str], pg: Postgres) -> None:
@@ -465,15 +596,30 @@ def run(args: argparse.Namespace, mock: str, gw: str, nginx: str, hdrs: dict[str
     direct = wrk(f"{mock}/slow", {}, s, c)
     through = wrk(f"{gw}/slow", hdrs, s, c)
     ratio = through["rps"] / direct["rps"]
-    row("(a) 5 ms provider: calls/s", f"{through['rps']:,.0f}", f"direct {direct['rps']:,.0f}", f"{ratio:.2f}x",
-        f"≥ 0.9x: {'met' if ratio >= 0.9 else 'NOT met'}")
+    row(
+        "(a) 5 ms provider: calls/s",
+        f"{through['rps']:,.0f}",
+        f"direct {direct['rps']:,.0f}",
+        f"{ratio:.2f}x",
+        f"≥ 0.9x: {'met' if ratio >= 0.9 else 'NOT met'}",
+    )
     half = direct["rps"] / 2
     d50, d99 = open_loop(f"{mock}/slow", {}, half, s)
     g50, g99 = open_loop(f"{gw}/slow", hdrs, half, s)
-    row(f"(a) added latency at half load ({half:,.0f}/s): p50", f"{g50:.2f} ms", f"direct {d50:.2f} ms",
-        f"+{g50 - d50:.2f} ms", f"≤ +2 ms: {'met' if g50 - d50 <= 2 else 'NOT met'}")
-    row(f"(a) added latency at half load ({half:,.0f}/s): p99", f"{g99:.2f} ms", f"direct {d99:.2f} ms",
-        f"+{g99 - d99:.2f} ms", f"≤ +10 ms: {'met' if g99 - d99 <= 10 else 'NOT met'}")
+    row(
+        f"(a) added latency at half load ({half:,.0f}/s): p50",
+        f"{g50:.2f} ms",
+        f"direct {d50:.2f} ms",
+        f"+{g50 - d50:.2f} ms",
+        f"≤ +2 ms: {'met' if g50 - d50 <= 2 else 'NOT met'}",
+    )
+    row(
+        f"(a) added latency at half load ({half:,.0f}/s): p99",
+        f"{g99:.2f} ms",
+        f"direct {d99:.2f} ms",
+        f"+{g99 - d99:.2f} ms",
+        f"≤ +10 ms: {'met' if g99 - d99 <= 10 else 'NOT met'}",
+    )
 
     # (b) ceiling, (c) records = events.
     for size in ("1k", "10k"):
@@ -484,17 +630,23 @@ def run(args: argparse.Namespace, mock: str, gw: str, nginx: str, hdrs: dict[str
         direct = wrk(f"{mock}/{size}", {}, s, c)
         proxy = wrk(f"{nginx}/{size}", {}, s, c)
         label = "1 KB" if size == "1k" else "10 KB"
-        row(f"(b) instant provider, {label}: recorded calls/s", f"{through['rps']:,.0f} "
-            f"(p50 {through['p50']:.1f} ms, p99 {through['p99']:.1f} ms)",
+        row(
+            f"(b) instant provider, {label}: recorded calls/s",
+            f"{through['rps']:,.0f} (p50 {through['p50']:.1f} ms, p99 {through['p99']:.1f} ms)",
             f"direct {direct['rps']:,.0f}; nginx {proxy['rps']:,.0f}",
             f"{through['rps'] / direct['rps']:.2f}x direct, {through['rps'] / proxy['rps']:.2f}x nginx",
-            f"≥ 3,000/s: {'met' if through['rps'] >= 3000 else 'NOT met'}")
+            f"≥ 3,000/s: {'met' if through['rps'] >= 3000 else 'NOT met'}",
+        )
         records, events = after[0] - before[0], after[1] - before[1]
         answered = int(through["requests"])
         ok = records == events and answered <= records <= answered + c
-        row(f"(c) {label}: records = events", f"{records:,} records, {events:,} events",
+        row(
+            f"(c) {label}: records = events",
+            f"{records:,} records, {events:,} events",
             f"wrk counted {answered:,} answers (+ up to {c} in flight at the stop)",
-            "equal" if records == events else "DIFFER", f"records = events = calls: {'met' if ok else 'NOT met'}")
+            "equal" if records == events else "DIFFER",
+            f"records = events = calls: {'met' if ok else 'NOT met'}",
+        )
 
     # (c) PostgreSQL restarted in the middle of a run: every 200 has its record.
     import threading
@@ -509,9 +661,13 @@ def run(args: argparse.Namespace, mock: str, gw: str, nginx: str, hdrs: dict[str
     ok200 = int(through["requests"] - through["non2xx"])
     recorded200 = after[2] - before[2]
     good = recorded200 >= ok200 and after[0] - before[0] == after[1] - before[1]
-    row("(c) PostgreSQL restarted mid-run", f"{ok200:,} answered 200, {int(through['non2xx']):,} refused (503)",
+    row(
+        "(c) PostgreSQL restarted mid-run",
+        f"{ok200:,} answered 200, {int(through['non2xx']):,} refused (503)",
         f"{recorded200:,} records of a 200; records {after[0] - before[0]:,} = events {after[1] - before[1]:,}",
-        "", f"no 200 without its record: {'met' if good else 'NOT met'}")
+        "",
+        f"no 200 without its record: {'met' if good else 'NOT met'}",
+    )
 
 
 if __name__ == "__main__":

@@ -48,9 +48,15 @@ from govshare.exchange.demo import write_residents  # noqa: E402
 from govshare.exchange.rules import plan_items  # noqa: E402
 
 TARGET = 1.5
-ITEMS = [("公民身份号码", "id_number", "string"), ("姓名", "name", "string"), ("性别", "gender", "string"),
-         ("民族", "ethnicity", "string"), ("出生日期", "birth_date", "date"), ("户籍地址", "address", "string"),
-         ("行政区划代码", "region_code", "string")]
+ITEMS = [
+    ("公民身份号码", "id_number", "string"),
+    ("姓名", "name", "string"),
+    ("性别", "gender", "string"),
+    ("民族", "ethnicity", "string"),
+    ("出生日期", "birth_date", "date"),
+    ("户籍地址", "address", "string"),
+    ("行政区划代码", "region_code", "string"),
+]
 PROJECTION = ["公民身份号码", "姓名", "出生日期", "户籍地址"]
 SUZHOU = "320500"
 
@@ -69,9 +75,11 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
-            f"memory_limit {get_exchange_settings().duckdb_memory_limit}, threads "
-            f"{get_exchange_settings().duckdb_threads}")
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"memory_limit {get_exchange_settings().duckdb_memory_limit}, threads "
+        f"{get_exchange_settings().duckdb_threads}"
+    )
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -90,15 +98,23 @@ def build(rows: int) -> query.HostedSource:
     codes = ["320000", *(c for c, *_ in CITIES), *(c for c, *_ in COUNTIES)]
     size, digest = storage.file_digest(raw)
     t = time.perf_counter()
-    staged = stage(SourceFile(raw, raw.name, "parquet", size, digest), specs, region_codes=codes,
-                   as_of=dt.date(2026, 11, 29))
+    staged = stage(
+        SourceFile(raw, raw.name, "parquet", size, digest), specs, region_codes=codes, as_of=dt.date(2026, 11, 29)
+    )
     ingest = time.perf_counter() - t
     print(f"validated and stored in {ingest:.1f} s ({staged.bytes / 1e6:.0f} MB Parquet)", file=sys.stderr, flush=True)
     raw.unlink()
     build.ingest_seconds = ingest  # type: ignore[attr-defined]
     return query.HostedSource(
-        resource_id=1, resource_code="101-000001", version=1, path=staged.path, row_count=staged.row_count,
-        items={s.name: s for s in specs}, region_item="行政区划代码", key_items=frozenset({"公民身份号码"}))
+        resource_id=1,
+        resource_code="101-000001",
+        version=1,
+        path=staged.path,
+        row_count=staged.row_count,
+        items={s.name: s for s in specs},
+        region_item="行政区划代码",
+        key_items=frozenset({"公民身份号码"}),
+    )
 
 
 def timed(fns: list[Callable[[], object]], rounds: int) -> list[list[float]]:
@@ -134,28 +150,48 @@ def main() -> None:
 
     rows_out = []
     for offset in (0, 100_000):
+
         def ours(offset: int = offset) -> query.HostedJsonPage:
-            return query.query_hosted_json(source, items=PROJECTION, region_codes=suzhou,
-                                           filters=[query.Filter("性别", "eq", "女")], offset=offset, limit=50)
+            return query.query_hosted_json(
+                source,
+                items=PROJECTION,
+                region_codes=suzhou,
+                filters=[query.Filter("性别", "eq", "女")],
+                offset=offset,
+                limit=50,
+            )
 
         def plain(offset: int = offset) -> tuple[list[tuple], int]:
-            page = con.execute(f"SELECT {cols} FROM read_parquet('{path}') WHERE {where} ORDER BY _row "
-                               f"LIMIT 50 OFFSET {offset}").fetchall()
+            page = con.execute(
+                f"SELECT {cols} FROM read_parquet('{path}') WHERE {where} ORDER BY _row LIMIT 50 OFFSET {offset}"
+            ).fetchall()
             return page, con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE {where}").fetchone()[0]
 
         def two_step(offset: int = offset) -> tuple[list[tuple], int]:
-            nums = [r[0] for r in con.execute(f"SELECT _row FROM read_parquet('{path}') WHERE {where} ORDER BY _row "
-                                              f"LIMIT 50 OFFSET {offset}").fetchall()]
+            nums = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT _row FROM read_parquet('{path}') WHERE {where} ORDER BY _row LIMIT 50 OFFSET {offset}"
+                ).fetchall()
+            ]
             count = con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE {where}").fetchone()[0]
             if not nums:
                 return [], count
-            page = con.execute(f"SELECT {cols} FROM read_parquet('{path}') WHERE _row BETWEEN {nums[0]} AND "
-                               f"{nums[-1]} AND _row IN ({', '.join(map(str, nums))}) ORDER BY _row").fetchall()
+            page = con.execute(
+                f"SELECT {cols} FROM read_parquet('{path}') WHERE _row BETWEEN {nums[0]} AND "
+                f"{nums[-1]} AND _row IN ({', '.join(map(str, nums))}) ORDER BY _row"
+            ).fetchall()
             return page, count
 
         # Same answers before timing anything.
-        mine = query.query_hosted(source, items=PROJECTION, region_codes=suzhou,
-                                  filters=[query.Filter("性别", "eq", "女")], offset=offset, limit=50)
+        mine = query.query_hosted(
+            source,
+            items=PROJECTION,
+            region_codes=suzhou,
+            filters=[query.Filter("性别", "eq", "女")],
+            offset=offset,
+            limit=50,
+        )
         base_page, base_total = plain()
         assert [tuple(r.values()) for r in mine.rows] == base_page and mine.total == base_total, "results differ"
         assert two_step() == (base_page, base_total)
@@ -167,14 +203,21 @@ def main() -> None:
     person = query.query_hosted(source, items=["公民身份号码", "姓名"], region_codes=suzhou, limit=1).rows[0]
 
     def verify() -> query.Verification:
-        return query.verify_hosted(source, key_item="公民身份号码", key_value=person["公民身份号码"],
-                                   claims={"姓名": person["姓名"]}, region_codes=suzhou)
+        return query.verify_hosted(
+            source,
+            key_item="公民身份号码",
+            key_value=person["公民身份号码"],
+            claims={"姓名": person["姓名"]},
+            region_codes=suzhou,
+        )
 
     key, name = spec["公民身份号码"].column, spec["姓名"].column
 
     def verify_plain() -> object:
-        return con.execute(f"SELECT {name} = '{person['姓名']}' FROM read_parquet('{path}') WHERE {key} = "
-                           f"'{person['公民身份号码']}' AND {region} IN ({in_list}) LIMIT 1").fetchone()
+        return con.execute(
+            f"SELECT {name} = '{person['姓名']}' FROM read_parquet('{path}') WHERE {key} = "
+            f"'{person['公民身份号码']}' AND {region} IN ({in_list}) LIMIT 1"
+        ).fetchone()
 
     assert verify().matches == {"姓名": True} and verify_plain() == (True,)
     t_ver, t_ver_plain = timed([verify, verify_plain], args.rounds)
@@ -188,18 +231,24 @@ def main() -> None:
         r = statistics.median(t_ours) / statistics.median(t_plain)
         r2 = statistics.median(t_ours) / statistics.median(t_two)
         verdict = "met" if r <= TARGET else "NOT met"
-        print(f"| {label} (total {total:,}) | {statistics.median(t_ours) * ms:.1f} ms | {pct(t_ours, .95) * ms:.1f} ms "
-              f"| {statistics.median(t_plain) * ms:.1f} ms ({pct(t_plain, .95) * ms:.1f}) | {r:.2f}x "
-              f"| {statistics.median(t_two) * ms:.1f} ms | {r2:.2f}x | ≤ {TARGET}x: {verdict} |")
+        print(
+            f"| {label} (total {total:,}) | {statistics.median(t_ours) * ms:.1f} ms | {pct(t_ours, 0.95) * ms:.1f} ms "
+            f"| {statistics.median(t_plain) * ms:.1f} ms ({pct(t_plain, 0.95) * ms:.1f}) | {r:.2f}x "
+            f"| {statistics.median(t_two) * ms:.1f} ms | {r2:.2f}x | ≤ {TARGET}x: {verdict} |"
+        )
     rv = statistics.median(t_ver) / statistics.median(t_ver_plain)
-    print(f"| verification (key = identity number, 1 claim, Suzhou scope) | {statistics.median(t_ver) * ms:.1f} ms "
-          f"| {pct(t_ver, .95) * ms:.1f} ms | {statistics.median(t_ver_plain) * ms:.1f} ms "
-          f"({pct(t_ver_plain, .95) * ms:.1f}) | {rv:.2f}x | | | |")
+    print(
+        f"| verification (key = identity number, 1 claim, Suzhou scope) | {statistics.median(t_ver) * ms:.1f} ms "
+        f"| {pct(t_ver, 0.95) * ms:.1f} ms | {statistics.median(t_ver_plain) * ms:.1f} ms "
+        f"({pct(t_ver_plain, 0.95) * ms:.1f}) | {rv:.2f}x | | | |"
+    )
     ingest = build.ingest_seconds  # type: ignore[attr-defined]
     print(f"\ningest (validate {source.row_count:,} rows and store them as Parquet): {ingest:.1f} s")
     print(f"machine: {machine()}")
-    print(f"load average (1, 5, 15 min) at start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
-          f"at end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} (other work shares the cores)")
+    print(
+        f"load average (1, 5, 15 min) at start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
+        f"at end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} (other work shares the cores)"
+    )
     source.path.unlink(missing_ok=True)
 
 

@@ -56,15 +56,35 @@ PG_DB = "govshare_bench_ledger"
 rows_out: list[tuple[str, str, str, str, str, str]] = []
 
 
-def row(figure: str, value: float, unit: str, baseline_name: str, baseline: float, target: str = "",
-        met: bool | None = None, higher_is_better: bool = True) -> None:
+def row(
+    figure: str,
+    value: float,
+    unit: str,
+    baseline_name: str,
+    baseline: float,
+    target: str = "",
+    met: bool | None = None,
+    higher_is_better: bool = True,
+) -> None:
     ratio = value / baseline if baseline else float("nan")
     verdict = "" if met is None else ("met" if met else "NOT met")
-    rows_out.append((figure, f"{value:,.3f} {unit}" if value < 100 else f"{value:,.0f} {unit}",
-                     f"{baseline_name}: {baseline:,.3f} {unit}" if baseline < 100 else
-                     f"{baseline_name}: {baseline:,.0f} {unit}", f"{ratio:.2f}x", target, verdict))
-    print(f"  {figure}: {rows_out[-1][1]} (baseline {rows_out[-1][2]}, {ratio:.2f}x) {target} {verdict}",
-          file=sys.stderr, flush=True)
+    rows_out.append(
+        (
+            figure,
+            f"{value:,.3f} {unit}" if value < 100 else f"{value:,.0f} {unit}",
+            f"{baseline_name}: {baseline:,.3f} {unit}"
+            if baseline < 100
+            else f"{baseline_name}: {baseline:,.0f} {unit}",
+            f"{ratio:.2f}x",
+            target,
+            verdict,
+        )
+    )
+    print(
+        f"  {figure}: {rows_out[-1][1]} (baseline {rows_out[-1][2]}, {ratio:.2f}x) {target} {verdict}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 # --- databases ------------------------------------------------------------------------------
@@ -139,9 +159,16 @@ def record_events(n: int, per_tx: int = 1) -> None:
     for k in range(0, n, per_tx):
         with db.transaction() as s:
             for j in range(per_tx):
-                events.record(s, actor=events.SYSTEM, action="bench.append", subject_type="resource",
-                              subject_id=k + j, data={"rows": 100, "purpose": "基准测试", "hash": "ab" * 32},
-                              region_code="320500", agency_code="sz-sj")
+                events.record(
+                    s,
+                    actor=events.SYSTEM,
+                    action="bench.append",
+                    subject_type="resource",
+                    subject_id=k + j,
+                    data={"rows": 100, "purpose": "基准测试", "hash": "ab" * 32},
+                    region_code="320500",
+                    agency_code="sz-sj",
+                )
 
 
 _plain_next = 0
@@ -209,20 +236,50 @@ def bench_appends(backend: str, url: str, n: int) -> None:
     target = "≥ 5,000/s" if pg else ""
     reset()
     plain, one = median_pair(ROUNDS, lambda: plain_rate(n), lambda: record_rate(n, 1))
-    row(f"{backend}: appends/s, 1 event/transaction, 1 client", one, "/s", "plain 1-row INSERT commits", plain,
-        "(bounded by commits/s)" if pg else "")
+    row(
+        f"{backend}: appends/s, 1 event/transaction, 1 client",
+        one,
+        "/s",
+        "plain 1-row INSERT commits",
+        plain,
+        "(bounded by commits/s)" if pg else "",
+    )
     plain, hundred = median_pair(ROUNDS, lambda: plain_rate(n), lambda: record_rate(n * 5, 100))
-    row(f"{backend}: appends/s, 100 events/transaction, 1 client", hundred, "/s", "plain 1-row INSERT commits", plain,
-        target, (hundred >= 5000) if pg else None)
+    row(
+        f"{backend}: appends/s, 100 events/transaction, 1 client",
+        hundred,
+        "/s",
+        "plain 1-row INSERT commits",
+        plain,
+        target,
+        (hundred >= 5000) if pg else None,
+    )
     with ProcessPoolExecutor(CLIENTS, mp_context=multiprocessing.get_context("spawn")) as pool:
-        plain2, ten = median_pair(ROUNDS, lambda: processes_rate(pool, url, "plain", n),
-                                  lambda: processes_rate(pool, url, "events", n * 2, 10))
-        row(f"{backend}: appends/s, 10 events/transaction, {CLIENTS} client processes", ten, "/s",
-            f"plain 1-row INSERT commits, {CLIENTS} processes", plain2, target, (ten >= 5000) if pg else None)
-        plain2, one2 = median_pair(ROUNDS, lambda: processes_rate(pool, url, "plain", n),
-                                   lambda: processes_rate(pool, url, "events", n, 1))
-        row(f"{backend}: appends/s, 1 event/transaction, {CLIENTS} client processes", one2, "/s",
-            f"plain 1-row INSERT commits, {CLIENTS} processes", plain2, "(bounded by commits/s)" if pg else "")
+        plain2, ten = median_pair(
+            ROUNDS,
+            lambda: processes_rate(pool, url, "plain", n),
+            lambda: processes_rate(pool, url, "events", n * 2, 10),
+        )
+        row(
+            f"{backend}: appends/s, 10 events/transaction, {CLIENTS} client processes",
+            ten,
+            "/s",
+            f"plain 1-row INSERT commits, {CLIENTS} processes",
+            plain2,
+            target,
+            (ten >= 5000) if pg else None,
+        )
+        plain2, one2 = median_pair(
+            ROUNDS, lambda: processes_rate(pool, url, "plain", n), lambda: processes_rate(pool, url, "events", n, 1)
+        )
+        row(
+            f"{backend}: appends/s, 1 event/transaction, {CLIENTS} client processes",
+            one2,
+            "/s",
+            f"plain 1-row INSERT commits, {CLIENTS} processes",
+            plain2,
+            "(bounded by commits/s)" if pg else "",
+        )
     # Design alternative (a), measured to choose: the tree extended inside each event's transaction.
     with db.transaction() as s:
         service.integrate(s)
@@ -231,16 +288,26 @@ def bench_appends(backend: str, url: str, n: int) -> None:
         inline = record_rate(n // 2, 1)
     finally:
         sa_event.remove(Session, "before_commit", inline_integrate)
-    row(f"{backend}: appends/s with the tree extended in the same transaction (design a)", inline, "/s",
-        "appends/s, 1 event/transaction, integrator in batches (design b)", one)
+    row(
+        f"{backend}: appends/s with the tree extended in the same transaction (design a)",
+        inline,
+        "/s",
+        "appends/s, 1 event/transaction, integrator in batches (design b)",
+        one,
+    )
     # The batch integrator's own throughput over a backlog.
     record_events(n * 2, per_tx=500)
     started = time.perf_counter()
     with db.transaction() as s:
         result = service.integrate(s)
     integ = result.added / (time.perf_counter() - started)
-    row(f"{backend}: integrator, events/s (batches of {service.INTEGRATE_BATCH:,})", integ, "/s",
-        "appends/s, 1 event/transaction", one)
+    row(
+        f"{backend}: integrator, events/s (batches of {service.INTEGRATE_BATCH:,})",
+        integ,
+        "/s",
+        "appends/s, 1 event/transaction",
+        one,
+    )
 
 
 # --- a million events -----------------------------------------------------------------------
@@ -261,18 +328,34 @@ def generate(count: int, chunk: int = 50_000) -> float:
         for seq in range(first, min(count, first + chunk)):
             k = rng.randrange(5)
             at = t0 + dt.timedelta(milliseconds=seq * 37)
-            data = {"rows": rng.randrange(10**6), "purpose": "办理企业开办审批",
-                    "sha256": f"{rng.getrandbits(256):064x}", "resource": f"R-{rng.randrange(10**5):05d}"}
-            fields = (seq, at, f"person:{rng.randrange(500)}", "王明", actions[seq % 4], "resource",
-                      str(rng.randrange(10**5)), regions[k], agencies[k], data)
+            data = {
+                "rows": rng.randrange(10**6),
+                "purpose": "办理企业开办审批",
+                "sha256": f"{rng.getrandbits(256):064x}",
+                "resource": f"R-{rng.randrange(10**5):05d}",
+            }
+            fields = (
+                seq,
+                at,
+                f"person:{rng.randrange(500)}",
+                "王明",
+                actions[seq % 4],
+                "resource",
+                str(rng.randrange(10**5)),
+                regions[k],
+                agencies[k],
+                data,
+            )
             leaf = canonical.event_bytes(*fields)
             batch.append((*fields[:9], canonical.json_text(canonical.jsonable(data)), leaf))  # as the app writes it
         raw = engine.raw_connection()
         try:
             cur = raw.cursor()
             if pg:
-                columns = ("seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region_code, "
-                           "agency_code, data, canonical")
+                columns = (
+                    "seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region_code, "
+                    "agency_code, data, canonical"
+                )
                 with cur.copy(f"COPY event ({columns}) FROM STDIN") as copy:
                     for r in batch:
                         copy.write_row(r)
@@ -281,7 +364,8 @@ def generate(count: int, chunk: int = 50_000) -> float:
                 cur.executemany(
                     "INSERT INTO event (seq, occurred_at, actor, actor_name, action, subject_type, subject_id, "
                     "region_code, agency_code, data, canonical) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    [(r[0], r[1].strftime("%Y-%m-%d %H:%M:%S.%f"), *r[2:]) for r in batch])
+                    [(r[0], r[1].strftime("%Y-%m-%d %H:%M:%S.%f"), *r[2:]) for r in batch],
+                )
             cur.execute(f"UPDATE event_head SET next_seq = {min(count, first + chunk)} WHERE id = 1")
             raw.commit()
         finally:
@@ -303,8 +387,11 @@ def memory_baseline(count: int, indices: list[int], firsts: list[int]) -> tuple[
         leaves = [merkle.leaf_hash(bytes(c)) for (c,) in s.execute(text("SELECT canonical FROM event ORDER BY seq"))]
     tree = merkle.MemoryTree(leaves)
     expected = (tree.inclusion_proof(indices[0], count), tree.consistency_proof(firsts[0], count))
-    return (per_proof(lambda i: tree.inclusion_proof(i, count), indices),
-            per_proof(lambda m: tree.consistency_proof(m, count), firsts), expected)
+    return (
+        per_proof(lambda i: tree.inclusion_proof(i, count), indices),
+        per_proof(lambda m: tree.consistency_proof(m, count), firsts),
+        expected,
+    )
 
 
 def bench_million(backend: str, count: int, samples: int) -> None:
@@ -322,8 +409,13 @@ def bench_million(backend: str, count: int, samples: int) -> None:
     if db.get_engine().dialect.name == "postgresql":
         with db.get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-    row(f"{backend}: integrate {count:,} events (bulk backlog)", count / integ, "events/s",
-        "bulk generation of the event rows", count / gen)
+    row(
+        f"{backend}: integrate {count:,} events (bulk backlog)",
+        count / integ,
+        "events/s",
+        "bulk generation of the event rows",
+        count / gen,
+    )
 
     rng = random.Random(11)
     indices = [rng.randrange(count) for _ in range(samples)]
@@ -334,10 +426,24 @@ def bench_million(backend: str, count: int, samples: int) -> None:
         assert service.consistency_proof(s, firsts[0], count) == expected[1]
         incl = per_proof(lambda i: service.inclusion_proof(s, i, count), indices)
         cons = per_proof(lambda m: service.consistency_proof(s, m, count), firsts)
-    row(f"{backend}: inclusion proof at {count:,} events", incl, "ms", "in-memory MemoryTree proof", mem_incl,
-        "≤ 2 ms", incl <= 2)
-    row(f"{backend}: consistency proof at {count:,} events", cons, "ms", "in-memory MemoryTree proof", mem_cons,
-        "≤ 2 ms", cons <= 2)
+    row(
+        f"{backend}: inclusion proof at {count:,} events",
+        incl,
+        "ms",
+        "in-memory MemoryTree proof",
+        mem_incl,
+        "≤ 2 ms",
+        incl <= 2,
+    )
+    row(
+        f"{backend}: consistency proof at {count:,} events",
+        cons,
+        "ms",
+        "in-memory MemoryTree proof",
+        mem_cons,
+        "≤ 2 ms",
+        cons <= 2,
+    )
 
     from fastapi.testclient import TestClient
 
@@ -360,10 +466,22 @@ def bench_million(backend: str, count: int, samples: int) -> None:
     report = ledger_verify.verify()
     cpu = _cpu_seconds() - cpu_before
     assert report.ok, [str(p) for p in report.problems]
-    row(f"{backend}: full verify of {count:,} events ({report.jobs} worker processes)", report.seconds, "s",
-        "reading the event rows alone", floor, "≤ 10 s", report.seconds <= 10)
-    row(f"{backend}: full verify, CPU seconds of our processes (not the database's)", cpu, "s",
-        "wall-clock seconds of the same verify", report.seconds)
+    row(
+        f"{backend}: full verify of {count:,} events ({report.jobs} worker processes)",
+        report.seconds,
+        "s",
+        "reading the event rows alone",
+        floor,
+        "≤ 10 s",
+        report.seconds <= 10,
+    )
+    row(
+        f"{backend}: full verify, CPU seconds of our processes (not the database's)",
+        cpu,
+        "s",
+        "wall-clock seconds of the same verify",
+        report.seconds,
+    )
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -392,9 +510,11 @@ def machine() -> str:
         engine.dispose()
     except Exception:  # pragma: no cover
         pg = "unavailable"
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {pg} "
-            f"(synchronous_commit on), SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL), "
-            f"{dt.date.today().isoformat()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {pg} "
+        f"(synchronous_commit on), SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL), "
+        f"{dt.date.today().isoformat()}"
+    )
 
 
 def main() -> None:
@@ -418,8 +538,10 @@ def main() -> None:
     finally:
         drop_postgres()
 
-    widths = [max(len(r[i]) for r in [("figure", "value", "baseline (same run)", "ratio", "target", "")] + rows_out)
-              for i in range(6)]
+    widths = [
+        max(len(r[i]) for r in [("figure", "value", "baseline (same run)", "ratio", "target", "")] + rows_out)
+        for i in range(6)
+    ]
     header = ("figure", "value", "baseline (same run)", "ratio", "target", "")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -427,8 +549,10 @@ def main() -> None:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
     load_after = os.getloadavg()
     print(f"\nmachine: {machine()}")
-    print(f"load average (1, 5, 15 min) at start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
-          f"at end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} (other work shares the 2 cores)")
+    print(
+        f"load average (1, 5, 15 min) at start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
+        f"at end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} (other work shares the 2 cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ def generate(n: int, folder: Path) -> dict[str, object]:
         CREATE TEMP MACRO first17(i) AS ({regions}[(i % {r})::INT + 1]
             || strftime(DATE '1940-01-01' + ((i // {r}) % 25000)::INT, '%Y%m%d')
             || lpad(((i // ({r} * 25000)) % 1000)::VARCHAR, 3, '0'))""")
-    con.execute("""
+    con.execute(
+        """
         CREATE TEMP TABLE base AS
         SELECT i, i % 100 AS m, (i // 100) % 5 AS which, (i // 100) % 10 AS tenth, id, h,
                ['张','王','李','赵','刘','陈','杨','黄','周','吴'][(h % 10)::INT + 1]
@@ -82,7 +83,9 @@ def generate(n: int, folder: Path) -> dict[str, object]:
                  || ((h // 1600) % 500 + 1)::VARCHAR || '号' AS addr,
                '13' || lpad(((h // 7) % 1000000000)::VARCHAR, 9, '0') AS phone
         FROM (SELECT i, f || gs_id_check_char(f) AS id, hash(i * 7919) AS h
-              FROM (SELECT i, first17(i) AS f FROM range(?) t(i)))""", [n])
+              FROM (SELECT i, first17(i) AS f FROM range(?) t(i)))""",
+        [n],
+    )
     # The copy: changed (m = 2, 3), differently written (m = 10..19), broken keys (m = 4), doubled rows (m = 5).
     copy_sql = f"""
         SELECT i, m, tenth,
@@ -122,14 +125,21 @@ def generate(n: int, folder: Path) -> dict[str, object]:
                      name AS "姓名", sex AS "性别", birth::DATE AS "出生日期", addr AS "住址", phone AS "联系电话"
               FROM base WHERE m <> 1)
         TO '{folder / "primary.parquet"}' (FORMAT parquet)""")
-    c = dict(zip(
-        ["m0", "m1", "inv_s", "inv_p", "dup", "rows"],
-        con.execute("""SELECT count(*) FILTER (m = 0), count(*) FILTER (m = 1),
+    c = dict(
+        zip(
+            ["m0", "m1", "inv_s", "inv_p", "dup", "rows"],
+            con.execute("""SELECT count(*) FILTER (m = 0), count(*) FILTER (m = 1),
                               count(*) FILTER (m = 4 AND tenth = 0), count(*) FILTER (m = 6 AND tenth = 0),
-                              count(*) FILTER (m = 5 AND tenth = 0), count(*) FROM base""").fetchone(), strict=True))
-    per_item = [v for (v,) in con.execute(
-        "SELECT count(*) FILTER (m IN (2, 3) AND which = w) FROM base, range(5) t(w) GROUP BY w ORDER BY w"
-    ).fetchall()]
+                              count(*) FILTER (m = 5 AND tenth = 0), count(*) FROM base""").fetchone(),
+            strict=True,
+        )
+    )
+    per_item = [
+        v
+        for (v,) in con.execute(
+            "SELECT count(*) FILTER (m IN (2, 3) AND which = w) FROM base, range(5) t(w) GROUP BY w ORDER BY w"
+        ).fetchall()
+    ]
     con.close()
     expected = {
         "rows_secondary": c["rows"] - c["m0"] + c["dup"],
@@ -144,32 +154,63 @@ def generate(n: int, folder: Path) -> dict[str, object]:
         "compared": c["rows"] - c["m0"] - c["m1"] - c["inv_s"] - c["inv_p"] - c["dup"],
         "mismatched": per_item,
     }
-    expected["discrepancy_rows"] = (expected["invalid_secondary"] + expected["invalid_primary"] + c["dup"]
-                                    + expected["missing_in_primary"] + expected["missing_in_secondary"] + sum(per_item))
+    expected["discrepancy_rows"] = (
+        expected["invalid_secondary"]
+        + expected["invalid_primary"]
+        + c["dup"]
+        + expected["missing_in_primary"]
+        + expected["missing_in_secondary"]
+        + sum(per_item)
+    )
     return expected
 
 
 # --- variants (each runs in a child process: ``--variant NAME``) -----------------------------------
 
-COUNT_KEYS = ["rows_secondary", "rows_primary", "invalid_secondary", "invalid_primary", "duplicate_keys_secondary",
-              "duplicate_keys_primary", "missing_in_primary", "missing_in_secondary", "duplicate_not_compared",
-              "compared", "mismatched", "discrepancy_rows"]
+COUNT_KEYS = [
+    "rows_secondary",
+    "rows_primary",
+    "invalid_secondary",
+    "invalid_primary",
+    "duplicate_keys_secondary",
+    "duplicate_keys_primary",
+    "missing_in_primary",
+    "missing_in_secondary",
+    "duplicate_not_compared",
+    "compared",
+    "mismatched",
+    "discrepancy_rows",
+]
 
 
 def run_engine(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[str, object]:
     from govshare.quality.reconcile import Item, reconcile
 
     items = [Item(name, kind="date" if name == "出生日期" else "text") for name in ITEMS]
-    r = reconcile(folder / "secondary.parquet", folder / "primary.parquet", key=KEY, items=items,
-                  key_kind="id_number", as_of=AS_OF, parquet_path=out, memory_limit=memory_limit,
-                  temp_directory=spill)
+    r = reconcile(
+        folder / "secondary.parquet",
+        folder / "primary.parquet",
+        key=KEY,
+        items=items,
+        key_kind="id_number",
+        as_of=AS_OF,
+        parquet_path=out,
+        memory_limit=memory_limit,
+        temp_directory=spill,
+    )
     return {
-        "rows_secondary": r.secondary.rows, "rows_primary": r.primary.rows,
-        "invalid_secondary": r.secondary.invalid_rows, "invalid_primary": r.primary.invalid_rows,
-        "duplicate_keys_secondary": r.secondary.duplicate_keys, "duplicate_keys_primary": r.primary.duplicate_keys,
-        "missing_in_primary": r.missing_in_primary, "missing_in_secondary": r.missing_in_secondary,
-        "duplicate_not_compared": r.duplicate_not_compared, "compared": r.compared,
-        "mismatched": [i.mismatched for i in r.items], "discrepancy_rows": r.discrepancy_rows,
+        "rows_secondary": r.secondary.rows,
+        "rows_primary": r.primary.rows,
+        "invalid_secondary": r.secondary.invalid_rows,
+        "invalid_primary": r.primary.invalid_rows,
+        "duplicate_keys_secondary": r.secondary.duplicate_keys,
+        "duplicate_keys_primary": r.primary.duplicate_keys,
+        "missing_in_primary": r.missing_in_primary,
+        "missing_in_secondary": r.missing_in_secondary,
+        "duplicate_not_compared": r.duplicate_not_compared,
+        "compared": r.compared,
+        "mismatched": [i.mismatched for i in r.items],
+        "discrepancy_rows": r.discrepancy_rows,
     }
 
 
@@ -180,20 +221,57 @@ def _text(x: str) -> str:
     # Written as a careful hand would: translate() is slow, so only values holding a full-width
     # character go through it, and one character-class test lets the values no rule would change
     # (nearly all) skip the chain.
-    wide = ("CASE WHEN regexp_matches(" + x + ", '[\\x{FF01}-\\x{FF5E}\\x{3000}]') THEN translate(" + x + ", '"
-            + FULLWIDTH + "', '" + HALFWIDTH.replace("'", "''") + "') ELSE " + x + " END")
+    wide = (
+        "CASE WHEN regexp_matches("
+        + x
+        + ", '[\\x{FF01}-\\x{FF5E}\\x{3000}]') THEN translate("
+        + x
+        + ", '"
+        + FULLWIDTH
+        + "', '"
+        + HALFWIDTH.replace("'", "''")
+        + "') ELSE "
+        + x
+        + " END"
+    )
     chain = "upper(trim(regexp_replace(" + wide + ", '[\\s\\p{Z}]+', ' ', 'g')))"
-    return ("CASE WHEN regexp_matches(" + x + ", '[\\x{FF01}-\\x{FF5E}\\x{3000}\\s\\p{Z}\\p{Ll}\\p{Lt}]') THEN "
-            + chain + " ELSE " + x + " END")
+    return (
+        "CASE WHEN regexp_matches("
+        + x
+        + ", '[\\x{FF01}-\\x{FF5E}\\x{3000}\\s\\p{Z}\\p{Ll}\\p{Lt}]') THEN "
+        + chain
+        + " ELSE "
+        + x
+        + " END"
+    )
 
 
 def _date(x: str) -> str:
     return (
-        "CASE WHEN length(" + x + ") = 10 AND strftime(TRY_CAST(" + x + " AS DATE), '%Y-%m-%d') = " + x + " THEN " + x
-        + " WHEN regexp_full_match(" + x + ", '" + _YMD + "([ T].*)?') THEN coalesce(strftime(TRY_CAST("
+        "CASE WHEN length("
+        + x
+        + ") = 10 AND strftime(TRY_CAST("
+        + x
+        + " AS DATE), '%Y-%m-%d') = "
+        + x
+        + " THEN "
+        + x
+        + " WHEN regexp_full_match("
+        + x
+        + ", '"
+        + _YMD
+        + "([ T].*)?') THEN coalesce(strftime(TRY_CAST("
         "regexp_replace(" + x + ", '^" + _YMD + ".*$', '\\1-\\2-\\3') AS DATE), '%Y-%m-%d'), " + x + ") "
-        "WHEN regexp_full_match(" + x + ", '[0-9]{8}') THEN coalesce(strftime(TRY_CAST(TRY_STRPTIME(" + x
-        + ", '%Y%m%d') AS DATE), '%Y-%m-%d'), " + x + ") ELSE " + x + " END")
+        "WHEN regexp_full_match("
+        + x
+        + ", '[0-9]{8}') THEN coalesce(strftime(TRY_CAST(TRY_STRPTIME("
+        + x
+        + ", '%Y%m%d') AS DATE), '%Y-%m-%d'), "
+        + x
+        + ") ELSE "
+        + x
+        + " END"
+    )
 
 
 def run_sql(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[str, object]:
@@ -204,8 +282,7 @@ def run_sql(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[str
     cols = ['"姓名"', '"性别"', 'CAST("出生日期" AS VARCHAR)', '"住址"', '"联系电话"']
     for side, file in (("s", "secondary"), ("p", "primary")):
         raw = ", ".join(f"{c} AS r{i}, norm_text({c}) AS t{i}" for i, c in enumerate(cols))
-        norm = ", ".join(f"r{i}, nullif({_date(f't{i}') if i == 2 else f't{i}'}, '') AS n{i}"
-                         for i in range(5))
+        norm = ", ".join(f"r{i}, nullif({_date(f't{i}') if i == 2 else f't{i}'}, '') AS n{i}" for i in range(5))
         fields = ["raw_key"] + [f"n{i}" for i in range(5)] + [f"r{i}" for i in range(5)]
         packed = "{" + ", ".join(f"'{f}': {f}" for f in fields) + "}"  # a key's first row: one arg_min
         unpacked = ", ".join(f"v.{f} AS {f}" for f in fields)
@@ -229,7 +306,9 @@ def run_sql(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[str
         WHERE s.k IS NULL OR p.k IS NULL OR s.c > 1 OR p.c > 1 OR {differs}""")
     mismatches = " UNION ALL ".join(
         f"SELECT 7, {i}, 'mismatch', k, '{ITEMS[i]}', sr{i}, pr{i}, sn{i}, pn{i}, srow, prow, NULL, NULL FROM d "
-        f"WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i}" for i in range(5))
+        f"WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i}"
+        for i in range(5)
+    )
     con.execute(f"""
         COPY (SELECT * EXCLUDE (o, i) FROM (
             SELECT 1 AS o, 0 AS i, 'invalid_key_secondary' AS kind, raw_key AS key, NULL AS item,
@@ -249,20 +328,32 @@ def run_sql(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[str
             UNION ALL {mismatches})
           ORDER BY o, coalesce(secondary_row, primary_row), i)
         TO '{out}' (FORMAT parquet, COMPRESSION zstd)""")
-    side = {t: con.execute(
-        f"SELECT sum(c), coalesce(sum(c) FILTER (reason IS NOT NULL), 0), count(*) FILTER (reason IS NULL AND c > 1) "
-        f"FROM {t}").fetchone() for t in ("s", "p")}
+    side = {
+        t: con.execute(
+            "SELECT sum(c), coalesce(sum(c) FILTER (reason IS NOT NULL), 0), "
+            f"count(*) FILTER (reason IS NULL AND c > 1) FROM {t}"
+        ).fetchone()
+        for t in ("s", "p")
+    }
     per_item = ", ".join(f"count(*) FILTER (status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i})" for i in range(5))
     mp, ms, dnc, *mism = con.execute(
         "SELECT count(*) FILTER (status = 'missing_in_primary'), count(*) FILTER (status = 'missing_in_secondary'), "
-        f"count(*) FILTER (status = 'duplicate_not_compared'), {per_item} FROM d").fetchone()
+        f"count(*) FILTER (status = 'duplicate_not_compared'), {per_item} FROM d"
+    ).fetchone()
     valid_s = con.execute("SELECT count(*) FROM s WHERE reason IS NULL").fetchone()[0]
     (written,) = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
     return {
-        "rows_secondary": side["s"][0], "rows_primary": side["p"][0], "invalid_secondary": side["s"][1],
-        "invalid_primary": side["p"][1], "duplicate_keys_secondary": side["s"][2],
-        "duplicate_keys_primary": side["p"][2], "missing_in_primary": mp, "missing_in_secondary": ms,
-        "duplicate_not_compared": dnc, "compared": valid_s - mp - dnc, "mismatched": list(mism),
+        "rows_secondary": side["s"][0],
+        "rows_primary": side["p"][0],
+        "invalid_secondary": side["s"][1],
+        "invalid_primary": side["p"][1],
+        "duplicate_keys_secondary": side["s"][2],
+        "duplicate_keys_primary": side["p"][2],
+        "missing_in_primary": mp,
+        "missing_in_secondary": ms,
+        "duplicate_not_compared": dnc,
+        "compared": valid_s - mp - dnc,
+        "mismatched": list(mism),
         "discrepancy_rows": written,
     }
 
@@ -341,8 +432,9 @@ def run_pandas(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[
             bad_check[ok_so_far] = k[ok_so_far].str[17].to_numpy() != check_char(k[ok_so_far].str[:17])
         conds = [blank, old15, length, chars, region, birth, bad_check]
         names = ["blank", "old_15", "length", "chars", "region", "birth_date", "check_digit"]
-        return pd.Series(np.select([c.to_numpy(dtype=bool) for c in conds], names, default=""),
-                         index=k.index).replace("", None)
+        return pd.Series(np.select([c.to_numpy(dtype=bool) for c in conds], names, default=""), index=k.index).replace(
+            "", None
+        )
 
     sides = {}
     for side, file in (("s", "secondary"), ("p", "primary")):
@@ -367,8 +459,11 @@ def run_pandas(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[
     for side, label in (("s", "secondary"), ("p", "primary")):
         d = sides[side]
         bad = d[d["reason"].notna()]
-        inv = bad.groupby("k", dropna=False, sort=False).agg(
-            raw=("raw_key", "first"), row=("row", "min"), c=("row", "size"), reason=("reason", "first")).reset_index()
+        inv = (
+            bad.groupby("k", dropna=False, sort=False)
+            .agg(raw=("raw_key", "first"), row=("row", "min"), c=("row", "size"), reason=("reason", "first"))
+            .reset_index()
+        )
         good = d[d["reason"].isna()]
         sizes = good.groupby("k", sort=False)["row"].agg(["size", "min"])
         dups = sizes[sizes["size"] > 1]
@@ -376,12 +471,29 @@ def run_pandas(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[
         result[f"invalid_{label}"] = len(bad)
         result[f"duplicate_keys_{label}"] = len(dups)
         row_col = f"{label}_row"
-        out_parts.append(pd.DataFrame({"o": 1 if side == "s" else 2, "kind": f"invalid_key_{label}",
-                                       "key": inv["raw"], row_col: inv["row"], "occurrences": inv["c"],
-                                       "reason": inv["reason"]}))
-        out_parts.append(pd.DataFrame({"o": 3 if side == "s" else 4, "kind": f"duplicate_key_{label}",
-                                       "key": dups.index, row_col: dups["min"].to_numpy(),
-                                       "occurrences": dups["size"].to_numpy()}))
+        out_parts.append(
+            pd.DataFrame(
+                {
+                    "o": 1 if side == "s" else 2,
+                    "kind": f"invalid_key_{label}",
+                    "key": inv["raw"],
+                    row_col: inv["row"],
+                    "occurrences": inv["c"],
+                    "reason": inv["reason"],
+                }
+            )
+        )
+        out_parts.append(
+            pd.DataFrame(
+                {
+                    "o": 3 if side == "s" else 4,
+                    "kind": f"duplicate_key_{label}",
+                    "key": dups.index,
+                    row_col: dups["min"].to_numpy(),
+                    "occurrences": dups["size"].to_numpy(),
+                }
+            )
+        )
         valid_keys[side] = sizes
         unique[side] = good[good["k"].isin(sizes.index[sizes["size"] == 1])]
     ks, kp = valid_keys["s"], valid_keys["p"]
@@ -392,10 +504,16 @@ def run_pandas(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[
     both = ks.index[in_p]
     dnc = int(((ks.loc[both, "size"] > 1) | (kp.loc[both, "size"] > 1)).sum())
     result["duplicate_not_compared"] = dnc
-    out_parts.append(pd.DataFrame({"o": 5, "kind": "missing_in_primary", "key": ks.index[~in_p],
-                                   "secondary_row": ks["min"].to_numpy()[~in_p]}))
-    out_parts.append(pd.DataFrame({"o": 6, "kind": "missing_in_secondary", "key": kp.index[~in_s],
-                                   "primary_row": kp["min"].to_numpy()[~in_s]}))
+    out_parts.append(
+        pd.DataFrame(
+            {"o": 5, "kind": "missing_in_primary", "key": ks.index[~in_p], "secondary_row": ks["min"].to_numpy()[~in_p]}
+        )
+    )
+    out_parts.append(
+        pd.DataFrame(
+            {"o": 6, "kind": "missing_in_secondary", "key": kp.index[~in_s], "primary_row": kp["min"].to_numpy()[~in_s]}
+        )
+    )
     m = unique["s"].merge(unique["p"], on="k", suffixes=("_s", "_p"))
     result["compared"] = len(m)
     mism = []
@@ -404,10 +522,23 @@ def run_pandas(folder: Path, out: Path, memory_limit: str, spill: Path) -> dict[
         diff = ~((a == b).fillna(False) | (a.isna() & b.isna()))
         mism.append(int(diff.sum()))
         x = m[diff]
-        out_parts.append(pd.DataFrame({
-            "o": 7, "i": i, "kind": "mismatch", "key": x["k"], "item": name, "secondary_value": x[f"r{i}_s"],
-            "primary_value": x[f"r{i}_p"], "secondary_normalized": x[f"n{i}_s"], "primary_normalized": x[f"n{i}_p"],
-            "secondary_row": x["row_s"], "primary_row": x["row_p"]}))
+        out_parts.append(
+            pd.DataFrame(
+                {
+                    "o": 7,
+                    "i": i,
+                    "kind": "mismatch",
+                    "key": x["k"],
+                    "item": name,
+                    "secondary_value": x[f"r{i}_s"],
+                    "primary_value": x[f"r{i}_p"],
+                    "secondary_normalized": x[f"n{i}_s"],
+                    "primary_normalized": x[f"n{i}_p"],
+                    "secondary_row": x["row_s"],
+                    "primary_row": x["row_p"],
+                }
+            )
+        )
     result["mismatched"] = mism
     out_df = pd.concat(out_parts, ignore_index=True)
     out_df["i"] = out_df["i"].fillna(0)
@@ -457,15 +588,33 @@ def child(variant: str, folder: Path, out: Path, memory_limit: str) -> None:
 def run_child(variant: str, folder: Path, memory_limit: str) -> dict[str, object]:
     out = folder / f"out-{variant}-{memory_limit}.parquet"
     print(f"  running {variant} (memory_limit {memory_limit}) ...", file=sys.stderr, flush=True)
-    proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--data", str(folder),
-                           "--memory-limit", memory_limit, "--out", str(out)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--variant",
+            variant,
+            "--data",
+            str(folder),
+            "--memory-limit",
+            memory_limit,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)
         return {"failed": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"    {result['seconds']:.1f} s, peak RSS {result['rss'] / 2**30:.2f} GiB, spilled up to "
-          f"{result['spill'] / 2**30:.2f} GiB", file=sys.stderr, flush=True)
+    print(
+        f"    {result['seconds']:.1f} s, peak RSS {result['rss'] / 2**30:.2f} GiB, spilled up to "
+        f"{result['spill'] / 2**30:.2f} GiB",
+        file=sys.stderr,
+        flush=True,
+    )
     out.unlink(missing_ok=True)
     return result
 
@@ -497,8 +646,10 @@ def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import pandas
 
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, DuckDB "
-            f"{duckdb.__version__}, pandas {pandas.__version__}, {dt.date.today().isoformat()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, DuckDB "
+        f"{duckdb.__version__}, pandas {pandas.__version__}, {dt.date.today().isoformat()}"
+    )
 
 
 def main() -> None:
@@ -506,9 +657,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000, help="keys generated (rows a side, about)")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory limit of the engine and SQL runs")
     parser.add_argument("--keep", type=Path, help="folder for the data, kept and reused if it holds the same rows")
-    parser.add_argument("--pandas-rows", type=int, default=2_000_000,
-                        help="keys of the smaller dataset on which pandas (and the engine again) run: pandas did "
-                             "not fit 10,000,000 (past 18 GiB RSS after 18 minutes); 0 = full size")
+    parser.add_argument(
+        "--pandas-rows",
+        type=int,
+        default=2_000_000,
+        help="keys of the smaller dataset on which pandas (and the engine again) run: pandas did "
+        "not fit 10,000,000 (past 18 GiB RSS after 18 minutes); 0 = full size",
+    )
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -528,15 +683,23 @@ def main() -> None:
         sizes = {f: (folder / f"{f}.parquet").stat().st_size for f in ("secondary", "primary")}
 
         load_before = os.getloadavg()
-        runs = [("hand-written DuckDB SQL", run_child("sql", folder, args.memory_limit), expected),
-                ("our engine (quality.reconcile)", run_child("engine", folder, args.memory_limit), expected)]
+        runs = [
+            ("hand-written DuckDB SQL", run_child("sql", folder, args.memory_limit), expected),
+            ("our engine (quality.reconcile)", run_child("engine", folder, args.memory_limit), expected),
+        ]
         runs.append(("our engine, DuckDB memory_limit 2GB", run_child("engine", folder, "2GB"), expected))
         if not args.skip_pandas:
             if small is not folder:
-                runs.append((f"our engine on {small_rows:,} keys", run_child("engine", small, args.memory_limit),
-                             expected_small))
-            runs.append((f"pandas on {small_rows:,} keys", run_child("pandas", small, args.memory_limit),
-                         expected_small))
+                runs.append(
+                    (
+                        f"our engine on {small_rows:,} keys",
+                        run_child("engine", small, args.memory_limit),
+                        expected_small,
+                    )
+                )
+            runs.append(
+                (f"pandas on {small_rows:,} keys", run_child("pandas", small, args.memory_limit), expected_small)
+            )
         load_after = os.getloadavg()
     finally:
         if not args.keep:
@@ -545,8 +708,17 @@ def main() -> None:
     base = runs[0][1].get("seconds")
     engine = runs[1][1].get("seconds")
     engine_small = next((r.get("seconds") for n, r, _e in runs if n.startswith("our engine on")), engine)
-    header = ("variant", "wall time", "rows/s (both sides)", "peak RSS", "spilled", "ratio to hand-written SQL",
-              "counts = planted", "target", "")
+    header = (
+        "variant",
+        "wall time",
+        "rows/s (both sides)",
+        "peak RSS",
+        "spilled",
+        "ratio to hand-written SQL",
+        "counts = planted",
+        "target",
+        "",
+    )
     table = []
     for name, r, exp in runs:
         if "failed" in r:
@@ -563,21 +735,35 @@ def main() -> None:
             target, met = f"engine ≥ 5x faster (is {speed:.1f}x)", "met" if speed >= 5 else "NOT met"
         elif "2GB" in name:
             target, met = "completes", "met" if ok else "NOT met"
-        table.append((name, f"{r['seconds']:.1f} s", f"{rate:,.0f}", f"{r['rss'] / 2**30:.2f} GiB",
-                      f"{r['spill'] / 2**30:.2f} GiB", ratio,
-                      "yes" if ok else f"NO: {r['counts']}", target, met))
+        table.append(
+            (
+                name,
+                f"{r['seconds']:.1f} s",
+                f"{rate:,.0f}",
+                f"{r['rss'] / 2**30:.2f} GiB",
+                f"{r['spill'] / 2**30:.2f} GiB",
+                ratio,
+                "yes" if ok else f"NO: {r['counts']}",
+                target,
+                met,
+            )
+        )
     widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
-    print(f"\n{expected['rows_secondary']:,} rows (secondary copy, {sizes['secondary'] / 2**20:.0f} MiB Parquet) "
-          f"against {expected['rows_primary']:,} (primary source, {sizes['primary'] / 2**20:.0f} MiB); 5 items; "
-          f"{expected['missing_in_primary']:,} missing in the primary, {expected['missing_in_secondary']:,} in the "
-          f"copy, {sum(expected['mismatched']):,} item mismatches, {expected['discrepancy_rows']:,} discrepancy rows\n")
+    print(
+        f"\n{expected['rows_secondary']:,} rows (secondary copy, {sizes['secondary'] / 2**20:.0f} MiB Parquet) "
+        f"against {expected['rows_primary']:,} (primary source, {sizes['primary'] / 2**20:.0f} MiB); 5 items; "
+        f"{expected['missing_in_primary']:,} missing in the primary, {expected['missing_in_secondary']:,} in the "
+        f"copy, {sum(expected['mismatched']):,} item mismatches, {expected['discrepancy_rows']:,} discrepancy rows\n"
+    )
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in table:
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     print(f"\nmachine: {machine()}")
-    print(f"load average (1, 5, 15 min) at start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
-          f"at end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} (other work shares the 2 cores)")
+    print(
+        f"load average (1, 5, 15 min) at start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
+        f"at end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} (other work shares the 2 cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,10 +30,16 @@ def agency(session: Session, code: str, name: str, region_code: str, **extra: ob
 
 def person(session: Session, username: str, role: str, *, agency: str | None = None, region: str | None = None) -> str:
     """Create a person with one role; returns a bearer token for them."""
-    service.create_person(session, PersonCreate(
-        username=username, display_name=username, password=PASSWORD,
-        grants=[GrantCreate(role=role, agency_code=agency, region_code=region)],  # type: ignore[arg-type]
-    ), by=OPERATOR)
+    service.create_person(
+        session,
+        PersonCreate(
+            username=username,
+            display_name=username,
+            password=PASSWORD,
+            grants=[GrantCreate(role=role, agency_code=agency, region_code=region)],  # type: ignore[arg-type]
+        ),
+        by=OPERATOR,
+    )
     _token, secret = service.issue_token(session, username, by=OPERATOR)
     return secret
 
@@ -55,13 +61,28 @@ class World:
         region(session, "320100", "南京市", "320000")
         region(session, "320500", "苏州市", "320000")
         region(session, "320508", "姑苏区", "320500")
-        agency(session, "js-dsj", "江苏省大数据管理中心", "320000", is_authority=True,
-               responsible_unit="数据共享处", responsible_person="王明")
-        agency(session, "js-gat", "江苏省公安厅", "320000", vertical_system="public_security",
-               responsible_unit="科技信息化处", responsible_person="李强")
+        agency(
+            session,
+            "js-dsj",
+            "江苏省大数据管理中心",
+            "320000",
+            is_authority=True,
+            responsible_unit="数据共享处",
+            responsible_person="王明",
+        )
+        agency(
+            session,
+            "js-gat",
+            "江苏省公安厅",
+            "320000",
+            vertical_system="public_security",
+            responsible_unit="科技信息化处",
+            responsible_person="李强",
+        )
         agency(session, "nj-sj", "南京市市场监督管理局", "320100")
-        agency(session, "sz-sj", "苏州市市场监督管理局", "320500", responsible_unit="信息中心",
-               responsible_person="陈静")
+        agency(
+            session, "sz-sj", "苏州市市场监督管理局", "320500", responsible_unit="信息中心", responsible_person="陈静"
+        )
         agency(session, "sz-dsj", "苏州市大数据管理局", "320500", is_authority=True)
         tokens = {
             "province_authority": person(session, "prov_auth", "authority", region="320000"),

@@ -8,8 +8,13 @@ from govshare.core.db import transaction
 from govshare.core.events import Event
 
 
-def recorded(action: str | None = None, *, prefix: str | None = None, subject_type: str | None = None,
-             subject_id: str | int | None = None) -> list[Event]:
+def recorded(
+    action: str | None = None,
+    *,
+    prefix: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+) -> list[Event]:
     """Events with this ``action`` (or action ``prefix``), for this subject, in sequence order."""
     stmt = select(Event).order_by(Event.seq)
     if action is not None:

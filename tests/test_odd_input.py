@@ -21,10 +21,20 @@ HTML = {"accept": "text/html,application/xhtml+xml"}
 
 
 def _entry(client: TestClient, world) -> int:  # type: ignore[no-untyped-def]
-    r = client.post("/api/v1/catalog", headers=world.h("gat_staff"), json={
-        "classification": "departmental", "name": "机动车登记信息", "abstract": "机动车登记的基本信息。",
-        "format": "database", "share_type": "unconditional", "provision_method": "gateway_api",
-        "update_cycle": "daily", "data_items": [{"name": "号牌号码"}]})
+    r = client.post(
+        "/api/v1/catalog",
+        headers=world.h("gat_staff"),
+        json={
+            "classification": "departmental",
+            "name": "机动车登记信息",
+            "abstract": "机动车登记的基本信息。",
+            "format": "database",
+            "share_type": "unconditional",
+            "provision_method": "gateway_api",
+            "update_cycle": "daily",
+            "data_items": [{"name": "号牌号码"}],
+        },
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -42,8 +52,9 @@ def test_catalog_api_reference_is_not_found(client, world, ref, tail):
 def test_catalog_writes_with_an_odd_reference_are_not_found(client, world, ref):
     r = client.patch(f"/api/v1/catalog/{ref}", headers=world.h("gat_staff"), json={"abstract": "新的摘要。"})
     assert r.status_code == 404, r.text
-    r = client.post(f"/api/v1/catalog/{ref}/withdraw", headers=world.h("province_authority"),
-                    json={"reason": "不再提供"})
+    r = client.post(
+        f"/api/v1/catalog/{ref}/withdraw", headers=world.h("province_authority"), json={"reason": "不再提供"}
+    )
     assert r.status_code == 404, r.text
 
 
@@ -74,10 +85,17 @@ def test_catalog_form_odd_numbers_are_field_errors(app, world, value):
     staff = _signed_in(app, "gat_staff")
     page = staff.get("/catalog/new")
     form = {
-        "name": "机动车登记信息", "classification": "departmental", "abstract": "机动车登记的基本信息。",
-        "format": "database", "share_type": "unconditional", "provision_method": "gateway_api",
-        "update_cycle": "daily", "security_classification": "internal", "update_deadline_workdays": value,
-        "demand_id": value, "csrf_token": _token(page.text),
+        "name": "机动车登记信息",
+        "classification": "departmental",
+        "abstract": "机动车登记的基本信息。",
+        "format": "database",
+        "share_type": "unconditional",
+        "provision_method": "gateway_api",
+        "update_cycle": "daily",
+        "security_classification": "internal",
+        "update_deadline_workdays": value,
+        "demand_id": value,
+        "csrf_token": _token(page.text),
     }
     r = staff.post("/catalog/new", data=form, follow_redirects=False)
     assert r.status_code == 422, r.text
@@ -87,15 +105,25 @@ def test_catalog_form_odd_numbers_are_field_errors(app, world, value):
 @pytest.mark.parametrize("ref", ["¹", "①", "99999999999999999999"])
 def test_registry_and_guide_references(client, world, ref):
     assert client.get(f"/api/v1/agencies/{ref}").status_code == 404
-    r = client.post("/api/v1/guide", headers=world.h("province_authority"), json={
-        "name": "机动车登记查询", "sector": "transport", "agency": "js-gat", "description": "查询。",
-        "channels": ["web"], "resources": [ref]})
+    r = client.post(
+        "/api/v1/guide",
+        headers=world.h("province_authority"),
+        json={
+            "name": "机动车登记查询",
+            "sector": "transport",
+            "agency": "js-gat",
+            "description": "查询。",
+            "channels": ["web"],
+            "resources": [ref],
+        },
+    )
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "guide.resource.not_found"
 
 
-@pytest.mark.parametrize(("rows", "status"), [("¹", 409), ("٣", 409), ("1_0", 409), ("-2", 409),
-                                              ("9" * 30, 200), ("3", 200)])
+@pytest.mark.parametrize(
+    ("rows", "status"), [("¹", 409), ("٣", 409), ("1_0", 409), ("-2", 409), ("9" * 30, 200), ("3", 200)]
+)
 def test_ckan_counts(client, world, rows, status):
     r = client.get("/api/3/action/package_search", params={"rows": rows})
     assert r.status_code == status, r.text
@@ -128,31 +156,63 @@ def _token(html: str) -> str:
 def _signed_in(app, username: str) -> TestClient:  # type: ignore[no-untyped-def]
     c = TestClient(app, headers=HTML)
     page = c.get("/login")
-    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": _token(page.text)},
-               follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": _token(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return c
-
 
 
 BLANK = "\u3000\u3000"
 
 
-@pytest.mark.parametrize(("method", "path", "body", "field"), [
-    ("POST", "/api/v1/catalog", {"classification": "departmental", "name": BLANK, "format": "database",
-                                 "share_type": "unconditional", "provision_method": "gateway_api",
-                                 "update_cycle": "daily"}, "name"),
-    ("POST", "/api/v1/regions", {"code": "320506", "name": BLANK, "parent_code": "320500"}, "name"),
-    ("POST", "/api/v1/agencies", {"code": "x-1", "uscc": "11320000014000343H", "name": BLANK,
-                                  "region_code": "320000"}, "name"),
-    ("PATCH", "/api/v1/agencies/js-gat", {"name": " \t "}, "name"),
-    ("POST", "/api/v1/people", {"username": "abc", "display_name": BLANK, "password": "correct-horse-9",
-                                "grants": [{"role": "agency_staff", "agency_code": "js-gat"}]}, "display_name"),
-    ("POST", "/api/v1/agencies/js-gat/clients", {"name": "\u200b"}, "name"),
-    ("POST", "/api/v1/guide", {"name": BLANK, "sector": "transport", "agency": "js-gat", "channels": ["web"]},
-     "name"),
-    ("POST", "/api/v1/catalog/demands", {"title": BLANK, "duty": "核验", "legal_basis": "法"}, "title"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        (
+            "POST",
+            "/api/v1/catalog",
+            {
+                "classification": "departmental",
+                "name": BLANK,
+                "format": "database",
+                "share_type": "unconditional",
+                "provision_method": "gateway_api",
+                "update_cycle": "daily",
+            },
+            "name",
+        ),
+        ("POST", "/api/v1/regions", {"code": "320506", "name": BLANK, "parent_code": "320500"}, "name"),
+        (
+            "POST",
+            "/api/v1/agencies",
+            {"code": "x-1", "uscc": "11320000014000343H", "name": BLANK, "region_code": "320000"},
+            "name",
+        ),
+        ("PATCH", "/api/v1/agencies/js-gat", {"name": " \t "}, "name"),
+        (
+            "POST",
+            "/api/v1/people",
+            {
+                "username": "abc",
+                "display_name": BLANK,
+                "password": "correct-horse-9",
+                "grants": [{"role": "agency_staff", "agency_code": "js-gat"}],
+            },
+            "display_name",
+        ),
+        ("POST", "/api/v1/agencies/js-gat/clients", {"name": "\u200b"}, "name"),
+        (
+            "POST",
+            "/api/v1/guide",
+            {"name": BLANK, "sector": "transport", "agency": "js-gat", "channels": ["web"]},
+            "name",
+        ),
+        ("POST", "/api/v1/catalog/demands", {"title": BLANK, "duty": "核验", "legal_basis": "法"}, "title"),
+    ],
+)
 def test_blank_required_text_is_refused_everywhere(client, world, method, path, body, field):
     """Required names elsewhere were stored blank (a guide service even as an empty string)."""
     who = "gat_staff" if path.startswith("/api/v1/catalog") else "province_authority"

@@ -86,29 +86,70 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 #: tabs), LIKE and search operators, quotes, an emoji, invisible characters, impossible dates, and
 #: real references of the test world (so lookups also succeed).
 ODD_STRINGS = [
-    "¹", "²³", "①", "٣", "１２", "1_000", " 7", "0", "-1", "2147483648", "9223372036854775808",
-    "9" * 4301, "[" * 3000, " ", "   ", "\u3000\u3000", "\t\t", "\n",
-    "%", "_", "%_%", "*", '"', "(", ")", "\\", "'", "😀",
-    "\u200b", "\ufeff", "e\u0301", "2025-02-30", "２０２５-01-01", "NOW+1DAY", "null",
-    "1", "2", "js-gat", "sz-sj", "320000", "320500", "gat_staff", "机动车", "驾驶证",
+    "¹",
+    "²³",
+    "①",
+    "٣",
+    "１２",
+    "1_000",
+    " 7",
+    "0",
+    "-1",
+    "2147483648",
+    "9223372036854775808",
+    "9" * 4301,
+    "[" * 3000,
+    " ",
+    "   ",
+    "\u3000\u3000",
+    "\t\t",
+    "\n",
+    "%",
+    "_",
+    "%_%",
+    "*",
+    '"',
+    "(",
+    ")",
+    "\\",
+    "'",
+    "😀",
+    "\u200b",
+    "\ufeff",
+    "e\u0301",
+    "2025-02-30",
+    "２０２５-01-01",
+    "NOW+1DAY",
+    "null",
+    "1",
+    "2",
+    "js-gat",
+    "sz-sj",
+    "320000",
+    "320500",
+    "gat_staff",
+    "机动车",
+    "驾驶证",
 ]
 ODD_INTEGERS = [0, 1, 2, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 10**30]
 
 
 def _config(phases: list[str], max_examples: int) -> SchemathesisConfig:
-    return SchemathesisConfig.from_dict({
-        "dictionaries": {"odd-strings": {"values": ODD_STRINGS}, "odd-integers": {"values": ODD_INTEGERS}},
-        "generation": {
-            "max-examples": max_examples,
-            "deterministic": True,
-            "database": "none",
-            "dictionaries": {
-                "string": {"dictionary": "odd-strings", "probability": 0.3},
-                "integer": {"dictionary": "odd-integers", "probability": 0.3},
+    return SchemathesisConfig.from_dict(
+        {
+            "dictionaries": {"odd-strings": {"values": ODD_STRINGS}, "odd-integers": {"values": ODD_INTEGERS}},
+            "generation": {
+                "max-examples": max_examples,
+                "deterministic": True,
+                "database": "none",
+                "dictionaries": {
+                    "string": {"dictionary": "odd-strings", "probability": 0.3},
+                    "integer": {"dictionary": "odd-integers", "probability": 0.3},
+                },
             },
-        },
-        "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
-    })
+            "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
+        }
+    )
 
 
 APP = create_app()
@@ -191,23 +232,62 @@ def _build_world() -> dict[str, str]:
         with transaction() as s:
             tokens = dict(World.build(s).tokens)
             _client, tokens["client"] = registry_service.add_client(s, "js-gat", "fuzz", by=OPERATOR)
-            common = dict(share_type="unconditional", provision_method="gateway_api", update_cycle="daily",
-                          format="database", open_to_public=True)
-            published = catalog_service.create_resource(s, ResourceCreate(
-                provider="js-gat", classification="departmental", name="机动车登记信息",
-                abstract="机动车登记的基本信息。", data_items=[{"name": "号牌号码"}], **common), by=OPERATOR)
+            common = dict(
+                share_type="unconditional",
+                provision_method="gateway_api",
+                update_cycle="daily",
+                format="database",
+                open_to_public=True,
+            )
+            published = catalog_service.create_resource(
+                s,
+                ResourceCreate(
+                    provider="js-gat",
+                    classification="departmental",
+                    name="机动车登记信息",
+                    abstract="机动车登记的基本信息。",
+                    data_items=[{"name": "号牌号码"}],
+                    **common,
+                ),
+                by=OPERATOR,
+            )
             catalog_service.submit(s, published.id, by=OPERATOR)
             catalog_service.publish(s, published.id, by=OPERATOR)
-            catalog_service.create_resource(s, ResourceCreate(
-                provider="sz-sj", classification="departmental", name="个体工商户登记信息",
-                abstract="个体工商户的登记信息。", **common), by=OPERATOR)
-            catalog_service.file_demand(s, DemandCreate(
-                requester="sz-sj", title="需要驾驶证信息", description="办理从业资格审核时核验驾驶证。",
-                duty="道路运输从业资格审核", legal_basis="《道路运输从业人员管理规定》"), by=OPERATOR)
-            guide_service.create_service(s, ServiceCreate(
-                name="机动车登记查询", sector="transport", agency="js-gat", description="查询机动车登记信息。",
-                link_url="https://www.jszwfw.gov.cn/", channels=[{"channel": "web"}],
-                resources=[str(published.id)]), by=OPERATOR)
+            catalog_service.create_resource(
+                s,
+                ResourceCreate(
+                    provider="sz-sj",
+                    classification="departmental",
+                    name="个体工商户登记信息",
+                    abstract="个体工商户的登记信息。",
+                    **common,
+                ),
+                by=OPERATOR,
+            )
+            catalog_service.file_demand(
+                s,
+                DemandCreate(
+                    requester="sz-sj",
+                    title="需要驾驶证信息",
+                    description="办理从业资格审核时核验驾驶证。",
+                    duty="道路运输从业资格审核",
+                    legal_basis="《道路运输从业人员管理规定》",
+                ),
+                by=OPERATOR,
+            )
+            guide_service.create_service(
+                s,
+                ServiceCreate(
+                    name="机动车登记查询",
+                    sector="transport",
+                    agency="js-gat",
+                    description="查询机动车登记信息。",
+                    link_url="https://www.jszwfw.gov.cn/",
+                    channels=[{"channel": "web"}],
+                    resources=[str(published.id)],
+                ),
+                by=OPERATOR,
+            )
     finally:
         security.set_password_hasher(None)
     clock.set_now(None)
@@ -322,11 +402,14 @@ def test_random_fuzz(tokens) -> None:  # type: ignore[no-untyped-def]
             try:
                 _random_test(op, rng.randrange(2**32))()
             except BaseException as exc:
-                exc.add_note(f"randomised fuzz: {op.method.upper()} {op.path}; replay the run with "
-                             f"GOVSHARE_FUZZ_SEED={master}")
+                exc.add_note(
+                    f"randomised fuzz: {op.method.upper()} {op.path}; replay the run with GOVSHARE_FUZZ_SEED={master}"
+                )
                 raise
             runs += 1
         rounds += 1
-    print(f"randomised fuzz: {runs} operation runs of up to {RANDOM_ROUND_EXAMPLES} requests (each as every "
-          f"permitted identity) in {rounds} round(s), no failure")
+    print(
+        f"randomised fuzz: {runs} operation runs of up to {RANDOM_ROUND_EXAMPLES} requests (each as every "
+        f"permitted identity) in {rounds} round(s), no failure"
+    )
     assert runs > 0

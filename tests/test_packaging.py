@@ -56,8 +56,11 @@ def top_level_imports(root: Path) -> dict[str, list[str]]:
 
 
 def third_party(imports: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {m: files for m, files in imports.items()
-            if m not in sys.stdlib_module_names and m != "govshare" and m != "__future__"}
+    return {
+        m: files
+        for m, files in imports.items()
+        if m not in sys.stdlib_module_names and m != "govshare" and m != "__future__"
+    }
 
 
 def undeclared(imports: dict[str, list[str]], declared: set[str]) -> list[str]:
@@ -69,8 +72,10 @@ def undeclared(imports: dict[str, list[str]], declared: set[str]) -> list[str]:
         if not dists:
             problems.append(f"{module}: no installed distribution provides it (imported by {files[0]})")
         elif not dists & declared:
-            problems.append(f"{module} (distribution {', '.join(sorted(dists))}) is imported by "
-                            f"{', '.join(sorted(set(files)))} but is not in [project] dependencies")
+            problems.append(
+                f"{module} (distribution {', '.join(sorted(dists))}) is imported by "
+                f"{', '.join(sorted(set(files)))} but is not in [project] dependencies"
+            )
     return problems
 
 
@@ -100,19 +105,24 @@ def test_the_check_reads_the_whole_package():
 
 def packaged_data(root: Path, patterns: list[str]) -> set[Path]:
     """The files under the package ``root`` that setuptools' ``package-data`` globs take."""
-    return {Path(p) for pattern in patterns for p in glob.glob(str(root / pattern), recursive=True)
-            if Path(p).is_file()}
+    return {
+        Path(p) for pattern in patterns for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
+    }
 
 
 def data_files(root: Path) -> set[Path]:
     """The files of the package that are not Python modules (compiled leftovers aside)."""
-    return {p for p in root.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc", ".mo")
-            and "__pycache__" not in p.parts}
+    return {
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc", ".mo") and "__pycache__" not in p.parts
+    }
 
 
 def test_every_data_file_is_packaged():
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
-        "tool"]["setuptools"]["package-data"]["govshare"]
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["govshare"]
     files = data_files(SRC)
     assert {p.suffix for p in files} >= {".html", ".po", ".css"}
     missing = sorted(str(p.relative_to(SRC)) for p in files - packaged_data(SRC, patterns))
@@ -134,9 +144,13 @@ def test_nothing_reads_the_folder_beside_the_repository():
     # A bare clone has no ../shared: what the code or the tests need is copied into the repository
     # (tests/data/README.md says from where).
     here = Path(__file__).resolve()
-    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
-             for top in ("src", "tests", "benchmarks", "scripts") for p in sorted((ROOT / top).rglob("*"))
-             if p.is_file() and p != here and p.suffix in (".py", ".sh", ".toml", ".cfg", ".ini", ".json")
-             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if SHARED_FOLDER.search(line)]
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for top in ("src", "tests", "benchmarks", "scripts")
+        for p in sorted((ROOT / top).rglob("*"))
+        if p.is_file() and p != here and p.suffix in (".py", ".sh", ".toml", ".cfg", ".ini", ".json")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if SHARED_FOLDER.search(line)
+    ]
     assert not found, "\n".join(found)
     assert SHARED_FOLDER.search('Path(os.environ.get("GOVSHARE_SHARED_DIR", ROOT.parent / "shared"))')

@@ -19,8 +19,15 @@ from aiohttp import web
 def body(size: int) -> bytes:
     rows, n = [], 0
     while True:
-        rows.append({"id_number": f"32050819900307{n:03d}X", "name": "张三", "income": 5200 + n,
-                     "region_code": "320508", "note": "x"})
+        rows.append(
+            {
+                "id_number": f"32050819900307{n:03d}X",
+                "name": "张三",
+                "income": 5200 + n,
+                "region_code": "320508",
+                "note": "x",
+            }
+        )
         data = json.dumps({"total": len(rows), "items": rows}, ensure_ascii=False).encode()
         if len(data) >= size:
             return data

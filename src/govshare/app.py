@@ -105,16 +105,19 @@ def background_jobs() -> list[background.Job]:
         jobs.append(background.Job("ledger", supervision_service.catch_up, interval))
     quality = get_quality_settings()
     if quality.quality_background:
-        jobs.append(background.Job("quality-checks", quality_checks.background_round,
-                                   quality.quality_check_interval_seconds))
+        jobs.append(
+            background.Job("quality-checks", quality_checks.background_round, quality.quality_check_interval_seconds)
+        )
         # Update duty (Art 15(2)): change feeds polled, updates fulfilled, overdue marked once per tick.
-        jobs.append(background.Job("quality-updates", quality_updates.background_round,
-                                   quality.quality_update_interval_seconds))
+        jobs.append(
+            background.Job("quality-updates", quality_updates.background_round, quality.quality_update_interval_seconds)
+        )
     sharing = get_sharing_settings()
     if sharing.sharing_background:
         # Overdue marking, reminders, expiry: once per tick whatever the number of workers.
-        jobs.append(background.Job("sharing", sharing_service.run_scheduled,
-                                   min(30.0, sharing.sharing_tick_seconds / 2)))
+        jobs.append(
+            background.Job("sharing", sharing_service.run_scheduled, min(30.0, sharing.sharing_tick_seconds / 2))
+        )
     return jobs
 
 
@@ -166,8 +169,15 @@ def _install_health(app: FastAPI) -> None:
         except Exception as exc:  # pragma: no cover - exercised by stopping the database
             db = {"status": "error", "error": type(exc).__name__}
             code = 503
-        return JSONResponse({"status": "ok" if code == 200 else "degraded", "database": db,
-                             "version": govshare.__version__, "clock": clock.describe()}, status_code=code)
+        return JSONResponse(
+            {
+                "status": "ok" if code == 200 else "degraded",
+                "database": db,
+                "version": govshare.__version__,
+                "clock": clock.describe(),
+            },
+            status_code=code,
+        )
 
 
 def _install_proxy_headers(app: FastAPI) -> None:

@@ -95,11 +95,21 @@ def serve(
     from govshare.core.config import get_settings
 
     if workers > 1 and get_settings().is_sqlite:
-        err.print("[yellow]提示：SQLite 仅适合单进程；多进程请使用 PostgreSQL (GOVSHARE_DATABASE_URL)。"
-                  " / note: SQLite suits one worker; use PostgreSQL for several.[/yellow]")
+        err.print(
+            "[yellow]提示：SQLite 仅适合单进程；多进程请使用 PostgreSQL (GOVSHARE_DATABASE_URL)。"
+            " / note: SQLite suits one worker; use PostgreSQL for several.[/yellow]"
+        )
     typer.echo(f"govshare on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("govshare.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "info"), **SERVER_OPTIONS)
+    uvicorn.run(
+        "govshare.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "info"),
+        **SERVER_OPTIONS,
+    )
 
 
 @gateway_app.command("serve")
@@ -112,9 +122,16 @@ def gateway_serve(
     import uvicorn
 
     typer.echo(f"govshare gateway on http://{host}:{port}/exchange/v1/")
-    uvicorn.run("govshare.exchange.gateway.app:create_gateway_app", factory=True, host=host, port=port,
-                workers=workers, log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "warning"), access_log=False,
-                **SERVER_OPTIONS)
+    uvicorn.run(
+        "govshare.exchange.gateway.app:create_gateway_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("GOVSHARE_LOG_LEVEL", "warning"),
+        access_log=False,
+        **SERVER_OPTIONS,
+    )
 
 
 #: uvicorn's own proxy-header handling stays off: left on (its default), it believes
@@ -134,9 +151,11 @@ def main() -> None:
             err.print(f"[red]输入有误 / invalid input[/red] {field}: {e.get('msg')}")
         sys.exit(2)
     except DomainError as exc:
-        err.print(f"[red]错误 / error[/red] {exc.code}: {exc.title_zh} / {exc.title_en}"
-                  + (f" ({exc.article})" if exc.article else "")
-                  + (f"\n{exc.detail}" if exc.detail else ""))
+        err.print(
+            f"[red]错误 / error[/red] {exc.code}: {exc.title_zh} / {exc.title_en}"
+            + (f" ({exc.article})" if exc.article else "")
+            + (f"\n{exc.detail}" if exc.detail else "")
+        )
         sys.exit(2)
 
 

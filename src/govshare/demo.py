@@ -114,63 +114,171 @@ class DemoAgency:
 
 
 #: Fictional people for the Art 30 responsible-person field.
-_NAMES = ("王明", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊", "徐丽", "孙涛",
-          "马超", "朱琳", "胡斌", "郭峰", "何静", "高翔", "林霞", "罗兵")
+_NAMES = (
+    "王明",
+    "李强",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄敏",
+    "周杰",
+    "吴昊",
+    "徐丽",
+    "孙涛",
+    "马超",
+    "朱琳",
+    "胡斌",
+    "郭峰",
+    "何静",
+    "高翔",
+    "林霞",
+    "罗兵",
+)
 
 PROVINCIAL_AGENCIES: tuple[DemoAgency, ...] = (
-    DemoAgency("js-gat", "江苏省公安厅", "Jiangsu Provincial Department of Public Security", "320000",
-               vertical_system="public_security", responsible_unit="科技信息化处", responsible_person="李强"),
-    DemoAgency("js-mzt", "江苏省民政厅", "Jiangsu Provincial Department of Civil Affairs", "320000",
-               vertical_system="civil_affairs", responsible_unit="规划财务处", responsible_person="张伟"),
-    DemoAgency("js-scjgj", "江苏省市场监督管理局", "Jiangsu Administration for Market Regulation", "320000",
-               vertical_system="market_regulation", responsible_unit="信息中心", responsible_person="陈静"),
-    DemoAgency("js-swj", "国家税务总局江苏省税务局",
-               "Jiangsu Provincial Tax Service, State Taxation Administration", "320000",
-               vertical_system="taxation", responsible_unit="信息中心", responsible_person="刘洋"),
-    DemoAgency("js-tjj", "江苏省统计局", "Jiangsu Provincial Bureau of Statistics", "320000",
-               responsible_unit="数据管理中心", responsible_person="杨帆"),
-    DemoAgency("js-zrzyt", "江苏省自然资源厅", "Jiangsu Provincial Department of Natural Resources", "320000",
-               responsible_unit="科技与信息化处", responsible_person="赵磊"),
-    DemoAgency("js-rst", "江苏省人力资源和社会保障厅",
-               "Jiangsu Provincial Department of Human Resources and Social Security", "320000",
-               vertical_system="human_resources", responsible_unit="信息中心", responsible_person="黄敏"),
-    DemoAgency("js-wjw", "江苏省卫生健康委员会", "Jiangsu Provincial Health Commission", "320000",
-               responsible_unit="规划发展与信息化处", responsible_person="周杰"),
-    DemoAgency("js-jyt", "江苏省教育厅", "Jiangsu Provincial Department of Education", "320000",
-               responsible_unit="科学技术与信息化处", responsible_person="吴昊"),
-    DemoAgency("js-jtt", "江苏省交通运输厅", "Jiangsu Provincial Department of Transport", "320000",
-               responsible_unit="科技信息处", responsible_person="徐丽"),
-    DemoAgency("js-zjt", "江苏省住房和城乡建设厅",
-               "Jiangsu Provincial Department of Housing and Urban-Rural Development", "320000",
-               responsible_unit="信息中心", responsible_person="孙涛"),
-    DemoAgency("js-sthjt", "江苏省生态环境厅", "Jiangsu Provincial Department of Ecology and Environment",
-               "320000", responsible_unit="生态环境监测处", responsible_person="马超"),
-    DemoAgency("js-czt", "江苏省财政厅", "Jiangsu Provincial Department of Finance", "320000",
-               responsible_unit="信息网络中心", responsible_person="朱琳"),
+    DemoAgency(
+        "js-gat",
+        "江苏省公安厅",
+        "Jiangsu Provincial Department of Public Security",
+        "320000",
+        vertical_system="public_security",
+        responsible_unit="科技信息化处",
+        responsible_person="李强",
+    ),
+    DemoAgency(
+        "js-mzt",
+        "江苏省民政厅",
+        "Jiangsu Provincial Department of Civil Affairs",
+        "320000",
+        vertical_system="civil_affairs",
+        responsible_unit="规划财务处",
+        responsible_person="张伟",
+    ),
+    DemoAgency(
+        "js-scjgj",
+        "江苏省市场监督管理局",
+        "Jiangsu Administration for Market Regulation",
+        "320000",
+        vertical_system="market_regulation",
+        responsible_unit="信息中心",
+        responsible_person="陈静",
+    ),
+    DemoAgency(
+        "js-swj",
+        "国家税务总局江苏省税务局",
+        "Jiangsu Provincial Tax Service, State Taxation Administration",
+        "320000",
+        vertical_system="taxation",
+        responsible_unit="信息中心",
+        responsible_person="刘洋",
+    ),
+    DemoAgency(
+        "js-tjj",
+        "江苏省统计局",
+        "Jiangsu Provincial Bureau of Statistics",
+        "320000",
+        responsible_unit="数据管理中心",
+        responsible_person="杨帆",
+    ),
+    DemoAgency(
+        "js-zrzyt",
+        "江苏省自然资源厅",
+        "Jiangsu Provincial Department of Natural Resources",
+        "320000",
+        responsible_unit="科技与信息化处",
+        responsible_person="赵磊",
+    ),
+    DemoAgency(
+        "js-rst",
+        "江苏省人力资源和社会保障厅",
+        "Jiangsu Provincial Department of Human Resources and Social Security",
+        "320000",
+        vertical_system="human_resources",
+        responsible_unit="信息中心",
+        responsible_person="黄敏",
+    ),
+    DemoAgency(
+        "js-wjw",
+        "江苏省卫生健康委员会",
+        "Jiangsu Provincial Health Commission",
+        "320000",
+        responsible_unit="规划发展与信息化处",
+        responsible_person="周杰",
+    ),
+    DemoAgency(
+        "js-jyt",
+        "江苏省教育厅",
+        "Jiangsu Provincial Department of Education",
+        "320000",
+        responsible_unit="科学技术与信息化处",
+        responsible_person="吴昊",
+    ),
+    DemoAgency(
+        "js-jtt",
+        "江苏省交通运输厅",
+        "Jiangsu Provincial Department of Transport",
+        "320000",
+        responsible_unit="科技信息处",
+        responsible_person="徐丽",
+    ),
+    DemoAgency(
+        "js-zjt",
+        "江苏省住房和城乡建设厅",
+        "Jiangsu Provincial Department of Housing and Urban-Rural Development",
+        "320000",
+        responsible_unit="信息中心",
+        responsible_person="孙涛",
+    ),
+    DemoAgency(
+        "js-sthjt",
+        "江苏省生态环境厅",
+        "Jiangsu Provincial Department of Ecology and Environment",
+        "320000",
+        responsible_unit="生态环境监测处",
+        responsible_person="马超",
+    ),
+    DemoAgency(
+        "js-czt",
+        "江苏省财政厅",
+        "Jiangsu Provincial Department of Finance",
+        "320000",
+        responsible_unit="信息网络中心",
+        responsible_person="朱琳",
+    ),
     # No Art 30 responsible unit and person yet: they show up in the "lacking" list.
     DemoAgency("js-sft", "江苏省司法厅", "Jiangsu Provincial Department of Justice", "320000"),
-    DemoAgency("js-ybj", "江苏省医疗保障局", "Jiangsu Provincial Healthcare Security Administration",
-               "320000"),
+    DemoAgency("js-ybj", "江苏省医疗保障局", "Jiangsu Provincial Healthcare Security Administration", "320000"),
     # Art 2: an organisation authorised by law (a 事业单位 under the Housing Provident Fund Regulations).
-    DemoAgency("js-gjj", "江苏省住房公积金管理中心", "Jiangsu Housing Provident Fund Management Centre",
-               "320000", kind="authorised", responsible_unit="信息科", responsible_person="胡斌"),
+    DemoAgency(
+        "js-gjj",
+        "江苏省住房公积金管理中心",
+        "Jiangsu Housing Provident Fund Management Centre",
+        "320000",
+        kind="authorised",
+        responsible_unit="信息科",
+        responsible_person="胡斌",
+    ),
     # Art 2: an organisation entrusted by law; runs the platform for the data bureau. No Art 30 person yet.
-    DemoAgency("js-dsjzx", "江苏省大数据管理中心", "Jiangsu Big Data Management Centre", "320000",
-               kind="entrusted"),
+    DemoAgency("js-dsjzx", "江苏省大数据管理中心", "Jiangsu Big Data Management Centre", "320000", kind="entrusted"),
 )
 
 #: City agencies in three cities: (suffix, name template, English template, vertical system).
 _CITY_AGENCY_TEMPLATES = (
     ("gaj", "{city}公安局", "{en} Municipal Public Security Bureau", "public_security"),
     ("scjgj", "{city}市场监督管理局", "{en} Administration for Market Regulation", "market_regulation"),
-    ("rsj", "{city}人力资源和社会保障局", "{en} Human Resources and Social Security Bureau",
-     "human_resources"),
+    ("rsj", "{city}人力资源和社会保障局", "{en} Human Resources and Social Security Bureau", "human_resources"),
     ("mzj", "{city}民政局", "{en} Civil Affairs Bureau", "civil_affairs"),
-    ("swj", "国家税务总局{city}税务局", "{en} Municipal Tax Service, State Taxation Administration",
-     "taxation"),
+    ("swj", "国家税务总局{city}税务局", "{en} Municipal Tax Service, State Taxation Administration", "taxation"),
 )
-_CITY_AGENCY_UNITS = {"gaj": "科技信息化支队", "scjgj": "信息中心", "rsj": "信息中心", "mzj": "办公室",
-                      "swj": "信息中心"}
+_CITY_AGENCY_UNITS = {
+    "gaj": "科技信息化支队",
+    "scjgj": "信息中心",
+    "rsj": "信息中心",
+    "mzj": "办公室",
+    "swj": "信息中心",
+}
 #: These city agencies have not named their Art 30 responsible person yet.
 _CITY_AGENCIES_WITHOUT_RESPONSIBLE = {"wx-mzj", "nj-swj"}
 CITIES_WITH_AGENCIES = ("320100", "320500", "320200")
@@ -200,8 +308,17 @@ def _authorities() -> list[DemoAgency]:
             assert parent is not None
             agency_code, unit = f"{city_slug[parent]}-{slug}-sjj", "数据资源股"
             name_en = f"{en.removesuffix(' District').removesuffix(' County')} Data Bureau"
-        out.append(DemoAgency(agency_code, f"{name}数据局", name_en, code, is_authority=True,
-                              responsible_unit=unit, responsible_person=_NAMES[i % len(_NAMES)]))
+        out.append(
+            DemoAgency(
+                agency_code,
+                f"{name}数据局",
+                name_en,
+                code,
+                is_authority=True,
+                responsible_unit=unit,
+                responsible_person=_NAMES[i % len(_NAMES)],
+            )
+        )
     return out
 
 
@@ -213,11 +330,17 @@ def _city_agencies() -> list[DemoAgency]:
         for m, (suffix, zh, en_t, vertical) in enumerate(_CITY_AGENCY_TEMPLATES):
             agency_code = f"{slug}-{suffix}"
             responsible = agency_code not in _CITY_AGENCIES_WITHOUT_RESPONSIBLE
-            out.append(DemoAgency(
-                agency_code, zh.format(city=city), en_t.format(en=en), code, vertical_system=vertical,
-                responsible_unit=_CITY_AGENCY_UNITS[suffix] if responsible else None,
-                responsible_person=_NAMES[(7 * n + m + 3) % len(_NAMES)] if responsible else None,
-            ))
+            out.append(
+                DemoAgency(
+                    agency_code,
+                    zh.format(city=city),
+                    en_t.format(en=en),
+                    code,
+                    vertical_system=vertical,
+                    responsible_unit=_CITY_AGENCY_UNITS[suffix] if responsible else None,
+                    responsible_person=_NAMES[(7 * n + m + 3) % len(_NAMES)] if responsible else None,
+                )
+            )
     return out
 
 
@@ -255,23 +378,63 @@ class DemoPerson:
 
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
-    DemoPerson("demo_authority", "演示·江苏省数据局 / Demo provincial authority", "authority",
-               "demo-authority-2026", region_code="320000"),
-    DemoPerson("demo_supervisor", "演示·省级监督人员 / Demo provincial supervisor", "supervisor",
-               "demo-supervisor-2026", region_code="320000"),
-    DemoPerson("demo_secrecy_admin", "演示·省保密行政管理部门 / Demo secrecy administration", "secrecy_admin",
-               "demo-secrecy-admin-2026", region_code="320000"),
-    DemoPerson("demo_agency_admin", "演示·省公安厅共享负责人 / Demo agency admin (public security)",
-               "agency_admin", "demo-agency-admin-2026", agency_code="js-gat"),
-    DemoPerson("demo_agency_staff", "演示·省公安厅工作人员 / Demo agency staff (public security)",
-               "agency_staff", "demo-agency-staff-2026", agency_code="js-gat"),
-    DemoPerson("demo_sz_authority", "演示·苏州市数据局 / Demo Suzhou authority", "authority",
-               "demo-sz-authority-2026", region_code="320500"),
+    DemoPerson(
+        "demo_authority",
+        "演示·江苏省数据局 / Demo provincial authority",
+        "authority",
+        "demo-authority-2026",
+        region_code="320000",
+    ),
+    DemoPerson(
+        "demo_supervisor",
+        "演示·省级监督人员 / Demo provincial supervisor",
+        "supervisor",
+        "demo-supervisor-2026",
+        region_code="320000",
+    ),
+    DemoPerson(
+        "demo_secrecy_admin",
+        "演示·省保密行政管理部门 / Demo secrecy administration",
+        "secrecy_admin",
+        "demo-secrecy-admin-2026",
+        region_code="320000",
+    ),
+    DemoPerson(
+        "demo_agency_admin",
+        "演示·省公安厅共享负责人 / Demo agency admin (public security)",
+        "agency_admin",
+        "demo-agency-admin-2026",
+        agency_code="js-gat",
+    ),
+    DemoPerson(
+        "demo_agency_staff",
+        "演示·省公安厅工作人员 / Demo agency staff (public security)",
+        "agency_staff",
+        "demo-agency-staff-2026",
+        agency_code="js-gat",
+    ),
+    DemoPerson(
+        "demo_sz_authority",
+        "演示·苏州市数据局 / Demo Suzhou authority",
+        "authority",
+        "demo-sz-authority-2026",
+        region_code="320500",
+    ),
     # The requesting side of the sharing demo (sharing/demo.py).
-    DemoPerson("demo_sz_staff", "演示·苏州市民政局工作人员 / Demo Suzhou civil affairs staff", "agency_staff",
-               "demo-sz-staff-2026", agency_code="sz-mzj"),
-    DemoPerson("demo_sz_admin", "演示·苏州市民政局共享负责人 / Demo Suzhou civil affairs admin", "agency_admin",
-               "demo-sz-admin-2026", agency_code="sz-mzj"),
+    DemoPerson(
+        "demo_sz_staff",
+        "演示·苏州市民政局工作人员 / Demo Suzhou civil affairs staff",
+        "agency_staff",
+        "demo-sz-staff-2026",
+        agency_code="sz-mzj",
+    ),
+    DemoPerson(
+        "demo_sz_admin",
+        "演示·苏州市民政局共享负责人 / Demo Suzhou civil affairs admin",
+        "agency_admin",
+        "demo-sz-admin-2026",
+        agency_code="sz-mzj",
+    ),
 )
 
 
@@ -322,27 +485,45 @@ def load(session: Session) -> DemoSummary:
     events_before = session.scalar(select(func.count()).select_from(Event)) or 0
 
     for code, name, name_en, parent, _slug in _region_rows():
-        service.create_region(session, RegionCreate(code=code, name=name, name_en=name_en,
-                                                    parent_code=parent), by=OPERATOR)
+        service.create_region(
+            session, RegionCreate(code=code, name=name, name_en=name_en, parent_code=parent), by=OPERATOR
+        )
 
     agencies = demo_agencies()
     usccs = _usccs(agencies)
     names = {}
     for a in agencies:
-        created = service.create_agency(session, AgencyCreate(
-            code=a.code, uscc=usccs[a.code], name=a.name, name_en=a.name_en, region_code=a.region_code,
-            kind=a.kind, vertical_system=a.vertical_system, is_authority=a.is_authority,  # type: ignore[arg-type]
-            responsible_unit=a.responsible_unit, responsible_person=a.responsible_person,
-        ), by=OPERATOR)
+        created = service.create_agency(
+            session,
+            AgencyCreate(
+                code=a.code,
+                uscc=usccs[a.code],
+                name=a.name,
+                name_en=a.name_en,
+                region_code=a.region_code,
+                kind=a.kind,
+                vertical_system=a.vertical_system,
+                is_authority=a.is_authority,  # type: ignore[arg-type]
+                responsible_unit=a.responsible_unit,
+                responsible_person=a.responsible_person,
+            ),
+            by=OPERATOR,
+        )
         names[created.code] = created.name
     region_names = {code: name for code, name, *_ in _region_rows()}
 
     credentials = []
     for p in DEMO_PEOPLE:
-        service.create_person(session, PersonCreate(
-            username=p.username, display_name=p.display_name, password=p.password,
-            grants=[GrantCreate(role=p.role, region_code=p.region_code, agency_code=p.agency_code)],  # type: ignore[arg-type]
-        ), by=OPERATOR)
+        service.create_person(
+            session,
+            PersonCreate(
+                username=p.username,
+                display_name=p.display_name,
+                password=p.password,
+                grants=[GrantCreate(role=p.role, region_code=p.region_code, agency_code=p.agency_code)],  # type: ignore[arg-type]
+            ),
+            by=OPERATOR,
+        )
         _token, secret = service.issue_token(session, p.username, name="demo", by=OPERATOR)
         scope_name = names[p.agency_code] if p.agency_code else region_names[p.scope]
         credentials.append(DemoCredential(p.username, p.role, p.scope, scope_name, p.password, secret))
@@ -369,10 +550,16 @@ def load(session: Session) -> DemoSummary:
 
     events_after = session.scalar(select(func.count()).select_from(Event)) or 0
     return DemoSummary(
-        regions=len(region_names), agencies=len(agencies), authorities=sum(a.is_authority for a in agencies),
-        people=len(DEMO_PEOPLE), events=events_after - events_before, credentials=tuple(credentials),
-        catalog_published=catalog.published, guide_services=guide_services,
-        hosted_rows=hosted.rows if hosted else 0, sharing_requests=sharing.requests if sharing else 0,
+        regions=len(region_names),
+        agencies=len(agencies),
+        authorities=sum(a.is_authority for a in agencies),
+        people=len(DEMO_PEOPLE),
+        events=events_after - events_before,
+        credentials=tuple(credentials),
+        catalog_published=catalog.published,
+        guide_services=guide_services,
+        hosted_rows=hosted.rows if hosted else 0,
+        sharing_requests=sharing.requests if sharing else 0,
         gateway=gateway,
     )
 
@@ -387,11 +574,12 @@ def load_cli(if_empty: bool) -> None:
 
     out = Console(soft_wrap=True)  # lines stay whole at any width (a folded token cannot be copied)
     err = Console(stderr=True)
-    skipped = ("[yellow]已有行政区划数据，跳过演示数据加载"
-               " / the registry already has data; demo load skipped[/yellow]")
-    refused = ("[red]数据库中已有行政区划数据，拒绝重复加载演示数据（如仅需在空库时加载，请加 --if-empty）"
-               " / the registry already has data; refusing to load the demo twice"
-               " (use --if-empty to skip)[/red]")
+    skipped = "[yellow]已有行政区划数据，跳过演示数据加载 / the registry already has data; demo load skipped[/yellow]"
+    refused = (
+        "[red]数据库中已有行政区划数据，拒绝重复加载演示数据（如仅需在空库时加载，请加 --if-empty）"
+        " / the registry already has data; refusing to load the demo twice"
+        " (use --if-empty to skip)[/red]"
+    )
     try:
         with transaction() as session:
             summary = load(session)
@@ -415,15 +603,19 @@ def load_cli(if_empty: bool) -> None:
     except (OperationalError, ProgrammingError) as exc:
         if "region" not in str(exc.orig):
             raise
-        err.print("[red]数据库尚未初始化，请先运行 govshare db upgrade / "
-                  "the database has no schema yet: run `govshare db upgrade` first[/red]")
+        err.print(
+            "[red]数据库尚未初始化，请先运行 govshare db upgrade / "
+            "the database has no schema yet: run `govshare db upgrade` first[/red]"
+        )
         raise typer.Exit(1) from None
 
-    out.print(f"[green]已加载演示数据 / demo loaded:[/green] {summary.regions} 个行政区划 regions, "
-              f"{summary.agencies} 个机关 agencies（其中信息化主管部门 {summary.authorities} authorities）, "
-              f"{summary.people} 个演示用户 people, {summary.catalog_published} 条已发布目录 published catalog "
-              f"entries, {summary.guide_services} 项服务指引 guide services, {summary.hosted_rows} 行托管数据 hosted "
-              f"rows, {summary.events} 条事件 events")
+    out.print(
+        f"[green]已加载演示数据 / demo loaded:[/green] {summary.regions} 个行政区划 regions, "
+        f"{summary.agencies} 个机关 agencies（其中信息化主管部门 {summary.authorities} authorities）, "
+        f"{summary.people} 个演示用户 people, {summary.catalog_published} 条已发布目录 published catalog "
+        f"entries, {summary.guide_services} 项服务指引 guide services, {summary.hosted_rows} 行托管数据 hosted "
+        f"rows, {summary.events} 条事件 events"
+    )
     # One line per account, never wrapped or cut by Rich whatever the terminal width (a table cut
     # the passwords at 80 columns): the terminal may fold a long line, but it stays whole to copy.
     out.print("演示账号 / Demo accounts:")
@@ -435,12 +627,19 @@ def load_cli(if_empty: bool) -> None:
         out.print(f"  {c.username}: {c.token}", markup=False, highlight=False)
     if summary.gateway is not None:
         g = summary.gateway
-        out.print(f"交换网关演示客户端（{g.agency_code}，仅显示一次）/ exchange gateway demo client of {g.agency_code} "
-                  "(key shown once):", markup=False, highlight=False)
+        out.print(
+            f"交换网关演示客户端（{g.agency_code}，仅显示一次）/ exchange gateway demo client of {g.agency_code} "
+            "(key shown once):",
+            markup=False,
+            highlight=False,
+        )
         out.print("  " + g.curl(LOGIN_URL.removesuffix("/login")), markup=False, highlight=False)
 
 
 def credential_lines(credentials: tuple[DemoCredential, ...]) -> list[str]:
     """``  user  角色 role: ...  范围 scope: ...  密码 password: ...``, one line per account."""
-    return [f"  {c.username}  角色 role: {rules.ROLE_NAMES[c.role][0]} / {c.role}  "
-            f"范围 scope: {c.scope} {c.scope_name}  密码 password: {c.password}" for c in credentials]
+    return [
+        f"  {c.username}  角色 role: {rules.ROLE_NAMES[c.role][0]} / {c.role}  "
+        f"范围 scope: {c.scope} {c.scope_name}  密码 password: {c.password}"
+        for c in credentials
+    ]

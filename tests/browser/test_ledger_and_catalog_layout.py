@@ -20,21 +20,30 @@ from tests.factories import PASSWORD
 from tests.live_server import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium "
-                                                      "(apt-get install -y chromium fonts-noto-cjk)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)",
+    ),
 ]
 
 #: Entries in two classifications from two providers (so there are facets to choose from).
 ENTRIES = [("js-gat", "basic", "population", f"户籍人口信息{i}") for i in range(8)] + [
-    ("sz-sj", "departmental", None, f"市场主体登记信息{i}") for i in range(8)]
+    ("sz-sj", "departmental", None, f"市场主体登记信息{i}") for i in range(8)
+]
 
 
 @pytest.fixture
@@ -44,10 +53,22 @@ def server(world, session) -> Iterator[str]:  # type: ignore[no-untyped-def]  # 
     from govshare.core.auth import OPERATOR
 
     for provider, classification, category, name in ENTRIES:
-        made = service.create_resource(session, ResourceCreate(
-            provider=provider, classification=classification, category=category, name=name,
-            abstract=f"{name}的说明。", format="database", share_type="unconditional",
-            provision_method="gateway_api", update_cycle="daily", open_to_public=True), by=OPERATOR)
+        made = service.create_resource(
+            session,
+            ResourceCreate(
+                provider=provider,
+                classification=classification,
+                category=category,
+                name=name,
+                abstract=f"{name}的说明。",
+                format="database",
+                share_type="unconditional",
+                provision_method="gateway_api",
+                update_cycle="daily",
+                open_to_public=True,
+            ),
+            by=OPERATOR,
+        )
         service.submit(session, made.id, by=OPERATOR)
         service.publish(session, made.id, by=OPERATOR)
     session.commit()
@@ -99,8 +120,10 @@ LINES_JS = """
 })
 """
 
-BOX_JS = "(selector) => { const r = document.querySelector(selector).getBoundingClientRect(); " \
-         "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height}; }"
+BOX_JS = (
+    "(selector) => { const r = document.querySelector(selector).getBoundingClientRect(); "
+    "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height}; }"
+)
 
 FITS_JS = "() => ({width: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth})"
 
@@ -129,8 +152,10 @@ def test_ledger_numbers_and_codes_stay_on_one_line(server, browser) -> None:  # 
     first_rows = page.locator("table.ledger tbody").inner_text()
     assert "《办法》第" in first_rows and "catalog.resource." not in first_rows
     assert "发布目录条目" in first_rows
-    wrapper = page.evaluate("() => { const w = document.querySelector('.table-scroll'); "
-                            "return {client: w.clientWidth, scroll: w.scrollWidth}; }")
+    wrapper = page.evaluate(
+        "() => { const w = document.querySelector('.table-scroll'); "
+        "return {client: w.clientWidth, scroll: w.scrollWidth}; }"
+    )
     assert wrapper["scroll"] <= wrapper["client"], wrapper
     fits = page.evaluate(FITS_JS)
     assert fits["scroll"] <= fits["width"], fits

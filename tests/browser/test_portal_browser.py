@@ -35,9 +35,12 @@ chromium = chromium_browser
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium "
-                                                      "(apt-get install -y chromium fonts-noto-cjk)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)",
+    ),
 ]
+
 
 @pytest.fixture
 def live_server(world) -> Iterator[str]:  # noqa: ARG001 - world seeds the database the server reads
@@ -96,17 +99,31 @@ def test_authority_registers_an_agency_and_pages_fit_a_phone(live_server, chromi
         page.goto(base + "/?lang=zh")
 
         # The same signed-in person on a 375 px phone.
-        phone = chromium.new_context(viewport={"width": MOBILE_WIDTH, "height": 812}, device_scale_factor=2,
-                                     is_mobile=True, has_touch=True, locale="zh-CN",
-                                     storage_state=desktop.storage_state())
+        phone = chromium.new_context(
+            viewport={"width": MOBILE_WIDTH, "height": 812},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            storage_state=desktop.storage_state(),
+        )
         mobile = phone.new_page()
         mobile.set_default_timeout(20_000)
-        for name, path in [("home", "/"), ("console", "/console"), ("regions", "/regions"),
-                           ("region", "/regions/320500"), ("agencies", "/agencies"),
-                           ("agencies-missing", "/agencies?missing=1"), ("agency", "/agencies/js-browser"),
-                           ("agency-form", "/agencies/new"), ("agency-edit", "/agencies/js-gat/edit"),
-                           ("not-found", "/no-such-page"), ("agencies-en", "/agencies?lang=en"),
-                           ("console-en", "/console?lang=en"), ("agency-form-en", "/agencies/new?lang=en")]:
+        for name, path in [
+            ("home", "/"),
+            ("console", "/console"),
+            ("regions", "/regions"),
+            ("region", "/regions/320500"),
+            ("agencies", "/agencies"),
+            ("agencies-missing", "/agencies?missing=1"),
+            ("agency", "/agencies/js-browser"),
+            ("agency-form", "/agencies/new"),
+            ("agency-edit", "/agencies/js-gat/edit"),
+            ("not-found", "/no-such-page"),
+            ("agencies-en", "/agencies?lang=en"),
+            ("console-en", "/console?lang=en"),
+            ("agency-form-en", "/agencies/new?lang=en"),
+        ]:
             mobile.goto(base + path)
             _check_fits(mobile, name)
         mobile.goto(base + "/agencies/new?lang=zh")
@@ -132,6 +149,7 @@ def test_authority_registers_an_agency_and_pages_fit_a_phone(live_server, chromi
     with transaction() as s:
         agency = service.get_agency(s, "js-browser")
         assert (agency.uscc, agency.responsible_person) == (uscc, "钱伟")
-        event = s.scalar(select(Event).where(Event.action == "registry.agency.created",
-                                             Event.subject_id == "js-browser"))
+        event = s.scalar(
+            select(Event).where(Event.action == "registry.agency.created", Event.subject_id == "js-browser")
+        )
         assert event is not None and event.actor_name == "prov_auth"

@@ -60,9 +60,14 @@ class Person:
         self.page.get_by_label("密码").fill(PASSWORD)
         self.page.locator("main").get_by_role("button", name="登录").click()
         self.page.wait_for_url(re.compile(r"/console$"))
-        self.phone_ctx = chromium.new_context(viewport={"width": MOBILE_WIDTH, "height": 812}, device_scale_factor=2,
-                                              is_mobile=True, has_touch=True, locale="zh-CN",
-                                              storage_state=self.desktop_ctx.storage_state())
+        self.phone_ctx = chromium.new_context(
+            viewport={"width": MOBILE_WIDTH, "height": 812},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            storage_state=self.desktop_ctx.storage_state(),
+        )
         self.phone = self.phone_ctx.new_page()
         self.phone.set_default_timeout(20_000)
 

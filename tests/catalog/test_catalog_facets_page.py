@@ -31,12 +31,18 @@ def query(href: str) -> dict[str, str]:
 def test_selected_filters_are_chips_that_remove_themselves(client, world) -> None:  # type: ignore[no-untyped-def]
     publish(client, world, entry(name="户籍人口信息"))
     publish(client, world, open_entry(name="公共图书馆名录"))
-    r = client.get("/catalog", params={"q": "人口", "classification": "basic", "provider": "js-gat",
-                                       "offset": "20", "lang": "zh"}, headers=HTML)
+    r = client.get(
+        "/catalog",
+        params={"q": "人口", "classification": "basic", "provider": "js-gat", "offset": "20", "lang": "zh"},
+        headers=HTML,
+    )
     assert r.status_code == 200
     found = chips(r.text)
-    assert [c[0] for c in found] == ["移除筛选：搜索：人口", "移除筛选：资源分类：基础信息资源",
-                                     "移除筛选：提供单位：江苏省公安厅"]
+    assert [c[0] for c in found] == [
+        "移除筛选：搜索：人口",
+        "移除筛选：资源分类：基础信息资源",
+        "移除筛选：提供单位：江苏省公安厅",
+    ]
     assert [c[2] for c in found] == ["搜索：人口", "资源分类：基础信息资源", "提供单位：江苏省公安厅"]
     by_label = {label: query(href) for label, href, _text in found}
     # each chip's link is the same search without that condition (and back on the first page)
@@ -51,8 +57,11 @@ def test_selected_filters_are_chips_that_remove_themselves(client, world) -> Non
     assert [c[0] for c in chips(after.text)] == ["移除筛选：搜索：人口", "移除筛选：资源分类：基础信息资源"]
 
     # the selected facet value is itself a link that removes it, with the same accessible name
-    assert re.search(r'<a class="facet-selected" aria-current="true" href="[^"]*" '
-                     r'aria-label="移除筛选：资源分类：基础信息资源">', r.text)
+    assert re.search(
+        r'<a class="facet-selected" aria-current="true" href="[^"]*" '
+        r'aria-label="移除筛选：资源分类：基础信息资源">',
+        r.text,
+    )
 
 
 def test_no_chips_without_conditions_and_facets_come_first(client, world) -> None:  # type: ignore[no-untyped-def]
@@ -68,19 +77,26 @@ def test_no_chips_without_conditions_and_facets_come_first(client, world) -> Non
 
 def test_a_condition_nothing_matches_still_gets_its_name(client, world) -> None:  # type: ignore[no-untyped-def]
     publish(client, world, entry(name="户籍人口信息"))
-    r = client.get("/catalog", params={"classification": "thematic", "sector": "culture", "status": "published",
-                                       "lang": "zh"}, headers=HTML)
+    r = client.get(
+        "/catalog",
+        params={"classification": "thematic", "sector": "culture", "status": "published", "lang": "zh"},
+        headers=HTML,
+    )
     assert "没有符合条件的目录条目" in r.text
     assert [c[2] for c in chips(r.text)] == ["资源分类：主题信息资源", "领域：公共文化", "状态：已发布"]
 
 
 def test_chips_in_english_and_clear_all_keeps_own_catalog(client, world) -> None:  # type: ignore[no-untyped-def]
     publish(client, world, entry(name="户籍人口信息"))
-    r = client.get("/catalog", params={"classification": "basic", "mine": "1", "lang": "en"},
-                   headers={**HTML, **world.h("gat_staff")})
+    r = client.get(
+        "/catalog",
+        params={"classification": "basic", "mine": "1", "lang": "en"},
+        headers={**HTML, **world.h("gat_staff")},
+    )
     assert r.status_code == 200
     found = chips(r.text)
-    assert [(c[0], c[2]) for c in found] == [("Remove filter: Classification: basic resource",
-                                              "Classification: basic resource")]
+    assert [(c[0], c[2]) for c in found] == [
+        ("Remove filter: Classification: basic resource", "Classification: basic resource")
+    ]
     clear = re.search(r'<a class="chip-clear" href="([^"]*)">Clear all</a>', r.text)
     assert clear and query(html.unescape(clear.group(1))) == {"mine": "1", "lang": "en"}

@@ -27,8 +27,14 @@ THREADS = 20
 
 def _live(name: str) -> int:
     with transaction() as s:
-        return int(s.scalar(select(func.count()).select_from(CatalogResource).where(
-            CatalogResource.name == name, CatalogResource.status != "withdrawn")) or 0)
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(CatalogResource)
+                .where(CatalogResource.name == name, CatalogResource.status != "withdrawn")
+            )
+            or 0
+        )
 
 
 @pytest.mark.postgres_only
@@ -133,8 +139,9 @@ def test_migration_is_reversible_and_refuses_existing_duplicates(client, world, 
         assert not has_index()
         monkeypatch.setattr(entries, "_check_name_free", lambda *_a, **_k: None)
         monkeypatch.setattr(_common, "_check_name_free", lambda *_a, **_k: None)
-        ids = [client.post(API, json=entry(name="重名条目"), headers=world.h("gat_staff")).json()["id"]
-               for _ in range(2)]
+        ids = [
+            client.post(API, json=entry(name="重名条目"), headers=world.h("gat_staff")).json()["id"] for _ in range(2)
+        ]
         with pytest.raises(RuntimeError, match="js-gat: '重名条目' x2"):
             upgrade(DATABASE_URL)
         assert not has_index()

@@ -26,18 +26,30 @@ def _browser(app, username: str | None = None) -> TestClient:
     c = TestClient(app, headers=HTML)
     if username:
         page = c.get("/login")
-        r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": _token(page.text)},
-                   follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": _token(page.text)},
+            follow_redirects=False,
+        )
         assert r.status_code == 303, r.text
     return c
 
 
 FORM = {
-    "name": "户籍人口信息", "classification": "basic", "category": "population",
-    "abstract": "全省户籍人口的基本登记信息。", "format": "database", "share_type": "conditional",
-    "share_conditions": "按需调用，签订保密协议", "provision_method": "gateway_api", "update_cycle": "daily",
-    "update_deadline_workdays": "10", "security_classification": "restricted", "contains_personal_info": "on",
-    "open_to_public": "on", "sectors": ["public_safety", "civil_affairs"],
+    "name": "户籍人口信息",
+    "classification": "basic",
+    "category": "population",
+    "abstract": "全省户籍人口的基本登记信息。",
+    "format": "database",
+    "share_type": "conditional",
+    "share_conditions": "按需调用，签订保密协议",
+    "provision_method": "gateway_api",
+    "update_cycle": "daily",
+    "update_deadline_workdays": "10",
+    "security_classification": "restricted",
+    "contains_personal_info": "on",
+    "open_to_public": "on",
+    "sectors": ["public_safety", "civil_affairs"],
     "data_items": "公民身份号码|字符型|18 位|个人\n姓名|字符型||个人\n户籍地址",
 }
 
@@ -101,8 +113,9 @@ def test_revision_from_the_page_waits_for_the_authority(app, client, world):
     authority = _browser(app, "prov_auth")
     page = authority.get(f"/catalog/{pub['id']}")
     assert "待审核的修订" in page.text and "修订后的摘要" in page.text
-    r = authority.post(f"/catalog/{pub['id']}/revision/approve", data={"csrf_token": _token(page.text)},
-                       follow_redirects=False)
+    r = authority.post(
+        f"/catalog/{pub['id']}/revision/approve", data={"csrf_token": _token(page.text)}, follow_redirects=False
+    )
     assert r.status_code == 303
     assert client.get(f"{API}/{pub['id']}").json()["abstract"] == "修订后的摘要"
 
@@ -131,15 +144,25 @@ def test_upload_page(app, client, world):
     staff = _browser(app, "gat_staff")
     page = staff.get("/catalog/import")
     assert page.status_code == 200
-    bad = _xlsx([["公共图书馆名录", "部门", "电子表格", "无条件共享", "平台托管数据集", "每年", ""],
-                 ["案件信息", "部门", "数据库", "不予共享", "平台外共享", "实时", ""]])
-    r = staff.post("/catalog/import", data={"csrf_token": _token(page.text)},
-                   files={"file": ("目录.xlsx", bad, "application/octet-stream")})
+    bad = _xlsx(
+        [
+            ["公共图书馆名录", "部门", "电子表格", "无条件共享", "平台托管数据集", "每年", ""],
+            ["案件信息", "部门", "数据库", "不予共享", "平台外共享", "实时", ""],
+        ]
+    )
+    r = staff.post(
+        "/catalog/import",
+        data={"csrf_token": _token(page.text)},
+        files={"file": ("目录.xlsx", bad, "application/octet-stream")},
+    )
     assert r.status_code == 422
     assert "未导入任何条目" in r.text and "法律依据" in r.text and "第十三条" in r.text
     assert client.get(API, params={"mine": True}, headers=world.h("gat_staff")).json()["total"] == 0
-    r = staff.post("/catalog/import", data={"csrf_token": _token(page.text), "valid_only": "on"},
-                   files={"file": ("目录.xlsx", bad, "application/octet-stream")})
+    r = staff.post(
+        "/catalog/import",
+        data={"csrf_token": _token(page.text), "valid_only": "on"},
+        files={"file": ("目录.xlsx", bad, "application/octet-stream")},
+    )
     assert r.status_code == 200 and "已导入 1 条" in r.text
     mine = client.get(API, params={"mine": True}, headers=world.h("gat_staff")).json()
     assert [i["name"] for i in mine["items"]] == ["公共图书馆名录"]
@@ -148,9 +171,12 @@ def test_upload_page(app, client, world):
 def test_upload_page_names_a_too_long_cell(app, client, world):
     staff = _browser(app, "gat_staff")
     page = staff.get("/catalog/import")
-    body = ("资源名称,资源分类,数据格式,共享类型,提供方式,更新周期,资源摘要\n"
-            f'档案目录,部门,电子表格,无条件共享,平台托管数据集,每年,"{"摘" * 140_000}"\n').encode()
-    r = staff.post("/catalog/import", data={"csrf_token": _token(page.text)},
-                   files={"file": ("目录.csv", body, "text/csv")})
+    body = (
+        "资源名称,资源分类,数据格式,共享类型,提供方式,更新周期,资源摘要\n"
+        f'档案目录,部门,电子表格,无条件共享,平台托管数据集,每年,"{"摘" * 140_000}"\n'
+    ).encode()
+    r = staff.post(
+        "/catalog/import", data={"csrf_token": _token(page.text)}, files={"file": ("目录.csv", body, "text/csv")}
+    )
     assert r.status_code == 422
     assert "未导入任何条目" in r.text and "资源摘要过长" in r.text and "140000" in r.text

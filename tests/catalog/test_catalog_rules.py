@@ -63,12 +63,21 @@ def test_update_deadline_1_to_20_workdays_art_15():
 
 
 def test_update_deadline_zero_over_the_api(client, world):
-    body = {"classification": "departmental", "name": "图书馆名录", "format": "database",
-            "share_type": "unconditional", "provision_method": "gateway_api", "update_cycle": "daily"}
+    body = {
+        "classification": "departmental",
+        "name": "图书馆名录",
+        "format": "database",
+        "share_type": "unconditional",
+        "provision_method": "gateway_api",
+        "update_cycle": "daily",
+    }
     r = client.post("/api/v1/catalog", json={**body, "update_deadline_workdays": 0}, headers=world.h("gat_staff"))
     assert r.status_code == 422
     assert (r.json()["code"], r.json()["field"], r.json()["article"]) == (
-        "catalog.update_deadline.too_short", "update_deadline_workdays", "Art 15")
+        "catalog.update_deadline.too_short",
+        "update_deadline_workdays",
+        "Art 15",
+    )
     r = client.post("/api/v1/catalog", json={**body, "update_deadline_workdays": 21}, headers=world.h("gat_staff"))
     assert r.status_code == 422 and r.json()["code"] == "catalog.update_deadline.too_long"
 

@@ -23,11 +23,29 @@ from tests.catalog.catalog_helpers import open_entry
 
 STATUSES = ("draft", "submitted", "published", "withdrawn")
 PROVIDERS = ("js-gat", "sz-sj", "nj-sj")  # province, Suzhou, Nanjing
-VIEWERS = ("public", "province_authority", "suzhou_authority", "nanjing_authority", "supervisor", "gat_staff",
-           "gat_admin", "szsj_admin", "secrecy", "client_szsj", "operator")
-USERNAMES = {"province_authority": "prov_auth", "suzhou_authority": "sz_auth", "nanjing_authority": "nj_auth",
-             "supervisor": "super", "gat_staff": "gat_staff", "gat_admin": "gat_admin", "szsj_admin": "szsj_admin",
-             "secrecy": "secrecy"}
+VIEWERS = (
+    "public",
+    "province_authority",
+    "suzhou_authority",
+    "nanjing_authority",
+    "supervisor",
+    "gat_staff",
+    "gat_admin",
+    "szsj_admin",
+    "secrecy",
+    "client_szsj",
+    "operator",
+)
+USERNAMES = {
+    "province_authority": "prov_auth",
+    "suzhou_authority": "sz_auth",
+    "nanjing_authority": "nj_auth",
+    "supervisor": "super",
+    "gat_staff": "gat_staff",
+    "gat_admin": "gat_admin",
+    "szsj_admin": "szsj_admin",
+    "secrecy": "secrecy",
+}
 
 
 def _make(session: Session, provider: str, status: str, open_: bool, n: int) -> int:
@@ -49,8 +67,11 @@ def catalog(world, session: Session) -> dict[str, Principal | None]:  # noqa: AR
         _make(session, provider, status, open_, next(n))
     _client, key = registry_service.add_client(session, "sz-sj", "sys", by=OPERATOR)
     session.commit()
-    viewers: dict[str, Principal | None] = {"public": None, "operator": OPERATOR,
-                                            "client_szsj": registry_service.authenticate_secret(session, key)}
+    viewers: dict[str, Principal | None] = {
+        "public": None,
+        "operator": OPERATOR,
+        "client_szsj": registry_service.authenticate_secret(session, key),
+    }
     for who, username in USERNAMES.items():
         person = registry_service.get_person(session, username)
         viewers[who] = registry_service.principal_for_person(session, person, via="token")
@@ -61,8 +82,9 @@ def _predicate(session: Session, viewer: Principal | None) -> set[int]:
     out = set()
     for r in session.scalars(select(CatalogResource)):
         path = registry_service.region_path_of(session, r.region_code)
-        if perm.can_view(viewer, status=r.status, open_to_public=r.open_to_public, provider_id=r.provider_id,
-                         region_path=path):
+        if perm.can_view(
+            viewer, status=r.status, open_to_public=r.open_to_public, provider_id=r.provider_id, region_path=path
+        ):
             out.add(r.id)
     return out
 

@@ -37,9 +37,7 @@ def _counts(session):
     return (
         session.scalar(select(func.count()).select_from(CalendarYear)),
         session.scalar(select(func.count()).select_from(CalendarDay)),
-        session.scalar(
-            select(func.count()).select_from(Event).where(Event.action == workdays.IMPORTED_ACTION)
-        ),
+        session.scalar(select(func.count()).select_from(Event).where(Event.action == workdays.IMPORTED_ACTION)),
     )
 
 
@@ -67,11 +65,19 @@ def test_import_stores_the_schedule_and_records_one_event(session):
     }
     ev = session.scalars(select(Event).where(Event.action == "calendar.schedule.imported")).one()
     assert (ev.actor, ev.actor_name, ev.subject_type, ev.subject_id) == (
-        "person:7", "日历管理员", "calendar_year", "2027"
+        "person:7",
+        "日历管理员",
+        "calendar_year",
+        "2027",
     )
     assert {k: v for k, v in ev.data.items() if k != "changes"} == {
-        "year": 2027, "holidays": 3, "workdays": 2, "replaced": False, "source": "测试通知",
-        "sha256": summary.sha256, "forced": False,
+        "year": 2027,
+        "holidays": 3,
+        "workdays": 2,
+        "replaced": False,
+        "source": "测试通知",
+        "sha256": summary.sha256,
+        "forced": False,
     }
     assert ev.data["changes"] == summary.changes.as_dict()
 
@@ -122,8 +128,7 @@ def test_same_content_gives_the_same_digest_whatever_the_key_order(session):
     ],
 )
 def test_a_malformed_file_is_refused_and_nothing_is_stored(session, payload):
-    workdays.import_schedule(session, {"year": 2028, "holidays": {"2028-01-01": "元旦"}, "workdays": {}},
-                             actor=SYSTEM)
+    workdays.import_schedule(session, {"year": 2028, "holidays": {"2028-01-01": "元旦"}, "workdays": {}}, actor=SYSTEM)
     session.commit()
     before = _counts(session)
     with pytest.raises(InvalidInput) as exc:
@@ -155,9 +160,7 @@ def test_an_imported_year_overrides_chinese_calendar_in_the_database(session):
 
 def test_a_deadline_reads_the_database_once(session):
     workdays.import_schedule(session, TEST_2027, actor=SYSTEM)
-    workdays.import_schedule(
-        session, {"year": 2030, "holidays": {"2030-01-01": "元旦"}, "workdays": {}}, actor=SYSTEM
-    )
+    workdays.import_schedule(session, {"year": 2030, "holidays": {"2030-01-01": "元旦"}, "workdays": {}}, actor=SYSTEM)
     session.commit()
     statements: list[str] = []
 
@@ -178,11 +181,13 @@ def test_a_deadline_reads_the_database_once(session):
 def test_list_imported_years(session):
     assert workdays.list_imported_years(session) == []
     workdays.import_schedule(session, TEST_2027, actor=SYSTEM)
-    workdays.import_schedule(session, {"year": 2028, "holidays": {"2028-01-01": "元旦"}, "workdays": {}},
-                             actor=SYSTEM, source="2028.json")
+    workdays.import_schedule(
+        session, {"year": 2028, "holidays": {"2028-01-01": "元旦"}, "workdays": {}}, actor=SYSTEM, source="2028.json"
+    )
     years = workdays.list_imported_years(session)
     assert [(y.year, y.source, y.holidays, y.workdays) for y in years] == [
-        (2027, "测试通知", 3, 2), (2028, "2028.json", 1, 0)
+        (2027, "测试通知", 3, 2),
+        (2028, "2028.json", 1, 0),
     ]
 
 
@@ -200,12 +205,16 @@ def test_api_deadline_across_national_day_2025(client):
 def test_api_deadline_is_provisional_until_the_year_is_imported(client):
     params = {"from": "2026-12-30", "workdays": 3}
     assert client.get("/api/v1/calendar/deadline", params=params).json() == {
-        "deadline": "2027-01-04", "provisional": True, "uncovered_years": [2027]
+        "deadline": "2027-01-04",
+        "provisional": True,
+        "uncovered_years": [2027],
     }
     with transaction() as s:
         workdays.import_schedule(s, TEST_2027, actor=SYSTEM)
     assert client.get("/api/v1/calendar/deadline", params=params).json() == {
-        "deadline": "2027-01-05", "provisional": False, "uncovered_years": []
+        "deadline": "2027-01-05",
+        "provisional": False,
+        "uncovered_years": [],
     }
 
 
@@ -234,8 +243,9 @@ def test_api_bad_input_is_a_422_problem_naming_the_field(client, params, field):
 def test_api_bad_date_message_is_chinese_first_then_english(client):
     r = client.get("/api/v1/calendar/deadline", params={"from": "30.09.2025", "workdays": 1})
     assert r.json()["title"] == "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"
-    r = client.get("/api/v1/calendar/deadline", params={"from": "30.09.2025", "workdays": 1},
-                   headers={"Accept-Language": "en"})
+    r = client.get(
+        "/api/v1/calendar/deadline", params={"from": "30.09.2025", "workdays": 1}, headers={"Accept-Language": "en"}
+    )
     assert r.json()["title"] == "date must be YYYY-MM-DD"
 
 
@@ -289,10 +299,8 @@ def test_cli_import_prints_a_summary_and_stores_the_year(tmp_path):
     ("content", "words"),
     [
         ('{"year": 2027, "holidays": {"2027-01-01": "元旦"},', "not valid JSON"),
-        ('{"year": 2027, "holidays": {"2027-01-01": "a", "2027-01-01": "b"}, "workdays": {}}',
-         "appears twice"),
-        ('{"year": 2027, "holidays": {"2027-01-01": "元旦"}, "workdays": {"2027-01-06": "x"}}',
-         "not a weekend day"),
+        ('{"year": 2027, "holidays": {"2027-01-01": "a", "2027-01-01": "b"}, "workdays": {}}', "appears twice"),
+        ('{"year": 2027, "holidays": {"2027-01-01": "元旦"}, "workdays": {"2027-01-06": "x"}}', "not a weekend day"),
         ('{"year": 2028, "holidays": {"2027-01-01": "元旦"}, "workdays": {}}', "not in year 2028"),
     ],
 )
@@ -357,8 +365,13 @@ def test_a_schedule_dropping_the_spring_festival_is_refused_with_the_changes(ses
     removed = {c["date"] for c in changes["holidays_removed"]}
     assert {"2025-01-28", "2025-01-29", "2025-02-04", "2025-05-01", "2025-10-01", "2025-10-08"} <= removed
     assert "2025-02-01" not in removed  # a Saturday of the festival: it is a day off either way
-    assert {c["date"] for c in changes["workdays_removed"]} == {"2025-01-26", "2025-02-08", "2025-04-27",
-                                                                "2025-09-28", "2025-10-11"}
+    assert {c["date"] for c in changes["workdays_removed"]} == {
+        "2025-01-26",
+        "2025-02-08",
+        "2025-04-27",
+        "2025-09-28",
+        "2025-10-11",
+    }
     assert changes["holidays_added"] == [] and changes["workdays_added"] == []
     assert "2025-01-28（Spring Festival）" in err.detail
     session.rollback()
@@ -371,14 +384,18 @@ def test_forced_it_applies_and_says_what_changed(session):
     assert summary.forced and len(summary.changes.holidays_removed) > 10
     assert workdays.is_workday(session, D(2025, 1, 28))
     ev = session.scalars(select(Event).where(Event.action == workdays.IMPORTED_ACTION)).one()
-    assert ev.data["forced"] is True and {"date": "2025-01-28", "name": "Spring Festival"} in (
-        ev.data["changes"]["holidays_removed"])
+    assert (
+        ev.data["forced"] is True
+        and {"date": "2025-01-28", "name": "Spring Festival"} in (ev.data["changes"]["holidays_removed"])
+    )
 
 
 def test_a_schedule_that_only_adds_is_imported_and_lists_the_additions(session):
-    official = {"year": 2025,
-                "holidays": {d.isoformat(): "假日" for d in workdays._BUILTIN_HOLIDAYS if d.year == 2025},
-                "workdays": {d.isoformat(): "调休" for d in workdays._BUILTIN_WORKDAYS if d.year == 2025}}
+    official = {
+        "year": 2025,
+        "holidays": {d.isoformat(): "假日" for d in workdays._BUILTIN_HOLIDAYS if d.year == 2025},
+        "workdays": {d.isoformat(): "调休" for d in workdays._BUILTIN_WORKDAYS if d.year == 2025},
+    }
     same = workdays.import_schedule(session, official, actor=SYSTEM)
     assert same.changes == workdays.ScheduleChanges() and not same.forced
     extra = {**official, "holidays": {**official["holidays"], "2025-12-31": "跨年"}}
@@ -406,14 +423,18 @@ def test_api_import_refuses_then_applies_with_force(client, world):
     body = r.json()
     assert body["code"] == "calendar.schedule.drops_official_days"
     assert {"date": "2025-01-28", "name": "Spring Festival"} in body["changes"]["holidays_removed"]
-    assert client.get("/api/v1/calendar/deadline", params={"from": "2025-01-27", "workdays": 1}).json()[
-        "deadline"] == "2025-02-05"
+    assert (
+        client.get("/api/v1/calendar/deadline", params={"from": "2025-01-27", "workdays": 1}).json()["deadline"]
+        == "2025-02-05"
+    )
     r = _api_import(client, world, ONLY_NEW_YEAR_2025, force="true")
     assert r.status_code == 201, r.text
     assert r.json()["forced"] is True and r.json()["replaced"] is False
     assert {"date": "2025-01-28", "name": "Spring Festival"} in r.json()["changes"]["holidays_removed"]
-    assert client.get("/api/v1/calendar/deadline", params={"from": "2025-01-27", "workdays": 1}).json()[
-        "deadline"] == "2025-01-28"
+    assert (
+        client.get("/api/v1/calendar/deadline", params={"from": "2025-01-27", "workdays": 1}).json()["deadline"]
+        == "2025-01-28"
+    )
 
 
 def test_api_import_is_for_the_provincial_authority(client, world):

@@ -63,8 +63,9 @@ def _unavailable(r, lang: str = "zh") -> dict:  # type: ignore[no-untyped-def,ty
     assert r.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     body = r.json()
     assert body["code"] == "database.unavailable" and body["status"] == 503
-    assert body["title"] == ("数据库暂时不可用，请稍后再试" if lang == "zh" else
-                             "The database is unavailable; try again shortly")
+    assert body["title"] == (
+        "数据库暂时不可用，请稍后再试" if lang == "zh" else "The database is unavailable; try again shortly"
+    )
     assert r.headers["x-content-type-options"] == "nosniff"
     return body  # type: ignore[no-any-return]
 
@@ -90,8 +91,9 @@ def test_every_api_call_answers_503_when_postgresql_cannot_be_reached(database_a
             client.get("/api/3/action/package_list"),
             client.get("/api/v1/ledger/checkpoint"),
             client.get("/api/v1/agencies", headers=token),
-            client.post("/api/v1/regions", headers=token,
-                        json={"code": "320999", "name": "x", "parent_code": "320000"}),
+            client.post(
+                "/api/v1/regions", headers=token, json={"code": "320999", "name": "x", "parent_code": "320000"}
+            ),
         ]
         for r in calls:
             _unavailable(r)
@@ -300,5 +302,7 @@ def test_the_ledger_background_logs_an_outage_once(database_at, caplog):
     database_at(CLOSED_PORT_URL)
     asyncio.run(outage_then_back())
     ledger = [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records if r.name == "govshare.background"]
-    assert ledger == [("WARNING", "background job ledger waits for the database: OperationalError", None),
-                      ("WARNING", "background job ledger resumes: the database is back", None)]
+    assert ledger == [
+        ("WARNING", "background job ledger waits for the database: OperationalError", None),
+        ("WARNING", "background job ledger resumes: the database is back", None),
+    ]

@@ -24,8 +24,13 @@ def problem(r, status: int) -> dict:  # type: ignore[no-untyped-def]
     return body  # type: ignore[no-any-return]
 
 
-SECOND_AUTHORITY = {"code": "js-x", "uscc": "91350100M000100Y43", "name": "第二个主管部门", "region_code": "320000",
-                    "is_authority": True}
+SECOND_AUTHORITY = {
+    "code": "js-x",
+    "uscc": "91350100M000100Y43",
+    "name": "第二个主管部门",
+    "region_code": "320000",
+    "is_authority": True,
+}
 
 
 def test_a_legal_refusal_carries_every_field(client, world):
@@ -87,18 +92,26 @@ def test_preferred_language():
 
 def test_validation_errors_name_the_field_with_a_stable_title(client, world):
     h = world.h("province_authority")
-    a = problem(client.post("/api/v1/agencies", headers=h, json={**SECOND_AUTHORITY, "uscc": "91350100M000100Y44"}),
-                422)
-    b = problem(client.post("/api/v1/regions", headers=h, json={"code": "12", "name": "x", "parent_code": "320000"}),
-                422)
+    a = problem(
+        client.post("/api/v1/agencies", headers=h, json={**SECOND_AUTHORITY, "uscc": "91350100M000100Y44"}), 422
+    )
+    b = problem(
+        client.post("/api/v1/regions", headers=h, json={"code": "12", "name": "x", "parent_code": "320000"}), 422
+    )
     # RFC 9457: the title names the problem type; the occurrence goes in detail.
     assert a["title"] == b["title"] == "输入有误"
     assert a["code"] == b["code"] == "request.invalid"
     assert a["field"] == "uscc" and "uscc" in a["detail"] and "校验码" in a["detail"]
     assert b["field"] == "code" and "code" in b["detail"]
     assert a["errors"][0]["field"] == "uscc"
-    en = problem(client.post("/api/v1/regions", headers={**h, "Accept-Language": "en"},
-                             json={"code": "12", "name": "x", "parent_code": "320000"}), 422)
+    en = problem(
+        client.post(
+            "/api/v1/regions",
+            headers={**h, "Accept-Language": "en"},
+            json={"code": "12", "name": "x", "parent_code": "320000"},
+        ),
+        422,
+    )
     assert en["title"] == "Invalid input"
 
 
@@ -110,8 +123,9 @@ def test_missing_fields_are_all_listed(client, world):
 
 @pytest.mark.parametrize("raw", [b'{"code": "js-x", ', b"not json", b'{"code": "js-x",}', b"\xff\xfe"])
 def test_malformed_json_is_422_not_500(client, world, raw):
-    r = client.post("/api/v1/agencies", headers={**world.h("province_authority"), "Content-Type": "application/json"},
-                    content=raw)
+    r = client.post(
+        "/api/v1/agencies", headers={**world.h("province_authority"), "Content-Type": "application/json"}, content=raw
+    )
     body = problem(r, 422)
     assert body["code"] == "request.invalid"
     assert body["field"] == "body"
@@ -143,8 +157,15 @@ def test_text_with_nul_is_422_on_every_backend(client, world):
         client.get("/api/v1/agencies/js%00gat"),
         client.get("/api/v1/agencies", params={"q": "a\x00b"}),
         client.patch("/api/v1/agencies/js-gat", headers=h, json={"name_en": "a\x00b"}),
-        client.post("/api/v1/people", headers=h, json={"username": "nul", "display_name": "a\x00",
-                                                       "grants": [{"role": "authority", "region_code": "320000"}]}),
+        client.post(
+            "/api/v1/people",
+            headers=h,
+            json={
+                "username": "nul",
+                "display_name": "a\x00",
+                "grants": [{"role": "authority", "region_code": "320000"}],
+            },
+        ),
     ):
         assert problem(r, 422)["code"] == "request.nul_character"
     assert client.get("/api/v1/agencies/js-gat").json()["name_en"] is None
@@ -168,8 +189,12 @@ def test_an_unexpected_error_is_a_500_problem_that_reveals_nothing():
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/boom", headers={"Accept-Language": "en"})
     body = problem(r, 500)
-    assert body == {"type": "https://govshare.local/problems/server.error", "title": "Internal server error",
-                    "status": 500, "code": "server.error"}
+    assert body == {
+        "type": "https://govshare.local/problems/server.error",
+        "title": "Internal server error",
+        "status": 500,
+        "code": "server.error",
+    }
     assert "hunter2" not in r.text
 
 

@@ -56,8 +56,9 @@ def assert_canonical(ev: Event) -> None:
 
 
 def _agency(code: str, n: int, region: str = "320000") -> AgencyCreate:
-    return AgencyCreate(code=code, uscc=make_uscc("1", "1", region, f"{50000000 + n:08d}"), name="测试机关",
-                        region_code=region)
+    return AgencyCreate(
+        code=code, uscc=make_uscc("1", "1", region, f"{50000000 + n:08d}"), name="测试机关", region_code=region
+    )
 
 
 def test_api_actions_append_gapless_canonical_events(client, world):
@@ -66,15 +67,25 @@ def test_api_actions_append_gapless_canonical_events(client, world):
     assert start > 0  # the world was built through the services, with their events
 
     ok = [
-        client.post("/api/v1/agencies", headers=h, json={
-            "code": "js-ev", "uscc": "91350100M000100Y43", "name": "事件测试厅", "region_code": "320000"}),
-        client.patch("/api/v1/agencies/js-ev", headers=h,
-                     json={"responsible_unit": "信息处", "responsible_person": "吴"}),
+        client.post(
+            "/api/v1/agencies",
+            headers=h,
+            json={"code": "js-ev", "uscc": "91350100M000100Y43", "name": "事件测试厅", "region_code": "320000"},
+        ),
+        client.patch(
+            "/api/v1/agencies/js-ev", headers=h, json={"responsible_unit": "信息处", "responsible_person": "吴"}
+        ),
         client.post("/api/v1/agencies/js-ev/clients", headers=h, json={"name": "sys"}),
         client.post("/api/v1/regions", headers=h, json={"code": "320506", "name": "吴中区", "parent_code": "320500"}),
-        client.post("/api/v1/people", headers=h, json={
-            "username": "ev_staff", "display_name": "事件",
-            "grants": [{"role": "agency_staff", "agency_code": "js-ev"}]}),
+        client.post(
+            "/api/v1/people",
+            headers=h,
+            json={
+                "username": "ev_staff",
+                "display_name": "事件",
+                "grants": [{"role": "agency_staff", "agency_code": "js-ev"}],
+            },
+        ),
         client.post("/api/v1/people/ev_staff/grants", headers=h, json={"role": "supervisor", "region_code": "320506"}),
         client.post("/api/v1/me/tokens", headers=h),
     ]
@@ -82,12 +93,23 @@ def test_api_actions_append_gapless_canonical_events(client, world):
     client_id = ok[2].json()["id"]
     # Failures in between must not consume numbers.
     failed = [
-        client.post("/api/v1/agencies", headers=h, json={
-            "code": "js-ev2", "uscc": "91350100M000100Y43", "name": "重复", "region_code": "320000"}),  # 409
+        client.post(
+            "/api/v1/agencies",
+            headers=h,
+            json={"code": "js-ev2", "uscc": "91350100M000100Y43", "name": "重复", "region_code": "320000"},
+        ),  # 409
         client.patch("/api/v1/agencies/js-ev", headers=world.h("suzhou_authority"), json={"name_en": "x"}),  # 403
-        client.post("/api/v1/agencies", headers=h, json={
-            "code": "js-dsj2", "uscc": make_uscc("1", "1", "320000", "77777777"), "name": "第二主管",
-            "region_code": "320000", "is_authority": True}),
+        client.post(
+            "/api/v1/agencies",
+            headers=h,
+            json={
+                "code": "js-dsj2",
+                "uscc": make_uscc("1", "1", "320000", "77777777"),
+                "name": "第二主管",
+                "region_code": "320000",
+                "is_authority": True,
+            },
+        ),
     ]
     assert [r.status_code for r in failed] == [409, 403, 409]
     assert client.post(f"/api/v1/clients/{client_id}/revoke", headers=h).status_code == 200
@@ -95,8 +117,14 @@ def test_api_actions_append_gapless_canonical_events(client, world):
     evs = assert_gapless()
     new = evs[start:]
     assert [e.action for e in new] == [
-        "registry.agency.created", "registry.agency.updated", "registry.client.created", "registry.region.created",
-        "registry.person.created", "registry.role.granted", "registry.role.granted", "registry.token.issued",
+        "registry.agency.created",
+        "registry.agency.updated",
+        "registry.client.created",
+        "registry.region.created",
+        "registry.person.created",
+        "registry.role.granted",
+        "registry.role.granted",
+        "registry.token.issued",
         "registry.client.revoked",
     ]
     with transaction() as s:
@@ -112,11 +140,28 @@ def test_api_actions_append_gapless_canonical_events(client, world):
 def test_canonical_bytes_of_awkward_data(session):
     with clock.frozen(dt.datetime(2026, 11, 26, 8, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))):
         ev = events.record(
-            session, actor=Actor("person", 7, "王明"), action="test.awkward", subject_type="thing", subject_id=42,
-            region_code="320500", agency_code="sz-sj",
-            data={"z": 1, "a": {"中": "文", "b": [3, 2, 1]}, "when": dt.date(2026, 1, 2), "tags": {"b", "a"},
-                  "ratio": 2.0, "half": 0.5, "quote": 'say "hi"\n', "none": None, "safe": 2**53 - 1,
-                  "big": 2**53, "negative_big": -(2**64), "nan": float("nan"), "inf": float("-inf")},
+            session,
+            actor=Actor("person", 7, "王明"),
+            action="test.awkward",
+            subject_type="thing",
+            subject_id=42,
+            region_code="320500",
+            agency_code="sz-sj",
+            data={
+                "z": 1,
+                "a": {"中": "文", "b": [3, 2, 1]},
+                "when": dt.date(2026, 1, 2),
+                "tags": {"b", "a"},
+                "ratio": 2.0,
+                "half": 0.5,
+                "quote": 'say "hi"\n',
+                "none": None,
+                "safe": 2**53 - 1,
+                "big": 2**53,
+                "negative_big": -(2**64),
+                "nan": float("nan"),
+                "inf": float("-inf"),
+            },
         )
         session.commit()  # the event is stamped when it is numbered, at the flush
     assert ev.subject_id == "42"
@@ -134,8 +179,12 @@ def test_canonical_bytes_of_awkward_data(session):
     assert b'"actor":"person:7","actor_name":"\xe7\x8e\x8b\xe6\x98\x8e"' in bytes(stored.canonical)
     assert bytes(stored.canonical).startswith(b'{"action":"test.awkward","actor":')
     # Changing any column changes the recomputed bytes: the stored canonical form pins them all.
-    for column, value in [("actor_name", "李四"), ("region_code", "320100"), ("data", {"z": 2}),
-                          ("occurred_at", stored.occurred_at + dt.timedelta(microseconds=1))]:
+    for column, value in [
+        ("actor_name", "李四"),
+        ("region_code", "320100"),
+        ("data", {"z": 2}),
+        ("occurred_at", stored.occurred_at + dt.timedelta(microseconds=1)),
+    ]:
         original = getattr(stored, column)
         setattr(stored, column, value)
         assert event_canonical_bytes(stored) != bytes(stored.canonical), column
@@ -194,8 +243,9 @@ def test_events_are_numbered_at_the_flush_in_record_order_with_one_counter_updat
     engine = session.get_bind()
     sa_event.listen(engine, "before_cursor_execute", seen)
     try:
-        recorded = [events.record(session, actor=SYSTEM, action="test.batch", subject_type="t", subject_id=i)
-                    for i in range(25)]
+        recorded = [
+            events.record(session, actor=SYSTEM, action="test.batch", subject_type="t", subject_id=i) for i in range(25)
+        ]
         assert statements == [] and all(ev.seq is None and ev.canonical is None for ev in recorded)
         with clock.frozen(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)):
             session.flush()
@@ -231,6 +281,7 @@ def test_events_of_a_rolled_back_savepoint_leave_no_gap(session):
 def test_events_follow_nested_savepoints(session):
     """Events recorded in a released savepoint stay, in record order, with those around it; an inner
     savepoint rolled back inside a released one takes only its own events."""
+
     def rec(name: str) -> events.Recorded:
         return events.record(session, actor=SYSTEM, action="test.nested", subject_type="t", subject_id=name)
 
@@ -273,8 +324,13 @@ def test_concurrent_writers_keep_the_sequence_gapless_and_ordered(threads, per_t
                 try:
                     with transaction() as s:
                         for subject in subjects:
-                            events.record(s, actor=Actor("system", t, f"worker {t}"), action="test.concurrent",
-                                          subject_type="test", subject_id=subject)
+                            events.record(
+                                s,
+                                actor=Actor("system", t, f"worker {t}"),
+                                action="test.concurrent",
+                                subject_type="test",
+                                subject_id=subject,
+                            )
                         if i % 5 == 4:
                             raise _Rollback
                 except _Rollback:
@@ -314,10 +370,19 @@ def test_a_large_flush_writes_the_same_rows(session):
     """From ``events._COPY_FROM`` events in one flush PostgreSQL gets them by COPY: the rows, their
     numbers, data and canonical bytes are what the INSERT path writes (SQLite keeps the INSERT)."""
     n = events._COPY_FROM + 5
-    recorded = [events.record(session, actor=Actor("client", 7, "sz-sj/系统"), action="test.bulk",
-                              subject_type="thing", subject_id=i, region_code="320500", agency_code="sz-sj",
-                              data={"i": i, "名称": "数据共享", "nested": {"b": [1, 2.5, None, True]}, "quote": '"\\'})
-                for i in range(n)]
+    recorded = [
+        events.record(
+            session,
+            actor=Actor("client", 7, "sz-sj/系统"),
+            action="test.bulk",
+            subject_type="thing",
+            subject_id=i,
+            region_code="320500",
+            agency_code="sz-sj",
+            data={"i": i, "名称": "数据共享", "nested": {"b": [1, 2.5, None, True]}, "quote": '"\\'},
+        )
+        for i in range(n)
+    ]
     session.commit()
     rows = all_events()
     assert [e.seq for e in rows] == list(range(n)) == [r.seq for r in recorded]

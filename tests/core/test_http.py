@@ -80,9 +80,20 @@ def test_every_kind_of_response_carries_the_security_headers(world):  # type: ig
             "500": client.get("/api/v1/test-boom"),
         }
     statuses = {k: r.status_code for k, r in answers.items()}
-    assert statuses == {"json": 200, "ckan": 200, "healthz": 200, "openapi": 200, "problem 404": 404,
-                        "problem 401": 401, "validation 422": 422, "405": 405, "static": 200, "docs asset": 200,
-                        "redirect": 303, "500": 500}
+    assert statuses == {
+        "json": 200,
+        "ckan": 200,
+        "healthz": 200,
+        "openapi": 200,
+        "problem 404": 404,
+        "problem 401": 401,
+        "validation 422": 422,
+        "405": 405,
+        "static": 200,
+        "docs asset": 200,
+        "redirect": 303,
+        "500": 500,
+    }
     assert answers["500"].headers["content-type"] == PROBLEM_JSON  # the answer of ServerErrorMiddleware
     for r in answers.values():
         _assert_secure(r)
@@ -182,10 +193,20 @@ def _asgi_post(app, path: str, chunks: list[bytes], headers: dict[str, str]):  #
     async def send(message: dict) -> None:  # type: ignore[type-arg]
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-             "client": ("127.0.0.1", 1), "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -197,15 +218,20 @@ def test_a_declared_length_over_the_cap_is_refused_unread(settings_env):  # type
 
     settings_env(max_body_bytes=CAP)
     app = create_app()
-    status, headers, body, pulled = _asgi_post(app, "/api/v1/agencies", [b"{" * (CAP + 1)],
-                                               {"content-type": "application/json", "content-length": str(CAP + 1)})
+    status, headers, body, pulled = _asgi_post(
+        app,
+        "/api/v1/agencies",
+        [b"{" * (CAP + 1)],
+        {"content-type": "application/json", "content-length": str(CAP + 1)},
+    )
     assert (status, pulled) == (413, 0)  # answered before a byte of the body was read
     assert headers["content-type"] == PROBLEM_JSON and b"request.too_large" in body
 
     with TestClient(app) as client:
         _too_large(client.post("/api/v1/agencies", content=b"x" * (CAP + 1)))
-        _too_large(client.post("/api/v1/agencies", content=b"x" * (CAP + 1), headers={"accept-language": "en"}),
-                   lang="en")
+        _too_large(
+            client.post("/api/v1/agencies", content=b"x" * (CAP + 1), headers={"accept-language": "en"}), lang="en"
+        )
         # The cap applies to every route, whatever it does with a body.
         _too_large(client.post("/healthz", content=b"x" * (CAP + 1)))
         # Up to the cap the request goes on to the endpoint: 422 for a body that is not JSON, 401 without
@@ -226,8 +252,9 @@ def test_a_chunked_body_is_refused_once_it_passes_the_cap(settings_env):  # type
     assert pulled == 4  # 1,200 bytes: the first chunk past the cap, not the other 96
 
     # A browser posting a form gets the error page instead.
-    status, headers, body, pulled = _asgi_post(app, "/login", chunks, {
-        "content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
+    status, headers, body, pulled = _asgi_post(
+        app, "/login", chunks, {"content-type": "application/x-www-form-urlencoded", "accept": "text/html"}
+    )
     assert status == 413 and headers["content-type"].startswith("text/html") and pulled == 4
     assert "提交的内容过大".encode() in body
     assert headers["content-security-policy"] == PAGE_HEADERS["Content-Security-Policy"]

@@ -44,7 +44,8 @@ id_like = st.one_of(
 )
 uscc_chars = st.sampled_from(ids.USCC_ALPHABET)
 valid_usccs = st.lists(uscc_chars, min_size=17, max_size=17).map(
-    lambda cs: "".join(cs) + ids.uscc_check_char("".join(cs)))
+    lambda cs: "".join(cs) + ids.uscc_check_char("".join(cs))
+)
 uscc_like = st.one_of(valid_usccs, st.text(alphabet=ids.USCC_ALPHABET + "IOSVZa ", max_size=20))
 
 
@@ -93,7 +94,7 @@ def test_any_single_character_change_is_refused(number: str, position: int, shif
     new = alphabet[(alphabet.index(old) + shift) % len(alphabet)]
     if new == old:
         return
-    changed = number[:position] + new + number[position + 1:]
+    changed = number[:position] + new + number[position + 1 :]
     assert ids.id_number_reason(changed, as_of=AS_OF) is not None
 
 
@@ -132,7 +133,7 @@ def test_registry_rules_use_the_moved_algorithm() -> None:
 def test_uscc_single_character_change_is_refused(code: str, position: int, shift: int) -> None:
     assert ids.uscc_reason(code) is None
     a = ids.USCC_ALPHABET
-    changed = code[:position] + a[(a.index(code[position]) + shift) % 31] + code[position + 1:]
+    changed = code[:position] + a[(a.index(code[position]) + shift) % 31] + code[position + 1 :]
     assert ids.uscc_reason(changed) == "check_digit"
 
 
@@ -170,8 +171,9 @@ def test_sql_uscc_reason_agrees(con: duckdb.DuckDBPyConnection, value: str) -> N
 
 
 @SQL_SETTINGS
-@given(st.one_of(st.sampled_from(["320000", "320500", "320508", "999999"]),
-                 st.text(alphabet="0123456789a５", max_size=7)))
+@given(
+    st.one_of(st.sampled_from(["320000", "320500", "320508", "999999"]), st.text(alphabet="0123456789a５", max_size=7))
+)
 def test_sql_region_reason_agrees(con: duckdb.DuckDBPyConnection, value: str) -> None:
     known = {"320000", "320500", "320508"}
     con.execute("CREATE OR REPLACE TEMP TABLE known_regions AS SELECT unnest(?::VARCHAR[]) AS code", [sorted(known)])
@@ -186,5 +188,6 @@ def test_sql_validates_a_column_in_one_query(con: duckdb.DuckDBPyConnection) -> 
     broken = [n[:17] + ("0" if n[17] != "0" else "1") for n in numbers[:37]]
     rows = con.execute(
         "SELECT gs_id_reason(v, ?::DATE) AS r, count(*) FROM unnest(?::VARCHAR[]) t(v) GROUP BY r ORDER BY r",
-        [AS_OF, numbers[37:] + broken]).fetchall()
+        [AS_OF, numbers[37:] + broken],
+    ).fetchall()
     assert rows == [("check_digit", 37), (None, 1963)]

@@ -12,13 +12,29 @@ from govshare.core.refs import ID_MAX, ascii_int, id_of
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("0", 0), ("42", 42), (" 7 ", 7), (7, 7),
+        ("0", 0),
+        ("42", 42),
+        (" 7 ", 7),
+        (7, 7),
         # str.isdigit() is true for these, int() refuses them (the 500 of issue #8)
-        ("¹", None), ("²³", None), ("①", None),
+        ("¹", None),
+        ("²³", None),
+        ("①", None),
         # int() reads these; a reference or a count in a request is ASCII
-        ("٣", None), ("１２", None), ("1_000", None), ("+1", None), ("-1", None),
-        ("", None), ("   ", None), ("1.0", None), ("abc", None), (None, None), (True, None), (1.0, None),
-        ("9" * 20, None), ("9" * 5000, None),  # beyond 64 bits; beyond int()'s 4,300 digits
+        ("٣", None),
+        ("１２", None),
+        ("1_000", None),
+        ("+1", None),
+        ("-1", None),
+        ("", None),
+        ("   ", None),
+        ("1.0", None),
+        ("abc", None),
+        (None, None),
+        (True, None),
+        (1.0, None),
+        ("9" * 20, None),
+        ("9" * 5000, None),  # beyond 64 bits; beyond int()'s 4,300 digits
     ],
 )
 def test_ascii_int(text, expected):

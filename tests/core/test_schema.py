@@ -37,7 +37,8 @@ def test_the_comparison_sees_a_missing_index():
             diff = compare_metadata(ctx, Base.metadata)
         finally:
             conn.exec_driver_sql(
-                "CREATE UNIQUE INDEX uq_agency_authority_region ON agency (region_code) WHERE is_authority")
+                "CREATE UNIQUE INDEX uq_agency_authority_region ON agency (region_code) WHERE is_authority"
+            )
     assert [d[0] for d in diff] == ["add_index"] and diff[0][1].name == "uq_agency_authority_region"
 
 

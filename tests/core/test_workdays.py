@@ -146,9 +146,7 @@ def test_years_without_any_data_count_weekdays_and_list_every_year():
     result = REAL.add_workdays(D(2099, 12, 31), 300)
     assert result.provisional
     assert result.uncovered_years == [2100, 2101]
-    assert Calendar(builtin=False).add_workdays(D(2025, 9, 30), 1) == DeadlineResult(
-        D(2025, 10, 1), True, [2025]
-    )
+    assert Calendar(builtin=False).add_workdays(D(2025, 9, 30), 1) == DeadlineResult(D(2025, 10, 1), True, [2025])
 
 
 def test_imported_year_takes_precedence_over_chinese_calendar():
@@ -222,9 +220,7 @@ def test_parse_date_refuses_a_day_that_does_not_exist():
 
 def test_a_valid_schedule():
     schedule = validate_schedule({**TEST_2027, "source": " 测试通知 "}, source="2027.json")
-    assert schedule == YearSchedule(
-        2027, {D(2027, 1, 1): "元旦"}, {D(2027, 1, 9): "测试调休"}, source="测试通知"
-    )
+    assert schedule == YearSchedule(2027, {D(2027, 1, 1): "元旦"}, {D(2027, 1, 9): "测试调休"}, source="测试通知")
     assert validate_schedule(TEST_2027, source="2027.json").source == "2027.json"
 
 
@@ -291,9 +287,7 @@ def test_parse_schedule_json_refuses_bad_json_and_repeated_dates():
         parse_schedule_json('{"year": 2027,')
     assert "not valid JSON" in exc.value.title("en")
     with pytest.raises(InvalidInput) as exc:
-        parse_schedule_json(
-            '{"year": 2027, "holidays": {"2027-01-01": "a", "2027-01-01": "b"}, "workdays": {}}'
-        )
+        parse_schedule_json('{"year": 2027, "holidays": {"2027-01-01": "a", "2027-01-01": "b"}, "workdays": {}}')
     assert "2027-01-01 appears twice" in exc.value.title("en")
     with pytest.raises(InvalidInput) as exc:
         parse_schedule_json(b"\xff\xfe{")
@@ -315,11 +309,13 @@ def schedules_2027(draw):
     weekends = [DAY_MIN + dt.timedelta(days=o) for o in range(365)]
     weekends = [d for d in weekends if d.weekday() >= 5 and d not in holidays]
     workdays = draw(st.sets(st.sampled_from(weekends), max_size=10))
-    return validate_schedule({
-        "year": 2027,
-        "holidays": {d.isoformat(): "假日" for d in holidays},
-        "workdays": {d.isoformat(): "调休" for d in workdays},
-    })
+    return validate_schedule(
+        {
+            "year": 2027,
+            "holidays": {d.isoformat(): "假日" for d in holidays},
+            "workdays": {d.isoformat(): "调休" for d in workdays},
+        }
+    )
 
 
 calendars = st.one_of(

@@ -43,12 +43,22 @@ USCC = make_uscc("9", "1", "320508", "12345678")
 
 def entry_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "provider": "js-gat", "classification": "basic", "category": "population", "name": "低保家庭信息",
-        "abstract": "测试用托管数据集。", "format": "database", "share_type": "conditional",
-        "share_conditions": "仅限履行法定职责", "provision_method": "hosted_dataset", "update_cycle": "monthly",
-        "security_classification": "restricted", "contains_personal_info": True,
-        "data_items": [{"name": n, "field_code": c, "data_type": t, "is_personal": n in ("公民身份号码", "姓名")}
-                       for n, c, t in ITEMS],
+        "provider": "js-gat",
+        "classification": "basic",
+        "category": "population",
+        "name": "低保家庭信息",
+        "abstract": "测试用托管数据集。",
+        "format": "database",
+        "share_type": "conditional",
+        "share_conditions": "仅限履行法定职责",
+        "provision_method": "hosted_dataset",
+        "update_cycle": "monthly",
+        "security_classification": "restricted",
+        "contains_personal_info": True,
+        "data_items": [
+            {"name": n, "field_code": c, "data_type": t, "is_personal": n in ("公民身份号码", "姓名")}
+            for n, c, t in ITEMS
+        ],
     }
     body.update(overrides)
     return body
@@ -69,23 +79,26 @@ def residents() -> list[dict[str, str]]:
         for k in range(count):
             n += 1
             born = dt.date(1950 + n, 1 + n % 12, 1 + n % 28)
-            rows.append({
-                "公民身份号码": make_id_number(region, born, 2 * n + (k % 2)),
-                "姓名": f"居民{n:02d}",
-                "性别": "男" if k % 2 else "女",
-                "出生日期": born.isoformat(),
-                "家庭人口数": str(1 + n % 5),
-                "月收入": f"{1000 + n * 10}.50",
-                "是否低保": "是" if n % 3 == 0 else "否",
-                "登记时间": f"2024-0{1 + n % 9}-1{n % 10} 08:30:00",
-                "经营主体代码": USCC if n % 4 == 0 else "",
-                "行政区划代码": region,
-            })
+            rows.append(
+                {
+                    "公民身份号码": make_id_number(region, born, 2 * n + (k % 2)),
+                    "姓名": f"居民{n:02d}",
+                    "性别": "男" if k % 2 else "女",
+                    "出生日期": born.isoformat(),
+                    "家庭人口数": str(1 + n % 5),
+                    "月收入": f"{1000 + n * 10}.50",
+                    "是否低保": "是" if n % 3 == 0 else "否",
+                    "登记时间": f"2024-0{1 + n % 9}-1{n % 10} 08:30:00",
+                    "经营主体代码": USCC if n % 4 == 0 else "",
+                    "行政区划代码": region,
+                }
+            )
     return rows
 
 
-def csv_bytes(rows: list[dict[str, str]], header: list[str] | None = None, *, encoding: str = "utf-8",
-              bom: bool = False) -> bytes:
+def csv_bytes(
+    rows: list[dict[str, str]], header: list[str] | None = None, *, encoding: str = "utf-8", bom: bool = False
+) -> bytes:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     header = header or HEADER
@@ -120,8 +133,10 @@ def parquet_bytes(rows: list[dict[str, str]], tmp: Path) -> bytes:
     out = tmp / "rows.parquet"
     con = duckdb.connect()
     # Typed columns, as a provider's own Parquet would have them.
-    con.execute(f"COPY (SELECT * REPLACE (CAST(\"出生日期\" AS DATE) AS \"出生日期\", CAST(\"家庭人口数\" AS BIGINT) "
-                f"AS \"家庭人口数\") FROM read_csv('{src}', all_varchar = true)) TO '{out}' (FORMAT parquet)")
+    con.execute(
+        f'COPY (SELECT * REPLACE (CAST("出生日期" AS DATE) AS "出生日期", CAST("家庭人口数" AS BIGINT) '
+        f"AS \"家庭人口数\") FROM read_csv('{src}', all_varchar = true)) TO '{out}' (FORMAT parquet)"
+    )
     con.close()
     return out.read_bytes()
 
@@ -133,10 +148,12 @@ def attach_hosted(client: Any, world: Any, ref: Any, **fields: Any) -> dict[str,
     return r.json()
 
 
-def upload(client: Any, world: Any, ref: Any, filename: str, data: bytes, *, who: str = "gat_staff",
-           **fields: str) -> Any:
-    return client.post(f"{API}/resources/{ref}/versions", files={"file": (filename, data)}, data=fields,
-                       headers=world.h(who))
+def upload(
+    client: Any, world: Any, ref: Any, filename: str, data: bytes, *, who: str = "gat_staff", **fields: str
+) -> Any:
+    return client.post(
+        f"{API}/resources/{ref}/versions", files={"file": (filename, data)}, data=fields, headers=world.h(who)
+    )
 
 
 def stored_files() -> list[Path]:

@@ -36,9 +36,14 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 
 
 def _file(client, world, who="gat_staff", **body):  # type: ignore[no-untyped-def]
-    payload = {"resource_text": "出入境人员信息（部委下发）", "counterpart_name": "公安部出入境管理局",
-               "direction": "receive", "reason": "部委专网下发，尚未接入省共享交换平台", "channel": "部委专线",
-               **body}
+    payload = {
+        "resource_text": "出入境人员信息（部委下发）",
+        "counterpart_name": "公安部出入境管理局",
+        "direction": "receive",
+        "reason": "部委专网下发，尚未接入省共享交换平台",
+        "channel": "部委专线",
+        **body,
+    }
     return client.post(f"{API}/filings", json=payload, headers=world.h(who))
 
 
@@ -61,25 +66,34 @@ def test_filing_reports_and_overdue_through_the_months(world, client):
         assert filing["agency"] == "js-gat" and filing["region_code"] == "320000" and filing["overdue"] == 0
         fid = filing["id"]
         # The current period cannot be reported before it ends.
-        r = client.post(f"{API}/filings/{fid}/reports", headers=world.h("gat_staff"),
-                        json={"period_start": "2026-09-01", "calls": 1, "records": 2, "purpose": "出入境证件核验"})
+        r = client.post(
+            f"{API}/filings/{fid}/reports",
+            headers=world.h("gat_staff"),
+            json={"period_start": "2026-09-01", "calls": 1, "records": 2, "purpose": "出入境证件核验"},
+        )
         assert r.status_code == 422 and r.json()["code"] == "exchange.report.period_not_ended"
     with clock.frozen(at("2026-10-20", 23)):
         assert _overdue(client, world)["items"] == []  # due today: not overdue yet
     with clock.frozen(at("2026-10-21")):
         body = _overdue(client, world)
         assert [(o["filing_id"], o["period_start"], o["period_end"], o["due_on"]) for o in body["items"]] == [
-            (fid, "2026-09-01", "2026-09-30", "2026-10-20")]
+            (fid, "2026-09-01", "2026-09-30", "2026-10-20")
+        ]
         assert body["items"][0]["subject"] == "出入境人员信息（部委下发）" and body["as_of"] == "2026-10-21"
         assert client.get(f"{API}/filings/{fid}", headers=world.h("gat_staff")).json()["overdue"] == 1
-        r = client.post(f"{API}/filings/{fid}/reports", json={"period_start": "2026-09-01", "calls": 120,
-                                                              "records": 4500, "purpose": "出入境证件核验"},
-                        headers=world.h("gat_staff"))
+        r = client.post(
+            f"{API}/filings/{fid}/reports",
+            json={"period_start": "2026-09-01", "calls": 120, "records": 4500, "purpose": "出入境证件核验"},
+            headers=world.h("gat_staff"),
+        )
         assert r.status_code == 201, r.text
         assert r.json()["late"] is True and r.json()["due_on"] == "2026-10-20"
         assert _overdue(client, world)["items"] == []
-        r = client.post(f"{API}/filings/{fid}/reports", json={"period_start": "2026-09-01", "calls": 1, "records": 1,
-                                                              "purpose": "重复"}, headers=world.h("gat_staff"))
+        r = client.post(
+            f"{API}/filings/{fid}/reports",
+            json={"period_start": "2026-09-01", "calls": 1, "records": 1, "purpose": "重复"},
+            headers=world.h("gat_staff"),
+        )
         assert r.status_code == 409 and r.json()["code"] == "exchange.report.exists"
     with clock.frozen(at("2026-12-01")):
         body = _overdue(client, world)
@@ -121,8 +135,15 @@ def test_an_ended_filing_owes_the_periods_it_was_active(world, client):
 def test_a_filing_names_its_resource_and_counterpart(world, session, client):
     entry = publish_entry(session, name="平台外共享的资源")
     session.commit()
-    r = _file(client, world, resource=str(entry.id), resource_text=None, counterpart="sz-sj", counterpart_name=None,
-              direction="provide")
+    r = _file(
+        client,
+        world,
+        resource=str(entry.id),
+        resource_text=None,
+        counterpart="sz-sj",
+        counterpart_name=None,
+        direction="provide",
+    )
     assert r.status_code == 201, r.text
     assert r.json()["resource"]["id"] == entry.id and r.json()["counterpart"] == "sz-sj"
     assert r.json()["counterpart_name"] == "苏州市市场监督管理局"
@@ -138,8 +159,10 @@ def test_a_filing_names_its_resource_and_counterpart(world, session, client):
     assert _file(client, world, reason="短").status_code == 422
 
 
-@pytest.mark.parametrize("who,status", [("gat_staff", 201), ("gat_admin", 201), ("szsj_admin", 403),
-                                        ("province_authority", 403), ("supervisor", 403)])
+@pytest.mark.parametrize(
+    "who,status",
+    [("gat_staff", 201), ("gat_admin", 201), ("szsj_admin", 403), ("province_authority", 403), ("supervisor", 403)],
+)
 def test_only_the_agency_files_for_itself(world, client, who, status):
     assert _file(client, world, who=who, agency="js-gat").status_code == status
 
@@ -149,6 +172,7 @@ def test_scope_of_lists_and_overdue(world, client):
         gat = _file(client, world).json()["id"]
         sz = _file(client, world, who="szsj_admin").json()["id"]
     with clock.frozen(at("2026-11-01")):
+
         def ids(who: str) -> set[int]:
             r = client.get(f"{API}/filings", headers=world.h(who))
             assert r.status_code == 200, r.text
@@ -162,7 +186,10 @@ def test_scope_of_lists_and_overdue(world, client):
         assert _overdue(client, world, "nanjing_authority")["items"] == []
         assert client.get(f"{API}/filings/{sz}", headers=world.h("gat_staff")).status_code == 404
         assert client.get(f"{API}/filings/{sz}/reports", headers=world.h("nanjing_authority")).status_code == 404
-        r = client.post(f"{API}/filings/{sz}/reports", json={"period_start": "2026-09-01", "calls": 1, "records": 1,
-                                                             "purpose": "核验"}, headers=world.h("gat_staff"))
+        r = client.post(
+            f"{API}/filings/{sz}/reports",
+            json={"period_start": "2026-09-01", "calls": 1, "records": 1, "purpose": "核验"},
+            headers=world.h("gat_staff"),
+        )
         assert r.status_code == 404
         assert client.get(f"{API}/filings/overdue", headers=world.h("secrecy")).status_code == 403

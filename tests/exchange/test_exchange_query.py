@@ -59,13 +59,16 @@ def test_projection_returns_only_the_items_asked(source):
     assert page.total == 30
 
 
-@pytest.mark.parametrize("scope,regions", [
-    ({"320500", "320508"}, {"320500", "320508"}),  # Suzhou: its own rows and Gusu's
-    ({"320508"}, {"320508"}),
-    ({"320100"}, {"320100"}),
-    ({"320000", "320100", "320500", "320508"}, None),
-    (set(), set()),
-])
+@pytest.mark.parametrize(
+    "scope,regions",
+    [
+        ({"320500", "320508"}, {"320500", "320508"}),  # Suzhou: its own rows and Gusu's
+        ({"320508"}, {"320508"}),
+        ({"320100"}, {"320100"}),
+        ({"320000", "320100", "320500", "320508"}, None),
+        (set(), set()),
+    ],
+)
 def test_row_scope_by_region_subtree(source, scope, regions):
     page = query.query_hosted(source, items=["姓名", "行政区划代码"], region_codes=scope, limit=1000)
     expected = _expected(regions=regions)
@@ -88,7 +91,8 @@ def test_filters_eq_ne_in_ranges_and_typed_values(source):
     assert names(Filter("性别", "ne", "女")) == exp(lambda r: r["性别"] != "女")
     assert names(Filter("家庭人口数", "in", ["1", 2])) == exp(lambda r: r["家庭人口数"] in ("1", "2"))
     assert names(Filter("出生日期", "ge", "1970-01-01"), Filter("出生日期", "lt", "1975-01-01")) == exp(
-        lambda r: "1970-01-01" <= r["出生日期"] < "1975-01-01")
+        lambda r: "1970-01-01" <= r["出生日期"] < "1975-01-01"
+    )
     assert names(Filter("月收入", "gt", "1200.5")) == exp(lambda r: Decimal(r["月收入"]) > Decimal("1200.5"))
     assert names(Filter("是否低保", "eq", "true")) == exp(lambda r: r["是否低保"] == "是")
     assert names(Filter("登记时间", "ge", "2024-05-01T00:00:00")) == exp(lambda r: r["登记时间"] >= "2024-05-01")
@@ -108,15 +112,21 @@ def test_paging_is_stable_and_counts_exact(source):
 
 def test_json_page_matches_the_rows(source):
     scope = {"320100"}
-    rows = query.query_hosted(source, items=["姓名", "出生日期", "月收入", "是否低保", "登记时间"],
-                              region_codes=scope, limit=3)
-    js = query.query_hosted_json(source, items=["姓名", "出生日期", "月收入", "是否低保", "登记时间"],
-                                 region_codes=scope, limit=3)
+    rows = query.query_hosted(
+        source, items=["姓名", "出生日期", "月收入", "是否低保", "登记时间"], region_codes=scope, limit=3
+    )
+    js = query.query_hosted_json(
+        source, items=["姓名", "出生日期", "月收入", "是否低保", "登记时间"], region_codes=scope, limit=3
+    )
     parsed = json.loads(js.items_json)
     assert js.total == rows.total == 10 and js.returned == 3 and len(parsed) == 3
-    assert parsed[0] == {"姓名": rows.rows[0]["姓名"], "出生日期": rows.rows[0]["出生日期"].isoformat(),
-                         "月收入": float(rows.rows[0]["月收入"]), "是否低保": rows.rows[0]["是否低保"],
-                         "登记时间": rows.rows[0]["登记时间"].isoformat()}
+    assert parsed[0] == {
+        "姓名": rows.rows[0]["姓名"],
+        "出生日期": rows.rows[0]["出生日期"].isoformat(),
+        "月收入": float(rows.rows[0]["月收入"]),
+        "是否低保": rows.rows[0]["是否低保"],
+        "登记时间": rows.rows[0]["登记时间"].isoformat(),
+    }
 
 
 def test_items_and_filters_limited_to_allowed(source):
@@ -125,23 +135,32 @@ def test_items_and_filters_limited_to_allowed(source):
         query.query_hosted(source, items=["姓名", "公民身份号码"], allowed=granted, region_codes=None)
     assert e.value.code == "exchange.query.item_not_allowed" and e.value.extra["items"] == ["公民身份号码"]
     with pytest.raises(InvalidInput) as e:
-        query.query_hosted(source, items=["姓名"], allowed=granted, region_codes=None,
-                           filters=[Filter("出生日期", "eq", "1951-02-02")])
+        query.query_hosted(
+            source, items=["姓名"], allowed=granted, region_codes=None, filters=[Filter("出生日期", "eq", "1951-02-02")]
+        )
     assert e.value.field == "filter.出生日期"
     # Without items: every allowed item, nothing else.
     page = query.query_hosted(source, items=None, allowed=granted, region_codes=None, limit=1)
     assert set(page.rows[0]) == set(granted)
 
 
-@pytest.mark.parametrize("value", [
-    "女' OR '1'='1", "女\"; DROP TABLE x; --", "' UNION SELECT c0 FROM read_parquet('/etc/passwd') --",
-    "女' --", "%", "*",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "女' OR '1'='1",
+        '女"; DROP TABLE x; --',
+        "' UNION SELECT c0 FROM read_parquet('/etc/passwd') --",
+        "女' --",
+        "%",
+        "*",
+    ],
+)
 def test_injection_in_values_is_just_a_value(source, value):
     page = query.query_hosted(source, items=["姓名"], region_codes={"320100"}, filters=[Filter("性别", "eq", value)])
     assert page.rows == [] and page.total == 0
-    page = query.query_hosted(source, items=["姓名"], region_codes={"320100"},
-                              filters=[Filter("性别", "in", [value, "女"])], limit=100)
+    page = query.query_hosted(
+        source, items=["姓名"], region_codes={"320100"}, filters=[Filter("性别", "in", [value, "女"])], limit=100
+    )
     assert page.total == len([r for r in ALL if r["行政区划代码"] == "320100" and r["性别"] == "女"])
 
 
@@ -159,16 +178,19 @@ def test_injection_in_region_codes_matches_nothing(source):
     assert page.total == 0
 
 
-@pytest.mark.parametrize("filt,field", [
-    (Filter("家庭人口数", "eq", "三"), "filter.家庭人口数"),
-    (Filter("出生日期", "eq", "1990-13-01"), "filter.出生日期"),
-    (Filter("月收入", "eq", "NaN"), "filter.月收入"),
-    (Filter("是否低保", "eq", "maybe"), "filter.是否低保"),
-    (Filter("姓名", "like", "张%"), "filter.姓名"),
-    (Filter("姓名", "in", []), "filter.姓名"),
-    (Filter("姓名", "eq", ["a", "b"]), "filter.姓名"),
-    (Filter("家庭人口数", "eq", 2**70), "filter.家庭人口数"),
-])
+@pytest.mark.parametrize(
+    "filt,field",
+    [
+        (Filter("家庭人口数", "eq", "三"), "filter.家庭人口数"),
+        (Filter("出生日期", "eq", "1990-13-01"), "filter.出生日期"),
+        (Filter("月收入", "eq", "NaN"), "filter.月收入"),
+        (Filter("是否低保", "eq", "maybe"), "filter.是否低保"),
+        (Filter("姓名", "like", "张%"), "filter.姓名"),
+        (Filter("姓名", "in", []), "filter.姓名"),
+        (Filter("姓名", "eq", ["a", "b"]), "filter.姓名"),
+        (Filter("家庭人口数", "eq", 2**70), "filter.家庭人口数"),
+    ],
+)
 def test_bad_filter_values_refused(source, filt, field):
     with pytest.raises(InvalidInput) as e:
         query.query_hosted(source, items=["姓名"], region_codes=None, filters=[filt])
@@ -183,31 +205,50 @@ def test_page_bounds(source):
 
 def test_verification_answers_booleans_only(source):
     person = ALL[12]
-    v = query.verify_hosted(source, key_item="公民身份号码", key_value=person["公民身份号码"],
-                            claims={"姓名": person["姓名"], "出生日期": person["出生日期"], "性别": "错"})
+    v = query.verify_hosted(
+        source,
+        key_item="公民身份号码",
+        key_value=person["公民身份号码"],
+        claims={"姓名": person["姓名"], "出生日期": person["出生日期"], "性别": "错"},
+    )
     assert v.as_dict() == {"found": True, "matches": {"姓名": True, "出生日期": True, "性别": False}}
     assert all(isinstance(x, bool) for x in v.matches.values())
     assert person["姓名"] not in json.dumps(v.as_dict(), ensure_ascii=False)
     # Whitespace and the case of X do not matter; an empty record value matches nothing.
-    v = query.verify_hosted(source, key_item="公民身份号码", key_value=" " + person["公民身份号码"].lower(),
-                            claims={"姓名": f" {person['姓名']} ", "经营主体代码": ""})
+    v = query.verify_hosted(
+        source,
+        key_item="公民身份号码",
+        key_value=" " + person["公民身份号码"].lower(),
+        claims={"姓名": f" {person['姓名']} ", "经营主体代码": ""},
+    )
     assert v.matches == {"姓名": True, "经营主体代码": False}
-    missing = query.verify_hosted(source, key_item="公民身份号码", key_value="110101199003074514",
-                                  claims={"姓名": "张三"})
+    missing = query.verify_hosted(
+        source, key_item="公民身份号码", key_value="110101199003074514", claims={"姓名": "张三"}
+    )
     assert missing.as_dict() == {"found": False, "matches": {"姓名": False}}
 
 
 def test_verification_respects_scope_and_grants(source):
     nanjing = next(r for r in ALL if r["行政区划代码"] == "320100")
-    outside = query.verify_hosted(source, key_item="公民身份号码", key_value=nanjing["公民身份号码"],
-                                  claims={"姓名": nanjing["姓名"]}, region_codes={"320500", "320508"})
+    outside = query.verify_hosted(
+        source,
+        key_item="公民身份号码",
+        key_value=nanjing["公民身份号码"],
+        claims={"姓名": nanjing["姓名"]},
+        region_codes={"320500", "320508"},
+    )
     assert outside.found is False and outside.matches == {"姓名": False}
     with pytest.raises(InvalidInput) as e:  # not a key item: a verification answers for one record
         query.verify_hosted(source, key_item="姓名", key_value="居民01", claims={"性别": "女"})
     assert e.value.code == "exchange.verify.key_invalid"
     with pytest.raises(InvalidInput) as e:
-        query.verify_hosted(source, key_item="公民身份号码", key_value=nanjing["公民身份号码"],
-                            claims={"出生日期": "1990-01-01"}, allowed=["公民身份号码", "姓名"])
+        query.verify_hosted(
+            source,
+            key_item="公民身份号码",
+            key_value=nanjing["公民身份号码"],
+            claims={"出生日期": "1990-01-01"},
+            allowed=["公民身份号码", "姓名"],
+        )
     assert e.value.code == "exchange.query.item_not_allowed"
     with pytest.raises(InvalidInput):
         query.verify_hosted(source, key_item="公民身份号码", key_value="x", claims={})
@@ -231,11 +272,23 @@ def test_detached_interface_serves_nothing(source, world, session, client):
         query.load_source(session, source.resource_id)
 
 
-@pytest.mark.parametrize("who,status", [("gat_staff", 200), ("gat_admin", 200), ("province_authority", 403),
-                                        ("supervisor", 403), ("szsj_admin", 403), ("secrecy", 403)])
+@pytest.mark.parametrize(
+    "who,status",
+    [
+        ("gat_staff", 200),
+        ("gat_admin", 200),
+        ("province_authority", 403),
+        ("supervisor", 403),
+        ("szsj_admin", 403),
+        ("secrecy", 403),
+    ],
+)
 def test_preview_for_the_provider_only(source, client, world, who, status):
-    r = client.post(f"{API}/resources/{source.resource_id}/preview", headers=world.h(who), json={
-        "items": ["姓名", "出生日期"], "filters": [{"item": "性别", "op": "eq", "value": "女"}], "limit": 4})
+    r = client.post(
+        f"{API}/resources/{source.resource_id}/preview",
+        headers=world.h(who),
+        json={"items": ["姓名", "出生日期"], "filters": [{"item": "性别", "op": "eq", "value": "女"}], "limit": 4},
+    )
     assert r.status_code == status, r.text
     if status == 200:
         body = r.json()
@@ -247,8 +300,11 @@ def test_preview_refuses_bad_input_as_problems(source, client, world):
     h = world.h("gat_staff")
     r = client.post(f"{API}/resources/{source.resource_id}/preview", headers=h, json={"items": ["不存在"]})
     assert r.status_code == 422 and r.json()["code"] == "exchange.query.item_not_allowed"
-    r = client.post(f"{API}/resources/{source.resource_id}/preview", headers=h,
-                    json={"filters": [{"item": "家庭人口数", "op": "gt", "value": "many"}]})
+    r = client.post(
+        f"{API}/resources/{source.resource_id}/preview",
+        headers=h,
+        json={"filters": [{"item": "家庭人口数", "op": "gt", "value": "many"}]},
+    )
     assert r.status_code == 422 and r.json()["field"] == "filter.家庭人口数"
     r = client.post(f"{API}/resources/{source.resource_id}/preview", headers=h, json={"version": 9})
     assert r.status_code == 404

@@ -66,8 +66,15 @@ def test_jsonl_parquet_and_xlsx(hosted, client, world, session, tmp_path):
     body = _accepted(upload(client, world, hosted.id, "a.jsonl", jsonl_bytes(rows)))
     assert body["number"] == 1 and body["source_format"] == "jsonl"
     # JSON lines may use field codes as keys and real JSON types; a missing key is an empty value.
-    typed = [{**{k: v for k, v in r.items() if k != "公民身份号码"}, "id_number": r["公民身份号码"],
-              "家庭人口数": int(r["家庭人口数"]), "是否低保": r["是否低保"] == "是"} for r in rows]
+    typed = [
+        {
+            **{k: v for k, v in r.items() if k != "公民身份号码"},
+            "id_number": r["公民身份号码"],
+            "家庭人口数": int(r["家庭人口数"]),
+            "是否低保": r["是否低保"] == "是",
+        }
+        for r in rows
+    ]
     _accepted(upload(client, world, hosted.id, "b.ndjson", jsonl_bytes(typed)))
     _accepted(upload(client, world, hosted.id, "c.parquet", parquet_bytes(rows, tmp_path)))
     sheet = [HEADER] + [[r[h] for h in HEADER] for r in rows]
@@ -83,8 +90,15 @@ def test_jsonl_parquet_and_xlsx(hosted, client, world, session, tmp_path):
 
 
 def test_accepted_version_records_metadata_never_data(hosted, client, world):
-    r = upload(client, world, hosted.id, "a.csv", csv_bytes(residents()), changed_at="2026-11-01T09:00:00+08:00",
-               note="十月变更")
+    r = upload(
+        client,
+        world,
+        hosted.id,
+        "a.csv",
+        csv_bytes(residents()),
+        changed_at="2026-11-01T09:00:00+08:00",
+        note="十月变更",
+    )
     body = _accepted(r)
     assert body["changed_at"].startswith("2026-11-01T01:00:00")
     (event,) = recorded("exchange.dataset.version_accepted")
@@ -102,22 +116,25 @@ def _refused(r, code: str = "exchange.dataset.invalid"):  # type: ignore[no-unty
     return body
 
 
-@pytest.mark.parametrize("column,value,code,item", [
-    ("公民身份号码", "320508199001011231", "id_number.check_digit", "公民身份号码"),
-    ("公民身份号码", "32050819900101123", "id_number.length", "公民身份号码"),
-    ("公民身份号码", "320508900101123", "id_number.old_15", "公民身份号码"),
-    ("公民身份号码", "320508203001011235", "id_number.birth_date", "公民身份号码"),
-    ("经营主体代码", "91320508MA1XXXXXX1", "uscc.check_digit", "经营主体代码"),
-    ("经营主体代码", "91320508MA1OOOOOO0", "uscc.chars", "经营主体代码"),
-    ("行政区划代码", "320599", "region_unknown", "行政区划代码"),
-    ("行政区划代码", "3205", "region_code.format", "行政区划代码"),
-    ("姓名", "", "required", "姓名"),
-    ("出生日期", "1990-02-30", "date", "出生日期"),
-    ("家庭人口数", "三", "integer", "家庭人口数"),
-    ("月收入", "12k", "decimal", "月收入"),
-    ("是否低保", "maybe", "boolean", "是否低保"),
-    ("登记时间", "昨天", "datetime", "登记时间"),
-])
+@pytest.mark.parametrize(
+    "column,value,code,item",
+    [
+        ("公民身份号码", "320508199001011231", "id_number.check_digit", "公民身份号码"),
+        ("公民身份号码", "32050819900101123", "id_number.length", "公民身份号码"),
+        ("公民身份号码", "320508900101123", "id_number.old_15", "公民身份号码"),
+        ("公民身份号码", "320508203001011235", "id_number.birth_date", "公民身份号码"),
+        ("经营主体代码", "91320508MA1XXXXXX1", "uscc.check_digit", "经营主体代码"),
+        ("经营主体代码", "91320508MA1OOOOOO0", "uscc.chars", "经营主体代码"),
+        ("行政区划代码", "320599", "region_unknown", "行政区划代码"),
+        ("行政区划代码", "3205", "region_code.format", "行政区划代码"),
+        ("姓名", "", "required", "姓名"),
+        ("出生日期", "1990-02-30", "date", "出生日期"),
+        ("家庭人口数", "三", "integer", "家庭人口数"),
+        ("月收入", "12k", "decimal", "月收入"),
+        ("是否低保", "maybe", "boolean", "是否低保"),
+        ("登记时间", "昨天", "datetime", "登记时间"),
+    ],
+)
 def test_bad_cell_refused_naming_row_and_column(hosted, client, world, column, value, code, item):
     rows = residents()
     rows[6][column] = value  # the 7th data row: spreadsheet row 8
@@ -132,8 +149,12 @@ def test_bad_cell_refused_naming_row_and_column(hosted, client, world, column, v
 
 def test_lower_case_x_is_accepted_and_stored_upper(hosted, client, world, session):
     rows = residents()
-    number = next(make_id_number("320508", dt.date(1980, 1, d), s) for d in range(1, 29) for s in range(0, 999, 2)
-                  if make_id_number("320508", dt.date(1980, 1, d), s).endswith("X"))
+    number = next(
+        make_id_number("320508", dt.date(1980, 1, d), s)
+        for d in range(1, 29)
+        for s in range(0, 999, 2)
+        if make_id_number("320508", dt.date(1980, 1, d), s).endswith("X")
+    )
     rows[0]["公民身份号码"] = number.lower()
     _accepted(upload(client, world, hosted.id, "a.csv", csv_bytes(rows)))
     assert any(r["公民身份号码"] == number for r in _rows_of(session, hosted.id))
@@ -183,11 +204,14 @@ def test_quoted_newlines_stay_in_one_row(hosted, client, world, session):
     assert body["row"] == 3  # the multi-line cell is one spreadsheet row
 
 
-@pytest.mark.parametrize("header,unknown,missing", [
-    ([*HEADER[:-1], "地区"], ["地区"], ["行政区划代码"]),
-    ([*HEADER[:9]], [], ["行政区划代码"]),
-    ([*HEADER, "备注"], ["备注"], []),
-])
+@pytest.mark.parametrize(
+    "header,unknown,missing",
+    [
+        ([*HEADER[:-1], "地区"], ["地区"], ["行政区划代码"]),
+        ([*HEADER[:9]], [], ["行政区划代码"]),
+        ([*HEADER, "备注"], ["备注"], []),
+    ],
+)
 def test_unknown_and_missing_columns_named(hosted, client, world, header, unknown, missing):
     rows = [{**r, "地区": r["行政区划代码"], "备注": "x"} for r in residents()]
     before = stored_files()
@@ -201,20 +225,24 @@ def test_field_codes_name_columns_too_but_not_twice(hosted, client, world, sessi
     header = ["id_number", *HEADER[1:9], "region_code"]
     rows = [{**r, "id_number": r["公民身份号码"], "region_code": r["行政区划代码"]} for r in residents()]
     _accepted(upload(client, world, hosted.id, "a.csv", csv_bytes(rows, header)))
-    body = _refused(upload(client, world, hosted.id, "a.csv", csv_bytes(rows, [*HEADER, "id_number"])),
-                    "exchange.dataset.columns")
+    body = _refused(
+        upload(client, world, hosted.id, "a.csv", csv_bytes(rows, [*HEADER, "id_number"])), "exchange.dataset.columns"
+    )
     assert body["doubled_columns"] == ["公民身份号码 / id_number"]
 
 
-@pytest.mark.parametrize("filename,data,code", [
-    ("a.csv", b"\xff\xfe\x00\x01\x80\x80\xff", "exchange.dataset.encoding"),
-    ("a.csv", b"", "exchange.dataset.empty"),
-    ("a.csv", "公民身份号码\n".encode(), "exchange.dataset.columns"),
-    ("a.xlsx", b"not a zip", "exchange.dataset.xlsx_invalid"),
-    ("a.parquet", b"PAR1 nope", "exchange.dataset.parquet_invalid"),
-    ("a.json", b'[{"a": 1}]', "exchange.dataset.jsonl_array"),
-    ("a.pdf", b"%PDF", "exchange.dataset.format_unknown"),
-])
+@pytest.mark.parametrize(
+    "filename,data,code",
+    [
+        ("a.csv", b"\xff\xfe\x00\x01\x80\x80\xff", "exchange.dataset.encoding"),
+        ("a.csv", b"", "exchange.dataset.empty"),
+        ("a.csv", "公民身份号码\n".encode(), "exchange.dataset.columns"),
+        ("a.xlsx", b"not a zip", "exchange.dataset.xlsx_invalid"),
+        ("a.parquet", b"PAR1 nope", "exchange.dataset.parquet_invalid"),
+        ("a.json", b'[{"a": 1}]', "exchange.dataset.jsonl_array"),
+        ("a.pdf", b"%PDF", "exchange.dataset.format_unknown"),
+    ],
+)
 def test_unreadable_files_refused(hosted, client, world, filename, data, code):
     before = stored_files()
     body = _refused(upload(client, world, hosted.id, filename, data), code)
@@ -231,7 +259,10 @@ def test_jsonl_row_errors_name_line_and_key(hosted, client, world):
     lines = jsonl_bytes(rows[:3]).decode() + '{"姓名": {"nested": 1}}\n' + "not json\n" + '{"别的": 1}\n'
     body = _refused(upload(client, world, hosted.id, "a.jsonl", lines.encode()))
     assert [(e["row"], e["column"], e["code"]) for e in body["errors"]] == [
-        (4, "姓名", "json_nested"), (5, None, "json_invalid"), (6, "别的", "column_unknown")]
+        (4, "姓名", "json_nested"),
+        (5, None, "json_invalid"),
+        (6, "别的", "column_unknown"),
+    ]
 
 
 def test_field_count_mismatch_named(hosted, client, world):
@@ -274,9 +305,12 @@ def test_size_cap_refuses_while_streaming(hosted, client, world, monkeypatch):
         r = upload(client, world, hosted.id, "a.csv", csv_bytes(residents()))
         assert r.status_code == 413 and r.json()["code"] == "exchange.dataset.too_large"
         # Chunked (no Content-Length): refused once the bytes received pass the cap.
-        body = b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n" + b"x" * 5000
-        r = client.post(f"{API}/resources/{hosted.id}/versions", content=iter([body[:100], body[100:]]),
-                        headers={**world.h("gat_staff"), "Content-Type": "multipart/form-data; boundary=xyz"})
+        body = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n' + b"x" * 5000
+        r = client.post(
+            f"{API}/resources/{hosted.id}/versions",
+            content=iter([body[:100], body[100:]]),
+            headers={**world.h("gat_staff"), "Content-Type": "multipart/form-data; boundary=xyz"},
+        )
         assert r.status_code == 413
         assert stored_files() == before
     finally:
@@ -284,20 +318,34 @@ def test_size_cap_refuses_while_streaming(hosted, client, world, monkeypatch):
         reset_exchange_settings()
 
 
-@pytest.mark.parametrize("headers,content,status,code", [
-    ({"Content-Type": "text/csv"}, b"a,b", 415, "exchange.upload.content_type"),
-    ({"Content-Type": "multipart/form-data; boundary=xyz"}, b"--xyz\r\nno colon here\r\n\r\nx\r\n--xyz--\r\n", 422,
-     "exchange.upload.malformed"),
-    ({"Content-Type": "multipart/form-data; boundary=xyz"},
-     b"--xyz\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--xyz--\r\n", 422,
-     "exchange.upload.file_required"),
-    ({"Content-Type": "multipart/form-data; boundary=xyz"},
-     b"--xyz\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--xyz--\r\n", 422,
-     "exchange.upload.malformed"),
-])
+@pytest.mark.parametrize(
+    "headers,content,status,code",
+    [
+        ({"Content-Type": "text/csv"}, b"a,b", 415, "exchange.upload.content_type"),
+        (
+            {"Content-Type": "multipart/form-data; boundary=xyz"},
+            b"--xyz\r\nno colon here\r\n\r\nx\r\n--xyz--\r\n",
+            422,
+            "exchange.upload.malformed",
+        ),
+        (
+            {"Content-Type": "multipart/form-data; boundary=xyz"},
+            b'--xyz\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--xyz--\r\n',
+            422,
+            "exchange.upload.file_required",
+        ),
+        (
+            {"Content-Type": "multipart/form-data; boundary=xyz"},
+            b'--xyz\r\nContent-Disposition: form-data; name="other"\r\n\r\nhi\r\n--xyz--\r\n',
+            422,
+            "exchange.upload.malformed",
+        ),
+    ],
+)
 def test_malformed_uploads(hosted, client, world, headers, content, status, code):
-    r = client.post(f"{API}/resources/{hosted.id}/versions", content=content, headers={**world.h("gat_staff"),
-                                                                                       **headers})
+    r = client.post(
+        f"{API}/resources/{hosted.id}/versions", content=content, headers={**world.h("gat_staff"), **headers}
+    )
     assert r.status_code == status and r.json()["code"] == code, r.text
 
 
@@ -309,8 +357,17 @@ def test_changed_at_checked(hosted, client, world):
     assert version_rows() == 0
 
 
-@pytest.mark.parametrize("who,status", [("gat_admin", 201), ("gat_staff", 201), ("szsj_admin", 403),
-                                        ("province_authority", 403), ("supervisor", 403), ("secrecy", 403)])
+@pytest.mark.parametrize(
+    "who,status",
+    [
+        ("gat_admin", 201),
+        ("gat_staff", 201),
+        ("szsj_admin", 403),
+        ("province_authority", 403),
+        ("supervisor", 403),
+        ("secrecy", 403),
+    ],
+)
 def test_only_the_provider_uploads(hosted, client, world, who, status):
     r = upload(client, world, hosted.id, "a.csv", csv_bytes(residents()), who=who)
     assert r.status_code == status, r.text
@@ -338,8 +395,9 @@ def test_uploads_have_their_own_cap_above_the_request_body_cap(hosted, world, mo
         assert len(data) > 2000
         with TestClient(create_app()) as c:
             assert upload(c, world, hosted.id, "a.csv", data).status_code == 201
-            r = c.post(f"{API}/resources/{hosted.id}/preview", json={"items": ["姓名"] * 300},
-                       headers=world.h("gat_staff"))
+            r = c.post(
+                f"{API}/resources/{hosted.id}/preview", json={"items": ["姓名"] * 300}, headers=world.h("gat_staff")
+            )
             assert r.status_code == 413 and r.json()["code"] == "request.too_large"
     finally:
         monkeypatch.delenv("GOVSHARE_MAX_BODY_BYTES")

@@ -15,13 +15,25 @@ from tests.recorded import recorded
 API = "/api/v1/guide"
 
 
-def entry(session: Session, name: str, *, provider: str = "js-gat", open_to_public: bool = True,
-          publish: bool = True) -> CatalogResource:
+def entry(
+    session: Session, name: str, *, provider: str = "js-gat", open_to_public: bool = True, publish: bool = True
+) -> CatalogResource:
     """A departmental catalog entry, published unless asked otherwise (as the platform operator)."""
-    made = catalog_service.create_resource(session, ResourceCreate(
-        provider=provider, classification="departmental", name=name, abstract=f"{name}的说明。", format="database",
-        share_type="unconditional", provision_method="gateway_api", update_cycle="daily",
-        open_to_public=open_to_public), by=OPERATOR)
+    made = catalog_service.create_resource(
+        session,
+        ResourceCreate(
+            provider=provider,
+            classification="departmental",
+            name=name,
+            abstract=f"{name}的说明。",
+            format="database",
+            share_type="unconditional",
+            provision_method="gateway_api",
+            update_cycle="daily",
+            open_to_public=open_to_public,
+        ),
+        by=OPERATOR,
+    )
     if publish:
         catalog_service.submit(session, made.id, by=OPERATOR)
         made = catalog_service.publish(session, made.id, by=OPERATOR)

@@ -22,12 +22,25 @@ def test_authority_adds_a_service_and_everyone_reads_it(client, world, session):
     assert made["name"] == "社会保险参保信息查询" and made["active"] is True
     assert made["sector_label"] == "社会保障" and made["agency"]["code"] == "js-gat"
     assert [(c["channel"], c["label"], c["detail"]) for c in made["channels"]] == [
-        ("web", "网站", "江苏政务服务网"), ("phone", "电话", "12333")]
+        ("web", "网站", "江苏政务服务网"),
+        ("phone", "电话", "12333"),
+    ]
     assert [r["code"] for r in made["resources"]] == [pop.code]
     assert made["region_code"] == "320000"
-    assert events(session) == [("guide.service.created", str(made["id"]), {
-        "name": "社会保险参保信息查询", "sector": "social_security", "active": True, "channels": ["web", "phone"],
-        "resources": 1, "article": "Art 20"})]
+    assert events(session) == [
+        (
+            "guide.service.created",
+            str(made["id"]),
+            {
+                "name": "社会保险参保信息查询",
+                "sector": "social_security",
+                "active": True,
+                "channels": ["web", "phone"],
+                "resources": 1,
+                "article": "Art 20",
+            },
+        )
+    ]
 
     page = client.get(API).json()  # anonymous
     assert page["total"] == 1 and page["items"][0]["id"] == made["id"]
@@ -42,10 +55,26 @@ def test_channels_by_name_only(client, world):
 
 def test_filters_and_facets(client, world, session):
     _create(client, world)
-    _create(client, world, name="交通违法处理", name_en="Traffic violations", sector="public_safety", agency="js-gat",
-            channels=[{"channel": "mobile_app", "detail": "交管12123"}], description="处理交通违法。")
-    _create(client, world, name="企业开办一件事", name_en=None, sector="market_regulation", agency="sz-sj",
-            channels=["web", "counter"], description="营业执照、公章刻制一次办结。")
+    _create(
+        client,
+        world,
+        name="交通违法处理",
+        name_en="Traffic violations",
+        sector="public_safety",
+        agency="js-gat",
+        channels=[{"channel": "mobile_app", "detail": "交管12123"}],
+        description="处理交通违法。",
+    )
+    _create(
+        client,
+        world,
+        name="企业开办一件事",
+        name_en=None,
+        sector="market_regulation",
+        agency="sz-sj",
+        channels=["web", "counter"],
+        description="营业执照、公章刻制一次办结。",
+    )
 
     def names(**params):
         r = client.get(API, params=params)
@@ -97,17 +126,20 @@ def test_only_authorities_write(client, world, who, status):
     assert client.post(API, json=payload(), headers=headers).status_code == status
 
 
-@pytest.mark.parametrize("overrides, code, field", [
-    ({"sector": "astrology"}, "request.invalid", None),
-    ({"channels": []}, "request.invalid", None),
-    ({"channels": ["radio"]}, "request.invalid", None),
-    ({"channels": ["web", "web"]}, "guide.channel.duplicate", "channels"),
-    ({"link_url": "javascript:alert(1)"}, "request.invalid", None),
-    ({"link_url": "ftp://example.com/x"}, "request.invalid", None),
-    ({"agency": "no-such-agency"}, "guide.agency.not_found", "agency"),
-    ({"resources": ["999-999999"]}, "guide.resource.not_found", "resources"),
-    ({"name": "x"}, "request.invalid", None),
-])
+@pytest.mark.parametrize(
+    "overrides, code, field",
+    [
+        ({"sector": "astrology"}, "request.invalid", None),
+        ({"channels": []}, "request.invalid", None),
+        ({"channels": ["radio"]}, "request.invalid", None),
+        ({"channels": ["web", "web"]}, "guide.channel.duplicate", "channels"),
+        ({"link_url": "javascript:alert(1)"}, "request.invalid", None),
+        ({"link_url": "ftp://example.com/x"}, "request.invalid", None),
+        ({"agency": "no-such-agency"}, "guide.agency.not_found", "agency"),
+        ({"resources": ["999-999999"]}, "guide.resource.not_found", "resources"),
+        ({"name": "x"}, "request.invalid", None),
+    ],
+)
 def test_bad_input_is_refused_and_nothing_is_stored(client, world, session, overrides, code, field):
     r = client.post(API, json=payload(**overrides), headers=world.h("province_authority"))
     assert r.status_code == 422, r.text
@@ -138,9 +170,15 @@ def test_duplicate_name_per_agency(client, world):
 def test_update_records_what_changed(client, world, session):
     pop = entry(session, "人口基础信息").code  # plain value: the session's rollbacks expire objects
     made = _create(client, world)
-    r = client.patch(f"{API}/{made['id']}", headers=world.h("province_authority"), json={
-        "channels": [{"channel": "mobile_app", "detail": "苏服办"}, "web"], "resources": [pop],
-        "description": "新的说明。"})
+    r = client.patch(
+        f"{API}/{made['id']}",
+        headers=world.h("province_authority"),
+        json={
+            "channels": [{"channel": "mobile_app", "detail": "苏服办"}, "web"],
+            "resources": [pop],
+            "description": "新的说明。",
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert [(c["channel"], c["detail"]) for c in body["channels"]] == [("mobile_app", "苏服办"), ("web", None)]
@@ -149,8 +187,11 @@ def test_update_records_what_changed(client, world, session):
     updated = [e for e in events(session) if e[0] == "guide.service.updated"]
     assert len(updated) == 1 and sorted(updated[0][2]["changed"]) == ["channels", "description", "resources"]
     # The same content again changes nothing and records nothing.
-    r = client.patch(f"{API}/{made['id']}", headers=world.h("province_authority"),
-                     json={"description": "新的说明。", "resources": [pop]})
+    r = client.patch(
+        f"{API}/{made['id']}",
+        headers=world.h("province_authority"),
+        json={"description": "新的说明。", "resources": [pop]},
+    )
     assert r.status_code == 200
     assert len([e for e in events(session) if e[0] == "guide.service.updated"]) == 1
     # Required fields cannot be emptied.
@@ -177,8 +218,11 @@ def test_deactivate_and_activate(client, world, session):
     r = client.post(f"{url}/activate", headers=h)
     assert r.status_code == 200 and r.json()["active"] is True and r.json()["deactivation_reason"] is None
     assert client.post(f"{url}/activate", headers=h).status_code == 409
-    assert [e[0] for e in events(session)] == ["guide.service.created", "guide.service.deactivated",
-                                               "guide.service.activated"]
+    assert [e[0] for e in events(session)] == [
+        "guide.service.created",
+        "guide.service.deactivated",
+        "guide.service.activated",
+    ]
 
 
 def test_linked_entries_show_only_to_those_who_may_see_them(client, world, session):

@@ -43,15 +43,27 @@ FITS_JS = """
 
 @pytest.fixture
 def served(app, world, session) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    for i, (agency, sector) in enumerate((("js-gat", "public_safety"), ("sz-sj", "market_regulation"),
-                                          ("nj-sj", "food_drug"))):
-        service.create_service(session, ServiceCreate(
-            name=f"跨部门联办的超长名称公共服务事项第{i + 1}项：涉及多个机关的数据共享与业务协同", sector=sector,
-            agency=agency, description="长说明" * 40, link_url="https://www.jszwfw.gov.cn/" + "x" * 120,
-            channels=[{"channel": "web", "detail": "江苏政务服务网https://www.jszwfw.gov.cn/长地址说明"},
-                      {"channel": "mobile_app", "detail": "苏服办"}, {"channel": "phone", "detail": "12345"},
-                      {"channel": "tv", "detail": "江苏公共新闻频道"},
-                      {"channel": "counter", "detail": "各级政务服务中心"}]), by=OPERATOR)
+    for i, (agency, sector) in enumerate(
+        (("js-gat", "public_safety"), ("sz-sj", "market_regulation"), ("nj-sj", "food_drug"))
+    ):
+        service.create_service(
+            session,
+            ServiceCreate(
+                name=f"跨部门联办的超长名称公共服务事项第{i + 1}项：涉及多个机关的数据共享与业务协同",
+                sector=sector,
+                agency=agency,
+                description="长说明" * 40,
+                link_url="https://www.jszwfw.gov.cn/" + "x" * 120,
+                channels=[
+                    {"channel": "web", "detail": "江苏政务服务网https://www.jszwfw.gov.cn/长地址说明"},
+                    {"channel": "mobile_app", "detail": "苏服办"},
+                    {"channel": "phone", "detail": "12345"},
+                    {"channel": "tv", "detail": "江苏公共新闻频道"},
+                    {"channel": "counter", "detail": "各级政务服务中心"},
+                ],
+            ),
+            by=OPERATOR,
+        )
     session.commit()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

@@ -23,8 +23,11 @@ def test_demo_guide_loads_on_the_demo_registry(client, session):
     # Every sector and channel used is in the vocabularies; every channel appears somewhere (Art 27).
     assert {s.sector for s in SERVICES} <= set(rules.SECTORS)
     assert {c for s in SERVICES for c, _d in s.channels} == set(rules.CHANNELS)
-    published = dict(session.execute(
-        select(CatalogResource.code, CatalogResource.name).where(CatalogResource.status == "published")).all())
+    published = dict(
+        session.execute(
+            select(CatalogResource.code, CatalogResource.name).where(CatalogResource.status == "published")
+        ).all()
+    )
     session.rollback()  # release SQLite's lock before the requests
 
     page = client.get("/api/v1/guide", params={"limit": 200}).json()

@@ -37,8 +37,16 @@ def test_guide_page_lists_active_services(client, world, session):
 
 def test_guide_page_filters(client, world):
     _add(client, world)
-    _add(client, world, name="企业开办一件事", name_en="Starting a business", sector="market_regulation",
-         agency="sz-sj", channels=["counter"], description="营业执照一次办结。")
+    _add(
+        client,
+        world,
+        name="企业开办一件事",
+        name_en="Starting a business",
+        sector="market_regulation",
+        agency="sz-sj",
+        channels=["counter"],
+        description="营业执照一次办结。",
+    )
     html = client.get("/guide?sector=market_regulation", headers=HTML).text
     assert "企业开办一件事" in html and "社会保险参保信息查询" not in html
     assert '<option value="market_regulation" selected>市场监管 (1)</option>' in html

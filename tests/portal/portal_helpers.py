@@ -31,8 +31,11 @@ def token_of(html: str) -> str:
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
     page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": token_of(page.text)},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token_of(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return client
 

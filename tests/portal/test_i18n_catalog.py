@@ -19,8 +19,7 @@ def _extracted() -> set[str]:
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT / "src"), method_map, options_map):
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT / "src"), method_map, options_map):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -42,8 +41,11 @@ def test_every_page_message_has_its_english():
 
 def test_placeholders_match():
     placeholder = re.compile(r"%\((\w+)\)s")
-    wrong = [m.id for m in _catalog() if m.id and m.string
-             and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))]
+    wrong = [
+        m.id
+        for m in _catalog()
+        if m.id and m.string and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))
+    ]
     assert not wrong, "translations whose %(name)s placeholders differ from the source:\n  " + "\n  ".join(wrong)
 
 

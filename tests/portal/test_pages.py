@@ -17,8 +17,15 @@ from govshare.registry.models import LoginFailure, WebSession
 from tests.factories import PASSWORD
 from tests.portal.portal_helpers import HTML, browser, sign_in, token_of
 
-PUBLIC_PAGES = ["/", "/login", "/regions", "/regions/320500", "/agencies", "/agencies/js-gat",
-                "/agencies?region=320500&missing=1"]
+PUBLIC_PAGES = [
+    "/",
+    "/login",
+    "/regions",
+    "/regions/320500",
+    "/agencies",
+    "/agencies/js-gat",
+    "/agencies?region=320500&missing=1",
+]
 SIGNED_IN_PAGES = ["/console", "/agencies/new", "/agencies/js-gat/edit"]
 
 
@@ -76,8 +83,11 @@ def test_home_links_to_catalog_regions_agencies_and_docs(app, world):
 def test_login_sets_a_safe_session_cookie_and_goes_to_the_console(app, world):
     c = browser(app)
     page = c.get("/login")
-    r = c.post("/login", data={"username": "prov_auth", "password": PASSWORD, "csrf_token": token_of(page.text)},
-               follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": "prov_auth", "password": PASSWORD, "csrf_token": token_of(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/console"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=gss_")
@@ -97,8 +107,11 @@ def test_login_cookie_is_secure_when_configured(app, world, monkeypatch):
         c = TestClient(app, headers=HTML, base_url="https://testserver")  # Secure cookies need https
         page = c.get("/login")
         assert "Secure" in page.headers["set-cookie"]  # the pre-session cookie too
-        r = c.post("/login", data={"username": "prov_auth", "password": PASSWORD,
-                                   "csrf_token": token_of(page.text)}, follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={"username": "prov_auth", "password": PASSWORD, "csrf_token": token_of(page.text)},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         assert "Secure" in r.headers["set-cookie"]
     finally:
@@ -107,12 +120,19 @@ def test_login_cookie_is_secure_when_configured(app, world, monkeypatch):
 
 
 def test_login_returns_to_a_local_page_only(app, world):
-    for given, expected in (("/agencies?q=x", "/agencies?q=x"), ("//evil.example/", "/console"),
-                            ("https://evil.example/", "/console"), ("/\\evil.example", "/console")):
+    for given, expected in (
+        ("/agencies?q=x", "/agencies?q=x"),
+        ("//evil.example/", "/console"),
+        ("https://evil.example/", "/console"),
+        ("/\\evil.example", "/console"),
+    ):
         c = browser(app)
         page = c.get("/login", params={"next": given})
-        r = c.post("/login", data={"username": "gat_staff", "password": PASSWORD, "next": given,
-                                   "csrf_token": token_of(page.text)}, follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={"username": "gat_staff", "password": PASSWORD, "next": given, "csrf_token": token_of(page.text)},
+            follow_redirects=False,
+        )
         assert r.headers["location"] == expected
 
 
@@ -120,8 +140,9 @@ def test_login_returns_to_a_local_page_only(app, world):
 def test_wrong_password_rerenders_the_form_and_records_the_failure(app, world, lang, message):
     c = browser(app)
     page = c.get("/login", params={"lang": lang})
-    r = c.post("/login", data={"username": "prov_auth", "password": "wrong-password",
-                               "csrf_token": token_of(page.text)})
+    r = c.post(
+        "/login", data={"username": "prov_auth", "password": "wrong-password", "csrf_token": token_of(page.text)}
+    )
     assert r.status_code == 401
     assert message in r.text
     assert 'value="prov_auth"' in r.text  # what the user typed is kept
@@ -159,8 +180,9 @@ def test_failures_slow_the_address_they_come_from_not_the_owner(app, world, lang
     for _ in range(limit):
         r = attacker.post("/login", data={"username": "gat_admin", "password": "nope-nope", "csrf_token": token})
         assert r.status_code == 401
-    r = attacker.post("/login", data={"username": "gat_admin", "password": PASSWORD, "csrf_token": token},
-                      follow_redirects=False)
+    r = attacker.post(
+        "/login", data={"username": "gat_admin", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 429
     assert r.headers["retry-after"] == str(get_settings().login_delay_base_seconds) == "30"
     if lang == "zh":

@@ -59,8 +59,9 @@ def test_change_password_over_the_api(app, client, world):
 def test_a_machine_client_has_no_password(client, world):
     with transaction() as s:
         _client, key = service.add_client(s, "js-gat", "系统", by=OPERATOR)
-    r = client.post("/api/v1/me/password", headers={"X-API-Key": key},
-                    json={"current_password": "x", "new_password": NEW})
+    r = client.post(
+        "/api/v1/me/password", headers={"X-API-Key": key}, json={"current_password": "x", "new_password": NEW}
+    )
     assert r.status_code == 403 and r.json()["code"] == "auth.person_only"
 
 
@@ -85,8 +86,11 @@ def test_change_password_on_the_page(app, world):
     r = submit(current_password="", new_password="", confirm_password="")
     assert r.status_code == 422 and r.text.count("请填写此项") >= 3
     assert "registry.person.password_set" not in _actions("gat_admin")
-    r = c.post("/account/password", data={"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW},
-               follow_redirects=False)
+    r = c.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW},
+        follow_redirects=False,
+    )
     assert r.status_code == 403  # no form token
     r = submit(current_password=PASSWORD, new_password=NEW, confirm_password=NEW)
     assert r.status_code == 303 and r.headers["location"] == "/console?password=changed"
@@ -158,8 +162,9 @@ def test_manager_resets_a_password_on_the_people_page(app, world):
     token = token_of(page.text)
 
     def submit(**data: str):  # type: ignore[no-untyped-def]
-        return c.post("/agencies/js-gat/people/gat_staff/password", data={"csrf_token": token, **data},
-                      follow_redirects=False)
+        return c.post(
+            "/agencies/js-gat/people/gat_staff/password", data={"csrf_token": token, **data}, follow_redirects=False
+        )
 
     r = submit(password=NEW, confirm_password=NEW + "x")
     assert r.status_code == 422 and "两次输入的密码不一致" in field_block(r.text, "confirm_password")
@@ -174,8 +179,14 @@ def test_manager_resets_a_password_on_the_people_page(app, world):
     assert c.get("/agencies/js-gat/people/gat_admin/password").status_code == 409
     other = sign_in(browser(app), "szsj_admin")
     assert other.get("/agencies/js-gat/people/gat_staff/password").status_code == 403
-    r = other.post("/agencies/js-gat/people/gat_staff/password", follow_redirects=False,
-                   data={"csrf_token": token_of(other.get("/agencies/sz-sj/people").text), "password": "Forged-pass-1",
-                         "confirm_password": "Forged-pass-1"})
+    r = other.post(
+        "/agencies/js-gat/people/gat_staff/password",
+        follow_redirects=False,
+        data={
+            "csrf_token": token_of(other.get("/agencies/sz-sj/people").text),
+            "password": "Forged-pass-1",
+            "confirm_password": "Forged-pass-1",
+        },
+    )
     assert r.status_code == 403
     sign_in(browser(app), "gat_staff", NEW)  # unchanged by the refused attempt

@@ -56,9 +56,7 @@ def routes_without_permission(app: FastAPI) -> list[str]:
             continue
         if effective.path in DOCS_PATHS and not isinstance(route, APIRoute):
             continue
-        if not isinstance(route, APIRoute) or not any(
-            isinstance(c, Permission) for c in _calls(effective.dependant)
-        ):
+        if not isinstance(route, APIRoute) or not any(isinstance(c, Permission) for c in _calls(effective.dependant)):
             offenders.append(_label(route, effective))
     return offenders
 
@@ -76,8 +74,10 @@ def page_posts_without_csrf(app: FastAPI) -> list[str]:
 
 def test_every_route_declares_a_permission(app):
     offenders = routes_without_permission(app)
-    assert not offenders, "routes without a core.auth.Permission dependency (public, authenticated or " \
-                          "require(...)):\n  " + "\n  ".join(offenders)
+    assert not offenders, (
+        "routes without a core.auth.Permission dependency (public, authenticated or "
+        "require(...)):\n  " + "\n  ".join(offenders)
+    )
 
 
 def test_every_page_post_checks_csrf(app):
@@ -120,10 +120,21 @@ def test_the_checks_catch_offenders():
 
 def test_the_portal_routes_are_there(app):
     paths = {(m, r.path) for o, r in _routes(app) if isinstance(o, APIRoute) for m in r.methods}
-    for expected in [("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/console"),
-                     ("GET", "/regions"), ("GET", "/regions/{code}"), ("GET", "/agencies"),
-                     ("GET", "/agencies/new"), ("POST", "/agencies/new"), ("GET", "/agencies/{code}"),
-                     ("GET", "/agencies/{code}/edit"), ("POST", "/agencies/{code}/edit")]:
+    for expected in [
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("GET", "/console"),
+        ("GET", "/regions"),
+        ("GET", "/regions/{code}"),
+        ("GET", "/agencies"),
+        ("GET", "/agencies/new"),
+        ("POST", "/agencies/new"),
+        ("GET", "/agencies/{code}"),
+        ("GET", "/agencies/{code}/edit"),
+        ("POST", "/agencies/{code}/edit"),
+    ]:
         assert expected in paths
 
 
@@ -135,8 +146,11 @@ def test_every_pages_module_is_wired_once():
     import govshare
     from govshare.app import PAGE_ROUTERS, create_app
 
-    found = [importlib.import_module(m.name) for m in pkgutil.walk_packages(govshare.__path__, "govshare.")
-             if m.name.endswith(".pages")]
+    found = [
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(govshare.__path__, "govshare.")
+        if m.name.endswith(".pages")
+    ]
     routers = [m.router for m in found if hasattr(m, "router")]
     assert len(routers) >= 5
     assert {id(r) for r in routers} == {id(r) for r in PAGE_ROUTERS}

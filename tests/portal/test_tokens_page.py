@@ -46,8 +46,9 @@ def test_my_tokens_page_issues_once_and_revokes(app, client, world):
     assert page.status_code == 200 and "访问令牌" in page.text and "有效期 90 天" in page.text
     assert len(_revoke_ids(page.text)) == 1  # the world's token, issued at the command line
     with transaction() as s:
-        hints = dict(s.execute(select(Person.username, ApiToken.token_hint)
-                               .join(Person, Person.id == ApiToken.person_id)).all())
+        hints = dict(
+            s.execute(select(Person.username, ApiToken.token_hint).join(Person, Person.id == ApiToken.person_id)).all()
+        )
     assert f"<code>{hints['gat_admin']}…</code>" in page.text
     assert f"<code>{hints['gat_staff']}…</code>" not in page.text  # one's own only
 
@@ -66,19 +67,24 @@ def test_my_tokens_page_issues_once_and_revokes(app, client, world):
     after = c.get(r.headers["location"]).text
     assert "令牌已吊销" in after and "已吊销</span>" in after and f"/account/tokens/{newest}/revoke" not in after
     with transaction() as s:
-        events = s.execute(select(Event.action, Event.actor_name).where(Event.action.like("registry.token.%"),
-                                                                        Event.subject_id == "gat_admin")
-                           .order_by(Event.seq)).all()
-    assert [tuple(e) for e in events][-2:] == [("registry.token.issued", "gat_admin"),
-                                               ("registry.token.revoked", "gat_admin")]
+        events = s.execute(
+            select(Event.action, Event.actor_name)
+            .where(Event.action.like("registry.token.%"), Event.subject_id == "gat_admin")
+            .order_by(Event.seq)
+        ).all()
+    assert [tuple(e) for e in events][-2:] == [
+        ("registry.token.issued", "gat_admin"),
+        ("registry.token.revoked", "gat_admin"),
+    ]
 
 
 def test_someone_elses_token_is_not_found_and_forms_need_their_token(app, client, world):
     c = sign_in(browser(app), "gat_admin")
     listing = c.get("/account/tokens").text
     with transaction() as s:
-        other = s.scalar(select(ApiToken.id).join(Person, Person.id == ApiToken.person_id)
-                         .where(Person.username == "gat_staff"))
+        other = s.scalar(
+            select(ApiToken.id).join(Person, Person.id == ApiToken.person_id).where(Person.username == "gat_staff")
+        )
     r = c.post(f"/account/tokens/{other}/revoke", data={"csrf_token": token_of(listing)}, follow_redirects=False)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert client.get("/api/v1/me", headers=world.h("gat_staff")).status_code == 200
@@ -104,9 +110,16 @@ def test_the_password_page_keeps_this_browser_and_ends_the_others(app, client, w
     here = sign_in(browser(app), "gat_staff")
     there = sign_in(browser(app), "gat_staff")
     page = here.get("/account/password")
-    r = here.post("/account/password", follow_redirects=False, data={
-        "csrf_token": token_of(page.text), "current_password": PASSWORD, "new_password": "Another-pass-2026",
-        "confirm_password": "Another-pass-2026"})
+    r = here.post(
+        "/account/password",
+        follow_redirects=False,
+        data={
+            "csrf_token": token_of(page.text),
+            "current_password": PASSWORD,
+            "new_password": "Another-pass-2026",
+            "confirm_password": "Another-pass-2026",
+        },
+    )
     assert r.status_code == 303
     assert here.get("/console", follow_redirects=False).status_code == 200
     assert there.get("/console", follow_redirects=False).status_code == 303  # to the sign-in page
@@ -120,9 +133,15 @@ def test_guessing_the_current_password_on_the_page_is_throttled(app, world):
     token = token_of(c.get("/account/password").text)
 
     def submit(current: str):  # type: ignore[no-untyped-def]
-        return c.post("/account/password", data={"csrf_token": token, "current_password": current,
-                                                 "new_password": "Another-pass-2026",
-                                                 "confirm_password": "Another-pass-2026"})
+        return c.post(
+            "/account/password",
+            data={
+                "csrf_token": token,
+                "current_password": current,
+                "new_password": "Another-pass-2026",
+                "confirm_password": "Another-pass-2026",
+            },
+        )
 
     for _ in range(get_settings().login_max_failures):
         assert submit("guess-guess").status_code == 422

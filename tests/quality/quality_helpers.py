@@ -25,12 +25,23 @@ ELEMENTS = [
 def register(session: Session) -> None:
     """The elements above; identity numbers assigned to js-gat for the whole province."""
     for code, name, name_en, data_type, rule, field_code in ELEMENTS:
-        service.elements.create_element(session, code=code, name=name, name_en=name_en, data_type=data_type,
-                                        format_rule=rule, field_code=field_code, description=None, by=OPERATOR)
-    service.elements.assign_source(session, "DE0001", region_code="320000", agency_ref="js-gat",
-                                   basis="《居民身份证法》", by=OPERATOR)
-    service.elements.assign_source(session, "DE0005", region_code="320000", agency_ref="js-dsj",
-                                   basis="省政府分工", by=OPERATOR)
+        service.elements.create_element(
+            session,
+            code=code,
+            name=name,
+            name_en=name_en,
+            data_type=data_type,
+            format_rule=rule,
+            field_code=field_code,
+            description=None,
+            by=OPERATOR,
+        )
+    service.elements.assign_source(
+        session, "DE0001", region_code="320000", agency_ref="js-gat", basis="《居民身份证法》", by=OPERATOR
+    )
+    service.elements.assign_source(
+        session, "DE0005", region_code="320000", agency_ref="js-dsj", basis="省政府分工", by=OPERATOR
+    )
 
 
 def primary_dataset(session: Session, client: Any, world: Any) -> Any:
@@ -66,7 +77,15 @@ def secondary_csv(encoding: str = "utf-8") -> bytes:
     return csv_bytes(secondary_rows(), SECONDARY_HEADER, encoding=encoding)
 
 
-def start_upload(client: Any, world: Any, resource: Any, data: bytes, *, who: str = "szsj_admin",
-                 filename: str = "copy.csv", **fields: str) -> Any:
+def start_upload(
+    client: Any,
+    world: Any,
+    resource: Any,
+    data: bytes,
+    *,
+    who: str = "szsj_admin",
+    filename: str = "copy.csv",
+    **fields: str,
+) -> Any:
     body = {"primary": str(resource.id), "key": "公民身份号码", "items": "姓名,出生日期,性别", **fields}
     return client.post(f"{API}/reconciliations", files={"file": (filename, data)}, data=body, headers=world.h(who))

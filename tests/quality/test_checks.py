@@ -32,8 +32,15 @@ def data() -> tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyRelation, list[str
     uscc = make_uscc("9", "1", "320508", "12345678")
     rows = []
     for i, number in enumerate(ids):
-        row = [number, "张伟", "男" if i % 2 else "女", f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
-               str(1000 + i), uscc, "320508"]
+        row = [
+            number,
+            "张伟",
+            "男" if i % 2 else "女",
+            f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
+            str(1000 + i),
+            uscc,
+            "320508",
+        ]
         if i in (3, 4, 5):
             row[1] = None if i != 5 else "   "  # three blank names (spaces count as blank)
         if i == 6:
@@ -92,8 +99,10 @@ def test_exact_findings(data) -> None:  # type: ignore[no-untyped-def]
     ident = r.finding("quality.validity.identifier", "身份证号")
     assert [(s["row"], s["reason"]) for s in ident.samples] == [(11, "check_digit"), (12, "check_digit")]
     assert r.finding("quality.uniqueness", "身份证号").samples == [{"key": ids[13], "occurrences": 2, "row": 13}]
-    assert r.finding("quality.validity.code_list", "性别").samples == [{"row": 22, "value": "M"},
-                                                                    {"row": 23, "value": "M"}]
+    assert r.finding("quality.validity.code_list", "性别").samples == [
+        {"row": 22, "value": "M"},
+        {"row": 23, "value": "M"},
+    ]
     assert r.finding("quality.validity.identifier", "区划").samples[0]["reason"] == "unknown"
     assert not r.finding("quality.validity.identifier", "区划").passed
 
@@ -102,11 +111,15 @@ def test_exact_findings(data) -> None:  # type: ignore[no-untyped-def]
     checks = (N - 1) + (N - 3) + N * 7
     validity = 1 - (2 + 1 + 2 + 1 + 2 + 1 + 2 + 1 + 1) / checks
     uniqueness = (N - 1 - 2) / (N - 1)
-    assert r.dimensions == pytest.approx({"completeness": completeness, "validity": validity,
-                                          "uniqueness": uniqueness, "freshness": None})
+    assert r.dimensions == pytest.approx(
+        {"completeness": completeness, "validity": validity, "uniqueness": uniqueness, "freshness": None}
+    )
     w = DIMENSION_WEIGHTS
-    expected = 100 * (w["completeness"] * completeness + w["validity"] * validity + w["uniqueness"] * uniqueness) / (
-        w["completeness"] + w["validity"] + w["uniqueness"])
+    expected = (
+        100
+        * (w["completeness"] * completeness + w["validity"] * validity + w["uniqueness"] * uniqueness)
+        / (w["completeness"] + w["validity"] + w["uniqueness"])
+    )
     assert r.score == round(expected, 1)
     assert all(f.to_dict()["article"].startswith("Art") for f in r.findings)
 
@@ -114,9 +127,11 @@ def test_exact_findings(data) -> None:  # type: ignore[no-untyped-def]
 def test_typed_columns_and_a_clean_dataset(data) -> None:  # type: ignore[no-untyped-def]
     con, _rel, _ids = data
     r = run_checks(con.table("typed"), [SPECS[4]], as_of=AS_OF)
-    assert (r.finding("quality.validity.range", "月收入").failed, r.finding("quality.validity.type", "月收入").failed) \
-        == (1, 0)  # '很多' became NULL: no longer a value, so no type fault; -5 still out of range
-    clean = con.sql("SELECT * FROM d WHERE \"身份证号\" IS NOT NULL LIMIT 0")
+    assert (
+        r.finding("quality.validity.range", "月收入").failed,
+        r.finding("quality.validity.type", "月收入").failed,
+    ) == (1, 0)  # '很多' became NULL: no longer a value, so no type fault; -5 still out of range
+    clean = con.sql('SELECT * FROM d WHERE "身份证号" IS NOT NULL LIMIT 0')
     r = run_checks(clean, SPECS, as_of=AS_OF, key="身份证号")
     assert r.rows == 0 and r.score is None and all(f.passed for f in r.findings)
 
@@ -131,16 +146,19 @@ def test_freshness_by_cycle() -> None:
         freshness_due(dt.date(2026, 1, 1), "hourly")
 
 
-@pytest.mark.parametrize(("cycle", "last", "stale"), [
-    ("daily", dt.date(2026, 11, 25), False),
-    ("daily", dt.date(2026, 11, 24), True),
-    ("weekly", dt.date(2026, 11, 19), False),
-    ("weekly", dt.date(2026, 11, 18), True),
-    ("monthly", dt.date(2026, 10, 26), False),
-    ("monthly", dt.date(2026, 10, 25), True),
-    ("yearly", dt.date(2025, 11, 26), False),
-    ("realtime", dt.date(2026, 11, 24), True),
-])
+@pytest.mark.parametrize(
+    ("cycle", "last", "stale"),
+    [
+        ("daily", dt.date(2026, 11, 25), False),
+        ("daily", dt.date(2026, 11, 24), True),
+        ("weekly", dt.date(2026, 11, 19), False),
+        ("weekly", dt.date(2026, 11, 18), True),
+        ("monthly", dt.date(2026, 10, 26), False),
+        ("monthly", dt.date(2026, 10, 25), True),
+        ("yearly", dt.date(2025, 11, 26), False),
+        ("realtime", dt.date(2026, 11, 24), True),
+    ],
+)
 def test_freshness_finding_and_score(data, cycle: str, last: dt.date, stale: bool) -> None:  # type: ignore[no-untyped-def]
     _con, rel, _ids = data
     r = run_checks(rel, [], as_of=AS_OF, update_cycle=cycle, last_updated=last)
@@ -159,14 +177,22 @@ def test_update_within_20_working_days_of_a_change(data) -> None:  # type: ignor
     _con, rel, _ids = data
     cal = Calendar(builtin=False)  # weekdays only: 20 working days after Mon 2 Nov 2026 is Mon 30 Nov
     changed = dt.date(2026, 11, 2)
-    late = run_checks(rel, [], as_of=dt.date(2026, 12, 1), changed_on=changed, last_updated=dt.date(2026, 10, 1),
-                      workday_calendar=cal)
+    late = run_checks(
+        rel, [], as_of=dt.date(2026, 12, 1), changed_on=changed, last_updated=dt.date(2026, 10, 1), workday_calendar=cal
+    )
     assert late.finding("quality.update_after_change").failed == 1 and late.dimensions["freshness"] == 0.0
-    waiting = run_checks(rel, [], as_of=dt.date(2026, 11, 30), changed_on=changed, last_updated=dt.date(2026, 10, 1),
-                         workday_calendar=cal)
+    waiting = run_checks(
+        rel,
+        [],
+        as_of=dt.date(2026, 11, 30),
+        changed_on=changed,
+        last_updated=dt.date(2026, 10, 1),
+        workday_calendar=cal,
+    )
     assert waiting.finding("quality.update_after_change").passed
-    updated = run_checks(rel, [], as_of=dt.date(2027, 1, 5), changed_on=changed, last_updated=dt.date(2026, 11, 30),
-                         workday_calendar=cal)
+    updated = run_checks(
+        rel, [], as_of=dt.date(2027, 1, 5), changed_on=changed, last_updated=dt.date(2026, 11, 30), workday_calendar=cal
+    )
     assert updated.finding("quality.update_after_change").passed
     assert updated.finding("quality.update_after_change").article == "Art 15(2)"
 

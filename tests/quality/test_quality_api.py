@@ -26,12 +26,14 @@ def test_bad_copies_fail_the_run_naming_the_column_or_line(world, session, clien
     assert run["state"] == "failed" and run["error"]["code"] == "quality.input.column_missing"
     assert run["error"]["field"] == "公民身份号码" and run["task_id"] is None
     # A broken CSV line.
-    broken = secondary_csv() + "\"unclosed,王,2000-01-01,男\r\n".encode()
+    broken = secondary_csv() + '"unclosed,王,2000-01-01,男\r\n'.encode()
     run = _run(client, world, start_upload(client, world, resource, broken).json()["id"])
     assert run["state"] == "failed" and run["error"]["code"] == "quality.input.csv_malformed"
     assert run["error"]["row"] == 31
     assert [e.data["code"] for e in recorded("quality.reconciliation.failed")] == [
-        "quality.input.column_missing", "quality.input.csv_malformed"]
+        "quality.input.column_missing",
+        "quality.input.csv_malformed",
+    ]
     # Refused before anything is stored: unknown items, a format that is not a table, the agency's own source.
     before = len(recorded("quality.reconciliation.started"))
     r = start_upload(client, world, resource, secondary_csv(), items="姓名,不存在")
@@ -54,11 +56,21 @@ def test_reports_are_read_by_both_agencies_and_overseers_only(world, session, cl
     session.commit()
     resource = primary_dataset(session, client, world)
     run_id = start_upload(client, world, resource, secondary_csv()).json()["id"]
-    for who, status in (("szsj_admin", 200), ("gat_staff", 200), ("province_authority", 200), ("supervisor", 200),
-                        ("nanjing_authority", 404), ("suzhou_authority", 404)):
+    for who, status in (
+        ("szsj_admin", 200),
+        ("gat_staff", 200),
+        ("province_authority", 200),
+        ("supervisor", 200),
+        ("nanjing_authority", 404),
+        ("suzhou_authority", 404),
+    ):
         assert client.get(f"{API}/reconciliations/{run_id}", headers=world.h(who)).status_code == status, who
-    assert client.get(f"{API}/reconciliations/{run_id}/discrepancies.xlsx",
-                      headers=world.h("nanjing_authority")).status_code == 404
+    assert (
+        client.get(
+            f"{API}/reconciliations/{run_id}/discrepancies.xlsx", headers=world.h("nanjing_authority")
+        ).status_code
+        == 404
+    )
     assert client.get(f"{API}/reconciliations", headers=world.h("nanjing_authority")).json()["total"] == 0
 
 
@@ -77,12 +89,14 @@ def test_overdue_tasks_are_listed_for_both_agencies_and_the_authority(world, ses
         assert listed["total"] == 1 and listed["items"][0]["overdue"], who
     assert client.get(f"{API}/tasks?overdue=true", headers=world.h("nanjing_authority")).json()["total"] == 0
     # Answered late: closed, and the event says it was late.
-    r = client.post(f"{API}/tasks/{task['id']}/answer-all", headers=world.h("gat_admin"),
-                    json={"outcome": "source_corrected"})
+    r = client.post(
+        f"{API}/tasks/{task['id']}/answer-all", headers=world.h("gat_admin"), json={"outcome": "source_corrected"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "answered" and not r.json()["overdue"]
     assert recorded("quality.verification.answered_all")[0].data["late"] is True
-    r = client.post(f"{API}/tasks/{task['id']}/answer-all", headers=world.h("gat_admin"),
-                    json={"outcome": "source_corrected"})
+    r = client.post(
+        f"{API}/tasks/{task['id']}/answer-all", headers=world.h("gat_admin"), json={"outcome": "source_corrected"}
+    )
     assert r.status_code == 409 and r.json()["code"] == "quality.verification.closed"
 
 
@@ -97,8 +111,11 @@ def test_reconcile_a_hosted_copy_and_check_versions(world, session, client):
     # sz-sj hosts its own copy (the same items) and names it instead of uploading.
     own = publish_entry(session, provider="sz-sj", name="苏州低保家庭信息")
     session.commit()
-    r = client.post(f"/api/v1/exchange/resources/{own.id}/interface", headers=world.h("szsj_admin"),
-                    json={"kind": "hosted_dataset", "key_items": ["公民身份号码"]})
+    r = client.post(
+        f"/api/v1/exchange/resources/{own.id}/interface",
+        headers=world.h("szsj_admin"),
+        json={"kind": "hosted_dataset", "key_items": ["公民身份号码"]},
+    )
     assert r.status_code == 201, r.text
     from tests.exchange.exchange_helpers import residents
 
@@ -115,8 +132,9 @@ def test_reconcile_a_hosted_copy_and_check_versions(world, session, client):
     assert run["report"]["missing_in_primary"] == 1 and run["report"]["secondary"]["invalid_keys"] == 0
     names = next(i for i in run["report"]["items"] if i["label"] == "姓名")
     assert names["mismatched"] == 3  # whitespace around a name is normalised away
-    r = client.post(f"{API}/reconciliations/hosted", json={**body, "hosted": str(primary.id)},
-                    headers=world.h("szsj_admin"))
+    r = client.post(
+        f"{API}/reconciliations/hosted", json={**body, "hosted": str(primary.id)}, headers=world.h("szsj_admin")
+    )
     assert r.status_code == 422 and r.json()["code"] == "quality.reconcile.not_own_dataset"
 
     # Quality checks: run for both accepted versions; the provider runs one on demand.

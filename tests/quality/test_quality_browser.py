@@ -70,14 +70,22 @@ def test_report_page_at_desktop_and_phone_width(report_url):
             assert "无效主键" in main and "下载 Excel" in main
             page.screenshot(path=str(ARTIFACTS / "desktop-quality-report.png"), full_page=True)
 
-            phone = browser.new_context(viewport={"width": MOBILE_WIDTH, "height": 812}, device_scale_factor=2,
-                                        is_mobile=True, has_touch=True, locale="zh-CN",
-                                        storage_state=desktop.storage_state())
+            phone = browser.new_context(
+                viewport={"width": MOBILE_WIDTH, "height": 812},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+                locale="zh-CN",
+                storage_state=desktop.storage_state(),
+            )
             mobile = phone.new_page()
             mobile.set_default_timeout(20_000)
-            for name, path in (("report", f"/quality/reconciliations/{run_id}"),
-                               ("report-en", f"/quality/reconciliations/{run_id}?lang=en"),
-                               ("form", "/quality/reconciliations/new?lang=zh"), ("overview", "/quality")):
+            for name, path in (
+                ("report", f"/quality/reconciliations/{run_id}"),
+                ("report-en", f"/quality/reconciliations/{run_id}?lang=en"),
+                ("form", "/quality/reconciliations/new?lang=zh"),
+                ("overview", "/quality"),
+            ):
                 mobile.goto(base + path)
                 result = mobile.evaluate(OVERFLOW_JS)
                 mobile.screenshot(path=str(ARTIFACTS / f"mobile-quality-{name}.png"), full_page=True)
@@ -98,8 +106,13 @@ def test_updates_page_on_a_phone(world, session, live_server, chromium):  # noqa
     from tests.portal.portal_helpers import assert_fits_a_phone, signed_in_on_a_phone
 
     resource = publish_entry(session)
-    service.updates.record_change(session, resource.id, changed_at=clock.now() - dt.timedelta(days=60),
-                                  note="行政区划调整后地址批量变更", by=OPERATOR)
+    service.updates.record_change(
+        session,
+        resource.id,
+        changed_at=clock.now() - dt.timedelta(days=60),
+        note="行政区划调整后地址批量变更",
+        by=OPERATOR,
+    )
     service.updates.tick(session, by=SYSTEM_PRINCIPAL)
     session.commit()
     with signed_in_on_a_phone(live_server, chromium, "gat_staff") as page:

@@ -19,11 +19,17 @@ from govshare.quality.models import (
 
 def test_demo_assigns_links_flags_and_reconciles(session):
     demo.load(session)
-    assigned = {(a.element.name, a.agency.code) for a in session.scalars(
-        select(QualitySourceAssignment).where(QualitySourceAssignment.ended_at.is_(None)))
-        if session.refresh(a, ["element", "agency"]) is None}
-    assert {("公民身份号码", "js-gat"), ("户籍地址", "js-gat"), ("统一社会信用代码", "js-scjgj"),
-            ("不动产单元号", "js-zrzyt")} <= assigned
+    assigned = {
+        (a.element.name, a.agency.code)
+        for a in session.scalars(select(QualitySourceAssignment).where(QualitySourceAssignment.ended_at.is_(None)))
+        if session.refresh(a, ["element", "agency"]) is None
+    }
+    assert {
+        ("公民身份号码", "js-gat"),
+        ("户籍地址", "js-gat"),
+        ("统一社会信用代码", "js-scjgj"),
+        ("不动产单元号", "js-zrzyt"),
+    } <= assigned
     assert session.scalar(select(QualityItemLink.id).limit(1)) is not None
     flags = session.scalars(select(QualityDuplicateFlag)).all()
     # e.g. health's death certificates collect identity numbers; civil affairs' social organisations credit codes.

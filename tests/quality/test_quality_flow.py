@@ -52,21 +52,36 @@ def test_upload_reconciliation_reports_and_opens_a_task(world, session, client, 
     rows = client.get(f"{API}/tasks/{task_id}/discrepancies", headers=world.h("gat_staff")).json()
     assert len(rows) == 4 and {r["kind"] for r in rows} == {"missing_in_primary", "mismatch"}
     first = rows[0]["position"]
-    denied = client.post(f"{API}/tasks/{task_id}/answers", headers=world.h("szsj_admin"),
-                         json={"answers": [{"position": first, "outcome": "source_corrected"}]})
+    denied = client.post(
+        f"{API}/tasks/{task_id}/answers",
+        headers=world.h("szsj_admin"),
+        json={"answers": [{"position": first, "outcome": "source_corrected"}]},
+    )
     assert denied.status_code == 403
-    no_note = client.post(f"{API}/tasks/{task_id}/answers", headers=world.h("gat_staff"),
-                          json={"answers": [{"position": first, "outcome": "source_right"}]})
+    no_note = client.post(
+        f"{API}/tasks/{task_id}/answers",
+        headers=world.h("gat_staff"),
+        json={"answers": [{"position": first, "outcome": "source_right"}]},
+    )
     assert no_note.status_code == 422 and no_note.json()["code"] == "quality.verification.note_required"
-    ok = client.post(f"{API}/tasks/{task_id}/answers", headers=world.h("gat_staff"),
-                     json={"answers": [{"position": first, "outcome": "source_right", "note": "以户籍登记为准"}]})
+    ok = client.post(
+        f"{API}/tasks/{task_id}/answers",
+        headers=world.h("gat_staff"),
+        json={"answers": [{"position": first, "outcome": "source_right", "note": "以户籍登记为准"}]},
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["answered"] == 1 and ok.json()["state"] == "open"
-    again = client.post(f"{API}/tasks/{task_id}/answers", headers=world.h("gat_staff"),
-                        json={"answers": [{"position": first, "outcome": "source_corrected"}]})
+    again = client.post(
+        f"{API}/tasks/{task_id}/answers",
+        headers=world.h("gat_staff"),
+        json={"answers": [{"position": first, "outcome": "source_corrected"}]},
+    )
     assert again.status_code == 422 and again.json()["code"] == "quality.verification.already_answered"
-    bulk = client.post(f"{API}/tasks/{task_id}/answer-all", headers=world.h("gat_staff"),
-                       json={"outcome": "cannot_verify", "note": "原始档案缺失"})
+    bulk = client.post(
+        f"{API}/tasks/{task_id}/answer-all",
+        headers=world.h("gat_staff"),
+        json={"outcome": "cannot_verify", "note": "原始档案缺失"},
+    )
     assert bulk.status_code == 200 and bulk.json()["state"] == "answered"
     assert len(recorded("quality.verification.answered")) == 1
     assert len(recorded("quality.verification.answered_all")) == 1

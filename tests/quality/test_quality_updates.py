@@ -70,8 +70,12 @@ def test_deadline_crosses_national_day_overdue_then_met_late(hosted, world, sess
     clock.set_now(_at(2026, 11, 2, 20))
     assert _tick(session) == (0, 0)
     # A version whose data predate the change does not meet it.
-    assert upload(client, world, hosted.id, "v2.csv", csv_bytes(residents()),
-                  changed_at="2026-09-28T09:00:00+08:00").status_code == 201
+    assert (
+        upload(
+            client, world, hosted.id, "v2.csv", csv_bytes(residents()), changed_at="2026-09-28T09:00:00+08:00"
+        ).status_code
+        == 201
+    )
     clock.set_now(_at(2026, 11, 3))
     assert _tick(session) == (0, 1)
     assert _tick(session) == (0, 0)  # once
@@ -79,8 +83,13 @@ def test_deadline_crosses_national_day_overdue_then_met_late(hosted, world, sess
     got = client.get(f"{API}/updates/{change['id']}", headers=world.h("gat_staff")).json()
     assert got["state"] == "overdue" and got["overdue"]
     # Overdue per agency and region: the provider, the province's authority, supervisors; not Suzhou.
-    for who, total in (("gat_staff", 1), ("province_authority", 1), ("supervisor", 1), ("suzhou_authority", 0),
-                       ("szsj_admin", 0)):
+    for who, total in (
+        ("gat_staff", 1),
+        ("province_authority", 1),
+        ("supervisor", 1),
+        ("suzhou_authority", 0),
+        ("szsj_admin", 0),
+    ):
         counts = client.get(f"{API}/updates/overdue", headers=world.h(who)).json()
         assert counts["total"] == total, who
         if total:
@@ -103,10 +112,17 @@ def test_deadline_crosses_national_day_overdue_then_met_late(hosted, world, sess
 
 def test_met_on_time_when_the_version_already_carries_the_change(hosted, world, session, client):
     clock.set_now(_at(2026, 10, 9))
-    assert upload(client, world, hosted.id, "v2.csv", csv_bytes(residents()),
-                  changed_at="2026-10-08T18:00:00+08:00").status_code == 201
-    r = client.post(f"{API}/updates", json={"resource": str(hosted.id), "changed_at": "2026-10-08T09:00:00+08:00"},
-                    headers=world.h("gat_admin"))
+    assert (
+        upload(
+            client, world, hosted.id, "v2.csv", csv_bytes(residents()), changed_at="2026-10-08T18:00:00+08:00"
+        ).status_code
+        == 201
+    )
+    r = client.post(
+        f"{API}/updates",
+        json={"resource": str(hosted.id), "changed_at": "2026-10-08T09:00:00+08:00"},
+        headers=world.h("gat_admin"),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["state"] == "met" and r.json()["met_late"] is False and r.json()["dataset_version"] == 2
 
@@ -174,42 +190,61 @@ def proxied(world, session, client, feed_server):  # type: ignore[no-untyped-def
     clock.set_now(_at(2026, 9, 20))
     resource = publish_entry(session, name="居民身份证签发信息", provision_method="gateway_api")
     session.commit()
-    r = client.post(f"{EXCHANGE_API}/resources/{resource.id}/interface", headers=world.h("gat_staff"), json={
-        "kind": "proxied_api", "base_url": "https://node.gat.js.gov.cn:8443/api/v1",
-        "change_feed_url": feed_server[0]})
+    r = client.post(
+        f"{EXCHANGE_API}/resources/{resource.id}/interface",
+        headers=world.h("gat_staff"),
+        json={
+            "kind": "proxied_api",
+            "base_url": "https://node.gat.js.gov.cn:8443/api/v1",
+            "change_feed_url": feed_server[0],
+        },
+    )
     assert r.status_code == 201, r.text
     return resource
 
 
 def test_change_feed_polled_recorded_once_and_confirmed(proxied, feed_server, world, session, client):
     url, feed = feed_server
-    feed.body = json.dumps({"changes": [
-        {"id": "old", "changed_at": "2026-09-01T08:00:00+08:00", "note": "接入平台之前"},
-        {"id": "c-1", "changed_at": "2026-09-29T10:00:00+08:00", "note": "签发机关代码调整"},
-        {"changed_at": "2026-09-30T10:00:00+08:00"},
-        {"id": "later", "changed_at": "2027-01-01T10:00:00+08:00"},
-    ]}, ensure_ascii=False).encode()
+    feed.body = json.dumps(
+        {
+            "changes": [
+                {"id": "old", "changed_at": "2026-09-01T08:00:00+08:00", "note": "接入平台之前"},
+                {"id": "c-1", "changed_at": "2026-09-29T10:00:00+08:00", "note": "签发机关代码调整"},
+                {"changed_at": "2026-09-30T10:00:00+08:00"},
+                {"id": "later", "changed_at": "2027-01-01T10:00:00+08:00"},
+            ]
+        },
+        ensure_ascii=False,
+    ).encode()
     clock.set_now(_at(2026, 10, 1))
     assert service.updates.poll_feeds() == 2
     assert service.updates.poll_feeds() == 0  # seen by id (or time) already
     assert feed.hits == 2
     changes = client.get(f"{API}/updates", headers=world.h("gat_staff")).json()["items"]
     assert {(c["source"], c["due_on"], c["note"]) for c in changes} == {
-        ("feed", "2026-11-02", "签发机关代码调整"), ("feed", "2026-11-03", None)}
+        ("feed", "2026-11-02", "签发机关代码调整"),
+        ("feed", "2026-11-03", None),
+    }
     assert all(c["interface_kind"] == "proxied_api" for c in changes)
     assert recorded("quality.update.recorded")[-1].data["source"] == "feed"
     first = next(c for c in changes if c["due_on"] == "2026-11-02")
     # The provider confirms its API serves the update: met on time.
-    assert client.post(f"{API}/updates/{first['id']}/confirm", json={},
-                       headers=world.h("szsj_admin")).status_code == 404  # not its change to see
-    assert client.post(f"{API}/updates/{first['id']}/confirm", json={},
-                       headers=world.h("province_authority")).status_code == 403
-    r = client.post(f"{API}/updates/{first['id']}/confirm", json={"note": "接口已切换到新库"},
-                    headers=world.h("gat_staff"))
+    assert (
+        client.post(f"{API}/updates/{first['id']}/confirm", json={}, headers=world.h("szsj_admin")).status_code == 404
+    )  # not its change to see
+    assert (
+        client.post(f"{API}/updates/{first['id']}/confirm", json={}, headers=world.h("province_authority")).status_code
+        == 403
+    )
+    r = client.post(
+        f"{API}/updates/{first['id']}/confirm", json={"note": "接口已切换到新库"}, headers=world.h("gat_staff")
+    )
     assert r.status_code == 200 and r.json()["state"] == "met" and r.json()["met_by"] == "confirmation"
     assert r.json()["met_late"] is False
-    assert client.post(f"{API}/updates/{first['id']}/confirm", json={},
-                       headers=world.h("gat_staff")).json()["code"] == "quality.update.already_met"
+    assert (
+        client.post(f"{API}/updates/{first['id']}/confirm", json={}, headers=world.h("gat_staff")).json()["code"]
+        == "quality.update.already_met"
+    )
     # A broken or failing feed is skipped (logged) and records nothing.
     feed.body = b'{"changes": [{"id": "x", "changed_at": "2026-10-01"}]}'
     assert service.updates.poll_feeds() == 0
@@ -224,7 +259,7 @@ def test_fetch_feed_names_what_is_wrong(feed_server):
     with pytest.raises(InvalidInput) as caught:
         service.updates.fetch_feed(url)
     assert caught.value.code == "quality.update.feed_invalid" and "changes[1].changed_at" in caught.value.title_en
-    feed.body = "{\"changes\": []}".encode("utf-16")
+    feed.body = '{"changes": []}'.encode("utf-16")
     with pytest.raises(InvalidInput):
         service.updates.fetch_feed(url)
     feed.body = b'{"changes": []}'
@@ -246,9 +281,16 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
     assert page.status_code == 200 and "数据更新义务" in page.text and "20 个工作日" in page.text
     assert f'<option value="{hosted.id}" selected>' in page.text
     assert f"/quality/updates?resource={hosted.id}" in web.get(f"/quality/checks/resources/{hosted.id}").text
-    r = web.post("/quality/updates", follow_redirects=False,
-                 data={"csrf_token": token_of(page.text), "resource": str(hosted.id),
-                       "changed_at": "2026-10-09T09:30", "note": "年度核查更新"})
+    r = web.post(
+        "/quality/updates",
+        follow_redirects=False,
+        data={
+            "csrf_token": token_of(page.text),
+            "resource": str(hosted.id),
+            "changed_at": "2026-10-09T09:30",
+            "note": "年度核查更新",
+        },
+    )
     assert r.status_code == 303, r.text
     assert _tick(session) == (0, 1)
     page = web.get("/quality/updates")
@@ -258,8 +300,10 @@ def test_updates_page_records_a_change_and_lists_overdue_counts(hosted, world, s
     en = web.get("/quality/updates?lang=en")
     assert "Update duty" in en.text and "Overdue updates by agency" in en.text
     # Bad input named next to the field, nothing stored.
-    r = web.post("/quality/updates", data={"csrf_token": token_of(page.text), "resource": str(hosted.id),
-                                           "changed_at": "2027-01-01T09:30"})
+    r = web.post(
+        "/quality/updates",
+        data={"csrf_token": token_of(page.text), "resource": str(hosted.id), "changed_at": "2027-01-01T09:30"},
+    )
     assert r.status_code == 422 and "the change time cannot be in the future" in r.text  # the language chosen stays
     assert len(session.scalars(select(QualityUpdateChange)).all()) == 1
 

@@ -63,8 +63,11 @@ def build() -> tuple[Pair, list[str], list[int]]:
         if i in range(60, 66):
             s[4] = plate.lower()
         if i in range(70, 80):
-            s[2] = [f"{birth.year}年{birth.month}月{birth.day}日", birth.strftime("%Y%m%d"),
-                    f"{birth.year}/{birth.month}/{birth.day}"][i % 3]
+            s[2] = [
+                f"{birth.year}年{birth.month}月{birth.day}日",
+                birth.strftime("%Y%m%d"),
+                f"{birth.year}/{birth.month}/{birth.day}",
+            ][i % 3]
         if i in range(80, 85):
             s[0] = number[:6] + number[8:17]
         if i in x_ending:
@@ -90,21 +93,38 @@ def expected(rules: tuple[str, ...] = DEFAULT_RULES) -> dict[str, object]:
     off = set(RULES) - set(rules)
     invalid_s = 2 + (5 if "id15" in off else 0) + (3 if "case" in off else 0)
     return {
-        "rows_s": N - 7 + 2, "rows_p": N - 5, "invalid_s": invalid_s, "invalid_p": 1, "dup_keys_s": 2,
-        "dup_rows_s": 4, "missing_in_primary": 5 + 1, "missing_in_secondary": 7 + invalid_s,
-        "duplicate_not_compared": 2, "compared": N - 7 - 5 - invalid_s - 1 - 2,
-        "mismatched": {"姓名": 4 + (10 if "whitespace" in off else 0), "出生日期": 3 + (10 if "date" in off else 0),
-                       "住址": 2 + (10 if "fullwidth" in off else 0), "车牌号": 6 if "case" in off else 0},
+        "rows_s": N - 7 + 2,
+        "rows_p": N - 5,
+        "invalid_s": invalid_s,
+        "invalid_p": 1,
+        "dup_keys_s": 2,
+        "dup_rows_s": 4,
+        "missing_in_primary": 5 + 1,
+        "missing_in_secondary": 7 + invalid_s,
+        "duplicate_not_compared": 2,
+        "compared": N - 7 - 5 - invalid_s - 1 - 2,
+        "mismatched": {
+            "姓名": 4 + (10 if "whitespace" in off else 0),
+            "出生日期": 3 + (10 if "date" in off else 0),
+            "住址": 2 + (10 if "fullwidth" in off else 0),
+            "车牌号": 6 if "case" in off else 0,
+        },
     }
 
 
 def counts(r) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {
-        "rows_s": r.secondary.rows, "rows_p": r.primary.rows, "invalid_s": r.secondary.invalid_rows,
-        "invalid_p": r.primary.invalid_rows, "dup_keys_s": r.secondary.duplicate_keys,
-        "dup_rows_s": r.secondary.duplicate_rows, "missing_in_primary": r.missing_in_primary,
-        "missing_in_secondary": r.missing_in_secondary, "duplicate_not_compared": r.duplicate_not_compared,
-        "compared": r.compared, "mismatched": {i.label: i.mismatched for i in r.items},
+        "rows_s": r.secondary.rows,
+        "rows_p": r.primary.rows,
+        "invalid_s": r.secondary.invalid_rows,
+        "invalid_p": r.primary.invalid_rows,
+        "dup_keys_s": r.secondary.duplicate_keys,
+        "dup_rows_s": r.secondary.duplicate_rows,
+        "missing_in_primary": r.missing_in_primary,
+        "missing_in_secondary": r.missing_in_secondary,
+        "duplicate_not_compared": r.duplicate_not_compared,
+        "compared": r.compared,
+        "mismatched": {i.label: i.mismatched for i in r.items},
     }
 
 
@@ -119,8 +139,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: st
 def write_parquet(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     con = duckdb.connect()
     cols = ", ".join(f'v[{i + 1}] AS "{h}"' for i, h in enumerate(header))
-    con.execute(f"COPY (SELECT {cols} FROM (SELECT unnest(?::VARCHAR[][]) AS v)) TO '{path}' (FORMAT parquet)",
-                [rows])
+    con.execute(f"COPY (SELECT {cols} FROM (SELECT unnest(?::VARCHAR[][]) AS v)) TO '{path}' (FORMAT parquet)", [rows])
     con.close()
     return path
 
@@ -150,15 +169,20 @@ def test_exact_counts_samples_and_outputs(planted, tmp_path: Path) -> None:  # t
     assert counts(r) == expected()
     assert r.secondary.invalid_by_reason == {"length": 1, "check_digit": 1}
     assert r.primary.invalid_by_reason == {"check_digit": 1}
-    assert [(x["row"], x["reason"]) for x in r.secondary.invalid_samples] == [(pair.srow[90], "length"),
-                                                                              (pair.srow[91], "check_digit")]
+    assert [(x["row"], x["reason"]) for x in r.secondary.invalid_samples] == [
+        (pair.srow[90], "length"),
+        (pair.srow[91], "check_digit"),
+    ]
     assert {(d["key"], d["occurrences"], d["first_row"]) for d in r.secondary.duplicate_samples} == {
-        (ids[95], 2, pair.srow[95]), (ids[96], 2, pair.srow[96])}
+        (ids[95], 2, pair.srow[95]),
+        (ids[96], 2, pair.srow[96]),
+    }
     name = r.item("姓名")
     assert name.equal == name.compared - 4
     # CSV rows count the header as row 1; Parquet rows are record numbers.
     assert [(x["key"], x["secondary_row"], x["primary_row"]) for x in name.samples] == [
-        (ids[i], pair.srow[i], pair.prow[i] - 1) for i in range(20, 24)]
+        (ids[i], pair.srow[i], pair.prow[i] - 1) for i in range(20, 24)
+    ]
     assert name.samples[0]["secondary_value"].endswith("某")
     assert {x["key"] for x in r.missing_in_secondary_samples} == set(ids[:7]) | {ids[90], ids[91]}
     assert {x["key"] for x in r.missing_in_primary_samples} == set(ids[7:12]) | {ids[92]}
@@ -167,10 +191,18 @@ def test_exact_counts_samples_and_outputs(planted, tmp_path: Path) -> None:  # t
     # The discrepancy files: every row, the same in Parquet and Excel.
     assert r.discrepancy_rows == 2 + 1 + 2 + 6 + 9 + 4 + 3 + 2
     rows = duckdb.sql(f"SELECT kind, count(*) FROM read_parquet('{r.parquet_path}') GROUP BY kind").fetchall()
-    assert dict(rows) == {"invalid_key_secondary": 2, "invalid_key_primary": 1, "duplicate_key_secondary": 2,
-                          "missing_in_primary": 6, "missing_in_secondary": 9, "mismatch": 9}
-    birth = duckdb.sql(f"SELECT key, secondary_value, primary_value, secondary_row, primary_row FROM "
-                       f"read_parquet('{r.parquet_path}') WHERE item = '出生日期' ORDER BY secondary_row").fetchall()
+    assert dict(rows) == {
+        "invalid_key_secondary": 2,
+        "invalid_key_primary": 1,
+        "duplicate_key_secondary": 2,
+        "missing_in_primary": 6,
+        "missing_in_secondary": 9,
+        "mismatch": 9,
+    }
+    birth = duckdb.sql(
+        f"SELECT key, secondary_value, primary_value, secondary_row, primary_row FROM "
+        f"read_parquet('{r.parquet_path}') WHERE item = '出生日期' ORDER BY secondary_row"
+    ).fetchall()
     assert [b[0] for b in birth] == ids[24:27] and [b[3] for b in birth] == [pair.srow[i] for i in range(24, 27)]
     wb = load_workbook(r.xlsx_path, read_only=True)
     detail = list(wb["差异明细 discrepancies"].iter_rows(values_only=True))
@@ -208,8 +240,17 @@ def test_rule_sql_on_values() -> None:
     assert norm(" a  b ", rules=("case",)) == " A  B "
     assert norm("ab", rules=("fullwidth", "whitespace")) == "ab"
     assert norm("   ") is None and norm("") is None and norm(None) is None
-    for raw in ("2024年1月2日", "2024/1/2", "2024.01.02", "2024-1-2", "20240102", "2024 年 1 月 2 日",
-                "2024-01-02 00:00:00", "２０２４年１月２日", "2024-01-02"):
+    for raw in (
+        "2024年1月2日",
+        "2024/1/2",
+        "2024.01.02",
+        "2024-1-2",
+        "20240102",
+        "2024 年 1 月 2 日",
+        "2024-01-02 00:00:00",
+        "２０２４年１月２日",
+        "2024-01-02",
+    ):
         assert norm(raw, "date") == "2024-01-02", raw
     assert norm("2024年2月30日", "date") == "2024年2月30日"  # no such day: left as it is
     assert norm("20241302", "date") == "20241302"
@@ -264,13 +305,18 @@ def test_xlsx_in_and_relation_in(planted, tmp_path: Path) -> None:  # type: igno
     con = duckdb.connect()
     rel_s = con.sql(f"SELECT * FROM read_csv('{s}', all_varchar = true)")
     rel_p = con.sql(f"SELECT * FROM read_parquet('{p}')")
-    r = reconcile(rel_s, rel_p, key=("身份证号", "公民身份号码"), items=ITEMS, key_kind="id_number", as_of=AS_OF,
-                  connection=con)
+    r = reconcile(
+        rel_s, rel_p, key=("身份证号", "公民身份号码"), items=ITEMS, key_kind="id_number", as_of=AS_OF, connection=con
+    )
     assert counts(r) == expected()
     assert r.item("姓名").samples[0]["primary_row"] == pair.prow[20] - 1  # record numbers, no header
-    assert not [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
-                                          "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
-                if t.startswith("gs_rc_")]
+    assert not [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        if t.startswith("gs_rc_")
+    ]
 
 
 def test_excel_output_is_capped_and_says_so(planted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -287,14 +333,19 @@ def test_excel_output_is_capped_and_says_so(planted, tmp_path: Path) -> None:  #
 
 def test_other_key_kinds(tmp_path: Path) -> None:
     good = [make_uscc("9", "1", "320508", f"{n:08d}") for n in range(1, 6)]
-    s = write_csv(tmp_path / "s.csv", ["代码", "名称"], [[c.lower(), f"公司{i}"] for i, c in enumerate(good)]
-                  + [[good[0][:17] + ("0" if good[0][17] != "0" else "1"), "坏"]])
+    s = write_csv(
+        tmp_path / "s.csv",
+        ["代码", "名称"],
+        [[c.lower(), f"公司{i}"] for i, c in enumerate(good)]
+        + [[good[0][:17] + ("0" if good[0][17] != "0" else "1"), "坏"]],
+    )
     p = write_csv(tmp_path / "p.csv", ["代码", "名称"], [[c, f"公司{i}"] for i, c in enumerate(good)])
     r = reconcile(s, p, key="代码", items={"名称": "名称"}, key_kind="uscc", as_of=AS_OF)
     assert (r.compared, r.secondary.invalid_by_reason, r.item("名称").mismatched) == (5, {"check_digit": 1}, 0)
 
-    s = write_csv(tmp_path / "rs.csv", ["区划", "人口"],
-                  [["320508", "1"], ["３２０５０６", "2"], ["329999", "3"], ["32050", "4"]])
+    s = write_csv(
+        tmp_path / "rs.csv", ["区划", "人口"], [["320508", "1"], ["３２０５０６", "2"], ["329999", "3"], ["32050", "4"]]
+    )
     p = write_csv(tmp_path / "rp.csv", ["区划", "人口"], [["320508", "1"], ["320506", "9"]])
     r = reconcile(s, p, key="区划", items=["人口"], key_kind="region", known_regions=["320508", "320506"], as_of=AS_OF)
     assert r.secondary.invalid_by_reason == {"format": 1, "unknown": 1}
@@ -318,8 +369,9 @@ def test_broken_csv_names_line_and_column(planted, tmp_path: Path) -> None:  # t
     lines = s.read_text(encoding="utf-8").splitlines(keepends=True)
     broken = tmp_path / "broken.csv"
     broken.write_text("".join(lines[:10]) + lines[10].replace(",", ',"', 1) + "".join(lines[11:]), encoding="utf-8")
-    err = _refused(broken, p, "quality.input.csv_malformed", parquet_path=tmp_path / "d.parquet",
-                   xlsx_path=tmp_path / "d.xlsx")
+    err = _refused(
+        broken, p, "quality.input.csv_malformed", parquet_path=tmp_path / "d.parquet", xlsx_path=tmp_path / "d.xlsx"
+    )
     assert err.extra["row"] == 11 and err.field == "姓名" and "第 11 行" in err.detail
     assert list(tmp_path.iterdir()) == [broken]  # nothing written, not even a temporary file
 

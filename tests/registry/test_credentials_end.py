@@ -49,8 +49,9 @@ def _token(username: str, name: str = "extra") -> str:
 
 def _last_event(action: str, subject: str) -> Event:
     with transaction() as s:
-        return s.scalars(select(Event).where(Event.action == action, Event.subject_id == subject)
-                         .order_by(Event.seq.desc())).first()
+        return s.scalars(
+            select(Event).where(Event.action == action, Event.subject_id == subject).order_by(Event.seq.desc())
+        ).first()
 
 
 # --- Changing, resetting, deactivating ----------------------------------------------------------
@@ -64,8 +65,9 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(client, w
     assert _session_works(client, here) and _session_works(client, elsewhere)
 
     client.cookies.set(SESSION_COOKIE, here)
-    r = client.post("/api/v1/me/password", headers={CSRF_HEADER: csrf},
-                    json={"current_password": PASSWORD, "new_password": NEW})
+    r = client.post(
+        "/api/v1/me/password", headers={CSRF_HEADER: csrf}, json={"current_password": PASSWORD, "new_password": NEW}
+    )
     client.cookies.clear()
     assert r.status_code == 204, r.text
 
@@ -83,13 +85,17 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(client, w
 
 def test_changing_it_with_a_token_revokes_that_token_too(client, world):
     browser_session, _ = _sign_in("gat_staff")
-    r = client.post("/api/v1/me/password", headers=world.h("gat_staff"),
-                    json={"current_password": PASSWORD, "new_password": NEW})
+    r = client.post(
+        "/api/v1/me/password", headers=world.h("gat_staff"), json={"current_password": PASSWORD, "new_password": NEW}
+    )
     assert r.status_code == 204, r.text
     assert _me(client, world.tokens["gat_staff"]).status_code == 401
     assert not _session_works(client, browser_session)  # no session was the current one
     assert _last_event("registry.person.password_set", "gat_staff").data == {
-        "by": "self", "sessions_ended": 1, "tokens_revoked": 1}
+        "by": "self",
+        "sessions_ended": 1,
+        "tokens_revoked": 1,
+    }
 
 
 def test_a_reset_by_a_manager_ends_every_session_and_token(client, world):
@@ -118,7 +124,10 @@ def test_the_operator_setting_a_password_is_a_reset_too(client, world):
     assert result.exit_code == 0, result.output
     assert not _session_works(client, session_cookie) and _me(client, world.tokens["gat_staff"]).status_code == 401
     assert _last_event("registry.person.password_set", "gat_staff").data == {
-        "by": "reset", "sessions_ended": 1, "tokens_revoked": 1}
+        "by": "reset",
+        "sessions_ended": 1,
+        "tokens_revoked": 1,
+    }
 
 
 def test_deactivation_ends_sessions_and_tokens_for_good(client, world):
@@ -126,7 +135,10 @@ def test_deactivation_ends_sessions_and_tokens_for_good(client, world):
     r = client.post("/api/v1/people/gat_staff/deactivate", headers=world.h("gat_admin"))
     assert r.status_code == 200, r.text
     assert _last_event("registry.person.deactivated", "gat_staff").data == {
-        "active": False, "sessions_ended": 1, "tokens_revoked": 1}
+        "active": False,
+        "sessions_ended": 1,
+        "tokens_revoked": 1,
+    }
     r = client.post("/api/v1/people/gat_staff/reactivate", headers=world.h("gat_admin"))
     assert r.status_code == 200 and r.json()["active"] is True
     # nothing comes back: the deactivation did not merely hide them
@@ -163,8 +175,10 @@ def test_tokens_expire_after_the_configured_days(client, world, monkeypatch):
             assert r.status_code == 401 and r.json()["code"] == "auth.token_expired"
             assert r.headers["www-authenticate"] == "Bearer"
             assert r.headers["content-type"].startswith("application/problem+json")
-            assert client.get("/api/v1/me", headers={**bearer(token), "Accept-Language": "en"}).json()[
-                "title"] == "The access token has expired"
+            assert (
+                client.get("/api/v1/me", headers={**bearer(token), "Accept-Language": "en"}).json()["title"]
+                == "The access token has expired"
+            )
     finally:
         monkeypatch.delenv("GOVSHARE_TOKEN_TTL_DAYS")
         reset_settings()
@@ -213,11 +227,16 @@ def test_a_person_lists_issues_and_revokes_their_own_tokens(client, world):
     rows = client.get("/api/v1/me/tokens", headers=h).json()
     assert rows[0]["state"] == "revoked" and rows[0]["revoked_at"] is not None and rows[1]["state"] == "active"
     with transaction() as s:
-        actions = s.execute(select(Event.action, Event.actor_name, Event.data).where(
-            Event.subject_id == "gat_admin", Event.action.like("registry.token.%")).order_by(Event.seq)).all()
-    assert [(a, n) for a, n, _ in actions] == [("registry.token.issued", "system"),  # the world's, by the operator
-                                               ("registry.token.issued", "gat_admin"),
-                                               ("registry.token.revoked", "gat_admin")]
+        actions = s.execute(
+            select(Event.action, Event.actor_name, Event.data)
+            .where(Event.subject_id == "gat_admin", Event.action.like("registry.token.%"))
+            .order_by(Event.seq)
+        ).all()
+    assert [(a, n) for a, n, _ in actions] == [
+        ("registry.token.issued", "system"),  # the world's, by the operator
+        ("registry.token.issued", "gat_admin"),
+        ("registry.token.revoked", "gat_admin"),
+    ]
     assert actions[1][2]["hint"] == token[:8] and token not in str(actions[1][2])
     assert actions[2][2] == {"token_id": issued["id"], "name": "笔记本"}
 
@@ -237,8 +256,7 @@ def test_expired_tokens_are_listed_as_expired(client, world):
 def test_machine_clients_have_no_personal_tokens(client, world):
     with transaction() as s:
         _client, key = service.add_client(s, "js-gat", "系统", by=OPERATOR)
-    for method, url in (("GET", "/api/v1/me/tokens"), ("POST", "/api/v1/me/tokens"),
-                        ("DELETE", "/api/v1/me/tokens/1")):
+    for method, url in (("GET", "/api/v1/me/tokens"), ("POST", "/api/v1/me/tokens"), ("DELETE", "/api/v1/me/tokens/1")):
         r = client.request(method, url, headers={"X-API-Key": key})
         assert r.status_code == 403 and r.json()["code"] == "auth.person_only", (method, r.text)
 

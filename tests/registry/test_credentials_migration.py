@@ -60,10 +60,20 @@ def test_upgrade_backfills_and_downgrade_restores(url):
     try:
         stamp = ISSUED if engine.dialect.name == "postgresql" else ISSUED.replace(tzinfo=None)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO person (id, username, display_name, active, created_at, updated_at) "
-                              "VALUES (1, 'old', 'old', true, :t, :t)"), {"t": stamp})
-            conn.execute(text("INSERT INTO api_token (id, person_id, name, token_digest, created_at, updated_at) "
-                              "VALUES (7, 1, 'old', :d, :t, :t)"), {"d": "a" * 64, "t": stamp})
+            conn.execute(
+                text(
+                    "INSERT INTO person (id, username, display_name, active, created_at, updated_at) "
+                    "VALUES (1, 'old', 'old', true, :t, :t)"
+                ),
+                {"t": stamp},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO api_token (id, person_id, name, token_digest, created_at, updated_at) "
+                    "VALUES (7, 1, 'old', :d, :t, :t)"
+                ),
+                {"d": "a" * 64, "t": stamp},
+            )
             conn.execute(text("INSERT INTO login_failure (username, at) VALUES ('old', :t)"), {"t": stamp})
         assert "expires_at" not in _columns(engine, "api_token")
 
@@ -71,8 +81,10 @@ def test_upgrade_backfills_and_downgrade_restores(url):
         engine.dispose()
         assert {"expires_at", "token_hint"} <= _columns(engine, "api_token")
         assert "address" in _columns(engine, "login_failure")
-        assert _indexes(engine, "login_failure") == {"ix_login_failure_address_at",
-                                                      "ix_login_failure_username_address_at"}
+        assert _indexes(engine, "login_failure") == {
+            "ix_login_failure_address_at",
+            "ix_login_failure_username_address_at",
+        }
         assert not next(c for c in inspect(engine).get_columns("api_token") if c["name"] == "expires_at")["nullable"]
         with engine.connect() as conn:
             expires, hint = conn.execute(text("SELECT expires_at, token_hint FROM api_token WHERE id = 7")).one()

@@ -21,8 +21,21 @@ from govshare.registry.models import Agency, Person, Region
 from govshare.registry.schemas import PersonCreate
 
 REGIONS = 1 + 13 + len(demo.COUNTIES)
-CITY_CODES = {"320100", "320200", "320300", "320400", "320500", "320600", "320700", "320800", "320900",
-              "321000", "321100", "321200", "321300"}
+CITY_CODES = {
+    "320100",
+    "320200",
+    "320300",
+    "320400",
+    "320500",
+    "320600",
+    "320700",
+    "320800",
+    "320900",
+    "321000",
+    "321100",
+    "321200",
+    "321300",
+}
 
 
 def _count(session, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -53,8 +66,9 @@ def test_region_tree(session, loaded):  # type: ignore[no-untyped-def]
         if r.level == "county":
             assert r.parent_code == r.code[:4] + "00", r.code
             assert r.path == f"320000/{r.parent_code}/{r.code}"
-    assert {"320102", "320104", "320106", "320115"} <= {r.code for r in service.list_regions(
-        session, parent_code="320100")}
+    assert {"320102", "320104", "320106", "320115"} <= {
+        r.code for r in service.list_regions(session, parent_code="320100")
+    }
     assert regions["320583"].name == "昆山市" and regions["320508"].name == "姑苏区"
 
 

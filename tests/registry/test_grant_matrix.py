@@ -103,8 +103,11 @@ def _build(actor: str, target: str) -> tuple[str, str]:
         agency(s, "nj-sj", "南京市市场监督管理局", "320100")
         agency(s, "sz-sj", "苏州市市场监督管理局", "320500")
         agency(s, "gs-sj", "姑苏区市场监督管理局", "320508")
-        service.create_person(s, PersonCreate(username=actor, display_name=actor, password=PASSWORD,
-                                              grants=[_grant(*ACTORS[actor])]), by=OPERATOR)
+        service.create_person(
+            s,
+            PersonCreate(username=actor, display_name=actor, password=PASSWORD, grants=[_grant(*ACTORS[actor])]),
+            by=OPERATOR,
+        )
         if TARGETS[target] != "self":
             grants = [_grant(*TARGETS[target])] if TARGETS[target] else []
             service.create_person(s, PersonCreate(username=target, display_name=target, grants=grants), by=OPERATOR)
@@ -115,10 +118,15 @@ def _build(actor: str, target: str) -> tuple[str, str]:
 def _held(username: str) -> set[tuple[str, str | None, str | None]]:
     """(role, agency code, region code) of every role ``username`` holds, read from the tables."""
     with transaction() as s:
-        return {(role, code, reg) for role, code, reg in s.execute(
-            select(RoleGrant.role, Agency.code, RoleGrant.region_code)
-            .join(Person, Person.id == RoleGrant.person_id).outerjoin(Agency, Agency.id == RoleGrant.agency_id)
-            .where(Person.username == username))}
+        return {
+            (role, code, reg)
+            for role, code, reg in s.execute(
+                select(RoleGrant.role, Agency.code, RoleGrant.region_code)
+                .join(Person, Person.id == RoleGrant.person_id)
+                .outerjoin(Agency, Agency.id == RoleGrant.agency_id)
+                .where(Person.username == username)
+            )
+        }
 
 
 def _event_count() -> int:
@@ -172,19 +180,29 @@ def test_the_reported_attack_leaves_nanjings_managers_in_charge(client, world):
     account into its agency: refused; the Nanjing authority still deactivates and resets its staff,
     and the foreign person stays invisible to the Suzhou admin."""
     with transaction() as s:
-        service.create_person(s, PersonCreate(username="nj_staff", display_name="南京职员", password=PASSWORD,
-                                              grants=[GrantCreate(role="agency_staff", agency_code="nj-sj")]),
-                              by=OPERATOR)
+        service.create_person(
+            s,
+            PersonCreate(
+                username="nj_staff",
+                display_name="南京职员",
+                password=PASSWORD,
+                grants=[GrantCreate(role="agency_staff", agency_code="nj-sj")],
+            ),
+            by=OPERATOR,
+        )
     h = world.h("szsj_admin")
     for username in ("nj_staff", "prov_auth"):
-        r = client.post(f"/api/v1/people/{username}/grants", headers=h,
-                        json={"role": "agency_staff", "agency_code": "sz-sj"})
+        r = client.post(
+            f"/api/v1/people/{username}/grants", headers=h, json={"role": "agency_staff", "agency_code": "sz-sj"}
+        )
         assert r.status_code == 403 and r.json()["code"] == "registry.out_of_scope", r.text
         assert r.json()["article"] == "Art 5"
     seen = {p["username"] for p in client.get("/api/v1/people", headers=h).json()}
     assert seen == {"szsj_admin"}
     nj = world.h("nanjing_authority")
-    assert client.post("/api/v1/people/nj_staff/password", headers=nj,
-                       json={"password": "Another-pass-1"}).status_code == 204
+    assert (
+        client.post("/api/v1/people/nj_staff/password", headers=nj, json={"password": "Another-pass-1"}).status_code
+        == 204
+    )
     r = client.post("/api/v1/people/nj_staff/deactivate", headers=nj)
     assert r.status_code == 200 and r.json()["active"] is False

@@ -28,8 +28,13 @@ KEY_RE = re.compile(r"gsk_[A-Za-z0-9_\-]+")
 
 def _add_person(c, code: str, **override: str):
     token = token_of(c.get(f"/agencies/{code}/people").text)
-    data = {"username": "new_clerk", "display_name": "周新", "password": NEW_PASSWORD, "role": "agency_staff",
-            "csrf_token": token}
+    data = {
+        "username": "new_clerk",
+        "display_name": "周新",
+        "password": NEW_PASSWORD,
+        "role": "agency_staff",
+        "csrf_token": token,
+    }
     data.update(override)
     return c.post(f"/agencies/{code}/people", data=data, follow_redirects=False)
 
@@ -66,8 +71,17 @@ def test_agency_admin_adds_staff_to_its_own_agency_only(app, world):
     assert other.status_code == 200 and 'action="/agencies/sz-sj/people"' not in other.text
     before = len(recorded("registry.person.created"))
     token = token_of(c.get("/agencies/js-gat/people").text)
-    r = c.post("/agencies/sz-sj/people", data={"username": "forged", "display_name": "伪造", "password": NEW_PASSWORD,
-                                               "role": "agency_admin", "csrf_token": token}, follow_redirects=False)
+    r = c.post(
+        "/agencies/sz-sj/people",
+        data={
+            "username": "forged",
+            "display_name": "伪造",
+            "password": NEW_PASSWORD,
+            "role": "agency_admin",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
     assert "超出您的管辖范围" in r.text
     assert len(recorded("registry.person.created")) == before
@@ -81,16 +95,18 @@ def test_admin_deactivates_and_reactivates_a_colleague_from_the_people_page(app,
     assert 'action="/agencies/js-gat/people/gat_admin/active"' not in page  # not one's own account
     staff = sign_in(browser(app), "gat_staff")
     token = token_of(page)
-    r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "0", "csrf_token": token},
-               follow_redirects=False)
+    r = c.post(
+        "/agencies/js-gat/people/gat_staff/active", data={"active": "0", "csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303
     page = c.get(r.headers["location"]).text
     assert "已停用用户 gat_staff 的账号" in page and "已停用</span>" in page and "恢复" in page
     # their open portal session ends at once
     assert staff.get("/api/v1/me").status_code == 401
     assert [e.actor_name for e in recorded("registry.person.deactivated")] == ["gat_admin"]
-    r = c.post("/agencies/js-gat/people/gat_staff/active", data={"active": "1", "csrf_token": token},
-               follow_redirects=False)
+    r = c.post(
+        "/agencies/js-gat/people/gat_staff/active", data={"active": "1", "csrf_token": token}, follow_redirects=False
+    )
     assert "已恢复用户 gat_staff 的账号" in c.get(r.headers["location"]).text
     assert sign_in(browser(app), "gat_staff").get("/api/v1/me").status_code == 200
     # without the form token: refused, nothing changed
@@ -100,9 +116,11 @@ def test_admin_deactivates_and_reactivates_a_colleague_from_the_people_page(app,
     # staff see no buttons, and a forged post is the 403 page
     staff_page = sign_in(browser(app), "gat_staff")
     assert "/people/gat_admin/active" not in staff_page.get("/agencies/js-gat/people").text
-    r = staff_page.post("/agencies/js-gat/people/gat_admin/active",
-                        data={"active": "0", "csrf_token": token_of(staff_page.get("/agencies/js-gat/people").text)},
-                        follow_redirects=False)
+    r = staff_page.post(
+        "/agencies/js-gat/people/gat_admin/active",
+        data={"active": "0", "csrf_token": token_of(staff_page.get("/agencies/js-gat/people").text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
 
 
@@ -139,8 +157,10 @@ def test_person_form_errors_rerender_with_field_messages(app, world):
 
 def test_forms_without_csrf_token_are_refused(app, world):
     c = sign_in(browser(app), "prov_auth")
-    r = c.post("/agencies/js-gat/people", data={"username": "nocsrf", "display_name": "无令牌",
-                                                "password": NEW_PASSWORD, "role": "agency_staff"})
+    r = c.post(
+        "/agencies/js-gat/people",
+        data={"username": "nocsrf", "display_name": "无令牌", "password": NEW_PASSWORD, "role": "agency_staff"},
+    )
     assert r.status_code == 403 and "表单已失效" in r.text
     r = c.post("/agencies/js-gat/clients", data={"name": "无令牌"})
     assert r.status_code == 403
@@ -164,8 +184,9 @@ def test_client_key_is_shown_once_and_works_until_revoked(app, world, client):
     assert "户籍核验系统" in listing and key not in listing and key[:8] in listing
     # revoke through the button's form
     client_id = re.search(r'action="/agencies/js-gat/clients/(\d+)/revoke"', listing).group(1)
-    rv = c.post(f"/agencies/js-gat/clients/{client_id}/revoke", data={"csrf_token": token_of(listing)},
-                follow_redirects=False)
+    rv = c.post(
+        f"/agencies/js-gat/clients/{client_id}/revoke", data={"csrf_token": token_of(listing)}, follow_redirects=False
+    )
     assert rv.status_code == 303 and rv.headers["location"] == "/agencies/js-gat/clients?revoked=1"
     assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 401
     after = c.get(rv.headers["location"]).text

@@ -19,8 +19,6 @@ API = "/api/v1/agencies"
 KNOWN_VALID_USCC = "91350100M000100Y43"
 
 
-
-
 def _problem(r, status: int, code: str, field: str | None = None) -> dict:  # type: ignore[no-untyped-def]
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -52,8 +50,9 @@ def test_a_known_valid_uscc_is_accepted(client, world):
     assert client.get(f"{API}/{KNOWN_VALID_USCC}").json()["code"] == "js-test"
     assert client.get(f"{API}/{body['id']}").json()["code"] == "js-test"
     with transaction() as s:
-        ev = s.scalars(select(Event).where(Event.action == "registry.agency.created",
-                                           Event.subject_id == "js-test")).one()
+        ev = s.scalars(
+            select(Event).where(Event.action == "registry.agency.created", Event.subject_id == "js-test")
+        ).one()
         assert ev.agency_code == "js-test" and ev.region_code == "320000"
         assert ev.data["uscc"] == KNOWN_VALID_USCC
 
@@ -77,22 +76,35 @@ def test_an_invalid_uscc_is_422_naming_uscc(client, world, uscc, says):
 
 def test_code_and_uscc_are_unique(client, world):
     assert client.post(API, headers=world.h("province_authority"), json=_new()).status_code == 201
-    _problem(client.post(API, headers=world.h("province_authority"), json=_new(code="js-other")),
-             409, "registry.agency.uscc_taken", "uscc")
+    _problem(
+        client.post(API, headers=world.h("province_authority"), json=_new(code="js-other")),
+        409,
+        "registry.agency.uscc_taken",
+        "uscc",
+    )
     other = make_uscc("1", "1", "320000", "87654321")
-    _problem(client.post(API, headers=world.h("province_authority"), json=_new(uscc=other)),
-             409, "registry.agency.code_taken", "code")
+    _problem(
+        client.post(API, headers=world.h("province_authority"), json=_new(uscc=other)),
+        409,
+        "registry.agency.code_taken",
+        "code",
+    )
 
 
 @pytest.mark.parametrize("code", ["x", "has space", "js-gat\n", "-lead", "a" * 65, "中文"])
 def test_agency_code_format(client, world, code):
-    _problem(client.post(API, headers=world.h("province_authority"), json=_new(code=code)),
-             422, "request.invalid", "code")
+    _problem(
+        client.post(API, headers=world.h("province_authority"), json=_new(code=code)), 422, "request.invalid", "code"
+    )
 
 
 def test_unknown_region_is_404(client, world):
-    _problem(client.post(API, headers=world.h("province_authority"), json=_new(region="320900")),
-             404, "registry.region.not_found", "region_code")
+    _problem(
+        client.post(API, headers=world.h("province_authority"), json=_new(region="320900")),
+        404,
+        "registry.region.not_found",
+        "region_code",
+    )
 
 
 def test_lookup_by_odd_digit_strings_is_a_404_not_a_500(client, world):
@@ -112,20 +124,28 @@ def test_the_three_kinds_of_art_2(client, world, kind):
 
 
 def test_an_unknown_kind_is_422(client, world):
-    _problem(client.post(API, headers=world.h("province_authority"), json=_new(kind="company")),
-             422, "request.invalid", "kind")
+    _problem(
+        client.post(API, headers=world.h("province_authority"), json=_new(kind="company")),
+        422,
+        "request.invalid",
+        "kind",
+    )
 
 
 def test_vertical_system_is_kept_and_changes_are_recorded(client, world):
-    r = client.post(API, headers=world.h("province_authority"),
-                    json=_new(code="sz-gaj", region="320500", vertical_system="public_security"))
+    r = client.post(
+        API,
+        headers=world.h("province_authority"),
+        json=_new(code="sz-gaj", region="320500", vertical_system="public_security"),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["vertical_system"] == "public_security" and r.json()["level"] == "city"
     r = client.patch(f"{API}/sz-gaj", headers=world.h("province_authority"), json={"vertical_system": "tax"})
     assert r.status_code == 200 and r.json()["vertical_system"] == "tax"
     with transaction() as s:
-        ev = s.scalars(select(Event).where(Event.action == "registry.agency.updated",
-                                           Event.subject_id == "sz-gaj")).one()
+        ev = s.scalars(
+            select(Event).where(Event.action == "registry.agency.updated", Event.subject_id == "sz-gaj")
+        ).one()
         assert ev.data == {"changes": {"vertical_system": {"from": "public_security", "to": "tax"}}}
 
 
@@ -192,17 +212,28 @@ def test_contact_phone_only_for_signed_in_callers(client, world):
 
 def test_one_authority_per_region(client, world):
     h = world.h("province_authority")
-    body = _problem(client.post(API, headers=h, json=_new(is_authority=True)),
-                    409, "registry.agency.authority_exists", "is_authority")
+    body = _problem(
+        client.post(API, headers=h, json=_new(is_authority=True)),
+        409,
+        "registry.agency.authority_exists",
+        "is_authority",
+    )
     assert body["article"] == "Art 5"
     assert _count(Agency.id, Agency.code == "js-test") == 0
     # Promoting a second agency is refused the same way.
-    _problem(client.patch(f"{API}/js-gat", headers=h, json={"is_authority": True}),
-             409, "registry.agency.authority_exists", "is_authority")
+    _problem(
+        client.patch(f"{API}/js-gat", headers=h, json={"is_authority": True}),
+        409,
+        "registry.agency.authority_exists",
+        "is_authority",
+    )
     # Nanjing has none yet: its first authority is accepted, a second is not.
     assert client.patch(f"{API}/nj-sj", headers=h, json={"is_authority": True}).status_code == 200
-    _problem(client.post(API, headers=h, json=_new(region="320100", is_authority=True)),
-             409, "registry.agency.authority_exists")
+    _problem(
+        client.post(API, headers=h, json=_new(region="320100", is_authority=True)),
+        409,
+        "registry.agency.authority_exists",
+    )
     # A county has its own authority, separate from its city's.
     r = client.post(API, headers=h, json=_new(code="gs-dsj", region="320508", is_authority=True))
     assert r.status_code == 201, r.text
@@ -221,18 +252,28 @@ def test_the_database_holds_one_authority_per_region_too(client, world, monkeypa
     monkeypatch.setattr(agencies_service, "_check_single_authority", lambda *_args: None)  # as if the check raced
     h = world.h("province_authority")
     before = _count(Event.seq)
-    body = _problem(client.post(API, headers=h, json=_new(is_authority=True)), 409,
-                    "registry.agency.authority_exists", "is_authority")
+    body = _problem(
+        client.post(API, headers=h, json=_new(is_authority=True)),
+        409,
+        "registry.agency.authority_exists",
+        "is_authority",
+    )
     assert body["article"] == "Art 5"
-    _problem(client.patch(f"{API}/js-gat", headers=h, json={"is_authority": True}), 409,
-             "registry.agency.authority_exists", "is_authority")
+    _problem(
+        client.patch(f"{API}/js-gat", headers=h, json={"is_authority": True}),
+        409,
+        "registry.agency.authority_exists",
+        "is_authority",
+    )
     assert _count(Agency.id, Agency.code == "js-test") == 0 and _count(Event.seq) == before
     # Agencies that are not authorities are not limited by it.
     assert client.post(API, headers=h, json=_new()).status_code == 201
 
 
-@pytest.mark.parametrize(("q", "codes"), [("%", set()), ("_", set()), ("js_gat", set()), ("js-gat", {"js-gat"}),
-                                         ("公安", {"js-gat"}), ("\\", set())])
+@pytest.mark.parametrize(
+    ("q", "codes"),
+    [("%", set()), ("_", set()), ("js_gat", set()), ("js-gat", {"js-gat"}), ("公安", {"js-gat"}), ("\\", set())],
+)
 def test_search_wildcards_are_plain_characters(client, world, q, codes):
     """'%' and '_' in the search box were LIKE wildcards: '%' listed every agency."""
     r = client.get(API, params={"q": q}, headers=world.h("province_authority"))

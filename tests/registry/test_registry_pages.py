@@ -21,9 +21,18 @@ NEW_USCC = make_uscc("1", "1", "320000", "20000001")
 
 
 def _form(**override: str) -> dict[str, str]:
-    data = {"code": "js-wlj", "uscc": NEW_USCC, "name": "江苏省网络测试局", "name_en": "", "region_code": "320000",
-            "kind": "agency", "vertical_system": "", "responsible_unit": "信息处", "responsible_person": "赵敏",
-            "responsible_phone": "025-1234567"}
+    data = {
+        "code": "js-wlj",
+        "uscc": NEW_USCC,
+        "name": "江苏省网络测试局",
+        "name_en": "",
+        "region_code": "320000",
+        "kind": "agency",
+        "vertical_system": "",
+        "responsible_unit": "信息处",
+        "responsible_person": "赵敏",
+        "responsible_phone": "025-1234567",
+    }
     data.update(override)
     return data
 
@@ -38,7 +47,7 @@ def _post_new(c, **override: str):
 
 def test_region_tree_nests_cities_and_counties(app, world):
     html = browser(app).get("/regions").text
-    tree = html[html.index('class="tree"'):]
+    tree = html[html.index('class="tree"') :]
     # 姑苏区 sits in a list inside 苏州市's item, which sits inside 江苏省's
     suzhou = tree.index('href="/regions/320500"')
     gusu = tree.index('href="/regions/320508"')
@@ -172,7 +181,7 @@ def test_service_errors_land_on_their_field(app, world):
     assert second_authority.status_code == 422
     block = field_block(second_authority.text, "is_authority")
     assert "该地区已有信息化主管部门" in block and "第五条" in block
-    assert 'checked' in block  # the ticked box stays ticked
+    assert "checked" in block  # the ticked box stays ticked
     nowhere = _post_new(c, region_code="329999")
     assert nowhere.status_code == 422 and "行政区划 329999 不存在" in field_block(nowhere.text, "region_code")
     assert c.get("/agencies/js-wlj").status_code == 404
@@ -192,14 +201,29 @@ _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(code=_text, uscc=_text, name=_text, region=st.sampled_from(["320000", "320508", "", "x" * 20, "999999"]),
-       kind=st.sampled_from(["agency", "entrusted", "", "bogus"]), person=_text, phone=_text)
+@given(
+    code=_text,
+    uscc=_text,
+    name=_text,
+    region=st.sampled_from(["320000", "320508", "", "x" * 20, "999999"]),
+    kind=st.sampled_from(["agency", "entrusted", "", "bogus"]),
+    person=_text,
+    phone=_text,
+)
 def test_create_form_never_fails_with_a_500(app, world, code, uscc, name, region, kind, person, phone):
     c = getattr(app.state, "signed_in_client", None)  # one sign-in for all examples (argon2 is slow)
     if c is None:
         c = app.state.signed_in_client = sign_in(browser(app), "prov_auth")
-    r = _post_new(c, code=code, uscc=uscc, name=name, region_code=region, kind=kind, responsible_person=person,
-                  responsible_phone=phone)
+    r = _post_new(
+        c,
+        code=code,
+        uscc=uscc,
+        name=name,
+        region_code=region,
+        kind=kind,
+        responsible_person=person,
+        responsible_phone=phone,
+    )
     assert r.status_code in (303, 422), r.text[:300]
 
 
@@ -213,9 +237,15 @@ def test_agency_admin_edits_own_agency_but_not_its_authority_flags(app, world):
     for locked in ("is_authority", "active", "kind", "vertical_system"):  # Art 5: the authority's to set
         assert f'name="{locked}"' not in page.text
     assert "public_security" in page.text  # shown, not offered
-    data = {"name": "江苏省公安厅", "kind": "entrusted", "vertical_system": "forged",
-            "responsible_unit": "科技信息化处", "responsible_person": "周杰", "is_authority": "on",
-            "csrf_token": token_of(page.text)}
+    data = {
+        "name": "江苏省公安厅",
+        "kind": "entrusted",
+        "vertical_system": "forged",
+        "responsible_unit": "科技信息化处",
+        "responsible_person": "周杰",
+        "is_authority": "on",
+        "csrf_token": token_of(page.text),
+    }
     r = c.post("/agencies/js-gat/edit", data=data, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/agencies/js-gat?saved=1"
     with transaction() as s:
@@ -241,8 +271,14 @@ def test_authority_names_the_art30_person_and_the_flag_clears(app, world):
     page = c.get("/agencies/nj-sj/edit")
     for field in ("is_authority", "active", "kind", "vertical_system"):
         assert f'name="{field}"' in page.text
-    data = {"name": "南京市市场监督管理局", "kind": "authorised", "responsible_unit": "信息中心",
-            "responsible_person": "孙磊", "active": "on", "csrf_token": token_of(page.text)}
+    data = {
+        "name": "南京市市场监督管理局",
+        "kind": "authorised",
+        "responsible_unit": "信息中心",
+        "responsible_person": "孙磊",
+        "active": "on",
+        "csrf_token": token_of(page.text),
+    }
     assert c.post("/agencies/nj-sj/edit", data=data, follow_redirects=False).status_code == 303
     with transaction() as s:
         assert service.get_agency(s, "nj-sj").kind == "authorised"
@@ -253,13 +289,17 @@ def test_authority_names_the_art30_person_and_the_flag_clears(app, world):
 def test_edit_errors_rerender(app, world):
     c = sign_in(browser(app), "prov_auth")
     token = token_of(c.get("/agencies/js-gat/edit").text)
-    r = c.post("/agencies/js-gat/edit", data={"name": "", "responsible_person": "x" * 101, "kind": "agency",
-                                              "active": "on", "csrf_token": token})
+    r = c.post(
+        "/agencies/js-gat/edit",
+        data={"name": "", "responsible_person": "x" * 101, "kind": "agency", "active": "on", "csrf_token": token},
+    )
     assert r.status_code == 422
     assert "请填写此项" in field_block(r.text, "name")
     assert "最多 100 个字符" in field_block(r.text, "responsible_person")
-    r = c.post("/agencies/js-gat/edit", data={"name": "江苏省公安厅", "kind": "agency", "is_authority": "on",
-                                              "active": "on", "csrf_token": token})
+    r = c.post(
+        "/agencies/js-gat/edit",
+        data={"name": "江苏省公安厅", "kind": "agency", "is_authority": "on", "active": "on", "csrf_token": token},
+    )
     assert r.status_code == 422 and "该地区已有信息化主管部门" in field_block(r.text, "is_authority")
     with transaction() as s:
         assert s.scalar(select(func.count()).select_from(Event).where(Event.action == "registry.agency.updated")) == 0

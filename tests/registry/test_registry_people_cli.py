@@ -27,8 +27,6 @@ from tests.factories import bearer
 runner = CliRunner()
 
 
-
-
 def cli(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(cli_app, list(args))
 
@@ -63,8 +61,19 @@ def count(col, *where) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_users_add_with_an_agency_role(world):
-    result = cli("users", "add", "gat_clerk", "--role", "agency_staff", "--agency", "js-gat",
-                 "--password", "s3cret-pass", "--display-name", "张三")
+    result = cli(
+        "users",
+        "add",
+        "gat_clerk",
+        "--role",
+        "agency_staff",
+        "--agency",
+        "js-gat",
+        "--password",
+        "s3cret-pass",
+        "--display-name",
+        "张三",
+    )
     assert result.exit_code == 0, result.output
     assert "added gat_clerk as agency_staff" in result.stdout
     with transaction() as s:
@@ -108,9 +117,20 @@ def test_users_add_without_the_scope_its_role_needs_stores_nothing(world, args, 
 def test_users_add_error_is_printed_clearly_by_the_command(world):
     """The installed ``govshare`` command turns the error into a bilingual line and exit code 2."""
     proc = subprocess.run(
-        [sys.executable, "-c", "from govshare.cli import main; main()", "users", "add", "newbie",
-         "--role", "agency_staff"],
-        capture_output=True, text=True, env=os.environ.copy(), timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "from govshare.cli import main; main()",
+            "users",
+            "add",
+            "newbie",
+            "--role",
+            "agency_staff",
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=60,
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "registry.grant.agency_required" in proc.stderr
@@ -146,7 +166,7 @@ def test_tokens_issue_prints_the_token_alone_on_the_last_line(client, world):
     assert client.patch("/api/v1/agencies/nj-sj", headers=bearer(token), json={"name_en": "NJ"}).status_code == 403
 
     assert stored_anywhere(token) == []
-    assert stored_anywhere(token[len(security.PERSON_TOKEN_PREFIX):]) == []
+    assert stored_anywhere(token[len(security.PERSON_TOKEN_PREFIX) :]) == []
 
 
 def test_tokens_issue_for_an_unknown_person_fails(world):
@@ -176,23 +196,28 @@ def test_a_deactivated_person_is_refused_and_reactivation_does_not_revive_old_to
     token = cli("tokens", "issue", "gat_staff").stdout.rstrip("\n").splitlines()[-1]
     assert client.get("/api/v1/me", headers=bearer(token)).json()["username"] == "gat_staff"
     with transaction() as s:
-        evs = s.execute(select(Event.action, Event.actor_name, Event.data)
-                        .where(Event.subject_id == "gat_staff", Event.action.like("registry.person.%activated"))
-                        .order_by(Event.seq)).all()
+        evs = s.execute(
+            select(Event.action, Event.actor_name, Event.data)
+            .where(Event.subject_id == "gat_staff", Event.action.like("registry.person.%activated"))
+            .order_by(Event.seq)
+        ).all()
     assert [tuple(e) for e in evs] == [
-        ("registry.person.deactivated", "gat_admin",
-         {"active": False, "sessions_ended": 0, "tokens_revoked": 1}),
-        ("registry.person.reactivated", "prov_auth", {"active": True})]
+        ("registry.person.deactivated", "gat_admin", {"active": False, "sessions_ended": 0, "tokens_revoked": 1}),
+        ("registry.person.reactivated", "prov_auth", {"active": True}),
+    ]
 
 
-@pytest.mark.parametrize(("who", "target", "status", "code"), [
-    ("suzhou_authority", "gat_staff", 403, "registry.out_of_scope"),  # a provincial agency's staff
-    ("szsj_admin", "gat_staff", 403, "registry.out_of_scope"),  # another agency's admin
-    ("gat_admin", "province_authority_person", 403, "registry.out_of_scope"),  # an authority's role
-    ("gat_staff", "gat_admin", 403, None),  # staff manage nobody
-    ("gat_admin", "gat_admin", 409, "registry.person.self_deactivation"),
-    ("province_authority", "nobody", 404, "registry.person.not_found"),
-])
+@pytest.mark.parametrize(
+    ("who", "target", "status", "code"),
+    [
+        ("suzhou_authority", "gat_staff", 403, "registry.out_of_scope"),  # a provincial agency's staff
+        ("szsj_admin", "gat_staff", 403, "registry.out_of_scope"),  # another agency's admin
+        ("gat_admin", "province_authority_person", 403, "registry.out_of_scope"),  # an authority's role
+        ("gat_staff", "gat_admin", 403, None),  # staff manage nobody
+        ("gat_admin", "gat_admin", 409, "registry.person.self_deactivation"),
+        ("province_authority", "nobody", 404, "registry.person.not_found"),
+    ],
+)
 def test_deactivation_is_scoped(client, world, who, target, status, code):
     target = "prov_auth" if target == "province_authority_person" else target
     r = client.post(f"/api/v1/people/{target}/deactivate", headers=world.h(who))
@@ -243,7 +268,7 @@ def test_clients_add_prints_a_working_key_stored_only_as_a_digest(client, world)
         assert me.json()["roles"] == [{"id": 0, "role": "client", "agency_code": "js-gat", "region_code": None}]
 
     assert stored_anywhere(key) == []
-    assert stored_anywhere(key[len(security.CLIENT_KEY_PREFIX):]) == []
+    assert stored_anywhere(key[len(security.CLIENT_KEY_PREFIX) :]) == []
     with transaction() as s:
         row = s.scalars(select(ApiClient)).one()
         assert row.key_digest == security.digest(key) and row.key_hint == key[:8]
@@ -281,8 +306,12 @@ def test_a_revoked_key_fails_with_401(client, world):
     assert client.get("/api/v1/me", headers={"X-API-Key": key_b}).status_code == 401
     with transaction() as s:
         actions = s.scalars(select(Event.action).where(Event.subject_type == "api_client").order_by(Event.seq)).all()
-    assert actions == ["registry.client.created", "registry.client.created",
-                       "registry.client.revoked", "registry.client.revoked"]
+    assert actions == [
+        "registry.client.created",
+        "registry.client.created",
+        "registry.client.revoked",
+        "registry.client.revoked",
+    ]
 
 
 def test_keys_of_a_deactivated_agency_stop_working(client, world):
@@ -304,8 +333,10 @@ def test_clients_over_the_api_are_scoped(client, world):
     r = client.post("/api/v1/agencies/js-gat/clients", headers=world.h("gat_admin"), json={"name": "sys"})
     assert r.status_code == 409 and r.json()["field"] == "name"
     # Another agency's admin may neither add nor list nor revoke.
-    assert client.post("/api/v1/agencies/js-gat/clients", headers=world.h("szsj_admin"),
-                       json={"name": "x"}).status_code == 403
+    assert (
+        client.post("/api/v1/agencies/js-gat/clients", headers=world.h("szsj_admin"), json={"name": "x"}).status_code
+        == 403
+    )
     assert client.get("/api/v1/agencies/js-gat/clients", headers=world.h("szsj_admin")).status_code == 403
     assert client.post(f"/api/v1/clients/{client_id}/revoke", headers=world.h("szsj_admin")).status_code == 403
     assert client.post("/api/v1/clients/999999/revoke", headers=world.h("gat_admin")).status_code == 404

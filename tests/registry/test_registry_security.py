@@ -29,8 +29,11 @@ def _unauthenticated(r, code: str = "auth.required") -> None:  # type: ignore[no
 
 WRITES = [
     ("POST", "/api/v1/regions", {"code": "320509", "name": "x", "parent_code": "320500"}),
-    ("POST", "/api/v1/agencies",
-     {"code": "x-1", "uscc": "91350100M000100Y43", "name": "测试", "region_code": "320000"}),
+    (
+        "POST",
+        "/api/v1/agencies",
+        {"code": "x-1", "uscc": "91350100M000100Y43", "name": "测试", "region_code": "320000"},
+    ),
     ("PATCH", "/api/v1/agencies/js-gat", {"name_en": "x"}),
     ("POST", "/api/v1/agencies/js-gat/clients", {"name": "x"}),
     ("POST", "/api/v1/clients/1/revoke", None),

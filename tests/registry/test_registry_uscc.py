@@ -59,7 +59,7 @@ def test_made_codes_always_validate(code):
 def test_any_single_character_change_invalidates(code, position, replacement):
     if code[position] == replacement:
         replacement = ALPHABET[(ALPHABET.index(replacement) + 1) % len(ALPHABET)]
-    changed = code[:position] + replacement + code[position + 1:]
+    changed = code[:position] + replacement + code[position + 1 :]
     assert changed != code
     assert rules.uscc_problem(changed) is not None
     with pytest.raises(ValidationError) as err:

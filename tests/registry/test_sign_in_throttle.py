@@ -122,8 +122,9 @@ def test_an_attacker_retrying_as_soon_as_allowed_gets_a_few_tries_an_hour(world)
         tries.append(clock.now())
         if len(tries) % 10 == 0:
             assert attempt("gat_admin", PASSWORD, OWNER) == "ok"
-    per_hour = [sum(start + dt.timedelta(hours=h) <= t < start + dt.timedelta(hours=h + 1) for t in tries)
-                for h in range(6)]
+    per_hour = [
+        sum(start + dt.timedelta(hours=h) <= t < start + dt.timedelta(hours=h + 1) for t in tries) for h in range(6)
+    ]
     assert per_hour[0] == 12 and max(per_hour[1:]) <= 10, per_hour
 
 
@@ -186,8 +187,11 @@ def test_a_wrong_current_password_is_throttled_like_a_sign_in(app, world):
     for _ in range(get_settings().login_max_failures):
         r = c.post("/api/v1/me/password", headers=h, json={"current_password": "guess-guess", "new_password": "x" * 9})
         assert r.status_code == 422 and r.json()["code"] == "registry.person.password_wrong"
-    r = c.post("/api/v1/me/password", headers={**h, "Accept-Language": "en"},
-               json={"current_password": PASSWORD, "new_password": "Another-pass-2026"})
+    r = c.post(
+        "/api/v1/me/password",
+        headers={**h, "Accept-Language": "en"},
+        json={"current_password": PASSWORD, "new_password": "Another-pass-2026"},
+    )
     assert r.status_code == 429, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.headers["retry-after"] == "30"
@@ -201,8 +205,14 @@ def test_a_wrong_current_password_is_throttled_like_a_sign_in(app, world):
     # ...but not from elsewhere, and the password was not changed
     assert attempt("gat_staff", PASSWORD, OWNER) == "ok"
     with transaction() as s:
-        assert s.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.username == "gat_staff",
-                                                                             LoginFailure.address == ATTACKER)) == 5
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(LoginFailure)
+                .where(LoginFailure.username == "gat_staff", LoginFailure.address == ATTACKER)
+            )
+            == 5
+        )
         actions = s.scalars(select(Event.action).where(Event.action == "auth.password_check_failed")).all()
     assert len(actions) == 5
 
@@ -216,8 +226,9 @@ def _failed_sign_in_address(app, peer: str, headers: dict[str, str] | None = Non
 
     c = TestClient(app, client=(peer, 50000), headers={"accept": "text/html"})
     token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
-    r = c.post("/login", data={"username": "gat_admin", "password": "guess-guess", "csrf_token": token},
-               headers=headers or {})
+    r = c.post(
+        "/login", data={"username": "gat_admin", "password": "guess-guess", "csrf_token": token}, headers=headers or {}
+    )
     assert r.status_code == 401
     with transaction() as s:
         address = s.scalars(select(LoginFailure.address).order_by(LoginFailure.id.desc())).first()
@@ -282,8 +293,11 @@ def _address_over_a_socket(server_options: dict[str, object]) -> str:
         import re
 
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        r = c.post("/login", data={"username": "gat_admin", "password": "guess-guess", "csrf_token": token},
-                   headers={"X-Forwarded-For": "10.9.8.7"})
+        r = c.post(
+            "/login",
+            data={"username": "gat_admin", "password": "guess-guess", "csrf_token": token},
+            headers={"X-Forwarded-For": "10.9.8.7"},
+        )
         assert r.status_code == 401
     with transaction() as s:
         address = s.scalars(select(LoginFailure.address).order_by(LoginFailure.id.desc())).first()

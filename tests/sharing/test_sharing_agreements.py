@@ -57,8 +57,11 @@ def test_a_changed_document_is_not_signed(sharing_world, client):
 def test_revoking_voids_an_unsigned_agreement(sharing_world, client):
     w = sharing_world
     approved = _approved(client, w)
-    r = client.post(f"{API}/grants/{approved['grant_id']}/revoke", json={"reason": "申请方职责调整，不再需要"},
-                    headers=w.h("gat_staff"))
+    r = client.post(
+        f"{API}/grants/{approved['grant_id']}/revoke",
+        json={"reason": "申请方职责调整，不再需要"},
+        headers=w.h("gat_staff"),
+    )
     assert r.status_code == 200 and r.json()["state"] == "revoked"
     a = client.get(f"{API}/agreements/{approved['agreement_id']}", headers=w.h("gat_admin")).json()
     assert a["state"] == "void"

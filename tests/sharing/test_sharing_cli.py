@@ -19,8 +19,9 @@ SCHEDULE_2027 = {"year": 2027, "holidays": {"2027-01-01": "元旦"}, "workdays":
 def _govshare(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GOVSHARE_DATABASE_URL": DATABASE_URL}
     env.pop("GOVSHARE_CLOCK_START", None)
-    return subprocess.run([sys.executable, "-m", "govshare.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "govshare.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_calendar_import_recomputes(sharing_world, client, tmp_path: Path):

@@ -73,8 +73,7 @@ def test_deadline_into_2027_is_provisional_until_its_schedule_is_imported(sharin
         req = file_request(client, w, w.entries.personal)
         assert req["deadline"]["deadline_on"] == "2027-01-12" and req["deadline"]["provisional"]
         done = file_request(client, w, w.entries.personal, items=["姓名"])  # answered: not recomputed
-        assert client.post(f"{API}/requests/{done['id']}/approve", json={},
-                           headers=w.h("gat_staff")).status_code == 200
+        assert client.post(f"{API}/requests/{done['id']}/approve", json={}, headers=w.h("gat_staff")).status_code == 200
         with transaction() as s:
             workdays.import_schedule(s, SCHEDULE_2027, actor=OPERATOR.actor)
         got = client.get(f"{API}/requests/{req['id']}", headers=w.h("szsj_staff")).json()

@@ -21,9 +21,11 @@ def test_personal_request_to_active_grant(sharing_world, client, session):
         assert req["deadline"]["deadline_on"] == "2026-11-23" and not req["deadline"]["provisional"]
         assert req["deadline"]["workdays_left"] == 15
 
-        r = client.post(f"{API}/requests/{req['id']}/approve", headers=w.h("gat_staff"),
-                        json={"items": ["公民身份号码", "是否低保"], "region_codes": ["320508"],
-                              "ends_on": "2027-06-30"})
+        r = client.post(
+            f"{API}/requests/{req['id']}/approve",
+            headers=w.h("gat_staff"),
+            json={"items": ["公民身份号码", "是否低保"], "region_codes": ["320508"], "ends_on": "2027-06-30"},
+        )
         assert r.status_code == 200, r.text
         approved = r.json()
         assert approved["state"] == "approved" and approved["agreement_id"] and approved["grant_id"]
@@ -45,15 +47,13 @@ def test_personal_request_to_active_grant(sharing_world, client, session):
         # Staff are not the responsible person (Art 30).
         r = client.post(f"{API}/agreements/{a['id']}/sign", json={}, headers=w.h("szsj_staff"))
         assert r.status_code == 403
-        r = client.post(f"{API}/agreements/{a['id']}/sign", json={"pdf_sha256": digest},
-                        headers=w.h("szsj_admin"))
+        r = client.post(f"{API}/agreements/{a['id']}/sign", json={"pdf_sha256": digest}, headers=w.h("szsj_admin"))
         assert r.status_code == 200, r.text
         assert r.json()["state"] == "partially_signed"
         signed = recorded("sharing.agreement.signed")
         assert len(signed) == 1 and signed[0].data["pdf_sha256"] == digest and signed[0].data["article"]
         # The same party cannot sign twice.
-        assert client.post(f"{API}/agreements/{a['id']}/sign", json={},
-                           headers=w.h("szsj_admin")).status_code == 409
+        assert client.post(f"{API}/agreements/{a['id']}/sign", json={}, headers=w.h("szsj_admin")).status_code == 409
         r = client.post(f"{API}/agreements/{a['id']}/sign", json={}, headers=w.h("gat_admin"))
         assert r.status_code == 200 and r.json()["state"] == "signed"
 
@@ -77,11 +77,29 @@ def test_unconditional_is_granted_at_once(sharing_world, client):
 
 def test_items_must_be_the_entrys(sharing_world, client):
     w = sharing_world
-    r = client.post(f"{API}/requests", headers=w.h("szsj_staff"), json={
-        "resource": w.entries.personal, "items": ["不存在的项"], "purpose": "核查用途说明",
-        "legal_basis": "某法第一条规定", "region_scope": "320500", "ends_on": "2027-12-31"})
+    r = client.post(
+        f"{API}/requests",
+        headers=w.h("szsj_staff"),
+        json={
+            "resource": w.entries.personal,
+            "items": ["不存在的项"],
+            "purpose": "核查用途说明",
+            "legal_basis": "某法第一条规定",
+            "region_scope": "320500",
+            "ends_on": "2027-12-31",
+        },
+    )
     assert r.status_code == 422 and r.json()["code"] == "sharing.request.items_unknown"
-    r = client.post(f"{API}/requests", headers=w.h("szsj_staff"), json={
-        "resource": w.entries.personal, "items": ["姓名"], "purpose": "核查用途说明",
-        "legal_basis": "某法第一条规定", "region_scope": "320100", "ends_on": "2027-12-31"})
+    r = client.post(
+        f"{API}/requests",
+        headers=w.h("szsj_staff"),
+        json={
+            "resource": w.entries.personal,
+            "items": ["姓名"],
+            "purpose": "核查用途说明",
+            "legal_basis": "某法第一条规定",
+            "region_scope": "320100",
+            "ends_on": "2027-12-31",
+        },
+    )
     assert r.status_code == 201  # the provider is provincial: Nanjing lies within its region

@@ -18,9 +18,16 @@ from tests.sharing.sharing_helpers import API, file_request
 def test_request_from_a_matched_demand(sharing_world, client):
     w = sharing_world
     with transaction() as s:
-        demand = catalog_service.file_demand(s, DemandCreate(
-            requester="sz-sj", title="低保审核需要户籍信息", duty="审核最低生活保障申请人的家庭情况",
-            legal_basis="《社会救助暂行办法》第十一条"), by=OPERATOR)
+        demand = catalog_service.file_demand(
+            s,
+            DemandCreate(
+                requester="sz-sj",
+                title="低保审核需要户籍信息",
+                duty="审核最低生活保障申请人的家庭情况",
+                legal_basis="《社会救助暂行办法》第十一条",
+            ),
+            by=OPERATOR,
+        )
         did = demand.id
     r = client.post(f"{API}/demands/{did}/request", json={}, headers=w.h("szsj_staff"))
     assert r.status_code == 422 and r.json()["code"] == "sharing.request.demand_unmatched"
@@ -39,10 +46,10 @@ def test_request_from_a_matched_demand(sharing_world, client):
 def test_withdraw(sharing_world, client):
     w = sharing_world
     req = file_request(client, w, w.entries.personal)
-    assert client.post(f"{API}/requests/{req['id']}/withdraw", json={},
-                       headers=w.h("gat_staff")).status_code == 403
-    r = client.post(f"{API}/requests/{req['id']}/withdraw", json={"reason": "已通过其他渠道获取"},
-                    headers=w.h("szsj_staff"))
+    assert client.post(f"{API}/requests/{req['id']}/withdraw", json={}, headers=w.h("gat_staff")).status_code == 403
+    r = client.post(
+        f"{API}/requests/{req['id']}/withdraw", json={"reason": "已通过其他渠道获取"}, headers=w.h("szsj_staff")
+    )
     assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     assert r.json()["deadline"]["workdays_left"] is None
 

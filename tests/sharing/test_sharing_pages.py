@@ -40,9 +40,14 @@ def _file(client, resource: str, **fields: Any):  # type: ignore[no-untyped-def]
     page = client.get(f"/sharing/requests/new?resource={resource}")
     assert page.status_code == 200, page.text
     data: dict[str, Any] = {
-        "csrf_token": token_of(page.text), "resource": resource, "items": ["公民身份号码", "是否低保"],
-        "purpose": "核查最低生活保障申请人家庭情况", "legal_basis": "《社会救助暂行办法》第十一条",
-        "region_scope": "320500", "starts_on": "2026-11-02", "ends_on": "2027-10-31",
+        "csrf_token": token_of(page.text),
+        "resource": resource,
+        "items": ["公民身份号码", "是否低保"],
+        "purpose": "核查最低生活保障申请人家庭情况",
+        "legal_basis": "《社会救助暂行办法》第十一条",
+        "region_scope": "320500",
+        "starts_on": "2026-11-02",
+        "ends_on": "2027-10-31",
     }
     data.update(fields)
     return client.post("/sharing/requests/new", data=data, follow_redirects=False)
@@ -117,12 +122,17 @@ def test_refusal_needs_a_lawful_ground_and_is_filed(app, pages_world, session):
     page = provider.get(f"/sharing/requests/{rid}")
     assert f'action="/sharing/requests/{rid}/refuse#refuse"' in page.text
     token = token_of(page.text)
-    r = provider.post(f"/sharing/requests/{rid}/refuse", data={"csrf_token": token, "ground": "busy",
-                                                               "reason": "工作太忙，暂不提供数据。"})
+    r = provider.post(
+        f"/sharing/requests/{rid}/refuse",
+        data={"csrf_token": token, "ground": "busy", "reason": "工作太忙，暂不提供数据。"},
+    )
     assert r.status_code == 422 and "《办法》第十三条" in r.text
     reason = "申请的信息项涉及个人隐私，且用途不需要身份号码。"
-    r = provider.post(f"/sharing/requests/{rid}/refuse", data={
-        "csrf_token": token, "ground": "personal_privacy", "reason": reason}, follow_redirects=False)
+    r = provider.post(
+        f"/sharing/requests/{rid}/refuse",
+        data={"csrf_token": token, "ground": "personal_privacy", "reason": reason},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     detail = provider.get(f"/sharing/requests/{rid}")
     assert "涉及个人隐私" in detail.text and "拒绝理由报信息化主管部门备案" in detail.text
@@ -139,18 +149,34 @@ def test_approval_agreement_signatures_grant_and_revocation(app, pages_world, se
     rid = _request_id(_file(staff, pages_world.personal))
     provider = _client(app, "gat_staff")
     page = provider.get(f"/sharing/requests/{rid}")
-    r = provider.post(f"/sharing/requests/{rid}/approve", data={
-        "csrf_token": token_of(page.text), "items": ["是否低保"], "region_code": "320500",
-        "ends_on": "2027-06-30", "channel": "platform"}, follow_redirects=False)
+    r = provider.post(
+        f"/sharing/requests/{rid}/approve",
+        data={
+            "csrf_token": token_of(page.text),
+            "items": ["是否低保"],
+            "region_code": "320500",
+            "ends_on": "2027-06-30",
+            "channel": "platform",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     # Only a non-personal item approved: no agreement, the grant is active at once.
     assert _grant(rid)[1:] == ("active", ["是否低保"])
 
     rid2 = _request_id(_file(staff, pages_world.personal))
     page = provider.get(f"/sharing/requests/{rid2}")
-    r = provider.post(f"/sharing/requests/{rid2}/approve", data={
-        "csrf_token": token_of(page.text), "items": ["公民身份号码", "是否低保"], "region_code": "320500",
-        "ends_on": "2027-10-31", "channel": "platform"}, follow_redirects=False)
+    r = provider.post(
+        f"/sharing/requests/{rid2}/approve",
+        data={
+            "csrf_token": token_of(page.text),
+            "items": ["公民身份号码", "是否低保"],
+            "region_code": "320500",
+            "ends_on": "2027-10-31",
+            "channel": "platform",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "/sharing/agreements/" in r.headers["location"]
     agreement_url = r.headers["location"].split("?")[0]
     assert "签署保密协议" in provider.get(r.headers["location"]).text
@@ -161,10 +187,14 @@ def test_approval_agreement_signatures_grant_and_revocation(app, pages_world, se
         signer = _client(app, who)
         page = signer.get(agreement_url)
         assert "以共享负责人身份签署" in page.text
-        r = signer.post(agreement_url + "/sign", data={"csrf_token": token_of(page.text),
-                                                       "pdf_sha256": re.search(r'name="pdf_sha256" value="([0-9a-f]+)"',
-                                                                               page.text).group(1)},
-                        follow_redirects=False)
+        r = signer.post(
+            agreement_url + "/sign",
+            data={
+                "csrf_token": token_of(page.text),
+                "pdf_sha256": re.search(r'name="pdf_sha256" value="([0-9a-f]+)"', page.text).group(1),
+            },
+            follow_redirects=False,
+        )
         assert r.status_code == 303, r.text
     assert "共享授权已生效" in signer.get(r.headers["location"]).text
     grants = provider.get("/sharing/grants")
@@ -173,9 +203,11 @@ def test_approval_agreement_signatures_grant_and_revocation(app, pages_world, se
     assert f'action="/sharing/grants/{g2}/revoke"' in grants.text
     r = provider.post(f"/sharing/grants/{g2}/revoke", data={"csrf_token": token_of(grants.text), "reason": ""})
     assert r.status_code == 422
-    r = provider.post(f"/sharing/grants/{g2}/revoke", data={"csrf_token": token_of(grants.text),
-                                                            "reason": "申请机关已不再承担该项职责"},
-                      follow_redirects=False)
+    r = provider.post(
+        f"/sharing/grants/{g2}/revoke",
+        data={"csrf_token": token_of(grants.text), "reason": "申请机关已不再承担该项职责"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert _grant(rid2)[1] == "revoked"
     history = staff.get(f"/sharing/requests/{rid2}").text
@@ -198,9 +230,16 @@ def test_a_matched_demand_becomes_a_request_through_the_form(app, pages_world, s
     from govshare.core.auth import OPERATOR
 
     with transaction() as s:
-        demand = catalog_service.file_demand(s, DemandCreate(
-            requester="sz-sj", title="低保核查所需人口信息", duty="审核最低生活保障申请",
-            legal_basis="《社会救助暂行办法》第十一条"), by=OPERATOR)
+        demand = catalog_service.file_demand(
+            s,
+            DemandCreate(
+                requester="sz-sj",
+                title="低保核查所需人口信息",
+                duty="审核最低生活保障申请",
+                legal_basis="《社会救助暂行办法》第十一条",
+            ),
+            by=OPERATOR,
+        )
         catalog_service.match_demand(s, demand.id, [pages_world.personal], by=OPERATOR)
         did = demand.id
     staff = _client(app, "szsj_staff")
@@ -229,21 +268,36 @@ def test_a_dispute_holds_the_clock_on_the_page_and_is_decided_there(app, pages_w
         from govshare.registry import service as registry_service
 
         gat = registry_service.authenticate_secret(s, pages_world.tokens["gat_staff"])
-        service.open_dispute(s, rid, DisputeCreate(kind="personal_privacy", question="公民身份号码是否属于个人隐私"),
-                             by=gat)
+        service.open_dispute(
+            s, rid, DisputeCreate(kind="personal_privacy", question="公民身份号码是否属于个人隐私"), by=gat
+        )
     page = staff.get(f"/sharing/requests/{rid}").text
     assert "争议处理中，暂停计时" in page and "公民身份号码是否属于个人隐私" in page
     assert 'action="/sharing/disputes/' not in page  # a party does not decide
     authority = _client(app, "prov_auth")
     page = authority.get(f"/sharing/requests/{rid}").text
     did = int(re.search(r'action="/sharing/disputes/(\d+)/decide', page).group(1))  # type: ignore[union-attr]
-    r = authority.post(f"/sharing/disputes/{did}/decide", data={
-        "csrf_token": token_of(page), "outcome": "is_protected", "decision": "属于个人隐私，应签订保密协议后共享",
-        "organ": ""}, follow_redirects=False)
+    r = authority.post(
+        f"/sharing/disputes/{did}/decide",
+        data={
+            "csrf_token": token_of(page),
+            "outcome": "is_protected",
+            "decision": "属于个人隐私，应签订保密协议后共享",
+            "organ": "",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 422  # the competent organ must be named (Art 19(2))
-    r = authority.post(f"/sharing/disputes/{did}/decide", data={
-        "csrf_token": token_of(page), "outcome": "is_protected", "decision": "属于个人隐私，应签订保密协议后共享",
-        "organ": "江苏省互联网信息办公室"}, follow_redirects=False)
+    r = authority.post(
+        f"/sharing/disputes/{did}/decide",
+        data={
+            "csrf_token": token_of(page),
+            "outcome": "is_protected",
+            "decision": "属于个人隐私，应签订保密协议后共享",
+            "organ": "江苏省互联网信息办公室",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     page = staff.get(f"/sharing/requests/{rid}").text
     assert "江苏省互联网信息办公室" in page and "剩余" in page  # the clock runs again

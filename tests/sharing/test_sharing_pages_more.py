@@ -23,9 +23,18 @@ def _post(client, page_url: str, action: str, data: dict[str, object]):  # type:
 
 def _open(app):  # type: ignore[no-untyped-def]
     staff = _client(app, "szsj_staff")
-    r = _post(staff, "/sharing/negotiations/new", "/sharing/negotiations/new", {
-        "provider": "js-gat", "subject": "企业社保缴费中断情况", "purpose": "开展欠薪风险预警",
-        "legal_basis": "《保障农民工工资支付条例》第八条", "message": "请协助提供近一年的数据"})
+    r = _post(
+        staff,
+        "/sharing/negotiations/new",
+        "/sharing/negotiations/new",
+        {
+            "provider": "js-gat",
+            "subject": "企业社保缴费中断情况",
+            "purpose": "开展欠薪风险预警",
+            "legal_basis": "《保障农民工工资支付条例》第八条",
+            "message": "请协助提供近一年的数据",
+        },
+    )
     assert r.status_code == 303, r.text
     nid = int(re.search(r"/sharing/negotiations/(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]
     return staff, nid
@@ -61,10 +70,21 @@ def test_disagreement_decided_on_the_page_with_a_grant(app, pages_world):  # noq
     assert re.search(r'count-n">1</span> <span class="count-label">待报本级政府决定的协商', console)
     assert "登记本级政府的决定" in authority.get(url).text
     assert "登记本级政府的决定" not in _client(app, "sz_auth").get(url).text  # not of their level
-    r = _post(authority, url, url + "/decide", {
-        "government": "江苏省人民政府", "outcome": "share", "decision": "应当共享名称字段",
-        "g_resource": pages_world.plain, "g_items": "名称", "g_region": "320500", "g_ends_on": "2027-12-31",
-        "g_channel": "platform"})
+    r = _post(
+        authority,
+        url,
+        url + "/decide",
+        {
+            "government": "江苏省人民政府",
+            "outcome": "share",
+            "decision": "应当共享名称字段",
+            "g_resource": pages_world.plain,
+            "g_items": "名称",
+            "g_region": "320500",
+            "g_ends_on": "2027-12-31",
+            "g_channel": "platform",
+        },
+    )
     assert r.status_code == 303, r.text
     page = staff.get(url).text
     assert "江苏省人民政府" in page and "应当共享" in page and "/sharing/grants#grant-" in page
@@ -75,16 +95,24 @@ def test_publication_consent_pages(app, pages_world):  # noqa: F811
     staff = _client(app, "szsj_staff")
     rid = _request_id(_file(staff, pages_world.plain, items=["名称"]))
     provider = _client(app, "gat_staff")
-    r = _post(provider, f"/sharing/requests/{rid}", f"/sharing/requests/{rid}/approve", {
-        "items": ["名称"], "region_code": "320500", "ends_on": "2027-10-31", "channel": "platform"})
+    r = _post(
+        provider,
+        f"/sharing/requests/{rid}",
+        f"/sharing/requests/{rid}/approve",
+        {"items": ["名称"], "region_code": "320500", "ends_on": "2027-10-31", "channel": "platform"},
+    )
     assert r.status_code == 303, r.text
     grants = staff.get("/sharing/grants").text
     gid = int(re.search(r"/sharing/grants/(\d+)/publications", grants).group(1))  # type: ignore[union-attr]
     url = f"/sharing/grants/{gid}/publications"
     assert "公开前须征得提供单位同意" in staff.get(url).text
     assert 'id="ask"' not in provider.get(url).text  # the provider answers, it does not ask
-    r = _post(staff, url, url, {"kind": "already_public", "description": "各区企业数量统计表，市政府网站",
-                                "source_statement": ""})
+    r = _post(
+        staff,
+        url,
+        url,
+        {"kind": "already_public", "description": "各区企业数量统计表，市政府网站", "source_statement": ""},
+    )
     assert r.status_code == 422 and "《办法》第十七条" in r.text
     r = _post(staff, url, url, {"kind": "consent", "description": "各区企业数量统计表，市政府网站"})
     assert r.status_code == 303

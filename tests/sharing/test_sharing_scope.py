@@ -47,24 +47,45 @@ def test_directions_and_roles(sharing_world, client, two_requests):
     w = sharing_world
     incoming = client.get(f"{API}/requests", params={"direction": "incoming"}, headers=w.h("gat_staff")).json()
     assert incoming["total"] == 2
-    assert client.get(f"{API}/requests", params={"direction": "outgoing"},
-                      headers=w.h("gat_staff")).json()["total"] == 0
-    assert client.get(f"{API}/requests", params={"direction": "outgoing"},
-                      headers=w.h("szsj_staff")).json()["total"] == 1
+    assert (
+        client.get(f"{API}/requests", params={"direction": "outgoing"}, headers=w.h("gat_staff")).json()["total"] == 0
+    )
+    assert (
+        client.get(f"{API}/requests", params={"direction": "outgoing"}, headers=w.h("szsj_staff")).json()["total"] == 1
+    )
     # Readers cannot act: supervisors read only (Art 32).
     r = client.post(f"{API}/requests/{two_requests['sz']}/approve", json={}, headers=w.h("supervisor"))
     assert r.status_code == 403
     # Filing for another agency is refused.
-    r = client.post(f"{API}/requests", headers=w.h("szsj_staff"), json={
-        "requester": "nj-sj", "resource": w.entries.personal, "items": ["姓名"], "purpose": "核查用途说明",
-        "legal_basis": "某法第一条规定", "region_scope": "320100", "ends_on": "2027-12-31"})
+    r = client.post(
+        f"{API}/requests",
+        headers=w.h("szsj_staff"),
+        json={
+            "requester": "nj-sj",
+            "resource": w.entries.personal,
+            "items": ["姓名"],
+            "purpose": "核查用途说明",
+            "legal_basis": "某法第一条规定",
+            "region_scope": "320100",
+            "ends_on": "2027-12-31",
+        },
+    )
     assert r.status_code == 403 and r.json()["article"] == "Art 17"
     assert client.get(f"{API}/requests").status_code == 401
 
 
 def test_the_provider_cannot_request_its_own_entry(sharing_world, client):
     w = sharing_world
-    r = client.post(f"{API}/requests", headers=w.h("gat_staff"), json={
-        "resource": w.entries.personal, "items": ["姓名"], "purpose": "核查用途说明",
-        "legal_basis": "某法第一条规定", "region_scope": "320000", "ends_on": "2027-12-31"})
+    r = client.post(
+        f"{API}/requests",
+        headers=w.h("gat_staff"),
+        json={
+            "resource": w.entries.personal,
+            "items": ["姓名"],
+            "purpose": "核查用途说明",
+            "legal_basis": "某法第一条规定",
+            "region_scope": "320000",
+            "ends_on": "2027-12-31",
+        },
+    )
     assert r.status_code == 422 and r.json()["code"] == "sharing.request.own_resource"

@@ -83,16 +83,23 @@ def test_revoke_and_expiry(sharing_world, client):
     with clock.frozen(at("2026-11-02")):
         one = file_request(client, w, w.entries.unconditional, items=["名称"], ends_on="2027-03-31")
         two = file_request(client, w, w.entries.unconditional, items=["名称"], ends_on="2027-06-30")
-        r = client.post(f"{API}/grants/{one['grant_id']}/revoke", json={"reason": "使用方超出用途使用数据"},
-                        headers=w.h("szsj_staff"))
+        r = client.post(
+            f"{API}/grants/{one['grant_id']}/revoke",
+            json={"reason": "使用方超出用途使用数据"},
+            headers=w.h("szsj_staff"),
+        )
         assert r.status_code == 403  # the consumer cannot revoke
-        r = client.post(f"{API}/grants/{one['grant_id']}/revoke", json={"reason": "使用方超出用途使用数据"},
-                        headers=w.h("gat_staff"))
+        r = client.post(
+            f"{API}/grants/{one['grant_id']}/revoke",
+            json={"reason": "使用方超出用途使用数据"},
+            headers=w.h("gat_staff"),
+        )
         assert r.status_code == 200, r.text
         g = r.json()
         assert g["state"] == "revoked" and g["revoked_reason"] == "使用方超出用途使用数据" and not g["usable"]
-        again = client.post(f"{API}/grants/{one['grant_id']}/revoke", json={"reason": "再次撤销试试"},
-                            headers=w.h("gat_staff"))
+        again = client.post(
+            f"{API}/grants/{one['grant_id']}/revoke", json={"reason": "再次撤销试试"}, headers=w.h("gat_staff")
+        )
         assert again.status_code == 409 and again.json()["state"] == "revoked"
     assert _tick(at("2027-06-30", 23)).expired == []
     assert _tick(at("2027-07-01")).expired == [two["grant_id"]]

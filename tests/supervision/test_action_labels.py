@@ -95,8 +95,9 @@ class Collector:
         if isinstance(f, ast.Attribute) and f.attr == "record" and isinstance(f.value, ast.Name):
             return mod.modules.get(f.value.id) == "govshare.core.events"
         if isinstance(f, ast.Name) and f.id == "record":
-            return (mod.imported.get("record") == ("govshare.core.events", "record")
-                    or mod.name == "govshare.core.events")
+            return (
+                mod.imported.get("record") == ("govshare.core.events", "record") or mod.name == "govshare.core.events"
+            )
         return False
 
     def record_calls(self) -> Iterator[tuple[Module, ast.Call]]:
@@ -115,8 +116,11 @@ class Collector:
                     continue
                 f = node.func
                 if (isinstance(f, ast.Name) and f.id in local) or (
-                        isinstance(f, ast.Attribute) and f.attr == fn.name
-                        and isinstance(f.value, ast.Name) and f.value.id in aliases):
+                    isinstance(f, ast.Attribute)
+                    and f.attr == fn.name
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id in aliases
+                ):
                     yield other, node
 
     def argument(self, fn: ast.FunctionDef, call: ast.Call, param: str) -> ast.expr | None:
@@ -126,7 +130,7 @@ class Collector:
         positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         if param in positional and positional.index(param) < len(call.args):
             return call.args[positional.index(param)]
-        defaults = dict(zip(positional[len(positional) - len(fn.args.defaults):], fn.args.defaults, strict=True))
+        defaults = dict(zip(positional[len(positional) - len(fn.args.defaults) :], fn.args.defaults, strict=True))
         kw_defaults = {a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d}
         return defaults.get(param) or kw_defaults.get(param)
 
@@ -163,8 +167,10 @@ class Collector:
                 source, name = mod.imported[node.id]
                 if source in self.mods and name in self.mods[source].constants:
                     return self.values(self.mods[source], self.mods[source].constants[name], depth + 1)
-        raise Unresolved(f"{self.where(mod, node)}: cannot read the action from {ast.unparse(node)!r}; "
-                         "record a literal code (or teach this test the new form)")
+        raise Unresolved(
+            f"{self.where(mod, node)}: cannot read the action from {ast.unparse(node)!r}; "
+            "record a literal code (or teach this test the new form)"
+        )
 
     def actions(self) -> dict[str, list[str]]:
         """Every recorded action code -> where it is recorded."""
@@ -186,17 +192,26 @@ def recorded() -> dict[str, list[str]]:
 def test_the_collector_finds_the_actions_of_every_form(recorded: dict[str, list[str]]) -> None:
     # literal, f-string through a helper's parameter, helper called with a literal, "+" with a
     # conditional, and a module constant: one of each, so a collector gone blind fails here
-    for code in ("registry.agency.created", "catalog.resource.published", "catalog.demand.routed",
-                 "exchange.filing.report_submitted", "guide.service.activated", "registry.person.reactivated",
-                 "registry.person.deactivated", "calendar.schedule.imported", "catalog.resource.revision_approved"):
+    for code in (
+        "registry.agency.created",
+        "catalog.resource.published",
+        "catalog.demand.routed",
+        "exchange.filing.report_submitted",
+        "guide.service.activated",
+        "registry.person.reactivated",
+        "registry.person.deactivated",
+        "calendar.schedule.imported",
+        "catalog.resource.revision_approved",
+    ):
         assert code in recorded, code
     assert len(recorded) >= 40
 
 
 def test_every_recorded_action_has_a_label_and_an_article(recorded: dict[str, list[str]]) -> None:
     missing = sorted(f"{code}  ({', '.join(where)})" for code, where in recorded.items() if code not in actions.ACTIONS)
-    assert not missing, ("actions recorded without an entry in govshare/supervision/actions.py ACTIONS:\n  "
-                         + "\n  ".join(missing))
+    assert not missing, (
+        "actions recorded without an entry in govshare/supervision/actions.py ACTIONS:\n  " + "\n  ".join(missing)
+    )
     for code, info in actions.ACTIONS.items():
         assert info.label and info.article.startswith("Art "), code
         assert i18n.article_label(info.article, "zh").startswith("《办法》第"), code

@@ -107,8 +107,16 @@ def ledger_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 def add_events(session: Session, regions: list[str | None], agency: str | None = None) -> None:
     for i, region in enumerate(regions):
-        events.record(session, actor=events.SYSTEM, action="test.ledger", subject_type="thing", subject_id=i,
-                      data={"i": i}, region_code=region, agency_code=agency)
+        events.record(
+            session,
+            actor=events.SYSTEM,
+            action="test.ledger",
+            subject_type="thing",
+            subject_id=i,
+            data={"i": i},
+            region_code=region,
+            agency_code=agency,
+        )
     session.commit()
 
 
@@ -128,15 +136,26 @@ def test_checkpoint_vkey_entries_and_proofs_verify_independently(client, world, 
     r = client.get("/api/v1/ledger/checkpoint")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     vkey = client.get("/api/v1/ledger/vkey").text
-    assert vkey == get_settings().resolved_ledger_origin + vkey[len(get_settings().resolved_ledger_origin):]
+    assert vkey == get_settings().resolved_ledger_origin + vkey[len(get_settings().resolved_ledger_origin) :]
     origin, size, root = check_signed_checkpoint(r.text, vkey)
     assert origin == get_settings().resolved_ledger_origin == vkey.split("+")[0]
 
     entries = all_entries(client, world.h("supervisor"))  # the province sees everything
     assert [e["index"] for e in entries] == list(range(size))
     first = entries[0]
-    assert set(first) >= {"index", "leaf_data", "occurred_at", "actor", "actor_name", "action", "subject_type",
-                          "subject_id", "region_code", "agency_code", "data"}
+    assert set(first) >= {
+        "index",
+        "leaf_data",
+        "occurred_at",
+        "actor",
+        "actor_name",
+        "action",
+        "subject_type",
+        "subject_id",
+        "region_code",
+        "agency_code",
+        "data",
+    }
     leaves = [base64.b64decode(e["leaf_data"]) for e in entries]
     assert mth(leaves) == root
 
@@ -171,8 +190,7 @@ def test_entries_are_scoped_to_the_callers_region(client, world, session: Sessio
     by_index = {e["index"]: e for e in everything}
     assert any(e["region_code"] is None for e in everything)  # people and the platform itself
 
-    agency_region = {"js-dsj": "320000", "js-gat": "320000", "nj-sj": "320100", "sz-sj": "320500",
-                     "sz-dsj": "320500"}
+    agency_region = {"js-dsj": "320000", "js-gat": "320000", "nj-sj": "320100", "sz-sj": "320500", "sz-dsj": "320500"}
 
     def regions(headers) -> set:  # type: ignore[no-untyped-def]
         """The regions of the entries seen (an agency's event without a region: the agency's)."""
@@ -185,17 +203,31 @@ def test_entries_are_scoped_to_the_callers_region(client, world, session: Sessio
     assert None in regions(world.h("supervisor"))
 
     # An agency's event that names no region belongs to the agency's region.
-    ev = events.record(session, actor=events.SYSTEM, action="test.agency_only", subject_type="thing",
-                       subject_id="x", agency_code="sz-sj")
+    ev = events.record(
+        session,
+        actor=events.SYSTEM,
+        action="test.agency_only",
+        subject_type="thing",
+        subject_id="x",
+        agency_code="sz-sj",
+    )
     session.commit()
     for who, sees in (("suzhou_authority", True), ("nanjing_authority", False), ("supervisor", True)):
         assert (ev.seq in {e["index"] for e in all_entries(client, world.h(who))}) is sees, who
 
 
-
-@pytest.mark.parametrize(("who", "expected"), [(None, 401), ("gat_staff", 403), ("gat_admin", 403),
-                                               ("szsj_admin", 403), ("secrecy", 403), ("supervisor", 200),
-                                               ("suzhou_authority", 200)])
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        (None, 401),
+        ("gat_staff", 403),
+        ("gat_admin", 403),
+        ("szsj_admin", 403),
+        ("secrecy", 403),
+        ("supervisor", 200),
+        ("suzhou_authority", 200),
+    ],
+)
 def test_only_supervisors_and_authorities_read_entries(client, world, who, expected) -> None:  # type: ignore[no-untyped-def]
     headers = world.h(who) if who else {}
     r = client.get("/api/v1/ledger/entries", params={"start": 0, "end": 10}, headers=headers)
@@ -220,12 +252,19 @@ def test_proofs_beyond_the_integrated_tree_are_refused(client, world, session: S
     size = int(client.get("/api/v1/ledger/checkpoint").text.split("\n")[1])
     add_events(session, ["320000"] * 3)  # committed, not integrated yet
     cases = [
-        ("/api/v1/ledger/proof/inclusion", {"index": 0, "tree_size": size + 1}, "ledger.tree_size_beyond_log",
-         "tree_size"),
-        ("/api/v1/ledger/proof/consistency", {"first": 1, "second": size + 2}, "ledger.tree_size_beyond_log",
-         "second"),
-        ("/api/v1/ledger/proof/consistency", {"first": size + 1, "second": size + 1}, "ledger.tree_size_beyond_log",
-         "second"),
+        (
+            "/api/v1/ledger/proof/inclusion",
+            {"index": 0, "tree_size": size + 1},
+            "ledger.tree_size_beyond_log",
+            "tree_size",
+        ),
+        ("/api/v1/ledger/proof/consistency", {"first": 1, "second": size + 2}, "ledger.tree_size_beyond_log", "second"),
+        (
+            "/api/v1/ledger/proof/consistency",
+            {"first": size + 1, "second": size + 1},
+            "ledger.tree_size_beyond_log",
+            "second",
+        ),
         ("/api/v1/ledger/proof/inclusion", {"index": size, "tree_size": size}, "ledger.index_out_of_range", "index"),
         ("/api/v1/ledger/proof/consistency", {"first": 3, "second": 2}, "ledger.first_after_second", "first"),
         ("/api/v1/ledger/proof/inclusion", {"index": -1, "tree_size": 2}, "request.invalid", "index"),

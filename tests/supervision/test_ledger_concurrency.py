@@ -57,12 +57,25 @@ def test_parallel_writers_and_integrator(session: Session, every_25: None) -> No
                     seqs = []
                     if k % 10 == 0:  # a real service: its event is appended in the same transaction
                         registry_service.create_region(
-                            s, RegionCreate(code=f"3205{10 + t * 3 + k // 10:02d}", name=f"测试区{t}-{k}",
-                                            parent_code="320500"), by=OPERATOR)
+                            s,
+                            RegionCreate(
+                                code=f"3205{10 + t * 3 + k // 10:02d}", name=f"测试区{t}-{k}", parent_code="320500"
+                            ),
+                            by=OPERATOR,
+                        )
                         seqs.append(s.scalar(select(events.Event.seq).order_by(events.Event.seq.desc()).limit(1)))
-                    evs = [events.record(s, actor=events.SYSTEM, action="test.parallel", subject_type="thread",
-                                         subject_id=t, data={"k": k, "j": j}, region_code="320500")
-                           for j in range(1 + k % 3)]
+                    evs = [
+                        events.record(
+                            s,
+                            actor=events.SYSTEM,
+                            action="test.parallel",
+                            subject_type="thread",
+                            subject_id=t,
+                            data={"k": k, "j": j},
+                            region_code="320500",
+                        )
+                        for j in range(1 + k % 3)
+                    ]
                 seqs.extend(ev.seq for ev in evs)  # numbered at the commit's flush
                 recorded[t].extend(seqs)
         except BaseException as exc:  # pragma: no cover - reported below
@@ -102,8 +115,9 @@ def test_parallel_writers_and_integrator(session: Session, every_25: None) -> No
     assert all(i.gap_at is None for i in [*integrations, final])
     assert sum(1 for i in integrations if i.added) > 1, "the integrator should have run during the writes"
 
-    leaves = [merkle.leaf_hash(bytes(c)) for c in
-              session.scalars(select(events.Event.canonical).order_by(events.Event.seq))]
+    leaves = [
+        merkle.leaf_hash(bytes(c)) for c in session.scalars(select(events.Event.canonical).order_by(events.Event.seq))
+    ]
     tree = merkle.MemoryTree(leaves)
     stored = {(n.level, n.idx): n.hash for n in session.scalars(select(LedgerNode))}
     assert len(stored) == sum(total >> level for level in range(total.bit_length()))

@@ -39,8 +39,14 @@ def exported(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     done = 0
     for size in CHECKPOINTS:
         for i in range(done, size):
-            events.record(session, actor=events.SYSTEM, action="test.export.narrow", subject_type="thing",
-                          subject_id=i, data={"i": i, "说明": "原始记录"})
+            events.record(
+                session,
+                actor=events.SYSTEM,
+                action="test.export.narrow",
+                subject_type="thing",
+                subject_id=i,
+                data={"i": i, "说明": "原始记录"},
+            )
         session.commit()
         done = size
         result = cli("ledger", "checkpoint")

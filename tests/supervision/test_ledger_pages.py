@@ -39,8 +39,16 @@ def add(session: Session) -> dict[str, int]:
     for name, when, action, stype, sid, region, agency, person in specs:
         with clock.frozen(when):
             actor = Actor("person", person.id, person.display_name) if person else events.SYSTEM
-            ev = events.record(session, actor=actor, action=action, subject_type=stype, subject_id=sid,
-                               region_code=region, agency_code=agency, data={"rows": 3})
+            ev = events.record(
+                session,
+                actor=actor,
+                action=action,
+                subject_type=stype,
+                subject_id=sid,
+                region_code=region,
+                agency_code=agency,
+                data={"rows": 3},
+            )
             session.flush()  # numbered and stamped at the flush
         out[name] = ev.seq
     session.commit()
@@ -75,17 +83,30 @@ def test_browse_filters_and_scope(client, world, session: Session) -> None:  # t
     assert r.status_code == 200 and 'aria-invalid="true"' in r.text
 
     # Suzhou's authority sees Suzhou and Gusu, not Nanjing, nor events without a region.
-    in_suzhou = set(session.scalars(select(Event.seq).where(or_(
-        Event.region_code.in_(["320500", "320508"]),
-        and_(Event.region_code.is_(None), Event.agency_code.in_(["sz-sj", "sz-dsj"]))))))
+    in_suzhou = set(
+        session.scalars(
+            select(Event.seq).where(
+                or_(
+                    Event.region_code.in_(["320500", "320508"]),
+                    and_(Event.region_code.is_(None), Event.agency_code.in_(["sz-sj", "sz-dsj"])),
+                )
+            )
+        )
+    )
     session.rollback()  # SQLite: one writer at a time, and the test session would hold the lock
     assert {ids["sz_publish"], ids["sz_update"], ids["gusu_call"]} <= in_suzhou
     sz = client.get("/supervision/ledger", headers=h(world, "suzhou_authority"))
     assert set(seqs(sz.text)) == in_suzhou
     r = client.get(f"/supervision/ledger/events/{ids['nj_request']}", headers=h(world, "suzhou_authority"))
     assert r.status_code == 403 and "text/html" in r.headers["content-type"]
-    agency_only = events.record(session, actor=events.SYSTEM, action="test.agency_only", subject_type="thing",
-                                subject_id="x", agency_code="nj-sj")
+    agency_only = events.record(
+        session,
+        actor=events.SYSTEM,
+        action="test.agency_only",
+        subject_type="thing",
+        subject_id="x",
+        agency_code="nj-sj",
+    )
     session.commit()
     r = client.get(f"/supervision/ledger/events/{agency_only.seq}", headers=h(world, "suzhou_authority"))
     assert r.status_code == 403
@@ -98,8 +119,9 @@ def test_browse_filters_and_scope(client, world, session: Session) -> None:  # t
 
 def test_pagination_with_the_before_cursor(client, world, session: Session) -> None:  # type: ignore[no-untyped-def]
     for i in range(120):
-        events.record(session, actor=events.SYSTEM, action="test.page", subject_type="thing", subject_id=i,
-                      region_code="320500")
+        events.record(
+            session, actor=events.SYSTEM, action="test.page", subject_type="thing", subject_id=i, region_code="320500"
+        )
     session.commit()
     seen: list[int] = []
     url = "/supervision/ledger?action=test.page"
@@ -131,8 +153,9 @@ def test_event_page_shows_a_verified_inclusion_proof(client, world, session: Ses
     assert "Verified: this event is included" in en.text
 
     # A tampered tree node makes the proof fail against the signed root: the page says so.
-    session.execute(text("UPDATE ledger_node SET hash = :h WHERE level = 0 AND idx = :i"),
-                    {"h": b"\x09" * 32, "i": seq ^ 1})
+    session.execute(
+        text("UPDATE ledger_node SET hash = :h WHERE level = 0 AND idx = :i"), {"h": b"\x09" * 32, "i": seq ^ 1}
+    )
     session.commit()
     bad = client.get(f"/supervision/ledger/events/{seq}?lang=zh", headers=h(world, "suzhou_authority"))
     assert bad.status_code == 200 and "核验失败" in bad.text and "已核验" not in bad.text

@@ -37,8 +37,9 @@ def seq_of(session: Session, action: str, subject_id: str) -> int:
 
     from govshare.core.events import Event
 
-    seq = session.scalar(select(Event.seq).where(Event.action == action, Event.subject_id == subject_id)
-                         .order_by(Event.seq.desc()))
+    seq = session.scalar(
+        select(Event.seq).where(Event.action == action, Event.subject_id == subject_id).order_by(Event.seq.desc())
+    )
     session.rollback()  # SQLite: release the read before the next request
     assert seq is not None, (action, subject_id)
     return seq
@@ -60,8 +61,14 @@ def test_actions_show_their_label_and_article_in_both_languages(client, world, s
 
 
 def test_an_unknown_action_is_shown_as_its_code(client, world, session: Session) -> None:  # type: ignore[no-untyped-def]
-    ev = events.record(session, actor=events.SYSTEM, action="future.thing.done", subject_type="thing",
-                       subject_id="T-1", region_code="320500")
+    ev = events.record(
+        session,
+        actor=events.SYSTEM,
+        action="future.thing.done",
+        subject_type="thing",
+        subject_id="T-1",
+        region_code="320500",
+    )
     session.commit()
     r = row(page(client, world), ev.seq)  # type: ignore[arg-type]
     assert "future.thing.done" in r and "T-1" in r and "《办法》" not in r
@@ -111,9 +118,15 @@ def test_subjects_agencies_and_regions_by_name_with_links(client, world, session
 
 
 def test_a_subject_whose_row_is_gone_keeps_the_name_its_event_recorded(client, world, session: Session) -> None:  # type: ignore[no-untyped-def]
-    ev = events.record(session, actor=events.SYSTEM, action="catalog.resource.withdrawn",
-                       subject_type="catalog_resource", subject_id="999999", region_code="320500",
-                       data={"name": "早已删除的条目"})
+    ev = events.record(
+        session,
+        actor=events.SYSTEM,
+        action="catalog.resource.withdrawn",
+        subject_type="catalog_resource",
+        subject_id="999999",
+        region_code="320500",
+        data={"name": "早已删除的条目"},
+    )
     session.commit()
     r = row(page(client, world), ev.seq)  # type: ignore[arg-type]
     assert "早已删除的条目" in r and "999999" in r and 'href="/catalog/' not in r
@@ -141,12 +154,28 @@ def test_names_are_read_in_one_query_per_kind_of_subject(client, world, session:
 
     recorded = []
     for i in range(25):
-        recorded.append(events.record(session, actor=actor, action="catalog.resource.updated",
-                                      subject_type="catalog_resource", subject_id=ids[i], region_code="320000",
-                                      agency_code="js-gat"))
-        recorded.append(events.record(session, actor=actor, action="registry.agency.updated", subject_type="agency",
-                                      subject_id=["js-gat", "sz-sj", "nj-sj"][i % 3], region_code="320500",
-                                      agency_code="sz-sj"))
+        recorded.append(
+            events.record(
+                session,
+                actor=actor,
+                action="catalog.resource.updated",
+                subject_type="catalog_resource",
+                subject_id=ids[i],
+                region_code="320000",
+                agency_code="js-gat",
+            )
+        )
+        recorded.append(
+            events.record(
+                session,
+                actor=actor,
+                action="registry.agency.updated",
+                subject_type="agency",
+                subject_id=["js-gat", "sz-sj", "nj-sj"][i % 3],
+                region_code="320500",
+                agency_code="sz-sj",
+            )
+        )
     session.commit()
     first_two = _count_queries(client, world, actor="gat_staff", before=recorded[2].seq)
     all_fifty = _count_queries(client, world, actor="gat_staff")

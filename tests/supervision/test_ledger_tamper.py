@@ -36,14 +36,23 @@ def ledger(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sessio
     monkeypatch.setenv("GOVSHARE_LEDGER_CHECKPOINT_EVERY_EVENTS", "8")
     reset_settings()
     for i in range(N):
-        events.record(session, actor=events.SYSTEM, action=f"test.tamper.{i % 3}", subject_type="thing",
-                      subject_id=i, data={"i": i, "说明": "原始记录", "rows": i * 10},
-                      region_code=["320500", "320100", None][i % 3])
+        events.record(
+            session,
+            actor=events.SYSTEM,
+            action=f"test.tamper.{i % 3}",
+            subject_type="thing",
+            subject_id=i,
+            data={"i": i, "说明": "原始记录", "rows": i * 10},
+            region_code=["320500", "320100", None][i % 3],
+        )
     session.commit()
     result = cli("ledger", "checkpoint")
     assert result.exit_code == 0, result.output
     assert [c.tree_size for c in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size))] == [
-        8, 16, 20]
+        8,
+        16,
+        20,
+    ]
     ok = cli("ledger", "verify")
     assert ok.exit_code == 0, ok.output
     assert "ledger verified" in ok.output
@@ -97,8 +106,17 @@ def swap_two(s: Session) -> int:
 def swap_two_and_recompute(s: Session) -> int:
     """Swap the contents of events 4 and 12 and recompute each one's canonical bytes for its new place."""
     a, b = _event(s, 4), _event(s, 12)
-    fields = ("occurred_at", "actor", "actor_name", "action", "subject_type", "subject_id", "region_code",
-              "agency_code", "data")
+    fields = (
+        "occurred_at",
+        "actor",
+        "actor_name",
+        "action",
+        "subject_type",
+        "subject_id",
+        "region_code",
+        "agency_code",
+        "data",
+    )
     va = {f: getattr(a, f) for f in fields}
     vb = {f: getattr(b, f) for f in fields}
     for ev, values in ((a, vb), (b, va)):
@@ -129,8 +147,18 @@ def add_extra_node(s: Session) -> int | None:
     return None
 
 
-TAMPERS = [change_data, change_data_and_canonical, change_actor, delete_one, delete_last, swap_two,
-           swap_two_and_recompute, change_inner_node, change_leaf_node, change_upper_node]
+TAMPERS = [
+    change_data,
+    change_data_and_canonical,
+    change_actor,
+    delete_one,
+    delete_last,
+    swap_two,
+    swap_two_and_recompute,
+    change_inner_node,
+    change_leaf_node,
+    change_upper_node,
+]
 
 
 @pytest.mark.parametrize("tamper", TAMPERS)
@@ -161,11 +189,15 @@ def test_verify_checks_checkpoint_rows_and_signatures(ledger: Session) -> None:
     assert result.exit_code == 1 and "checkpoint: 16" in result.output, result.output
 
     # A checkpoint signed by another key (someone with database access but not the key file).
-    forged = note.sign_checkpoint(note.Checkpoint(note.parse_checkpoint(
-        note.parse_note(ledger.get(LedgerCheckpoint, 8).note).text).origin, 8, b"\x02" * 32),  # type: ignore[union-attr]
-        Ed25519PrivateKey.generate())
-    ledger.execute(text("UPDATE ledger_checkpoint SET root = :r, note = :n WHERE tree_size = 8"),
-                   {"r": b"\x02" * 32, "n": forged})
+    forged = note.sign_checkpoint(
+        note.Checkpoint(
+            note.parse_checkpoint(note.parse_note(ledger.get(LedgerCheckpoint, 8).note).text).origin, 8, b"\x02" * 32
+        ),  # type: ignore[union-attr]
+        Ed25519PrivateKey.generate(),
+    )
+    ledger.execute(
+        text("UPDATE ledger_checkpoint SET root = :r, note = :n WHERE tree_size = 8"), {"r": b"\x02" * 32, "n": forged}
+    )
     ledger.commit()
     result = cli("ledger", "verify")
     assert result.exit_code == 1 and "checkpoint: 8" in result.output and "signature" in result.output
@@ -176,8 +208,10 @@ def test_verify_catches_a_checkpoint_whose_root_is_not_the_tree(ledger: Session)
     from govshare.supervision import service
 
     bad_root = b"\x03" * 32
-    ledger.execute(text("UPDATE ledger_checkpoint SET root = :r, note = :n WHERE tree_size = 16"),
-                   {"r": bad_root, "n": service.signer().sign(16, bad_root)})
+    ledger.execute(
+        text("UPDATE ledger_checkpoint SET root = :r, note = :n WHERE tree_size = 16"),
+        {"r": bad_root, "n": service.signer().sign(16, bad_root)},
+    )
     ledger.commit()
     result = cli("ledger", "verify")
     assert result.exit_code == 1 and "checkpoint: 16" in result.output and "root" in result.output
@@ -263,8 +297,9 @@ def truncate(folder: Path) -> str:
 
 
 def other_vkey(folder: Path) -> str:
-    (folder / "vkey").write_text(note.format_verifier_key("govshare.local/jiangsu",
-                                                          Ed25519PrivateKey.generate().public_key()) + "\n")
+    (folder / "vkey").write_text(
+        note.format_verifier_key("govshare.local/jiangsu", Ed25519PrivateKey.generate().public_key()) + "\n"
+    )
     return "checkpoint: 16"  # the first checkpoint file in name order
 
 
@@ -282,8 +317,9 @@ def no_checkpoints(folder: Path) -> str:
     return "no checkpoint"
 
 
-@pytest.mark.parametrize("tamper", [edit_leaf, drop_line, swap_lines, truncate, other_vkey, edit_checkpoint,
-                                    no_checkpoints])
+@pytest.mark.parametrize(
+    "tamper", [edit_leaf, drop_line, swap_lines, truncate, other_vkey, edit_checkpoint, no_checkpoints]
+)
 def test_verify_export_catches_tampering(exported: Path, tamper: Callable[[Path], str]) -> None:
     expected = tamper(exported)
     result = cli("ledger", "verify-export", str(exported))

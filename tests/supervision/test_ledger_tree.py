@@ -41,8 +41,15 @@ def ledger_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 def record(session: Session, n: int, *, start: int = 0, region: str | None = "320500") -> None:
     """Append ``n`` events and commit (SQLite allows one writer: the test session is the writer)."""
     for i in range(start, start + n):
-        events.record(session, actor=events.SYSTEM, action="test.ledger", subject_type="thing", subject_id=i,
-                      data={"i": i, "name": f"事项{i}"}, region_code=region)
+        events.record(
+            session,
+            actor=events.SYSTEM,
+            action="test.ledger",
+            subject_type="thing",
+            subject_id=i,
+            data={"i": i, "name": f"事项{i}"},
+            region_code=region,
+        )
     session.commit()
 
 
@@ -200,16 +207,18 @@ def test_verify_and_status_on_an_empty_ledger(session: Session) -> None:
 # --- the fast canonical path used by verify is RFC 8785 exactly ---------------------------------
 
 json_scalars = (
-    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
 )
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=12,
 )
-stamps = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1),
-                      timezones=st.just(dt.UTC))
+stamps = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -225,9 +234,18 @@ def test_fast_canonical_equals_rfc8785(seq, occurred_at, texts, region, agency, 
     actor, actor_name, action, subject_type, subject_id = texts
     args = (seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region, agency, data)
     try:
-        exact = events.canonical_bytes(seq=seq, occurred_at=occurred_at, actor=actor, actor_name=actor_name,
-                                       action=action, subject_type=subject_type, subject_id=subject_id,
-                                       region_code=region, agency_code=agency, data=data)
+        exact = events.canonical_bytes(
+            seq=seq,
+            occurred_at=occurred_at,
+            actor=actor,
+            actor_name=actor_name,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            region_code=region,
+            agency_code=agency,
+            data=data,
+        )
     except ValueError:
         exact = None  # not canonicalisable (lone surrogate, integer beyond 2**53): never on the fast path
     fast = canonical.fast_canonical(*args)
@@ -276,22 +294,39 @@ def test_verify_row_check_accepts_exactly_the_canonical_bytes(  # type: ignore[n
     the text fast path)."""
     actor, actor_name, action, subject_type, subject_id = texts
     try:
-        exact = events.canonical_bytes(seq=seq, occurred_at=occurred_at, actor=actor, actor_name=actor_name,
-                                       action=action, subject_type=subject_type, subject_id=subject_id,
-                                       region_code=region, agency_code=None, data=data)
+        exact = events.canonical_bytes(
+            seq=seq,
+            occurred_at=occurred_at,
+            actor=actor,
+            actor_name=actor_name,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            region_code=region,
+            agency_code=None,
+            data=data,
+        )
     except ValueError:
         return
     stored_data = canonical.jsonable(data)  # what record() stores
-    text = {"application": canonical.json_text(stored_data),
-            "ascii": json.dumps(stored_data), "default": json.dumps(stored_data, ensure_ascii=False)}[writer]
-    at = {"sqlite_text": occurred_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
-          "naive": occurred_at.replace(tzinfo=None), "aware": occurred_at}[time_as]
+    text = {
+        "application": canonical.json_text(stored_data),
+        "ascii": json.dumps(stored_data),
+        "default": json.dumps(stored_data, ensure_ascii=False),
+    }[writer]
+    at = {
+        "sqlite_text": occurred_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "naive": occurred_at.replace(tzinfo=None),
+        "aware": occurred_at,
+    }[time_as]
     row = [seq, at, actor, actor_name, action, subject_type, subject_id, region, None, text, exact]
     assert ledger_verify._row_matches(row)
     # One column changed: refused (unless the "change" left the value as it was).
     column, value = {
-        0: (0, seq + 1), 1: (1, occurred_at + dt.timedelta(microseconds=1)),
-        7: (7, other or None), 8: (8, other or "x"),
+        0: (0, seq + 1),
+        1: (1, occurred_at + dt.timedelta(microseconds=1)),
+        7: (7, other or None),
+        8: (8, other or "x"),
         9: (9, canonical.json_text(canonical.jsonable({**data, "x" + other: [0]}))),
     }.get(change, (change, other))
     changed = list(row)
@@ -306,11 +341,20 @@ def test_verify_row_check_accepts_exactly_the_canonical_bytes(  # type: ignore[n
 def test_the_application_writes_event_data_as_its_canonical_text(session: Session) -> None:
     """The data column's text is the leaf's data member, byte for byte (sorted keys, compact, UTF-8),
     which is what makes verification's text path apply to the events the application writes."""
-    ev = events.record(session, actor=events.SYSTEM, action="test.text", subject_type="t", subject_id=1,
-                       data={"z": [1, {"b": 2, "a": "中文"}], "a": None, "m": "引号\"与\n换行"})
+    ev = events.record(
+        session,
+        actor=events.SYSTEM,
+        action="test.text",
+        subject_type="t",
+        subject_id=1,
+        data={"z": [1, {"b": 2, "a": "中文"}], "a": None, "m": '引号"与\n换行'},
+    )
     session.commit()
-    sql = "SELECT CAST(data AS TEXT) FROM event" if session.get_bind().dialect.name == "postgresql" else \
-        "SELECT data FROM event"
+    sql = (
+        "SELECT CAST(data AS TEXT) FROM event"
+        if session.get_bind().dialect.name == "postgresql"
+        else "SELECT data FROM event"
+    )
     stored_text = session.execute(text(sql)).scalar_one()
     assert stored_text == '{"a":null,"m":"引号\\"与\\n换行","z":[1,{"a":"中文","b":2}]}'
     assert f',"data":{stored_text},'.encode() in bytes(ev.canonical)

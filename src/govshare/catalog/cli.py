@@ -52,7 +52,13 @@ def import_file(
 
         with transaction() as session:
             report = importer.import_table(
-                session, table, agency=agency, valid_only=valid_only, status=status, progress=progress, by=OPERATOR,
+                session,
+                table,
+                agency=agency,
+                valid_only=valid_only,
+                status=status,
+                progress=progress,
+                by=OPERATOR,
             )
     if report.errors:
         t = Table("行 row", "列 column", "问题 / problem", "条款 article", title="错误 / errors")

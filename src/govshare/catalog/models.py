@@ -128,8 +128,14 @@ class CatalogResource(TimestampMixin, Base):
         # One live entry per name and agency (service._check_name_free), held by the database too,
         # so two concurrent requests cannot both pass the service's check. Withdrawn entries keep
         # their names and free them.
-        Index("uq_catalog_resource_provider_name", "provider_id", "name", unique=True,
-              sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
+        Index(
+            "uq_catalog_resource_provider_name",
+            "provider_id",
+            "name",
+            unique=True,
+            sqlite_where=text("status != 'withdrawn'"),
+            postgresql_where=text("status != 'withdrawn'"),
+        ),
     )
 
     @property

@@ -119,8 +119,11 @@ def _choice(value: str | None, vocab: rules.Labels) -> str | None:
 
 
 _FACET_VOCABS: dict[str, rules.Labels] = {
-    "classification": rules.CLASSIFICATIONS, "category": rules.CATEGORIES, "format": rules.FORMATS,
-    "share_type": rules.SHARE_TYPES, "sector": rules.SECTORS,
+    "classification": rules.CLASSIFICATIONS,
+    "category": rules.CATEGORIES,
+    "format": rules.FORMATS,
+    "share_type": rules.SHARE_TYPES,
+    "sector": rules.SECTORS,
 }
 #: The search's conditions a chip can remove, in the order the chips show them.
 _CHIP_PARAMS = ("q", *catalog_search.FACETS, "status")
@@ -151,11 +154,15 @@ def _chips(
             vocab = _FACET_VOCABS.get(name)
             text = rules.label(vocab, value, lang) if vocab else value
         field = _t(f"f_{name}", lang)
-        chips.append({
-            "name": name, "field": field, "text": text,
-            "href": url_with(request, **{name: None, "offset": None}),
-            "aria_label": _t_raw(N_("移除筛选：%(field)s：%(value)s"), lang, field=field, value=text),
-        })
+        chips.append(
+            {
+                "name": name,
+                "field": field,
+                "text": text,
+                "href": url_with(request, **{name: None, "offset": None}),
+                "aria_label": _t_raw(N_("移除筛选：%(field)s：%(value)s"), lang, field=field, value=text),
+            }
+        )
     return chips
 
 

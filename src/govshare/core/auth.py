@@ -78,8 +78,7 @@ class Principal:
     def covers_region(self, region_path: str, *roles: str) -> bool:
         """True when a grant of one of ``roles`` is on this region or one above it."""
         return self.is_system or any(
-            g.role in roles and g.agency_id is None and _within(region_path, g.region_path)
-            for g in self.grants
+            g.role in roles and g.agency_id is None and _within(region_path, g.region_path) for g in self.grants
         )
 
     def in_agency(self, agency_id: int, *roles: str) -> bool:

@@ -86,10 +86,7 @@ def get_deadline(
 )
 def get_years(session: SessionDep) -> CalendarYearsRead:
     return CalendarYearsRead(
-        items=[
-            CalendarYearRead.model_validate(y, from_attributes=True)
-            for y in workdays.list_imported_years(session)
-        ],
+        items=[CalendarYearRead.model_validate(y, from_attributes=True) for y in workdays.list_imported_years(session)],
         builtin_first_year=workdays.BUILTIN_YEARS.start,
         builtin_last_year=workdays.BUILTIN_YEARS.stop - 1,
     )
@@ -127,18 +124,31 @@ class CalendarImportRead(BaseModel):
 def import_year(
     session: SessionDep,
     by: Authority,
-    payload: Annotated[dict[str, object], Body(
-        description="与 govshare calendar import 的文件相同 / the same JSON as the file of govshare calendar import",
-        examples=[{"year": 2027, "holidays": {"2027-01-01": "元旦"}, "workdays": {}, "source": "国办发明电"}],
-    )],
-    force: Annotated[bool, Query(description="允许删除现行日历中的法定假日或调休上班日 / allow removing "
-                                 "official holidays or make-up workdays of the calendar in force")] = False,
+    payload: Annotated[
+        dict[str, object],
+        Body(
+            description=(
+                "与 govshare calendar import 的文件相同 / the same JSON as the file of govshare calendar import"
+            ),
+            examples=[{"year": 2027, "holidays": {"2027-01-01": "元旦"}, "workdays": {}, "source": "国办发明电"}],
+        ),
+    ],
+    force: Annotated[
+        bool,
+        Query(
+            description="允许删除现行日历中的法定假日或调休上班日 / allow removing "
+            "official holidays or make-up workdays of the calendar in force"
+        ),
+    ] = False,
 ) -> CalendarImportRead:
     """The national schedule applies to every region, so only a provincial (top-level) authority
     imports it. Refused (409, the changes listed) when it would remove official holidays or make-up
     workdays of the calendar in force, unless ``force=true``."""
     if not by.is_system and not any(g.role == "authority" and "/" not in g.region_path for g in by.grants):
-        raise Forbidden("calendar.province_only", "仅省级信息化主管部门可导入年度放假安排",
-                        "Only the provincial competent authority imports holiday schedules")
+        raise Forbidden(
+            "calendar.province_only",
+            "仅省级信息化主管部门可导入年度放假安排",
+            "Only the provincial competent authority imports holiday schedules",
+        )
     summary = workdays.import_schedule(session, payload, actor=by.actor, source="api", force=force)
     return CalendarImportRead.model_validate(dataclasses.asdict(summary))

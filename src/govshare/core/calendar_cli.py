@@ -33,9 +33,9 @@ def _fail(error: DomainError) -> typer.Exit:
         err.print(f"{error.title('zh')} / {error.title('en')}", markup=False)
         changes = error.extra.get("changes")
         if changes:
-            for line in workdays.ScheduleChanges(**{
-                k: tuple(workdays.DayChange(**d) for d in v) for k, v in changes.items()
-            }).lines():
+            for line in workdays.ScheduleChanges(
+                **{k: tuple(workdays.DayChange(**d) for d in v) for k, v in changes.items()}
+            ).lines():
                 err.print(f"- {line}", markup=False)
     return typer.Exit(code=1)
 
@@ -45,14 +45,19 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            exists=True, dir_okay=False, readable=True,
+            exists=True,
+            dir_okay=False,
+            readable=True,
             help="年度安排 JSON 文件 / the yearly schedule, a JSON file",
         ),
     ],
     force: Annotated[
         bool,
-        typer.Option("--force", help="允许删除现行日历中的法定假日或调休上班日 / allow removing official "
-                     "holidays or make-up workdays of the calendar in force"),
+        typer.Option(
+            "--force",
+            help="允许删除现行日历中的法定假日或调休上班日 / allow removing official "
+            "holidays or make-up workdays of the calendar in force",
+        ),
     ] = False,
 ) -> None:
     """导入一年的放假与调休安排（替换该年已有数据） / import a year's schedule (replaces that year).
@@ -79,20 +84,18 @@ def import_(
     table.add_row("SHA-256", summary.sha256)
     out.print(table)
     lines = summary.changes.lines()
-    out.print("对工作日的改变 / changes to working days:" if lines else "工作日没有改变 / no working day changes",
-              markup=False)
+    out.print(
+        "对工作日的改变 / changes to working days:" if lines else "工作日没有改变 / no working day changes",
+        markup=False,
+    )
     for line in lines:
         out.print(f"- {line}", markup=False)
 
 
 @app.command("deadline")
 def deadline_(
-    from_: Annotated[
-        str, typer.Option("--from", help="收到之日（不计入），YYYY-MM-DD / day of receipt, not counted")
-    ],
-    workdays_: Annotated[
-        int, typer.Option("--workdays", help="工作日数 / number of working days")
-    ],
+    from_: Annotated[str, typer.Option("--from", help="收到之日（不计入），YYYY-MM-DD / day of receipt, not counted")],
+    workdays_: Annotated[int, typer.Option("--workdays", help="工作日数 / number of working days")],
 ) -> None:
     """打印期限日期（第一行，ISO 格式） / print the deadline, an ISO date on the first line."""
     try:

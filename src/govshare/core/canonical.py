@@ -114,8 +114,9 @@ def _make_plain_encoder() -> Callable[[Any], str]:
     built once (``JSONEncoder.encode`` builds it on every call, a third of its cost here)."""
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if c_make_encoder is None:  # pragma: no cover - CPython always has it
-        return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
-                                check_circular=False).encode
+        return json.JSONEncoder(
+            ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
+        ).encode
     encode = c_make_encoder(None, _not_json, _encode_string, None, ":", ",", True, False, False)
     return lambda value: "".join(encode(value, 0))
 
@@ -145,8 +146,16 @@ def plain(value: Any) -> bool:
 
 
 def assemble(
-    seq: int, occurred_at: dt.datetime, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
+    seq: int,
+    occurred_at: dt.datetime,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data: Any,
 ) -> bytes:
     """The canonical bytes of ``canonical_bytes`` for ``plain`` data: the members in
     RFC 8785 order (all keys are ASCII), strings escaped as RFC 8785 does."""
@@ -155,22 +164,40 @@ def assemble(
         stamp = stamp[:-6] + "Z"
     else:
         stamp = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return assemble_stamped(seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code,
-                            agency_code, data)
+    return assemble_stamped(
+        seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, data
+    )
 
 
 def assemble_stamped(
-    seq: int, stamp: str, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
+    seq: int,
+    stamp: str,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data: Any,
 ) -> bytes:
     """``assemble`` with the time already written as the canonical form does (UTC, ISO 8601, "Z")."""
-    return assemble_text(seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code, agency_code,
-                         _encode_plain(data))
+    return assemble_text(
+        seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, _encode_plain(data)
+    )
 
 
 def assemble_text(
-    seq: int, stamp: str, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data_text: str,
+    seq: int,
+    stamp: str,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data_text: str,
 ) -> bytes:
     """``assemble_stamped`` with the data already serialised: ``data_text`` is put in as it is."""
     s = _encode_string
@@ -189,29 +216,56 @@ def json_text(value: Any) -> str:
 
 
 def fast_canonical(
-    seq: int, occurred_at: dt.datetime, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
+    seq: int,
+    occurred_at: dt.datetime,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data: Any,
 ) -> bytes | None:
     """``canonical_bytes`` for the common case, several times faster; None when the
     event holds a value outside ``plain`` (the caller then uses the exact implementation)."""
     if type(seq) is not int or not 0 <= seq <= MAX_SAFE_INTEGER or not plain(data):
         return None
     try:
-        return assemble(seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region_code,
-                        agency_code, data)
+        return assemble(
+            seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, data
+        )
     except (UnicodeEncodeError, TypeError, ValueError):
         return None
 
 
 def event_bytes(
-    seq: int, occurred_at: dt.datetime, actor: str, actor_name: str, action: str, subject_type: str,
-    subject_id: str, region_code: str | None, agency_code: str | None, data: Any,
+    seq: int,
+    occurred_at: dt.datetime,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data: Any,
 ) -> bytes:
     """The event's canonical bytes from its column values (raises if they cannot be canonicalised)."""
-    fast = fast_canonical(seq, occurred_at, actor, actor_name, action, subject_type, subject_id,
-                          region_code, agency_code, data)
+    fast = fast_canonical(
+        seq, occurred_at, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, data
+    )
     if fast is not None:
         return fast
-    return canonical_bytes(seq=seq, occurred_at=occurred_at, actor=actor, actor_name=actor_name, action=action,
-                           subject_type=subject_type, subject_id=subject_id, region_code=region_code,
-                           agency_code=agency_code, data=data)
+    return canonical_bytes(
+        seq=seq,
+        occurred_at=occurred_at,
+        actor=actor,
+        actor_name=actor_name,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        region_code=region_code,
+        agency_code=agency_code,
+        data=data,
+    )

@@ -80,8 +80,12 @@ def describe() -> dict[str, object]:
     if _shift is None:
         return {"shifted": False}
     start, anchor = _shift
-    return {"shifted": True, "started_at": start.isoformat(), "real_start": anchor.isoformat(),
-            "now": now().isoformat()}
+    return {
+        "shifted": True,
+        "started_at": start.isoformat(),
+        "real_start": anchor.isoformat(),
+        "now": now().isoformat(),
+    }
 
 
 def today() -> dt.date:

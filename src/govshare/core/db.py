@@ -103,13 +103,19 @@ def _install_parameter_guard(engine: Engine) -> None:
     def _check(_conn: Any, _cursor: Any, _stmt: str, params: Any, _ctx: Any, _many: bool) -> None:
         bad = _bad_parameter(params) if params else None
         if bad == "nul":
-            raise InvalidInput("request.nul_character", "文本中不能含有空字符（U+0000）",
-                               "Text must not contain the NUL character (U+0000)")
+            raise InvalidInput(
+                "request.nul_character",
+                "文本中不能含有空字符（U+0000）",
+                "Text must not contain the NUL character (U+0000)",
+            )
         if bad == "int":
-            raise InvalidInput("request.number_out_of_range", "数值超出范围",
-                               "Number out of range",
-                               detail=f"整数须在 {_INT64_MIN} 到 {_INT64_MAX} 之间 / "
-                               f"integers must lie between {_INT64_MIN} and {_INT64_MAX}")
+            raise InvalidInput(
+                "request.number_out_of_range",
+                "数值超出范围",
+                "Number out of range",
+                detail=f"整数须在 {_INT64_MIN} 到 {_INT64_MAX} 之间 / "
+                f"integers must lie between {_INT64_MIN} and {_INT64_MAX}",
+            )
 
 
 def make_engine(url: str) -> Engine:

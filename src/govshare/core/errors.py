@@ -141,7 +141,11 @@ class RequestTooLarge(StarletteHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, detail=f"request body over {limit} bytes")
         self.error = DomainError(
-            "request.too_large", "请求内容过大", "Request body too large", status=413, field="body",
+            "request.too_large",
+            "请求内容过大",
+            "Request body too large",
+            status=413,
+            field="body",
             detail=f"请求内容不能超过 {limit} 字节 / the request body must not exceed {limit} bytes",
             extra={"max_bytes": limit},
         )
@@ -162,9 +166,12 @@ class DatabaseUnavailable(DomainError):
     status = 503
 
     def __init__(self) -> None:
-        super().__init__("database.unavailable", "数据库暂时不可用，请稍后再试",
-                         "The database is unavailable; try again shortly",
-                         detail=f"请 {RETRY_AFTER_SECONDS} 秒后重试 / retry in {RETRY_AFTER_SECONDS} seconds")
+        super().__init__(
+            "database.unavailable",
+            "数据库暂时不可用，请稍后再试",
+            "The database is unavailable; try again shortly",
+            detail=f"请 {RETRY_AFTER_SECONDS} 秒后重试 / retry in {RETRY_AFTER_SECONDS} seconds",
+        )
 
     @staticmethod
     def headers() -> dict[str, str]:
@@ -206,8 +213,13 @@ def database_unavailable(request: Request, exc: BaseException) -> DatabaseUnavai
         return None
     cause = getattr(exc, "orig", None) or exc
     first_line = (str(cause).strip().splitlines() or [""])[0]
-    log.warning("database unavailable, answering 503 to %s %s: %s: %s", request.method, request.url.path,
-                type(cause).__name__, first_line)
+    log.warning(
+        "database unavailable, answering 503 to %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        first_line,
+    )
     return DatabaseUnavailable()
 
 
@@ -279,10 +291,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_of(e), "message": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
+        errors = [{"field": _field_of(e), "message": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
         first = errors[0]["field"] if errors else None
         # RFC 9457: the title names the problem type and stays the same across occurrences; what
         # is wrong this time goes in ``detail`` (and per field in ``errors``).
@@ -301,16 +310,24 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, RequestTooLarge):
             return problem_response(request, exc.error)
         zh, en = _HTTP_TITLES.get(exc.status_code, ("请求失败", "Request failed"))
-        err = DomainError(f"http.{exc.status_code}", zh, en, status=exc.status_code,
-                          detail=exc.detail if isinstance(exc.detail, str) else None)
+        err = DomainError(
+            f"http.{exc.status_code}",
+            zh,
+            en,
+            status=exc.status_code,
+            detail=exc.detail if isinstance(exc.detail, str) else None,
+        )
         return problem_response(request, err, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the request carried (PostgreSQL: an id beyond a 32-bit
         # column, text longer than its column...). The transaction is already rolled back.
-        err = InvalidInput("request.value_out_of_range", "输入的数值或文本超出允许范围",
-                           "A value in the request is out of the range the database accepts")
+        err = InvalidInput(
+            "request.value_out_of_range",
+            "输入的数值或文本超出允许范围",
+            "A value in the request is out of the range the database accepts",
+        )
         return problem_response(request, err)
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:

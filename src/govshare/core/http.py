@@ -163,9 +163,11 @@ def docs_csp(html: bytes) -> str:
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode("ascii") + "'"
         for script in _INLINE_SCRIPT.findall(html)
     ]
-    return ("default-src 'none'; script-src 'self' " + " ".join(hashes) + "; style-src 'self'; "
-            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-            "form-action 'none'")
+    return (
+        "default-src 'none'; script-src 'self' " + " ".join(hashes) + "; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'none'"
+    )
 
 
 # --- Wiring -----------------------------------------------------------------------------------

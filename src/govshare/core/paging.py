@@ -44,8 +44,9 @@ def count(session: Session, stmt: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def paginate(session: Session, stmt: Select[Any], *, offset: int = 0, limit: int = 50,
-             scalars: bool = True, unique: bool = False) -> Page[Any]:
+def paginate(
+    session: Session, stmt: Select[Any], *, offset: int = 0, limit: int = 50, scalars: bool = True, unique: bool = False
+) -> Page[Any]:
     """The rows of ``stmt`` from ``offset`` (at most ``limit``) and how many there are in all.
 
     ``stmt`` carries its own ``order_by`` (a page without a stable order is not a page).

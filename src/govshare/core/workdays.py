@@ -75,6 +75,7 @@ def on_import(listener: ImportListener) -> ImportListener:
         _IMPORT_LISTENERS.append(listener)
     return listener
 
+
 #: Years covered by the bundled ``chinese_calendar`` data.
 BUILTIN_YEARS = range(
     min(chinese_calendar.holidays).year,
@@ -124,9 +125,7 @@ class CalendarDay(Base):
     __tablename__ = "calendar_day"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    calendar_year_id: Mapped[int] = mapped_column(
-        ForeignKey("calendar_year.id", ondelete="CASCADE"), index=True
-    )
+    calendar_year_id: Mapped[int] = mapped_column(ForeignKey("calendar_year.id", ondelete="CASCADE"), index=True)
     date: Mapped[dt.date] = mapped_column(Date, unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(NAME_MAX))
@@ -171,9 +170,7 @@ class DeadlineResult:
 def check_workdays(workdays: object) -> int:
     """``workdays`` as an int in [MIN_WORKDAYS, MAX_WORKDAYS], or :class:`InvalidInput` naming it."""
     if isinstance(workdays, bool) or not isinstance(workdays, int):
-        raise _invalid(
-            "calendar.workdays_invalid", "工作日数应为整数", "workdays must be an integer", field="workdays"
-        )
+        raise _invalid("calendar.workdays_invalid", "工作日数应为整数", "workdays must be an integer", field="workdays")
     if not MIN_WORKDAYS <= workdays <= MAX_WORKDAYS:
         raise _invalid(
             "calendar.workdays_out_of_range",
@@ -189,9 +186,7 @@ def parse_date(value: object, *, field: str = "from") -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise _invalid(
-            "calendar.date_format", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD", field=field
-        )
+        raise _invalid("calendar.date_format", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD", field=field)
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -338,52 +333,61 @@ def parse_schedule_json(text: str | bytes) -> Any:
     except UnicodeDecodeError:
         raise _refuse([_Problem("", "文件不是 UTF-8 编码", "the file is not UTF-8")]) from None
     except json.JSONDecodeError as exc:
-        raise _refuse([_Problem(
-            "",
-            f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）",
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-        )]) from None
+        raise _refuse(
+            [
+                _Problem(
+                    "",
+                    f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）",
+                    f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise _refuse([_Problem("", "JSON 嵌套过深", "the JSON is nested too deeply")]) from None
 
 
-def _check_days(
-    section: str, value: object, year: int | None, problems: list[_Problem]
-) -> dict[dt.date, str]:
+def _check_days(section: str, value: object, year: int | None, problems: list[_Problem]) -> dict[dt.date, str]:
     if not isinstance(value, Mapping):
-        problems.append(_Problem(
-            section,
-            f"{section} 应为 JSON 对象（日期 → 名称）",
-            f"{section} must be a JSON object mapping dates to names",
-        ))
+        problems.append(
+            _Problem(
+                section,
+                f"{section} 应为 JSON 对象（日期 → 名称）",
+                f"{section} must be a JSON object mapping dates to names",
+            )
+        )
         return {}
     days: dict[dt.date, str] = {}
     for key, name in value.items():
         field = f"{section}.{key}"
         if not isinstance(key, str) or not _ISO_DATE.fullmatch(key):
-            problems.append(_Problem(
-                field, f"{section} 中的 “{key}”：日期格式应为 YYYY-MM-DD",
-                f"{section}: '{key}': date must be YYYY-MM-DD",
-            ))
+            problems.append(
+                _Problem(
+                    field,
+                    f"{section} 中的 “{key}”：日期格式应为 YYYY-MM-DD",
+                    f"{section}: '{key}': date must be YYYY-MM-DD",
+                )
+            )
             continue
         try:
             day = dt.date.fromisoformat(key)
         except ValueError:
-            problems.append(_Problem(
-                field, f"{section} 中的 {key} 不是有效日期", f"{section}: {key} is not a valid date"
-            ))
+            problems.append(
+                _Problem(field, f"{section} 中的 {key} 不是有效日期", f"{section}: {key} is not a valid date")
+            )
             continue
         if year is not None and day.year != year:
-            problems.append(_Problem(
-                field, f"{section} 中的 {key} 不在 {year} 年内", f"{section}: {key} is not in year {year}"
-            ))
+            problems.append(
+                _Problem(field, f"{section} 中的 {key} 不在 {year} 年内", f"{section}: {key} is not in year {year}")
+            )
             continue
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > NAME_MAX:
-            problems.append(_Problem(
-                field,
-                f"{section} 中 {key} 的名称应为非空字符串，不超过 {NAME_MAX} 字",
-                f"{section}: the name of {key} must be a non-empty string of at most {NAME_MAX} characters",
-            ))
+            problems.append(
+                _Problem(
+                    field,
+                    f"{section} 中 {key} 的名称应为非空字符串，不超过 {NAME_MAX} 字",
+                    f"{section}: the name of {key} must be a non-empty string of at most {NAME_MAX} characters",
+                )
+            )
             continue
         days[day] = name.strip()
     return days
@@ -396,10 +400,13 @@ def validate_schedule(payload: object, *, source: str | None = None) -> YearSche
     """
     problems: list[_Problem] = []
     if not isinstance(payload, Mapping):
-        problems.append(_Problem(
-            "", "日历文件应为 JSON 对象（含 year、holidays、workdays）",
-            "the calendar file must be a JSON object with year, holidays and workdays",
-        ))
+        problems.append(
+            _Problem(
+                "",
+                "日历文件应为 JSON 对象（含 year、holidays、workdays）",
+                "the calendar file must be a JSON object with year, holidays and workdays",
+            )
+        )
         raise _refuse(problems)
 
     for key in ("year", "holidays", "workdays"):
@@ -415,10 +422,13 @@ def validate_schedule(payload: object, *, source: str | None = None) -> YearSche
         if isinstance(raw_year, bool) or not isinstance(raw_year, int):
             problems.append(_Problem("year", "year 应为整数年份", "year must be an integer"))
         elif not MIN_YEAR <= raw_year <= MAX_YEAR:
-            problems.append(_Problem(
-                "year", f"year 应在 {MIN_YEAR} 至 {MAX_YEAR} 之间",
-                f"year must be between {MIN_YEAR} and {MAX_YEAR}",
-            ))
+            problems.append(
+                _Problem(
+                    "year",
+                    f"year 应在 {MIN_YEAR} 至 {MAX_YEAR} 之间",
+                    f"year must be between {MIN_YEAR} and {MAX_YEAR}",
+                )
+            )
         else:
             year = raw_year
 
@@ -426,10 +436,13 @@ def validate_schedule(payload: object, *, source: str | None = None) -> YearSche
     if file_source is not None and (
         not isinstance(file_source, str) or not file_source.strip() or len(file_source.strip()) > 200
     ):
-        problems.append(_Problem(
-            "source", "source 应为非空字符串，不超过 200 字",
-            "source must be a non-empty string of at most 200 characters",
-        ))
+        problems.append(
+            _Problem(
+                "source",
+                "source 应为非空字符串，不超过 200 字",
+                "source must be a non-empty string of at most 200 characters",
+            )
+        )
         file_source = None
 
     holidays = _check_days("holidays", payload["holidays"], year, problems) if "holidays" in payload else {}
@@ -439,19 +452,23 @@ def validate_schedule(payload: object, *, source: str | None = None) -> YearSche
 
     for day in sorted(holidays.keys() & workdays.keys()):
         iso = day.isoformat()
-        problems.append(_Problem(
-            f"workdays.{iso}",
-            f"{iso} 同时出现在 holidays 和 workdays 中",
-            f"{iso} appears in both holidays and workdays",
-        ))
+        problems.append(
+            _Problem(
+                f"workdays.{iso}",
+                f"{iso} 同时出现在 holidays 和 workdays 中",
+                f"{iso} appears in both holidays and workdays",
+            )
+        )
     for day in sorted(workdays):
         if day.weekday() < 5:
             iso = day.isoformat()
-            problems.append(_Problem(
-                f"workdays.{iso}",
-                f"调休上班日 {iso} 是{_WEEKDAY_ZH[day.weekday()]}，不是周末",
-                f"make-up workday {iso} is a {day.strftime('%A')}, not a weekend day",
-            ))
+            problems.append(
+                _Problem(
+                    f"workdays.{iso}",
+                    f"调休上班日 {iso} 是{_WEEKDAY_ZH[day.weekday()]}，不是周末",
+                    f"make-up workday {iso} is a {day.strftime('%A')}, not a weekend day",
+                )
+            )
 
     if problems:
         raise _refuse(problems)
@@ -606,10 +623,14 @@ def import_schedule(
         row.source = schedule.source
         row.imported_at = now
     session.add_all(
-        [CalendarDay(calendar_year_id=row.id, date=d, kind="holiday", name=n)
-         for d, n in sorted(schedule.holidays.items())]
-        + [CalendarDay(calendar_year_id=row.id, date=d, kind="workday", name=n)
-           for d, n in sorted(schedule.workdays.items())]
+        [
+            CalendarDay(calendar_year_id=row.id, date=d, kind="holiday", name=n)
+            for d, n in sorted(schedule.holidays.items())
+        ]
+        + [
+            CalendarDay(calendar_year_id=row.id, date=d, kind="workday", name=n)
+            for d, n in sorted(schedule.workdays.items())
+        ]
     )
     session.flush()
     summary = ImportSummary(
@@ -635,9 +656,7 @@ def import_schedule(
     return summary
 
 
-def load_calendar(
-    session: Session, *, years: Iterable[int] | None = None, from_year: int | None = None
-) -> Calendar:
+def load_calendar(session: Session, *, years: Iterable[int] | None = None, from_year: int | None = None) -> Calendar:
     """One query: the imported schedules of ``years``, or of every year from ``from_year`` on
     (all imported years when neither is given), as an in-memory :class:`Calendar`."""
     stmt = select(
@@ -652,9 +671,7 @@ def load_calendar(
         entry = found.setdefault(year, (source, {}, {}))
         if day is not None:
             (entry[1] if kind == "holiday" else entry[2])[day] = name
-    return Calendar(
-        YearSchedule(year=y, holidays=h, workdays=w, source=s) for y, (s, h, w) in found.items()
-    )
+    return Calendar(YearSchedule(year=y, holidays=h, workdays=w, source=s) for y, (s, h, w) in found.items())
 
 
 def _calendar(session_or_calendar: Session | Calendar, **load: Any) -> Calendar:

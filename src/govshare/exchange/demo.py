@@ -35,14 +35,128 @@ SEED = 20261129
 #: Items of the entry (catalog demo) -> column of the generated file, by field code.
 COLUMNS = ("id_number", "name", "gender", "ethnicity", "birth_date", "address", "region_code")
 
-_SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
-             "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田",
-             "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈")
-_GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
-          "秀", "霞", "平", "刚", "桂", "英", "华", "文", "玉", "兰", "建", "国", "宇", "浩", "婷", "雪", "琳",
-          "晨", "欣", "博", "睿", "怡", "子", "梓", "涵", "思", "嘉", "俊", "鑫", "佳", "悦", "然", "宁")
-_ROADS = ("人民路", "中山路", "建设路", "解放路", "长江路", "和平路", "新华路", "东风路", "学府路", "文化路",
-          "园林路", "友谊路", "健康路", "运河路", "太湖路", "青年路")
+_SURNAMES = (
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "黄",
+    "赵",
+    "吴",
+    "周",
+    "徐",
+    "孙",
+    "马",
+    "朱",
+    "胡",
+    "郭",
+    "何",
+    "高",
+    "林",
+    "罗",
+    "郑",
+    "梁",
+    "谢",
+    "宋",
+    "唐",
+    "许",
+    "韩",
+    "冯",
+    "邓",
+    "曹",
+    "彭",
+    "曾",
+    "肖",
+    "田",
+    "董",
+    "袁",
+    "潘",
+    "于",
+    "蒋",
+    "蔡",
+    "余",
+    "杜",
+    "叶",
+    "程",
+    "苏",
+    "魏",
+    "吕",
+    "丁",
+    "任",
+    "沈",
+)
+_GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀",
+    "霞",
+    "平",
+    "刚",
+    "桂",
+    "英",
+    "华",
+    "文",
+    "玉",
+    "兰",
+    "建",
+    "国",
+    "宇",
+    "浩",
+    "婷",
+    "雪",
+    "琳",
+    "晨",
+    "欣",
+    "博",
+    "睿",
+    "怡",
+    "子",
+    "梓",
+    "涵",
+    "思",
+    "嘉",
+    "俊",
+    "鑫",
+    "佳",
+    "悦",
+    "然",
+    "宁",
+)
+_ROADS = (
+    "人民路",
+    "中山路",
+    "建设路",
+    "解放路",
+    "长江路",
+    "和平路",
+    "新华路",
+    "东风路",
+    "学府路",
+    "文化路",
+    "园林路",
+    "友谊路",
+    "健康路",
+    "运河路",
+    "太湖路",
+    "青年路",
+)
 _ETHNICITIES = ("汉族",) * 97 + ("回族", "满族", "蒙古族")
 #: Birth dates span 1935-01-01 .. 2014-12-31 (80 years).
 _BORN_FROM = dt.date(1935, 1, 1)
@@ -53,8 +167,15 @@ def _list(values: Sequence[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def write_residents(path: Path, count: int, regions: Sequence[tuple[str, str]], *, seed: int = SEED,
-                    con: duckdb.DuckDBPyConnection | None = None, fmt: str = "parquet") -> None:
+def write_residents(
+    path: Path,
+    count: int,
+    regions: Sequence[tuple[str, str]],
+    *,
+    seed: int = SEED,
+    con: duckdb.DuckDBPyConnection | None = None,
+    fmt: str = "parquet",
+) -> None:
     """Write ``count`` residents of ``regions`` ((code, name) of counties) to ``path`` (Parquet or CSV)
     with columns :data:`COLUMNS`. Identity numbers are unique: row i takes the county ``i mod R``
     and a birth day and sequence number from a bijection of ``i div R`` (a multiplier coprime to the
@@ -103,9 +224,11 @@ def county_regions(session: Session, under: str = "320000") -> list[tuple[str, s
     root = session.get(Region, under)
     if root is None:
         return []
-    rows = session.execute(select(Region.code, Region.name, Region.parent_code)
-                           .where(Region.level == "county", Region.path.like(root.path + "/%"))
-                           .order_by(Region.code)).all()
+    rows = session.execute(
+        select(Region.code, Region.name, Region.parent_code)
+        .where(Region.level == "county", Region.path.like(root.path + "/%"))
+        .order_by(Region.code)
+    ).all()
     cities = dict(session.execute(select(Region.code, Region.name).where(Region.level == "city")).all())
     return [(code, cities.get(parent or "", "") + name) for code, name, parent in rows]
 
@@ -124,15 +247,26 @@ def load_demo_exchange(session: Session, *, residents: int | None = None) -> Dem
     from govshare.exchange.datasets import storage
     from govshare.exchange.schemas import InterfaceCreate
 
-    resource = session.scalar(select(CatalogResource).where(CatalogResource.name == RESOURCE_NAME,
-                                                            CatalogResource.status == "published"))
+    resource = session.scalar(
+        select(CatalogResource).where(CatalogResource.name == RESOURCE_NAME, CatalogResource.status == "published")
+    )
     regions = county_regions(session)
     if resource is None or not regions or resource.provision_method != "hosted_dataset":
         return None
-    service.attach_interface(session, resource.id, InterfaceCreate(
-        kind="hosted_dataset", required_items=["姓名", "性别", "出生日期"], key_items=["公民身份号码"]), by=OPERATOR)
+    service.attach_interface(
+        session,
+        resource.id,
+        InterfaceCreate(kind="hosted_dataset", required_items=["姓名", "性别", "出生日期"], key_items=["公民身份号码"]),
+        by=OPERATOR,
+    )
     with storage.temporary(".parquet") as path:
         write_residents(path, residents or get_exchange_settings().demo_residents, regions)
-        version = service.upload_version(session, resource.id, path, filename="residents-2026.parquet",
-                                         note="演示数据：生成的居民信息 / demo: generated residents", by=OPERATOR)
+        version = service.upload_version(
+            session,
+            resource.id,
+            path,
+            filename="residents-2026.parquet",
+            note="演示数据：生成的居民信息 / demo: generated residents",
+            by=OPERATOR,
+        )
     return DemoExchangeSummary(resource.code, version.row_count)

@@ -44,16 +44,23 @@ def is_member(p: Principal, agency_id: int) -> bool:
 def check_manage_interface(p: Principal, provider_id: int, region_path: str) -> None:
     if is_member(p, provider_id) or p.covers_region(region_path, "authority"):
         return
-    raise _deny("exchange.out_of_scope", "无权管理该资源的接口：须为提供单位或所在地区（或上级）信息化主管部门",
-                "Not allowed to manage this entry's interface: only its provider or the authority of its region may",
-                "Art 15")
+    raise _deny(
+        "exchange.out_of_scope",
+        "无权管理该资源的接口：须为提供单位或所在地区（或上级）信息化主管部门",
+        "Not allowed to manage this entry's interface: only its provider or the authority of its region may",
+        "Art 15",
+    )
 
 
 def check_provider(p: Principal, provider_id: int) -> None:
     """Uploading and previewing data: the provider only (Art 11: it answers for its data)."""
     if not is_member(p, provider_id):
-        raise _deny("exchange.provider_only", "只有提供单位的工作人员可以上传或预览该资源的数据",
-                    "Only the providing agency's staff may upload or preview this entry's data", "Art 15")
+        raise _deny(
+            "exchange.provider_only",
+            "只有提供单位的工作人员可以上传或预览该资源的数据",
+            "Only the providing agency's staff may upload or preview this entry's data",
+            "Art 15",
+        )
 
 
 def can_read(p: Principal, agency_id: int, region_path: str) -> bool:
@@ -78,5 +85,9 @@ def readable_condition(p: Principal, agency_column: Any, region_column: Any) -> 
 
 def check_file(p: Principal, agency_id: int) -> None:
     if not is_member(p, agency_id):
-        raise _deny("exchange.filing.out_of_scope", "只能以本机关名义备案或报送统计",
-                    "You may file and report only for your own agency", "Art 14")
+        raise _deny(
+            "exchange.filing.out_of_scope",
+            "只能以本机关名义备案或报送统计",
+            "You may file and report only for your own agency",
+            "Art 14",
+        )

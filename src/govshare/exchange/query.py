@@ -55,7 +55,13 @@ from govshare.registry import service as registry_service
 
 #: Filter operators. ``in`` takes a list; the others one value.
 OPERATORS = {
-    "eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "IN",
+    "eq": "=",
+    "ne": "<>",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "in": "IN",
 }
 MAX_IN_VALUES = 1000
 MAX_FILTERS = 20
@@ -85,15 +91,23 @@ class HostedSource:
 
 
 def _no_dataset(ref: object) -> NotFound:
-    return NotFound("exchange.dataset.not_found", f"目录条目 {ref} 没有可用的托管数据集",
-                    f"Entry {ref} has no hosted dataset to serve", field="resource", article="Art 15")
+    return NotFound(
+        "exchange.dataset.not_found",
+        f"目录条目 {ref} 没有可用的托管数据集",
+        f"Entry {ref} has no hosted dataset to serve",
+        field="resource",
+        article="Art 15",
+    )
 
 
 def source_of(interface: ExchangeInterface, version: ExchangeDatasetVersion, code: str | None) -> HostedSource:
     specs = [ItemSpec(**c) for c in version.columns]
     return HostedSource(
-        resource_id=version.resource_id, resource_code=code, version=version.number,
-        path=storage.absolute(version.path), row_count=version.row_count,
+        resource_id=version.resource_id,
+        resource_code=code,
+        version=version.number,
+        path=storage.absolute(version.path),
+        row_count=version.row_count,
         items={s.name: s for s in specs},
         region_item=next(s.name for s in specs if s.field_code == REGION_CODE),
         key_items=frozenset(s.name for s in specs if s.key),
@@ -116,8 +130,11 @@ def load_source(session: Session, resource: int | str, *, version: int | None = 
     number = version if version is not None else interface.current_version
     if number is None:
         raise _no_dataset(resource)
-    found = session.scalar(select(ExchangeDatasetVersion).where(
-        ExchangeDatasetVersion.resource_id == interface.resource_id, ExchangeDatasetVersion.number == number))
+    found = session.scalar(
+        select(ExchangeDatasetVersion).where(
+            ExchangeDatasetVersion.resource_id == interface.resource_id, ExchangeDatasetVersion.number == number
+        )
+    )
     if found is None:
         raise _no_dataset(resource)
     return source_of(interface, found, code)
@@ -142,8 +159,9 @@ def _database() -> duckdb.DuckDBPyConnection:
     with _lock:
         if _db is None or _db_pid != os.getpid():
             settings = get_exchange_settings()
-            _db = duckdb.connect(config={"memory_limit": settings.duckdb_memory_limit,
-                                         "threads": settings.duckdb_threads})
+            _db = duckdb.connect(
+                config={"memory_limit": settings.duckdb_memory_limit, "threads": settings.duckdb_threads}
+            )
             _db.execute("SET parquet_metadata_cache = true")
             _db_pid = os.getpid()
         return _db
@@ -173,8 +191,9 @@ def reset_connections() -> None:
 
 
 def _bad_value(item: str, zh: str, en: str, *, field: str) -> InvalidInput:
-    return InvalidInput("exchange.query.value_invalid", f"信息项“{item}”的取值{zh}", f"value of item '{item}' {en}",
-                        field=field)
+    return InvalidInput(
+        "exchange.query.value_invalid", f"信息项“{item}”的取值{zh}", f"value of item '{item}' {en}", field=field
+    )
 
 
 def coerce(spec: ItemSpec, value: Any, *, field: str) -> Any:
@@ -199,8 +218,9 @@ def coerce(spec: ItemSpec, value: Any, *, field: str) -> Any:
             return dt.date.fromisoformat(str(value).strip())
         if t == "datetime":
             parsed = dt.datetime.fromisoformat(str(value).strip())
-            return parsed.replace(tzinfo=None) if parsed.tzinfo is None else parsed.astimezone(dt.UTC).replace(
-                tzinfo=None)
+            return (
+                parsed.replace(tzinfo=None) if parsed.tzinfo is None else parsed.astimezone(dt.UTC).replace(tzinfo=None)
+            )
         if t == "boolean":
             if isinstance(value, bool):
                 return value
@@ -216,8 +236,12 @@ def coerce(spec: ItemSpec, value: Any, *, field: str) -> Any:
         raise _bad_value(spec.name, "应为文本", "must be text", field=field)
     text = str(value).strip()
     if len(text) > MAX_STRING or "\x00" in text:
-        raise _bad_value(spec.name, f"过长（最多 {MAX_STRING} 个字符）或含空字符",
-                         f"is over {MAX_STRING} characters or contains NUL", field=field)
+        raise _bad_value(
+            spec.name,
+            f"过长（最多 {MAX_STRING} 个字符）或含空字符",
+            f"is over {MAX_STRING} characters or contains NUL",
+            field=field,
+        )
     return text.upper() if spec.field_code in (ID_NUMBER, USCC) else text
 
 
@@ -258,9 +282,14 @@ class HostedJsonPage:
 
 def _unknown_items(names: Iterable[str], field: str) -> InvalidInput:
     names = list(names)
-    return InvalidInput("exchange.query.item_not_allowed", "请求的信息项不存在或未获授权：" + "、".join(names),
-                        "data items unknown or not granted: " + ", ".join(names), field=field, article="Art 17",
-                        extra={"items": names})
+    return InvalidInput(
+        "exchange.query.item_not_allowed",
+        "请求的信息项不存在或未获授权：" + "、".join(names),
+        "data items unknown or not granted: " + ", ".join(names),
+        field=field,
+        article="Art 17",
+        extra={"items": names},
+    )
 
 
 def _allowed(source: HostedSource, allowed: Collection[str] | None) -> set[str]:
@@ -275,16 +304,25 @@ class _Plan:
     scan: str
 
 
-def _plan(source: HostedSource, items: Sequence[str] | None, allowed: Collection[str] | None,
-          region_codes: Collection[str] | None, filters: Sequence[Filter]) -> _Plan:
+def _plan(
+    source: HostedSource,
+    items: Sequence[str] | None,
+    allowed: Collection[str] | None,
+    region_codes: Collection[str] | None,
+    filters: Sequence[Filter],
+) -> _Plan:
     permitted = _allowed(source, allowed)
     names = list(dict.fromkeys(items)) if items else [n for n in source.items if n in permitted]
     refused = [n for n in names if n not in permitted]
     if refused or not names:
         raise _unknown_items(refused or ["(none)"], "items")
     if len(filters) > MAX_FILTERS:
-        raise InvalidInput("exchange.query.too_many_filters", f"最多 {MAX_FILTERS} 个筛选条件",
-                           f"at most {MAX_FILTERS} filters", field="filters")
+        raise InvalidInput(
+            "exchange.query.too_many_filters",
+            f"最多 {MAX_FILTERS} 个筛选条件",
+            f"at most {MAX_FILTERS} filters",
+            field="filters",
+        )
     where: list[str] = []
     params: list[Any] = []
     if region_codes is not None:
@@ -298,13 +336,22 @@ def _plan(source: HostedSource, items: Sequence[str] | None, allowed: Collection
         spec = source.items[f.item]
         op = OPERATORS.get(f.op)
         if op is None:
-            raise InvalidInput("exchange.query.operator_invalid", f"不支持的筛选运算 {f.op}",
-                               f"unsupported filter operator {f.op}", field=field, extra={"allowed": sorted(OPERATORS)})
+            raise InvalidInput(
+                "exchange.query.operator_invalid",
+                f"不支持的筛选运算 {f.op}",
+                f"unsupported filter operator {f.op}",
+                field=field,
+                extra={"allowed": sorted(OPERATORS)},
+            )
         if f.op == "in":
             values = f.value if isinstance(f.value, list | tuple) else [f.value]
             if not values or len(values) > MAX_IN_VALUES:
-                raise InvalidInput("exchange.query.in_size", f"in 须有 1 至 {MAX_IN_VALUES} 个值",
-                                   f"in takes 1 to {MAX_IN_VALUES} values", field=field)
+                raise InvalidInput(
+                    "exchange.query.in_size",
+                    f"in 须有 1 至 {MAX_IN_VALUES} 个值",
+                    f"in takes 1 to {MAX_IN_VALUES} values",
+                    field=field,
+                )
             where.append(f"{q(spec.column)} IN (SELECT unnest(?))")
             params.append([coerce(spec, v, field=field) for v in values])
         else:
@@ -312,15 +359,23 @@ def _plan(source: HostedSource, items: Sequence[str] | None, allowed: Collection
                 raise _bad_value(spec.name, "应为单个值", "must be a single value", field=field)
             where.append(f"{q(spec.column)} {op} ?")
             params.append(coerce(spec, f.value, field=field))
-    return _Plan(" AND ".join(where) or "true", params, [source.items[n] for n in names],
-                 f"read_parquet({literal(str(source.path))})")
+    return _Plan(
+        " AND ".join(where) or "true",
+        params,
+        [source.items[n] for n in names],
+        f"read_parquet({literal(str(source.path))})",
+    )
 
 
 def _bounds(offset: int, limit: int) -> tuple[int, int]:
     cap = get_exchange_settings().hosted_max_limit
     if offset < 0 or not 1 <= limit <= cap:
-        raise InvalidInput("exchange.query.page_invalid", f"offset 不能为负，limit 须在 1 至 {cap} 之间",
-                           f"offset must not be negative and limit must lie between 1 and {cap}", field="limit")
+        raise InvalidInput(
+            "exchange.query.page_invalid",
+            f"offset 不能为负，limit 须在 1 至 {cap} 之间",
+            f"offset must not be negative and limit must lie between 1 and {cap}",
+            field="limit",
+        )
     return offset, limit
 
 
@@ -335,9 +390,13 @@ def _page(cur: duckdb.DuckDBPyConnection, plan: _Plan, offset: int, limit: int) 
     without reading the other row groups. One ``ORDER BY _row LIMIT/OFFSET`` query over the
     projected columns read them for every matching row (10x slower at offset 100,000 on 10
     million rows; see ``benchmarks/hosted_query.py``)."""
-    numbers = [r[0] for r in cur.execute(
-        f"SELECT _row FROM {plan.scan} WHERE {plan.where} ORDER BY _row LIMIT ? OFFSET ?",
-        [*plan.params, limit, offset]).fetchall()]
+    numbers = [
+        r[0]
+        for r in cur.execute(
+            f"SELECT _row FROM {plan.scan} WHERE {plan.where} ORDER BY _row LIMIT ? OFFSET ?",
+            [*plan.params, limit, offset],
+        ).fetchall()
+    ]
     if not numbers:
         return []
     cols = ", ".join(q(s.column) for s in plan.specs)
@@ -346,12 +405,21 @@ def _page(cur: duckdb.DuckDBPyConnection, plan: _Plan, offset: int, limit: int) 
     listed = ", ".join(str(int(n)) for n in numbers)
     return cur.execute(
         f"SELECT {cols} FROM {plan.scan} WHERE _row BETWEEN ? AND ? AND _row IN ({listed}) ORDER BY _row",
-        [numbers[0], numbers[-1]]).fetchall()
+        [numbers[0], numbers[-1]],
+    ).fetchall()
 
 
-def query_hosted(source: HostedSource, *, items: Sequence[str] | None, region_codes: Collection[str] | None,
-                 filters: Sequence[Filter] = (), allowed: Collection[str] | None = None, offset: int = 0,
-                 limit: int = 50, count: bool = True) -> HostedPage:
+def query_hosted(
+    source: HostedSource,
+    *,
+    items: Sequence[str] | None,
+    region_codes: Collection[str] | None,
+    filters: Sequence[Filter] = (),
+    allowed: Collection[str] | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    count: bool = True,
+) -> HostedPage:
     """One page of rows as dicts (item name -> value: str, int, Decimal, date, datetime, bool)."""
     offset, limit = _bounds(offset, limit)
     plan = _plan(source, items, allowed, region_codes, filters)
@@ -362,14 +430,30 @@ def query_hosted(source: HostedSource, *, items: Sequence[str] | None, region_co
     return HostedPage([dict(zip(names, r, strict=True)) for r in rows], total, offset, limit, source.version)
 
 
-def query_hosted_json(source: HostedSource, *, items: Sequence[str] | None, region_codes: Collection[str] | None,
-                      filters: Sequence[Filter] = (), allowed: Collection[str] | None = None, offset: int = 0,
-                      limit: int = 50, count: bool = True) -> HostedJsonPage:
+def query_hosted_json(
+    source: HostedSource,
+    *,
+    items: Sequence[str] | None,
+    region_codes: Collection[str] | None,
+    filters: Sequence[Filter] = (),
+    allowed: Collection[str] | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    count: bool = True,
+) -> HostedJsonPage:
     """One page as JSON bytes: an array of objects keyed by item name (see :func:`rows_as_json`).
     For the gateway, which answers with bytes. (DuckDB's own JSON functions measured slower than
     this for pages of 50 rows: the page query dominates, and json.dumps of 50 rows took 0.2 ms.)"""
-    page = query_hosted(source, items=items, region_codes=region_codes, filters=filters, allowed=allowed,
-                        offset=offset, limit=limit, count=count)
+    page = query_hosted(
+        source,
+        items=items,
+        region_codes=region_codes,
+        filters=filters,
+        allowed=allowed,
+        offset=offset,
+        limit=limit,
+        count=count,
+    )
     return HostedJsonPage(rows_as_json(page.rows), len(page.rows), page.total, offset, limit, source.version)
 
 
@@ -388,9 +472,15 @@ class Verification:
         return {"found": self.found, "matches": self.matches}
 
 
-def verify_hosted(source: HostedSource, *, key_item: str, key_value: Any, claims: Mapping[str, Any],
-                  region_codes: Collection[str] | None = None, allowed: Collection[str] | None = None
-                  ) -> Verification:
+def verify_hosted(
+    source: HostedSource,
+    *,
+    key_item: str,
+    key_value: Any,
+    claims: Mapping[str, Any],
+    region_codes: Collection[str] | None = None,
+    allowed: Collection[str] | None = None,
+) -> Verification:
     """核验: compare the values a consumer holds with the authoritative record, item by item.
 
     ``key_item`` must be one of the interface's key items (unique in every version); ``claims``
@@ -400,12 +490,20 @@ def verify_hosted(source: HostedSource, *, key_item: str, key_value: Any, claims
     """
     permitted = _allowed(source, allowed)
     if key_item not in source.key_items or key_item not in permitted:
-        raise InvalidInput("exchange.verify.key_invalid", f"“{key_item}”不是可用于核验的主键信息项",
-                           f"'{key_item}' is not a key item verification may look records up by", field="key_item",
-                           extra={"key_items": sorted(source.key_items & permitted)})
+        raise InvalidInput(
+            "exchange.verify.key_invalid",
+            f"“{key_item}”不是可用于核验的主键信息项",
+            f"'{key_item}' is not a key item verification may look records up by",
+            field="key_item",
+            extra={"key_items": sorted(source.key_items & permitted)},
+        )
     if not claims:
-        raise InvalidInput("exchange.verify.claims_required", "至少提交一个待核验的信息项",
-                           "give at least one item to verify", field="claims")
+        raise InvalidInput(
+            "exchange.verify.claims_required",
+            "至少提交一个待核验的信息项",
+            "give at least one item to verify",
+            field="claims",
+        )
     refused = [n for n in claims if n not in permitted]
     if refused:
         raise _unknown_items(refused, "claims")
@@ -420,8 +518,11 @@ def verify_hosted(source: HostedSource, *, key_item: str, key_value: Any, claims
     if region_codes is not None:
         where += f" AND {q(source.items[source.region_item].column)} IN (SELECT unnest(?::VARCHAR[]))"
         params.append(sorted(region_codes))
-    row = cursor().execute(f"SELECT {tests} FROM read_parquet({literal(str(source.path))}) WHERE {where} LIMIT 1",
-                           params).fetchone()
+    row = (
+        cursor()
+        .execute(f"SELECT {tests} FROM read_parquet({literal(str(source.path))}) WHERE {where} LIMIT 1", params)
+        .fetchone()
+    )
     if row is None:
         return Verification(False, {n: False for n in names})
     return Verification(True, {n: bool(v) for n, v in zip(names, row, strict=True)})

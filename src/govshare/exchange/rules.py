@@ -73,13 +73,15 @@ def check_kind_matches_method(kind: str, provision_method: str) -> None:
     expected = KIND_FOR_METHOD.get(provision_method)
     if expected != kind:
         want = f"，该条目应接入 {expected}" if expected else "，该条目的提供方式不经平台接口"
-        want_en = (f"; this entry takes a {expected}" if expected
-                   else "; this entry is not provided through an interface")
+        want_en = (
+            f"; this entry takes a {expected}" if expected else "; this entry is not provided through an interface"
+        )
         raise invalid(
             "exchange.interface.kind_mismatch",
             f"接口类型 {kind} 与目录条目的提供方式 {provision_method} 不符{want}",
             f"interface kind {kind} does not match the entry's provision method {provision_method}{want_en}",
-            field="kind", article="Art 10",
+            field="kind",
+            article="Art 10",
         )
 
 
@@ -91,10 +93,14 @@ def check_secrecy_channel(security_classification: str, secrecy_network: bool) -
     """Art 18(2): shared information involving state secrets is exchanged only over a network with
     secrecy measures, so the interface of such an entry must be declared as one."""
     if security_classification in STATE_SECRET_LEVELS and not secrecy_network:
-        raise invalid("exchange.interface.secrecy_network_required",
-                      "涉及国家秘密的资源只能通过采取保密措施的网络交换：接口须标明 secrecy_network",
-                      "an entry holding state secrets is exchanged only over a network with secrecy measures: "
-                      "mark the interface secrecy_network", field="secrecy_network", article="Art 18(2)")
+        raise invalid(
+            "exchange.interface.secrecy_network_required",
+            "涉及国家秘密的资源只能通过采取保密措施的网络交换：接口须标明 secrecy_network",
+            "an entry holding state secrets is exchanged only over a network with secrecy measures: "
+            "mark the interface secrecy_network",
+            field="secrecy_network",
+            article="Art 18(2)",
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
@@ -122,13 +128,20 @@ def check_url(value: str, *, field: str) -> str:
         elif parts.username is not None or parts.password is not None or "@" in parts.netloc:
             problem = ("地址中不能包含用户名或密码", "must not carry a user name or password")
         elif parts.query or parts.fragment or "?" in text or "#" in text:
-            problem = ("地址中不能包含查询参数或片段（密钥不得写在地址里）",
-                       "must not carry a query or fragment (keys do not belong in URLs)")
+            problem = (
+                "地址中不能包含查询参数或片段（密钥不得写在地址里）",
+                "must not carry a query or fragment (keys do not belong in URLs)",
+            )
         elif port == 0:
             problem = ("端口号不正确", "has an invalid port")
     if problem:
-        raise invalid("exchange.interface.url_invalid", f"{field}：{problem[0]}", f"{field} {problem[1]}",
-                      field=field, article="Art 15")
+        raise invalid(
+            "exchange.interface.url_invalid",
+            f"{field}：{problem[0]}",
+            f"{field} {problem[1]}",
+            field=field,
+            article="Art 15",
+        )
     return text
 
 
@@ -139,18 +152,23 @@ def check_lookup_path(value: str, *, field: str = "lookup_path") -> str:
     """A path below the base URL (``/verify`` or ``/persons/{id_number}/check``), no ``..``."""
     text = value.strip()
     if not _LOOKUP_PATH.match(text) or "/../" in text + "/" or text.endswith("/..") or "//" in text:
-        raise invalid("exchange.interface.lookup_path_invalid",
-                      "核验路径须以 / 开头，为基础地址下的路径，不含 .. 或查询参数",
-                      "the lookup path must start with / and stay below the base URL (no .., no query)",
-                      field=field)
+        raise invalid(
+            "exchange.interface.lookup_path_invalid",
+            "核验路径须以 / 开头，为基础地址下的路径，不含 .. 或查询参数",
+            "the lookup path must start with / and stay below the base URL (no .., no query)",
+            field=field,
+        )
     return text
 
 
 def check_timeout(value: int) -> int:
     if not MIN_TIMEOUT_MS <= value <= MAX_TIMEOUT_MS:
-        raise invalid("exchange.interface.timeout_out_of_range",
-                      f"超时时间须在 {MIN_TIMEOUT_MS} 至 {MAX_TIMEOUT_MS} 毫秒之间",
-                      f"the timeout must lie between {MIN_TIMEOUT_MS} and {MAX_TIMEOUT_MS} ms", field="timeout_ms")
+        raise invalid(
+            "exchange.interface.timeout_out_of_range",
+            f"超时时间须在 {MIN_TIMEOUT_MS} 至 {MAX_TIMEOUT_MS} 毫秒之间",
+            f"the timeout must lie between {MIN_TIMEOUT_MS} and {MAX_TIMEOUT_MS} ms",
+            field="timeout_ms",
+        )
     return value
 
 
@@ -171,8 +189,12 @@ def parse_openapi(text: str) -> OpenApiInfo:
     import yaml  # PyYAML: YAML 1.1 safe loader, also reads JSON
 
     def bad(zh: str, en: str) -> InvalidInput:
-        return invalid("exchange.interface.openapi_invalid", f"OpenAPI 描述无效：{zh}",
-                       f"invalid OpenAPI description: {en}", field="openapi")
+        return invalid(
+            "exchange.interface.openapi_invalid",
+            f"OpenAPI 描述无效：{zh}",
+            f"invalid OpenAPI description: {en}",
+            field="openapi",
+        )
 
     if len(text.encode("utf-8")) > OPENAPI_MAX_BYTES:
         raise bad(f"超过 {OPENAPI_MAX_BYTES} 字节", f"over {OPENAPI_MAX_BYTES} bytes")
@@ -184,11 +206,17 @@ def parse_openapi(text: str) -> OpenApiInfo:
         raise bad("顶层应为对象", "the top level must be an object")
     version = doc.get("openapi")
     if not isinstance(version, str) or not re.fullmatch(r"3\.[0-9]+\.[0-9]+(-[A-Za-z0-9.]+)?", version):
-        raise bad("缺少 openapi: 3.x 版本号（Swagger 2.0 请先转换为 OpenAPI 3）",
-                  "missing openapi: 3.x (convert Swagger 2.0 to OpenAPI 3 first)")
+        raise bad(
+            "缺少 openapi: 3.x 版本号（Swagger 2.0 请先转换为 OpenAPI 3）",
+            "missing openapi: 3.x (convert Swagger 2.0 to OpenAPI 3 first)",
+        )
     info = doc.get("info")
-    if not isinstance(info, dict) or not isinstance(info.get("title"), str) or not info.get("title", "").strip() \
-            or not isinstance(info.get("version"), str | int | float):
+    if (
+        not isinstance(info, dict)
+        or not isinstance(info.get("title"), str)
+        or not info.get("title", "").strip()
+        or not isinstance(info.get("version"), str | int | float)
+    ):
         raise bad("info 须有 title 和 version", "info needs a title and a version")
     paths = doc.get("paths")
     if paths is not None and not isinstance(paths, dict):
@@ -230,24 +258,41 @@ FORMATS: Labels = {
     "parquet": ("Parquet", "Parquet"),
     "xlsx": ("Excel（.xlsx）", "Excel (.xlsx)"),
 }
-EXTENSIONS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-              ".parquet": "parquet", ".xlsx": "xlsx"}
+EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+}
 
 
 def format_of(filename: str, declared: str | None = None) -> str:
     if declared:
         if declared not in FORMATS:
-            raise invalid("exchange.dataset.format_unknown", f"不支持的格式 {declared}",
-                          f"unsupported format {declared}", field="format", article=None, allowed=sorted(FORMATS))
+            raise invalid(
+                "exchange.dataset.format_unknown",
+                f"不支持的格式 {declared}",
+                f"unsupported format {declared}",
+                field="format",
+                article=None,
+                allowed=sorted(FORMATS),
+            )
         return declared
     lower = filename.lower()
     for ext, fmt in EXTENSIONS.items():
         if lower.endswith(ext):
             return fmt
-    raise invalid("exchange.dataset.format_unknown",
-                  "无法从文件名判断格式：请上传 .csv、.jsonl、.parquet 或 .xlsx 文件，或指明 format",
-                  "cannot tell the format from the file name: upload .csv, .jsonl, .parquet or .xlsx, or give format",
-                  field="file", article=None, allowed=sorted(FORMATS))
+    raise invalid(
+        "exchange.dataset.format_unknown",
+        "无法从文件名判断格式：请上传 .csv、.jsonl、.parquet 或 .xlsx 文件，或指明 format",
+        "cannot tell the format from the file name: upload .csv, .jsonl, .parquet or .xlsx, or give format",
+        field="file",
+        article=None,
+        allowed=sorted(FORMATS),
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -282,13 +327,23 @@ def plan_items(items: Sequence[Any], *, required: Iterable[str], keys: Iterable[
             "托管数据集的目录条目须有且仅有一个英文标识为 region_code 的信息项（行政区划代码），用于按地区分发数据",
             "a hosted dataset's entry needs exactly one data item with field code region_code (the row's "
             "administrative division), so rows can be distributed by region",
-            field="data_items", article="Art 14", found=regions,
+            field="data_items",
+            article="Art 14",
+            found=regions,
         )
     out = []
     for n, item in enumerate(items):
         is_key = item.name in keys
-        out.append(ItemSpec(item.name, item.field_code, item.data_type, f"c{n}",
-                            required=item.name in required or is_key or item.field_code == REGION_CODE, key=is_key))
+        out.append(
+            ItemSpec(
+                item.name,
+                item.field_code,
+                item.data_type,
+                f"c{n}",
+                required=item.name in required or is_key or item.field_code == REGION_CODE,
+                key=is_key,
+            )
+        )
     return out
 
 
@@ -297,9 +352,14 @@ def check_item_names(names: Iterable[str], known: Iterable[str], *, field: str) 
     names = list(dict.fromkeys(names))
     unknown = [n for n in names if n not in known_set]
     if unknown:
-        raise invalid("exchange.item.unknown", f"目录条目没有信息项：{'、'.join(unknown)}",
-                      f"the entry has no data item named {', '.join(unknown)}", field=field, article="Art 10",
-                      unknown=unknown)
+        raise invalid(
+            "exchange.item.unknown",
+            f"目录条目没有信息项：{'、'.join(unknown)}",
+            f"the entry has no data item named {', '.join(unknown)}",
+            field=field,
+            article="Art 10",
+            unknown=unknown,
+        )
     return names
 
 

@@ -28,20 +28,31 @@ class _Strict(BaseModel):
 
 
 class _InterfaceFields(_Strict):
-    base_url: str | None = Field(default=None, max_length=rules.URL_MAX_LENGTH, examples=["https://node.gat.js.gov.cn/api"],
-                                 description="代理接口的基础地址（http/https，不含用户名、密码和查询参数）")
-    openapi: str | None = Field(default=None, max_length=rules.OPENAPI_MAX_BYTES,
-                                description="OpenAPI 3.x 接口描述（JSON 或 YAML 文本）；空字符串表示删除")
-    timeout_ms: int | None = Field(default=None,
-                                   description=f"超时（毫秒，{rules.MIN_TIMEOUT_MS}-{rules.MAX_TIMEOUT_MS}）")
+    base_url: str | None = Field(
+        default=None,
+        max_length=rules.URL_MAX_LENGTH,
+        examples=["https://node.gat.js.gov.cn/api"],
+        description="代理接口的基础地址（http/https，不含用户名、密码和查询参数）",
+    )
+    openapi: str | None = Field(
+        default=None,
+        max_length=rules.OPENAPI_MAX_BYTES,
+        description="OpenAPI 3.x 接口描述（JSON 或 YAML 文本）；空字符串表示删除",
+    )
+    timeout_ms: int | None = Field(
+        default=None, description=f"超时（毫秒，{rules.MIN_TIMEOUT_MS}-{rules.MAX_TIMEOUT_MS}）"
+    )
     secrecy_network: bool | None = Field(default=None, description="通道为采取保密措施的网络 (Art 18(2))")
     lookup_path: str | None = Field(default=None, max_length=300, description="核验接口路径（基础地址之下），可选")
-    change_feed_url: str | None = Field(default=None, max_length=rules.URL_MAX_LENGTH,
-                                        description="数据变更通知地址，可选 (Art 15(2))")
-    required_items: list[str] | None = Field(default=None, max_length=500,
-                                             description="托管数据集：每行必填的信息项名称")
-    key_items: list[str] | None = Field(default=None, max_length=10,
-                                        description="托管数据集：可用于核验查找的主键信息项（须唯一）")
+    change_feed_url: str | None = Field(
+        default=None, max_length=rules.URL_MAX_LENGTH, description="数据变更通知地址，可选 (Art 15(2))"
+    )
+    required_items: list[str] | None = Field(
+        default=None, max_length=500, description="托管数据集：每行必填的信息项名称"
+    )
+    key_items: list[str] | None = Field(
+        default=None, max_length=10, description="托管数据集：可用于核验查找的主键信息项（须唯一）"
+    )
 
 
 class InterfaceCreate(_InterfaceFields):
@@ -133,7 +144,8 @@ class FilterIn(_Strict):
     item: str = ItemName
     op: Operator = "eq"
     value: str | int | float | bool | list[str | int | float | bool] = Field(
-        description="值；in 时为列表", examples=["女"])
+        description="值；in 时为列表", examples=["女"]
+    )
 
 
 class PreviewIn(_Strict):

@@ -34,18 +34,32 @@ _FLUSH_BYTES = 1 << 20
 #: The request body as the OpenAPI description shows it.
 OPENAPI_BODY: dict[str, Any] = {
     "required": True,
-    "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["file"],
-        "properties": {
-            "file": {"type": "string", "format": "binary",
-                     "description": "数据文件：.csv（UTF-8 或 GBK）、.jsonl、.parquet、.xlsx / the data file"},
-            "changed_at": {"type": "string", "format": "date-time",
-                           "description": "数据变更时间（省略为上传时间）/ when the data changed (Art 15(2))"},
-            "note": {"type": "string", "maxLength": 2000, "description": "本版本说明 / note"},
-            "format": {"type": "string", "enum": ["csv", "jsonl", "parquet", "xlsx"],
-                       "description": "格式（省略时按文件名判断）/ format, else from the file name"},
-        },
-    }}},
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "数据文件：.csv（UTF-8 或 GBK）、.jsonl、.parquet、.xlsx / the data file",
+                    },
+                    "changed_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "数据变更时间（省略为上传时间）/ when the data changed (Art 15(2))",
+                    },
+                    "note": {"type": "string", "maxLength": 2000, "description": "本版本说明 / note"},
+                    "format": {
+                        "type": "string",
+                        "enum": ["csv", "jsonl", "parquet", "xlsx"],
+                        "description": "格式（省略时按文件名判断）/ format, else from the file name",
+                    },
+                },
+            }
+        }
+    },
 }
 
 
@@ -59,9 +73,15 @@ class Received:
 
 
 def too_large(limit: int) -> DomainError:
-    return DomainError("exchange.dataset.too_large", "上传的文件过大", "The upload is too large", status=413,
-                       field="file", detail=f"不能超过 {limit} 字节 / must not exceed {limit} bytes",
-                       extra={"max_bytes": limit})
+    return DomainError(
+        "exchange.dataset.too_large",
+        "上传的文件过大",
+        "The upload is too large",
+        status=413,
+        field="file",
+        detail=f"不能超过 {limit} 字节 / must not exceed {limit} bytes",
+        extra={"max_bytes": limit},
+    )
 
 
 def _bad(zh: str, en: str, field: str = "body") -> InvalidInput:
@@ -106,8 +126,10 @@ class _Sink:
     def on_headers_finished(self) -> None:
         disposition, params = parse_options_header(self._headers.get("content-disposition", b"").decode("latin-1"))
         if disposition != b"form-data" or b"name" not in params:
-            self.error = self.error or _bad("每个部分须有 Content-Disposition: form-data; name=...",
-                                            "every part needs Content-Disposition: form-data; name=...")
+            self.error = self.error or _bad(
+                "每个部分须有 Content-Disposition: form-data; name=...",
+                "every part needs Content-Disposition: form-data; name=...",
+            )
             return
         self._name = params[b"name"].decode("utf-8", "replace")
         if self._name == "file":
@@ -138,22 +160,33 @@ class _Sink:
         elif self._name in FIELDS:
             self._buffer += chunk
             if len(self._buffer) > MAX_FIELD_BYTES:
-                self.error = self.error or _bad(f"字段 {self._name} 过长", f"field {self._name} is too long",
-                                                self._name)
+                self.error = self.error or _bad(
+                    f"字段 {self._name} 过长", f"field {self._name} is too long", self._name
+                )
 
     def on_part_end(self) -> None:
         if self._name in FIELDS and not self._is_file:
             try:
                 self.fields[self._name] = self._buffer.decode("utf-8")
             except UnicodeDecodeError:
-                self.error = self.error or _bad(f"字段 {self._name} 须为 UTF-8 文本",
-                                                f"field {self._name} must be UTF-8 text", self._name)
+                self.error = self.error or _bad(
+                    f"字段 {self._name} 须为 UTF-8 文本", f"field {self._name} must be UTF-8 text", self._name
+                )
         self._is_file = False
 
     def callbacks(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in (
-            "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished",
-            "on_part_data", "on_part_end")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "on_part_begin",
+                "on_header_field",
+                "on_header_value",
+                "on_header_end",
+                "on_headers_finished",
+                "on_part_data",
+                "on_part_end",
+            )
+        }
 
 
 async def receive(request: Request) -> Received:
@@ -165,8 +198,13 @@ async def receive(request: Request) -> Received:
     ctype, params = parse_options_header(request.headers.get("content-type"))
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
-        raise DomainError("exchange.upload.content_type", "请以 multipart/form-data 上传文件",
-                          "Upload the file as multipart/form-data", status=415, field="body")
+        raise DomainError(
+            "exchange.upload.content_type",
+            "请以 multipart/form-data 上传文件",
+            "Upload the file as multipart/form-data",
+            status=415,
+            field="body",
+        )
     path = storage.tmp_path(".upload")
     sink = _Sink(path, limit)
     try:
@@ -188,8 +226,12 @@ async def receive(request: Request) -> Received:
         if sink.error:
             raise sink.error
         if sink.file is None:
-            raise InvalidInput("exchange.upload.file_required", "请上传数据文件（字段 file）",
-                               "Upload the data file (field 'file')", field="file")
+            raise InvalidInput(
+                "exchange.upload.file_required",
+                "请上传数据文件（字段 file）",
+                "Upload the data file (field 'file')",
+                field="file",
+            )
         if sink.pending:
             await run_in_threadpool(sink.file.write, bytes(sink.pending))
         sink.file.close()

@@ -38,7 +38,8 @@ class GuideService(TimestampMixin, Base):
 
     agency: Mapped[Agency] = relationship(lazy="raise")
     channels: Mapped[list[GuideServiceChannel]] = relationship(
-        lazy="raise", order_by="GuideServiceChannel.position", cascade="all, delete-orphan")
+        lazy="raise", order_by="GuideServiceChannel.position", cascade="all, delete-orphan"
+    )
     resources: Mapped[list[GuideServiceResource]] = relationship(lazy="raise", cascade="all, delete-orphan")
 
     __table_args__ = (
@@ -65,5 +66,6 @@ class GuideServiceResource(Base):
     __tablename__ = "guide_service_resource"
 
     service_id: Mapped[int] = mapped_column(ForeignKey("guide_service.id", ondelete="CASCADE"), primary_key=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id", ondelete="CASCADE"), primary_key=True,
-                                             index=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_resource.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

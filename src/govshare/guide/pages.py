@@ -36,9 +36,14 @@ def guide(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> HTMLResponse:
     lang = i18n.lang_of(request)
-    filters = service.ServiceFilter(sector=_choice(sector, rules.SECTORS), channel=_choice(channel, rules.CHANNELS),
-                                    agency=(agency or "").strip() or None, q=(q or "").strip() or None,
-                                    offset=offset, limit=PAGE_SIZE)
+    filters = service.ServiceFilter(
+        sector=_choice(sector, rules.SECTORS),
+        channel=_choice(channel, rules.CHANNELS),
+        agency=(agency or "").strip() or None,
+        q=(q or "").strip() or None,
+        offset=offset,
+        limit=PAGE_SIZE,
+    )
     rows, total, facets = service.list_services(session, filters)
     items = service.read_models(session, rows, viewer)
     sector_counts = {f.value: f.count for f in facets["sector"]}
@@ -46,13 +51,22 @@ def guide(
     if filters.agency and items:
         a = items[0].agency
         agency_name = (a.name_en or a.name) if lang == "en" else a.name
-    return render(request, "guide/list.html", {
-        "active": "guide",
-        "items": items, "total": total,
-        "filters": {"q": filters.q or "", "sector": filters.sector or "", "channel": filters.channel or "",
-                    "agency": filters.agency or ""},
-        "agency_name": agency_name,
-        "sector_options": [(code, pair, sector_counts.get(code, 0)) for code, pair in rules.SECTORS.items()],
-        "channel_options": list(rules.CHANNELS.items()),
-        "pager": Pager(offset, PAGE_SIZE, total),
-    })
+    return render(
+        request,
+        "guide/list.html",
+        {
+            "active": "guide",
+            "items": items,
+            "total": total,
+            "filters": {
+                "q": filters.q or "",
+                "sector": filters.sector or "",
+                "channel": filters.channel or "",
+                "agency": filters.agency or "",
+            },
+            "agency_name": agency_name,
+            "sector_options": [(code, pair, sector_counts.get(code, 0)) for code, pair in rules.SECTORS.items()],
+            "channel_options": list(rules.CHANNELS.items()),
+            "pager": Pager(offset, PAGE_SIZE, total),
+        },
+    )

@@ -12,6 +12,10 @@ from govshare.core.errors import Forbidden
 
 def check_authority(p: Principal, region_path: str) -> None:
     if not p.covers_region(region_path, "authority"):
-        raise Forbidden("guide.out_of_scope", "无权维护该服务：须由服务机关所在地区或上级的信息化主管部门维护",
-                        "Not allowed to keep this service: only the authority of the serving agency's region "
-                        "or above may", article="Art 20", field="agency")
+        raise Forbidden(
+            "guide.out_of_scope",
+            "无权维护该服务：须由服务机关所在地区或上级的信息化主管部门维护",
+            "Not allowed to keep this service: only the authority of the serving agency's region or above may",
+            article="Art 20",
+            field="agency",
+        )

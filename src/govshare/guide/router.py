@@ -30,11 +30,22 @@ def list_services(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ServicePage:
-    rows, total, facets = service.list_services(session, service.ServiceFilter(
-        sector=sector, channel=channel, agency=agency, region=region, q=q, include_inactive=include_inactive,
-        offset=offset, limit=limit))
-    return ServicePage(items=service.read_models(session, rows, viewer), total=total, offset=offset, limit=limit,
-                       facets=facets)
+    rows, total, facets = service.list_services(
+        session,
+        service.ServiceFilter(
+            sector=sector,
+            channel=channel,
+            agency=agency,
+            region=region,
+            q=q,
+            include_inactive=include_inactive,
+            offset=offset,
+            limit=limit,
+        ),
+    )
+    return ServicePage(
+        items=service.read_models(session, rows, viewer), total=total, offset=offset, limit=limit, facets=facets
+    )
 
 
 @router.get("/{service_id}", response_model=ServiceRead, summary="一项服务 / One service")

@@ -23,8 +23,9 @@ class _Strict(BaseModel):
 
 class ChannelIn(_Strict):
     channel: Channel
-    detail: str | None = Field(default=None, max_length=200, description="如热线号码、客户端名称、办理地点",
-                               examples=["12345"])
+    detail: str | None = Field(
+        default=None, max_length=200, description="如热线号码、客户端名称、办理地点", examples=["12345"]
+    )
 
 
 def _channels(value: Any) -> Any:
@@ -38,15 +39,21 @@ class _Content(_Strict):
     name_en: str | None = Field(default=None, max_length=300)
     description: str | None = Field(default=None, max_length=4000, description="服务说明")
     description_en: str | None = Field(default=None, max_length=4000)
-    link_url: str | None = Field(default=None, max_length=rules.MAX_LINK_LENGTH, pattern=LINK_PATTERN,
-                                 description="办理或说明页面（http/https）", examples=["https://www.jszwfw.gov.cn/"])
+    link_url: str | None = Field(
+        default=None,
+        max_length=rules.MAX_LINK_LENGTH,
+        pattern=LINK_PATTERN,
+        description="办理或说明页面（http/https）",
+        examples=["https://www.jszwfw.gov.cn/"],
+    )
 
 
 class ServiceCreate(_Content):
     name: RequiredText = Field(min_length=2, max_length=200, description="服务名称")
     sector: Sector = Field(description="领域（与共享目录相同，第二十二至二十六条）")
-    agency: str = Field(min_length=1, max_length=64, description="服务机关代号 / serving agency code",
-                        examples=["js-rst"])
+    agency: str = Field(
+        min_length=1, max_length=64, description="服务机关代号 / serving agency code", examples=["js-rst"]
+    )
     channels: list[ChannelIn] = Field(min_length=1, max_length=5, description="服务渠道（第二十七条）")
     resources: list[str] = Field(default_factory=list, max_length=50, description="所依托的目录资源代码")
 

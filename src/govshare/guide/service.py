@@ -40,7 +40,6 @@ from govshare.registry.models import Agency, Region
 CONTENT_FIELDS = ("name", "name_en", "sector", "description", "description_en", "link_url")
 
 
-
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
@@ -49,24 +48,34 @@ def _clean(value: str | None) -> str | None:
 
 
 def _event(session: Session, service: GuideService, action: str, by: Principal, **data: Any) -> None:
-    events.record(session, actor=by.actor, action=f"guide.service.{action}", subject_type="guide_service",
-                  subject_id=service.id, region_code=service.region_code, agency_code=service.agency.code,
-                  data={"name": service.name, "sector": service.sector, "active": service.active, **data})
+    events.record(
+        session,
+        actor=by.actor,
+        action=f"guide.service.{action}",
+        subject_type="guide_service",
+        subject_id=service.id,
+        region_code=service.region_code,
+        agency_code=service.agency.code,
+        data={"name": service.name, "sector": service.sector, "active": service.active, **data},
+    )
 
 
 # --- Loading ------------------------------------------------------------------------------------
 
 
 def _options() -> tuple[Any, ...]:
-    return (joinedload(GuideService.agency), selectinload(GuideService.channels),
-            selectinload(GuideService.resources))
+    return (joinedload(GuideService.agency), selectinload(GuideService.channels), selectinload(GuideService.resources))
 
 
 def get_service(session: Session, service_id: int) -> GuideService:
     service = session.scalars(select(GuideService).where(GuideService.id == service_id).options(*_options())).first()
     if service is None:
-        raise NotFound("guide.service.not_found", f"服务 {service_id} 不存在", f"Service {service_id} not found",
-                       field="service_id")
+        raise NotFound(
+            "guide.service.not_found",
+            f"服务 {service_id} 不存在",
+            f"Service {service_id} not found",
+            field="service_id",
+        )
     return service
 
 
@@ -77,8 +86,9 @@ def _agency(session: Session, ref: str) -> Agency:
     try:
         agency = registry_service.get_agency(session, ref.strip())
     except NotFound:
-        raise InvalidInput("guide.agency.not_found", f"机关 {ref} 不存在", f"Agency {ref} not found",
-                           field="agency") from None
+        raise InvalidInput(
+            "guide.agency.not_found", f"机关 {ref} 不存在", f"Agency {ref} not found", field="agency"
+        ) from None
     if not agency.active:
         raise Conflict("guide.agency.inactive", f"{agency.name} 已停用", f"{agency.code} is inactive", field="agency")
     return agency
@@ -100,12 +110,21 @@ def _resource_ids(session: Session, refs: Iterable[str]) -> list[int]:
         cond = CatalogResource.id == rid if rid is not None else CatalogResource.code == r
         row = session.execute(select(CatalogResource.id, CatalogResource.status).where(cond)).first()
         if row is None:
-            raise InvalidInput("guide.resource.not_found", f"目录资源 {r} 不存在", f"Catalog entry {r} not found",
-                               field="resources", article="Art 20")
+            raise InvalidInput(
+                "guide.resource.not_found",
+                f"目录资源 {r} 不存在",
+                f"Catalog entry {r} not found",
+                field="resources",
+                article="Art 20",
+            )
         if row.status != "published":
-            raise InvalidInput("guide.resource.not_published", f"目录资源 {r} 尚未发布，不能作为服务依托的资源",
-                               f"Catalog entry {r} is not published and cannot back a service",
-                               field="resources", article="Art 20")
+            raise InvalidInput(
+                "guide.resource.not_published",
+                f"目录资源 {r} 尚未发布，不能作为服务依托的资源",
+                f"Catalog entry {r} is not published and cannot back a service",
+                field="resources",
+                article="Art 20",
+            )
         if row.id not in ids:
             ids.append(row.id)
     return ids
@@ -115,8 +134,13 @@ def _channels(items: Sequence[ChannelIn]) -> list[tuple[str, str | None]]:
     seen: dict[str, str | None] = {}
     for item in items:
         if item.channel in seen:
-            raise InvalidInput("guide.channel.duplicate", f"渠道“{rules.label(rules.CHANNELS, item.channel)}”重复",
-                               f"channel {item.channel} appears twice", field="channels", article="Art 27")
+            raise InvalidInput(
+                "guide.channel.duplicate",
+                f"渠道“{rules.label(rules.CHANNELS, item.channel)}”重复",
+                f"channel {item.channel} appears twice",
+                field="channels",
+                article="Art 27",
+            )
         seen[item.channel] = _clean(item.detail)
     return list(seen.items())
 
@@ -126,8 +150,12 @@ def _check_name_free(session: Session, agency_id: int, name: str, except_id: int
     if except_id is not None:
         stmt = stmt.where(GuideService.id != except_id)
     if session.scalar(stmt.limit(1)) is not None:
-        raise Conflict("guide.service.duplicate_name", f"该机关已有名为“{name}”的服务",
-                       f"This agency already has a service named '{name}'", field="name")
+        raise Conflict(
+            "guide.service.duplicate_name",
+            f"该机关已有名为“{name}”的服务",
+            f"This agency already has a service named '{name}'",
+            field="name",
+        )
 
 
 def _set_channels(service: GuideService, channels: list[tuple[str, str | None]]) -> None:
@@ -168,22 +196,37 @@ def create_service(session: Session, data: ServiceCreate, *, by: Principal) -> G
     resource_ids = _resource_ids(session, data.resources)
     _check_name_free(session, agency.id, name, None)
     service = GuideService(
-        name=name, name_en=_clean(data.name_en), sector=data.sector, agency_id=agency.id,
-        region_code=agency.region_code, description=_clean(data.description) or "",
-        description_en=_clean(data.description_en), link_url=_clean(data.link_url), active=True,
-        created_by=by.actor.ref, channels=[], resources=[])
+        name=name,
+        name_en=_clean(data.name_en),
+        sector=data.sector,
+        agency_id=agency.id,
+        region_code=agency.region_code,
+        description=_clean(data.description) or "",
+        description_en=_clean(data.description_en),
+        link_url=_clean(data.link_url),
+        active=True,
+        created_by=by.actor.ref,
+        channels=[],
+        resources=[],
+    )
     service.agency = agency
     session.add(service)
     _set_channels(service, channels)
     _set_resources(service, resource_ids)
     session.flush()
-    _event(session, service, "created", by, channels=[c for c, _d in channels], resources=len(resource_ids),
-           article="Art 20")
+    _event(
+        session,
+        service,
+        "created",
+        by,
+        channels=[c for c, _d in channels],
+        resources=len(resource_ids),
+        article="Art 20",
+    )
     return service
 
 
-def update_service(session: Session, service_id: int, data: ServiceUpdate, *,
-                   by: Principal) -> GuideService:
+def update_service(session: Session, service_id: int, data: ServiceUpdate, *, by: Principal) -> GuideService:
     """Change a service; only the fields sent change. Moving it to another agency needs the
     authority over both agencies."""
     service = get_service(session, service_id)
@@ -191,8 +234,9 @@ def update_service(session: Session, service_id: int, data: ServiceUpdate, *,
     sent = data.model_dump(exclude_unset=True)
     for required in ("name", "sector", "agency", "channels"):
         if required in sent and sent[required] is None:
-            raise InvalidInput("guide.field.required", f"{required} 不能为空", f"{required} cannot be empty",
-                               field=required)
+            raise InvalidInput(
+                "guide.field.required", f"{required} 不能为空", f"{required} cannot be empty", field=required
+            )
     changed: list[str] = []
     agency = service.agency
     if "agency" in sent and sent["agency"].strip() != agency.code:
@@ -259,8 +303,12 @@ def activate_service(session: Session, service_id: int, *, by: Principal) -> Gui
     if service.active:
         raise Conflict("guide.service.active", "该服务已在使用中", "The service is already active", field="active")
     if not service.agency.active:
-        raise Conflict("guide.agency.inactive", f"{service.agency.name} 已停用", f"{service.agency.code} is inactive",
-                       field="agency")
+        raise Conflict(
+            "guide.agency.inactive",
+            f"{service.agency.name} 已停用",
+            f"{service.agency.code} is inactive",
+            field="agency",
+        )
     service.active = True
     service.deactivated_at = None
     service.deactivation_reason = None
@@ -304,11 +352,13 @@ def _conditions(session: Session, f: ServiceFilter) -> list[ColumnElement[bool]]
     if f.sector:
         conds.append(GuideService.sector == f.sector)
     if f.channel:
-        conds.append(GuideService.id.in_(select(GuideServiceChannel.service_id)
-                                         .where(GuideServiceChannel.channel == f.channel)))
+        conds.append(
+            GuideService.id.in_(select(GuideServiceChannel.service_id).where(GuideServiceChannel.channel == f.channel))
+        )
     if f.agency:
-        agency_id = session.scalar(select(Agency.id).where(or_(Agency.code == f.agency,
-                                                                Agency.uscc == f.agency.upper())))
+        agency_id = session.scalar(
+            select(Agency.id).where(or_(Agency.code == f.agency, Agency.uscc == f.agency.upper()))
+        )
         if agency_id is None:
             return None
         conds.append(GuideService.agency_id == agency_id)
@@ -322,15 +372,20 @@ def _conditions(session: Session, f: ServiceFilter) -> list[ColumnElement[bool]]
         return None  # text with no searchable word ("%", "(", an emoji) matches nothing, not everything
     for token in tokens:
         pattern = contains(token)
-        conds.append(or_(
-            GuideService.name.like(pattern, escape=LIKE_ESCAPE),
-            func.lower(GuideService.name_en).like(pattern, escape=LIKE_ESCAPE),
-            GuideService.description.like(pattern, escape=LIKE_ESCAPE),
-            func.lower(func.coalesce(GuideService.description_en, "")).like(pattern, escape=LIKE_ESCAPE),
-            GuideService.agency_id.in_(select(Agency.id).where(Agency.name.like(pattern, escape=LIKE_ESCAPE))),
-            GuideService.id.in_(select(GuideServiceChannel.service_id)
-                                .where(GuideServiceChannel.detail.like(pattern, escape=LIKE_ESCAPE))),
-        ))
+        conds.append(
+            or_(
+                GuideService.name.like(pattern, escape=LIKE_ESCAPE),
+                func.lower(GuideService.name_en).like(pattern, escape=LIKE_ESCAPE),
+                GuideService.description.like(pattern, escape=LIKE_ESCAPE),
+                func.lower(func.coalesce(GuideService.description_en, "")).like(pattern, escape=LIKE_ESCAPE),
+                GuideService.agency_id.in_(select(Agency.id).where(Agency.name.like(pattern, escape=LIKE_ESCAPE))),
+                GuideService.id.in_(
+                    select(GuideServiceChannel.service_id).where(
+                        GuideServiceChannel.detail.like(pattern, escape=LIKE_ESCAPE)
+                    )
+                ),
+            )
+        )
     return conds
 
 
@@ -348,18 +403,37 @@ def list_services(session: Session, f: ServiceFilter) -> tuple[list[GuideService
         stmt = stmt.where(where)
     page = paginate(session, stmt, offset=f.offset, limit=f.limit, unique=True)
     rows, total = list(page.rows), page.total
-    sectors = session.execute(select(GuideService.sector, func.count()).where(GuideService.id.in_(ids))
-                              .group_by(GuideService.sector)).all()
-    channels: dict[str, int] = {c: n for c, n in session.execute(
-        select(GuideServiceChannel.channel, func.count()).where(GuideServiceChannel.service_id.in_(ids))
-        .group_by(GuideServiceChannel.channel))}
+    sectors = session.execute(
+        select(GuideService.sector, func.count()).where(GuideService.id.in_(ids)).group_by(GuideService.sector)
+    ).all()
+    channels: dict[str, int] = {
+        c: n
+        for c, n in session.execute(
+            select(GuideServiceChannel.channel, func.count())
+            .where(GuideServiceChannel.service_id.in_(ids))
+            .group_by(GuideServiceChannel.channel)
+        )
+    }
     facets = {
-        "sector": sorted((FacetCount(value=s, label=rules.label(rules.SECTORS, s),
-                                     label_en=rules.label(rules.SECTORS, s, "en"), count=n) for s, n in sectors),
-                         key=lambda c: (-c.count, c.value)),
-        "channel": [FacetCount(value=c, label=rules.label(rules.CHANNELS, c),
-                               label_en=rules.label(rules.CHANNELS, c, "en"), count=channels[c])
-                    for c in rules.CHANNELS if c in channels],
+        "sector": sorted(
+            (
+                FacetCount(
+                    value=s, label=rules.label(rules.SECTORS, s), label_en=rules.label(rules.SECTORS, s, "en"), count=n
+                )
+                for s, n in sectors
+            ),
+            key=lambda c: (-c.count, c.value),
+        ),
+        "channel": [
+            FacetCount(
+                value=c,
+                label=rules.label(rules.CHANNELS, c),
+                label_en=rules.label(rules.CHANNELS, c, "en"),
+                count=channels[c],
+            )
+            for c in rules.CHANNELS
+            if c in channels
+        ],
     }
     return rows, total, facets
 
@@ -367,8 +441,9 @@ def list_services(session: Session, f: ServiceFilter) -> tuple[list[GuideService
 # --- Read models --------------------------------------------------------------------------------
 
 
-def _visible_resources(session: Session, services: Sequence[GuideService],
-                       viewer: Principal | None) -> dict[int, ResourceBrief]:
+def _visible_resources(
+    session: Session, services: Sequence[GuideService], viewer: Principal | None
+) -> dict[int, ResourceBrief]:
     """Linked catalog entries the viewer may open: published, and open to the public for visitors."""
     ids = sorted({r.resource_id for s in services for r in s.resources})
     if not ids:
@@ -376,8 +451,11 @@ def _visible_resources(session: Session, services: Sequence[GuideService],
     cond = CatalogResource.status == "published"
     if viewer is None:
         cond = and_(cond, CatalogResource.open_to_public.is_(True))
-    rows = session.execute(select(CatalogResource.id, CatalogResource.code, CatalogResource.name,
-                                  CatalogResource.name_en).where(CatalogResource.id.in_(ids), cond))
+    rows = session.execute(
+        select(CatalogResource.id, CatalogResource.code, CatalogResource.name, CatalogResource.name_en).where(
+            CatalogResource.id.in_(ids), cond
+        )
+    )
     return {rid: ResourceBrief(code=code, name=name, name_en=name_en) for rid, code, name, name_en in rows if code}
 
 
@@ -386,18 +464,39 @@ def read_models(session: Session, services: Sequence[GuideService], viewer: Prin
     out = []
     for s in services:
         a = s.agency
-        resources = sorted((visible[r.resource_id] for r in s.resources if r.resource_id in visible),
-                           key=lambda b: b.code)
-        out.append(ServiceRead(
-            id=s.id, name=s.name, name_en=s.name_en, sector=s.sector, sector_label=rules.label(rules.SECTORS, s.sector),
-            sector_label_en=rules.label(rules.SECTORS, s.sector, "en"),
-            agency=AgencyBrief(code=a.code, name=a.name, name_en=a.name_en), region_code=s.region_code,
-            description=s.description, description_en=s.description_en, link_url=s.link_url,
-            channels=[ChannelRead(channel=c.channel, label=rules.label(rules.CHANNELS, c.channel),
-                                  label_en=rules.label(rules.CHANNELS, c.channel, "en"), detail=c.detail)
-                      for c in s.channels],
-            resources=resources, active=s.active, deactivated_at=s.deactivated_at,
-            deactivation_reason=s.deactivation_reason, created_at=s.created_at, updated_at=s.updated_at))
+        resources = sorted(
+            (visible[r.resource_id] for r in s.resources if r.resource_id in visible), key=lambda b: b.code
+        )
+        out.append(
+            ServiceRead(
+                id=s.id,
+                name=s.name,
+                name_en=s.name_en,
+                sector=s.sector,
+                sector_label=rules.label(rules.SECTORS, s.sector),
+                sector_label_en=rules.label(rules.SECTORS, s.sector, "en"),
+                agency=AgencyBrief(code=a.code, name=a.name, name_en=a.name_en),
+                region_code=s.region_code,
+                description=s.description,
+                description_en=s.description_en,
+                link_url=s.link_url,
+                channels=[
+                    ChannelRead(
+                        channel=c.channel,
+                        label=rules.label(rules.CHANNELS, c.channel),
+                        label_en=rules.label(rules.CHANNELS, c.channel, "en"),
+                        detail=c.detail,
+                    )
+                    for c in s.channels
+                ],
+                resources=resources,
+                active=s.active,
+                deactivated_at=s.deactivated_at,
+                deactivation_reason=s.deactivation_reason,
+                created_at=s.created_at,
+                updated_at=s.updated_at,
+            )
+        )
     return out
 
 

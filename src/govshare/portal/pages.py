@@ -44,15 +44,33 @@ def home(request: Request, session: SessionDep, _viewer: Anyone) -> HTMLResponse
 LOGIN_FIELDS = ("username",)
 
 
-def _login_page(request: Request, *, values: dict[str, str], errors: dict[str, str] | None = None,
-                form_error: str | None = None, next_url: str | None = None, status_code: int = 200,
-                headers: dict[str, str] | None = None, wait: str | None = None) -> HTMLResponse:
+def _login_page(
+    request: Request,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    next_url: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    wait: str | None = None,
+) -> HTMLResponse:
     _ = translator(request)
     labels = {"username": _("用户名"), "password": _("密码")}
-    return render(request, "login.html", {
-        "values": values, "errors": errors or {}, "form_error": form_error, "labels": labels, "next": next_url,
-        "wait": wait,
-    }, status_code=status_code, headers=headers)
+    return render(
+        request,
+        "login.html",
+        {
+            "values": values,
+            "errors": errors or {},
+            "form_error": form_error,
+            "labels": labels,
+            "next": next_url,
+            "wait": wait,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
 
 
 def wait_text(request: Request, seconds: int) -> str:
@@ -63,8 +81,9 @@ def wait_text(request: Request, seconds: int) -> str:
     return _("请在 %(n)s 分钟后再试。", n=math.ceil(seconds / 60))
 
 
-def _record_failure(session: Session, address: str, *, username: str | None = None,
-                    by: Principal | None = None) -> None:
+def _record_failure(
+    session: Session, address: str, *, username: str | None = None, by: Principal | None = None
+) -> None:
     """End this request's transaction (it wrote nothing) and record the failure in its own, so the
     record survives the failed request and SQLite's write lock is free for it: a failed sign-in for
     ``username``, or a wrong current password given by ``by``."""
@@ -114,15 +133,29 @@ def login_submit(request: Request, session: SessionDep, _viewer: Anyone, form: C
             session.rollback()
             wait = wait_text(request, exc.extra["retry_after_seconds"]) if exc.status == 429 else None
         lang = i18n.lang_of(request)
-        return _login_page(request, values=values, form_error=domain_error_message(exc, lang), next_url=next_url,
-                           status_code=exc.status, headers=error_headers(exc) if wait else None, wait=wait)
+        return _login_page(
+            request,
+            values=values,
+            form_error=domain_error_message(exc, lang),
+            next_url=next_url,
+            status_code=exc.status,
+            headers=error_headers(exc) if wait else None,
+            wait=wait,
+        )
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:  # signing in again (perhaps as someone else) ends the session this browser had
         registry.logout(session, previous)
     settings = get_settings()
     response = RedirectResponse(next_url or "/console", status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, max_age=settings.session_ttl_seconds, httponly=True,
-                        samesite="lax", secure=settings.cookie_secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
     return response
 
 
@@ -142,15 +175,34 @@ def logout(request: Request, session: SessionDep, _by: SignedIn, form: CsrfForm)
 PASSWORD_FIELDS = ("current_password", "new_password", "confirm_password")
 
 
-def _password_page(request: Request, *, errors: dict[str, str] | None = None, form_error: str | None = None,
-                   status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def _password_page(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     _ = translator(request)
-    labels = {"current_password": _("当前密码"), "new_password": _("新密码"), "confirm_password": _("再次输入新密码"),
-              "csrf_token": _("表单令牌")}
-    return render(request, "password.html", {
-        "values": {}, "errors": errors or {}, "form_error": form_error, "labels": labels,
-        "min_length": rules.PASSWORD_MIN_LENGTH,
-    }, status_code=status_code, headers=headers)
+    labels = {
+        "current_password": _("当前密码"),
+        "new_password": _("新密码"),
+        "confirm_password": _("再次输入新密码"),
+        "csrf_token": _("表单令牌"),
+    }
+    return render(
+        request,
+        "password.html",
+        {
+            "values": {},
+            "errors": errors or {},
+            "form_error": form_error,
+            "labels": labels,
+            "min_length": rules.PASSWORD_MIN_LENGTH,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
 
 
 @router.get("/account/password", response_class=HTMLResponse)
@@ -177,8 +229,9 @@ def password_submit(request: Request, session: SessionDep, by: SignedIn, form: C
         form_error = place_domain_error(exc, i18n.lang_of(request), PASSWORD_FIELDS, errors)
         if exc.status == 429 and exc.field in errors:
             errors[exc.field] += " " + wait_text(request, exc.extra["retry_after_seconds"])
-        return _password_page(request, errors=errors, form_error=form_error, status_code=exc.status,
-                              headers=error_headers(exc))
+        return _password_page(
+            request, errors=errors, form_error=form_error, status_code=exc.status, headers=error_headers(exc)
+        )
     return RedirectResponse("/console?password=changed", status_code=303)
 
 
@@ -191,20 +244,44 @@ def _own_username(by: Principal) -> str:
     return by.username
 
 
-def _tokens_page(request: Request, session: Session, by: Principal, *, values: dict[str, str] | None = None,
-                 errors: dict[str, str] | None = None, form_error: str | None = None,
-                 status_code: int = 200) -> HTMLResponse:
+def _tokens_page(
+    request: Request,
+    session: Session,
+    by: Principal,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     _ = translator(request)
     now = clock.now()
-    tokens = [{"id": t.id, "name": t.name, "hint": t.token_hint, "created": local_time(t.created_at),
-               "expires": local_time(t.expires_at), "revoked": local_time(t.revoked_at),
-               "state": registry.token_state(t, now)}
-              for t in registry.list_tokens(session, _own_username(by), by=by)]
-    return render(request, "tokens.html", {
-        "tokens": tokens, "values": values or {"name": ""}, "errors": errors or {}, "form_error": form_error,
-        "labels": {"name": _("令牌名称"), "csrf_token": _("表单令牌")},
-        "ttl_days": get_settings().token_ttl_days, "revoked": request.query_params.get("revoked") == "1",
-    }, status_code=status_code)
+    tokens = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "hint": t.token_hint,
+            "created": local_time(t.created_at),
+            "expires": local_time(t.expires_at),
+            "revoked": local_time(t.revoked_at),
+            "state": registry.token_state(t, now),
+        }
+        for t in registry.list_tokens(session, _own_username(by), by=by)
+    ]
+    return render(
+        request,
+        "tokens.html",
+        {
+            "tokens": tokens,
+            "values": values or {"name": ""},
+            "errors": errors or {},
+            "form_error": form_error,
+            "labels": {"name": _("令牌名称"), "csrf_token": _("表单令牌")},
+            "ttl_days": get_settings().token_ttl_days,
+            "revoked": request.query_params.get("revoked") == "1",
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/account/tokens", response_class=HTMLResponse)
@@ -226,14 +303,21 @@ def tokens_issue(request: Request, session: SessionDep, by: SignedIn, form: Csrf
     if errors:
         return _tokens_page(request, session, by, values=values, errors=errors, status_code=422)
     token, secret = registry.issue_token(session, _own_username(by), name=values["name"], by=by)
-    return render(request, "token_created.html", {
-        "token": {"id": token.id, "name": token.name, "expires": local_time(token.expires_at)}, "secret": secret,
-    }, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return render(
+        request,
+        "token_created.html",
+        {
+            "token": {"id": token.id, "name": token.name, "expires": local_time(token.expires_at)},
+            "secret": secret,
+        },
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def tokens_revoke(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, by: SignedIn,
-                  form: CsrfForm) -> RedirectResponse:  # noqa: ARG001 - the form carries only the token
+def tokens_revoke(
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, by: SignedIn, form: CsrfForm
+) -> RedirectResponse:  # noqa: ARG001 - the form carries only the token
     """Revoke one of one's own tokens; someone else's is not found (404)."""
     _own_username(by)
     registry.revoke_token(session, token_id, by=by)
@@ -264,9 +348,17 @@ def console(request: Request, session: SessionDep, by: SignedIn) -> HTMLResponse
             if grant.role in ("authority", "supervisor"):
                 section["agency_count"] = registry.list_agencies(session, region=grant.region_code, limit=1)[1]
                 section["missing_count"] = registry.list_agencies(
-                    session, region=grant.region_code, missing_responsible=True, limit=1)[1]
+                    session, region=grant.region_code, missing_responsible=True, limit=1
+                )[1]
         sections.append(section)
     from govshare.sharing.pages import console_panel
 
-    return render(request, "console.html", {"sections": sections, "sharing": console_panel(session, by, lang),
-                                            "password_changed": request.query_params.get("password") == "changed"})
+    return render(
+        request,
+        "console.html",
+        {
+            "sections": sections,
+            "sharing": console_panel(session, by, lang),
+            "password_changed": request.query_params.get("password") == "changed",
+        },
+    )

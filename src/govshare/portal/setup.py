@@ -78,16 +78,30 @@ def _find_principal(request: Request, *, look_up: bool) -> None:
         request.state.principal = None
 
 
-async def error_page(request: Request, status: int, *, title: str | None = None, detail: str | None = None,
-                     article: str | None = None, code: str | None = None, errors: list[str] | None = None,
-                     headers: dict[str, str] | None = None) -> Response:
+async def error_page(
+    request: Request,
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    article: str | None = None,
+    code: str | None = None,
+    errors: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     await run_in_threadpool(_find_principal, request, look_up=status < 500)
     _ = i18n.gettext_for(i18n.lang_of(request))
     title = title or _(HTTP_TITLES.get(status, DEFAULT_TITLE))
     if detail is None and status in HTTP_DETAILS:
         detail = _(HTTP_DETAILS[status])
-    context = {"status": status, "title": title, "detail": detail, "article": article, "code": code,
-               "errors": errors or []}
+    context = {
+        "status": status,
+        "title": title,
+        "detail": detail,
+        "article": article,
+        "code": code,
+        "errors": errors or [],
+    }
     return render(request, "error.html", context, status_code=status, headers=headers)
 
 
@@ -113,8 +127,14 @@ def install_html_error_pages(app: FastAPI) -> None:
             return _login_redirect(request)
         lang = i18n.lang_of(request)
         detail = i18n.split_bilingual(exc.detail, lang) if exc.detail else None
-        return await error_page(request, exc.status, title=domain_error_message(exc, lang), detail=detail,
-                                article=exc.article, code=exc.code)
+        return await error_page(
+            request,
+            exc.status,
+            title=domain_error_message(exc, lang),
+            detail=detail,
+            article=exc.article,
+            code=exc.code,
+        )
 
     async def http(request: Request, exc: StarletteHTTPException) -> Response:
         if not wants_html(request):
@@ -152,9 +172,14 @@ def install_html_error_pages(app: FastAPI) -> None:
         if err is None:
             raise exc  # a query or schema error: the 500 page, and the traceback in the log
         lang = i18n.lang_of(request)
-        return await error_page(request, err.status, title=domain_error_message(err, lang),
-                                detail=i18n.split_bilingual(err.detail or "", lang), code=err.code,
-                                headers=err.headers())
+        return await error_page(
+            request,
+            err.status,
+            title=domain_error_message(err, lang),
+            detail=i18n.split_bilingual(err.detail or "", lang),
+            code=err.code,
+            headers=err.headers(),
+        )
 
     for cls in DATABASE_ERRORS:
         app.add_exception_handler(cls, database)

@@ -165,20 +165,18 @@ CsrfForm = Annotated[FormData, Depends(csrf_form)]
 
 def _domain_template_dirs() -> dict[str, str]:
     root = Path(govshare.__file__).parent
-    return {
-        d.name: str(d / "templates")
-        for d in sorted(root.iterdir())
-        if d.is_dir() and (d / "templates").is_dir()
-    }
+    return {d.name: str(d / "templates") for d in sorted(root.iterdir()) if d.is_dir() and (d / "templates").is_dir()}
 
 
 @lru_cache
 def environment(lang: str) -> Environment:
     """One Jinja2 environment per language, with that language's catalog installed."""
-    loader = ChoiceLoader([
-        FileSystemLoader(str(PORTAL_DIR / "templates")),
-        PrefixLoader({name: FileSystemLoader(path) for name, path in _domain_template_dirs().items()}),
-    ])
+    loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PORTAL_DIR / "templates")),
+            PrefixLoader({name: FileSystemLoader(path) for name, path in _domain_template_dirs().items()}),
+        ]
+    )
     env = Environment(
         loader=loader,
         autoescape=select_autoescape(["html"]),
@@ -187,8 +185,13 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(lang=lang, html_lang=i18n.HTML_LANG[lang], pick=lambda pair: i18n.pick(pair, lang),
-                       article_label=lambda a: i18n.article_label(a, lang), platform_version=govshare.__version__)
+    env.globals.update(
+        lang=lang,
+        html_lang=i18n.HTML_LANG[lang],
+        pick=lambda pair: i18n.pick(pair, lang),
+        article_label=lambda a: i18n.article_label(a, lang),
+        platform_version=govshare.__version__,
+    )
     return env
 
 
@@ -235,12 +238,25 @@ def render(
     settings = get_settings()
     requested = i18n.requested_lang(request)
     if requested and request.cookies.get(i18n.LANG_COOKIE) != requested:
-        response.set_cookie(i18n.LANG_COOKIE, requested, max_age=365 * 24 * 3600, samesite="lax",
-                            secure=settings.cookie_secure, path="/")
+        response.set_cookie(
+            i18n.LANG_COOKIE,
+            requested,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/",
+        )
     nonce = getattr(request.state, "new_csrf_nonce", None)
     if nonce:
-        response.set_cookie(PRESESSION_COOKIE, nonce, max_age=PRESESSION_MAX_AGE, httponly=True, samesite="lax",
-                            secure=settings.cookie_secure, path="/")
+        response.set_cookie(
+            PRESESSION_COOKIE,
+            nonce,
+            max_age=PRESESSION_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/",
+        )
     return response
 
 
@@ -272,8 +288,15 @@ class FormChange:
     scope gets the 403 page, and propagates. Any other exception propagates too.
     """
 
-    def __init__(self, session: Session, lang: str, *, fields: Sequence[str], errors: dict[str, str],
-                 place: Callable[[DomainError], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        lang: str,
+        *,
+        fields: Sequence[str],
+        errors: dict[str, str],
+        place: Callable[[DomainError], str | None] | None = None,
+    ) -> None:
         self.session = session
         self.lang = lang
         self.fields = tuple(fields)
@@ -376,8 +399,9 @@ def domain_error_message(exc: DomainError, lang: str) -> str:
     return text
 
 
-def place_domain_error(exc: DomainError, lang: str, fields: tuple[str, ...] | list[str],
-                       errors: dict[str, str]) -> str | None:
+def place_domain_error(
+    exc: DomainError, lang: str, fields: tuple[str, ...] | list[str], errors: dict[str, str]
+) -> str | None:
     """Put the error next to its field when the form has that field; else return it for the top."""
     message = domain_error_message(exc, lang)
     if exc.field and exc.field in fields:

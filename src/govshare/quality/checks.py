@@ -79,40 +79,95 @@ class CheckRule:
 CHECK_RULES: dict[str, CheckRule] = {
     r.code: r
     for r in (
-        CheckRule("quality.completeness", "完整性", "completeness",
-                  "必填数据项不为空（空白视同为空）", "required items are filled (blank counts as empty)",
-                  "信息应当完整", "information must be complete", "Art 12", "completeness"),
-        CheckRule("quality.validity.type", "数据类型", "data type",
-                  "值符合数据项的类型（整数、数值、日期、日期时间、是否）",
-                  "values have the item's type (integer, number, date, date and time, yes/no)",
-                  "信息应当准确；类型不符的值无法被使用方处理",
-                  "information must be accurate; a value of the wrong type cannot be used", "Art 12", "validity"),
-        CheckRule("quality.validity.identifier", "代码校验", "identifier check",
-                  "公民身份号码符合 GB 11643（含校验码和出生日期），统一社会信用代码符合 GB 32100，"
-                  "行政区划代码在区划库中",
-                  "identity numbers pass GB 11643 (check digit, birth date), credit codes GB 32100, region codes "
-                  "are in the registry", "错误的主键使数据无法比对和共享", "a wrong key makes data impossible to "
-                  "match and share", "Art 12", "validity"),
-        CheckRule("quality.validity.code_list", "代码表", "code list",
-                  "值属于数据项规定的代码表", "values belong to the item's code list",
-                  "按照统一标准提供数据", "data are provided to a unified standard", "Art 12, Art 15(1)",
-                  "validity"),
-        CheckRule("quality.validity.range", "取值范围", "range",
-                  "数值或日期在规定范围内，文本不超过规定长度", "numbers and dates lie in their range, text within "
-                  "its length", "超出合理范围的值多为录入错误", "values out of range are mostly typing errors",
-                  "Art 12", "validity"),
-        CheckRule("quality.uniqueness", "主键唯一", "unique key",
-                  "每个主键只出现一次", "each key occurs once",
-                  "一个数据一个来源：同一主体出现多条记录时无法确定哪条为准",
-                  "one datum, one source: with several records for one subject, none can be relied on",
-                  "Art 11, Art 12", "uniqueness"),
-        CheckRule("quality.freshness", "及时更新", "timeliness",
-                  "最近一次更新距今不超过目录登记的更新周期", "the last update is no older than the update cycle "
-                  "registered in the catalog", "信息应当及时", "information must be timely", "Art 12", "freshness"),
-        CheckRule("quality.update_after_change", "变更后 20 个工作日内更新", "updated within 20 working days "
-                  "of a change", "共享信息变更后 20 个工作日内已更新", "shared information was updated within 20 "
-                  "working days of its change", "行政机关应当对共享信息实行动态管理", "agencies keep shared "
-                  "information up to date", "Art 15(2)", "freshness"),
+        CheckRule(
+            "quality.completeness",
+            "完整性",
+            "completeness",
+            "必填数据项不为空（空白视同为空）",
+            "required items are filled (blank counts as empty)",
+            "信息应当完整",
+            "information must be complete",
+            "Art 12",
+            "completeness",
+        ),
+        CheckRule(
+            "quality.validity.type",
+            "数据类型",
+            "data type",
+            "值符合数据项的类型（整数、数值、日期、日期时间、是否）",
+            "values have the item's type (integer, number, date, date and time, yes/no)",
+            "信息应当准确；类型不符的值无法被使用方处理",
+            "information must be accurate; a value of the wrong type cannot be used",
+            "Art 12",
+            "validity",
+        ),
+        CheckRule(
+            "quality.validity.identifier",
+            "代码校验",
+            "identifier check",
+            "公民身份号码符合 GB 11643（含校验码和出生日期），统一社会信用代码符合 GB 32100，行政区划代码在区划库中",
+            "identity numbers pass GB 11643 (check digit, birth date), credit codes GB 32100, region codes "
+            "are in the registry",
+            "错误的主键使数据无法比对和共享",
+            "a wrong key makes data impossible to match and share",
+            "Art 12",
+            "validity",
+        ),
+        CheckRule(
+            "quality.validity.code_list",
+            "代码表",
+            "code list",
+            "值属于数据项规定的代码表",
+            "values belong to the item's code list",
+            "按照统一标准提供数据",
+            "data are provided to a unified standard",
+            "Art 12, Art 15(1)",
+            "validity",
+        ),
+        CheckRule(
+            "quality.validity.range",
+            "取值范围",
+            "range",
+            "数值或日期在规定范围内，文本不超过规定长度",
+            "numbers and dates lie in their range, text within its length",
+            "超出合理范围的值多为录入错误",
+            "values out of range are mostly typing errors",
+            "Art 12",
+            "validity",
+        ),
+        CheckRule(
+            "quality.uniqueness",
+            "主键唯一",
+            "unique key",
+            "每个主键只出现一次",
+            "each key occurs once",
+            "一个数据一个来源：同一主体出现多条记录时无法确定哪条为准",
+            "one datum, one source: with several records for one subject, none can be relied on",
+            "Art 11, Art 12",
+            "uniqueness",
+        ),
+        CheckRule(
+            "quality.freshness",
+            "及时更新",
+            "timeliness",
+            "最近一次更新距今不超过目录登记的更新周期",
+            "the last update is no older than the update cycle registered in the catalog",
+            "信息应当及时",
+            "information must be timely",
+            "Art 12",
+            "freshness",
+        ),
+        CheckRule(
+            "quality.update_after_change",
+            "变更后 20 个工作日内更新",
+            "updated within 20 working days of a change",
+            "共享信息变更后 20 个工作日内已更新",
+            "shared information was updated within 20 working days of its change",
+            "行政机关应当对共享信息实行动态管理",
+            "agencies keep shared information up to date",
+            "Art 15(2)",
+            "freshness",
+        ),
     )
 }
 
@@ -175,8 +230,13 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         rule = CHECK_RULES[self.rule]
-        return {**asdict(self), "passed": self.passed, "article": rule.article, "name_zh": rule.name_zh,
-                "name_en": rule.name_en}
+        return {
+            **asdict(self),
+            "passed": self.passed,
+            "article": rule.article,
+            "name_zh": rule.name_zh,
+            "name_en": rule.name_en,
+        }
 
 
 @dataclass
@@ -191,8 +251,13 @@ class QualityReport:
         return next(f for f in self.findings if f.rule == rule and f.column == column)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "as_of": self.as_of.isoformat(), "score": self.score,
-                "dimensions": self.dimensions, "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "rows": self.rows,
+            "as_of": self.as_of.isoformat(),
+            "score": self.score,
+            "dimensions": self.dimensions,
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -288,8 +353,13 @@ def run_checks(
     if missing:
         from govshare.core.errors import InvalidInput
 
-        raise InvalidInput("quality.input.column_missing", "数据中没有这一列", "The data has no such column",
-                           detail=f"{', '.join(missing)}; 现有列 / columns: {', '.join(names)}", field=missing[0])
+        raise InvalidInput(
+            "quality.input.column_missing",
+            "数据中没有这一列",
+            "The data has no such column",
+            detail=f"{', '.join(missing)}; 现有列 / columns: {', '.join(names)}",
+            field=missing[0],
+        )
     regions_values = ""
     if known_regions is not None:
         regions_values = ", ".join(f"({lit(c)})" for c in sorted(set(known_regions))) or "(NULL)"
@@ -302,8 +372,12 @@ def run_checks(
         for rule, cond in (
             ("quality.validity.type", _type_ok(spec, v)),
             ("quality.validity.identifier", _identifier_ok(spec, v, as_of, regions_table)),
-            ("quality.validity.code_list", f"list_contains([{', '.join(lit(c) for c in spec.code_list)}], {v})"
-             if spec.code_list is not None else None),
+            (
+                "quality.validity.code_list",
+                f"list_contains([{', '.join(lit(c) for c in spec.code_list)}], {v})"
+                if spec.code_list is not None
+                else None,
+            ),
             ("quality.validity.range", _range_ok(spec, v)),
         ):
             if cond is not None:
@@ -313,8 +387,7 @@ def run_checks(
     selects = ["count(*)"]
     selects += [f"count(*) FILTER ({_v(c.name)} IS NULL)" for c in required]
     selects += [f"count(*) FILTER ({_v(c.name)} IS NOT NULL)" for _r, c, _cond in checks]
-    selects += [f"count(*) FILTER ({_v(c.name)} IS NOT NULL AND NOT coalesce({cond}, false))"
-                for _r, c, cond in checks]
+    selects += [f"count(*) FILTER ({_v(c.name)} IS NOT NULL AND NOT coalesce({cond}, false))" for _r, c, cond in checks]
     with_regions = f"known_regions(code) AS (VALUES {regions_values}), " if regions_table else ""
 
     def query(sql: str) -> list[tuple[Any, ...]]:
@@ -322,26 +395,36 @@ def run_checks(
 
     values = query(f"SELECT {', '.join(selects)} FROM t")[0]
     rows = int(values[0])
-    blanks = values[1:1 + len(required)]
-    checked = values[1 + len(required):1 + len(required) + len(checks)]
-    failed = values[1 + len(required) + len(checks):]
+    blanks = values[1 : 1 + len(required)]
+    checked = values[1 + len(required) : 1 + len(required) + len(checks)]
+    failed = values[1 + len(required) + len(checks) :]
 
     def sample(condition: str, column: str) -> list[dict[str, Any]]:
-        return [{"row": int(r), "value": v} for r, v in query(
-            f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {_v(column)} AS v, * FROM t) "
-            f"WHERE {condition} ORDER BY rn LIMIT {int(samples)}")]
+        return [
+            {"row": int(r), "value": v}
+            for r, v in query(
+                f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {_v(column)} AS v, * FROM t) "
+                f"WHERE {condition} ORDER BY rn LIMIT {int(samples)}"
+            )
+        ]
 
     findings: list[Finding] = []
     for spec, blank in zip(required, blanks, strict=True):
-        findings.append(Finding("quality.completeness", spec.name, rows, int(blank),
-                                sample("v IS NULL", spec.name) if blank else []))
+        findings.append(
+            Finding(
+                "quality.completeness", spec.name, rows, int(blank), sample("v IS NULL", spec.name) if blank else []
+            )
+        )
     for (rule, spec, cond), n, bad in zip(checks, checked, failed, strict=True):
         f = Finding(rule, spec.name, int(n), int(bad))
         if bad:
             f.samples = sample(f"v IS NOT NULL AND NOT coalesce({cond}, false)", spec.name)
             if rule == "quality.validity.identifier":
-                reason = {"id_number": lambda x: id_number_reason_sql(x, sql_date(as_of)), "uscc": uscc_reason_sql,
-                          "region": lambda x: region_code_reason_sql(x, regions_table)}[spec.identifier]
+                reason = {
+                    "id_number": lambda x: id_number_reason_sql(x, sql_date(as_of)),
+                    "uscc": uscc_reason_sql,
+                    "region": lambda x: region_code_reason_sql(x, regions_table),
+                }[spec.identifier]
                 for s in f.samples:
                     (code,) = query(f"SELECT {reason('x')} FROM (SELECT {lit(s['value'])} AS x)")[0]
                     s["reason"], s["reason_zh"], s["reason_en"] = code, *REASONS[code]
@@ -352,13 +435,23 @@ def run_checks(
         k = _v(key)
         dup_keys, dup_rows, keyed = query(
             "SELECT count(*) FILTER (c > 1), coalesce(sum(c) FILTER (c > 1), 0), coalesce(sum(c), 0) FROM "
-            f"(SELECT {k} AS k, count(*) AS c FROM t WHERE {k} IS NOT NULL GROUP BY k)")[0]
-        f = Finding("quality.uniqueness", key, int(keyed), int(dup_rows),
-                    detail=f"{int(dup_keys)} 个主键重复 / {int(dup_keys)} keys occur more than once")
+            f"(SELECT {k} AS k, count(*) AS c FROM t WHERE {k} IS NOT NULL GROUP BY k)"
+        )[0]
+        f = Finding(
+            "quality.uniqueness",
+            key,
+            int(keyed),
+            int(dup_rows),
+            detail=f"{int(dup_keys)} 个主键重复 / {int(dup_keys)} keys occur more than once",
+        )
         if dup_rows:
-            f.samples = [{"key": kv, "occurrences": int(c), "row": int(r)} for kv, c, r in query(
-                f"SELECT k, count(*) AS c, min(rn) AS r FROM (SELECT row_number() OVER () AS rn, {k} AS k FROM t) "
-                f"WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1 ORDER BY r LIMIT {int(samples)}")]
+            f.samples = [
+                {"key": kv, "occurrences": int(c), "row": int(r)}
+                for kv, c, r in query(
+                    f"SELECT k, count(*) AS c, min(rn) AS r FROM (SELECT row_number() OVER () AS rn, {k} AS k FROM t) "
+                    f"WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1 ORDER BY r LIMIT {int(samples)}"
+                )
+            ]
         findings.append(f)
         uniqueness = (keyed - dup_rows) / keyed if keyed else None
 
@@ -367,29 +460,41 @@ def run_checks(
         due = freshness_due(last_updated, update_cycle)
         if due is not None:
             stale = as_of > due
-            findings.append(Finding(
-                "quality.freshness", None, 1, int(stale),
-                detail=f"最近更新 {last_updated}，应于 {due} 前再次更新 / last updated {last_updated}, next update "
-                       f"due by {due}"))
+            findings.append(
+                Finding(
+                    "quality.freshness",
+                    None,
+                    1,
+                    int(stale),
+                    detail=f"最近更新 {last_updated}，应于 {due} 前再次更新 / last updated {last_updated}, next update "
+                    f"due by {due}",
+                )
+            )
             freshness = 0.0 if stale else 1.0
     if changed_on is not None:
         result = (workday_calendar or Calendar()).add_workdays(changed_on, UPDATE_AFTER_CHANGE_WORKDAYS)
         updated = last_updated is not None and last_updated >= changed_on
         late = (not updated and as_of > result.deadline) or (
-            updated and last_updated is not None and last_updated > result.deadline)
-        findings.append(Finding(
-            "quality.update_after_change", None, 1, int(late),
-            detail=f"{changed_on} 变更，期限 {result.deadline}{'（暂定）' if result.provisional else ''}，"
-                   f"{'已于 ' + str(last_updated) + ' 更新' if updated else '尚未更新'} / changed {changed_on}, due "
-                   f"{result.deadline}{' (provisional)' if result.provisional else ''}, "
-                   f"{'updated ' + str(last_updated) if updated else 'not updated yet'}"))
+            updated and last_updated is not None and last_updated > result.deadline
+        )
+        findings.append(
+            Finding(
+                "quality.update_after_change",
+                None,
+                1,
+                int(late),
+                detail=f"{changed_on} 变更，期限 {result.deadline}{'（暂定）' if result.provisional else ''}，"
+                f"{'已于 ' + str(last_updated) + ' 更新' if updated else '尚未更新'} / changed {changed_on}, due "
+                f"{result.deadline}{' (provisional)' if result.provisional else ''}, "
+                f"{'updated ' + str(last_updated) if updated else 'not updated yet'}",
+            )
+        )
         freshness = 0.0 if late else (1.0 if freshness is None else freshness)
 
     completeness = (1 - sum(blanks) / (rows * len(required))) if required and rows else None
     total_checked = sum(checked)
     validity = (1 - sum(failed) / total_checked) if total_checked else None
-    dimensions = {"completeness": completeness, "validity": validity, "uniqueness": uniqueness,
-                  "freshness": freshness}
+    dimensions = {"completeness": completeness, "validity": validity, "uniqueness": uniqueness, "freshness": freshness}
     assessed = {d: v for d, v in dimensions.items() if v is not None}
     score = None
     if assessed:

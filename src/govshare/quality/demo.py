@@ -69,8 +69,11 @@ def _write_copy(source: query.HostedSource, target: Path) -> None:
     cols = {name: ident(spec.column) for name, spec in source.items.items()}
     idn, name, born, addr = cols["公民身份号码"], cols["姓名"], cols["出生日期"], cols["户籍地址"]
     # Residents civil affairs registered that public security's copy lacks (valid numbers).
-    extra = ", ".join(f"({lit(identifiers.make_id_number('320508', dt.date(1990, 5, 5), 900 + k))}, '新登记居民', "
-                      f"'1990-05-05', '江苏省苏州市姑苏区人民路{k + 1}号')" for k in range(3))
+    extra = ", ".join(
+        f"({lit(identifiers.make_id_number('320508', dt.date(1990, 5, 5), 900 + k))}, '新登记居民', "
+        f"'1990-05-05', '江苏省苏州市姑苏区人民路{k + 1}号')"
+        for k in range(3)
+    )
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"""
@@ -100,19 +103,31 @@ def load_demo_quality(session: Session) -> DemoQualitySummary | None:
     if session.scalar(select(CatalogResource.id).limit(1)) is None:
         return None
     for code, name, name_en, data_type, rule, field_code, agency in ELEMENTS:
-        service.elements.create_element(session, code=code, name=name, name_en=name_en, data_type=data_type,
-                                        format_rule=rule, field_code=field_code, description=None, by=OPERATOR)
-        service.elements.assign_source(session, code, region_code="320000", agency_ref=agency,
-                                       basis=BASIS[agency], by=OPERATOR)
-    for rid in session.scalars(select(CatalogResource.id).where(CatalogResource.status != "withdrawn")
-                               .order_by(CatalogResource.id)).all():
+        service.elements.create_element(
+            session,
+            code=code,
+            name=name,
+            name_en=name_en,
+            data_type=data_type,
+            format_rule=rule,
+            field_code=field_code,
+            description=None,
+            by=OPERATOR,
+        )
+        service.elements.assign_source(
+            session, code, region_code="320000", agency_ref=agency, basis=BASIS[agency], by=OPERATOR
+        )
+    for rid in session.scalars(
+        select(CatalogResource.id).where(CatalogResource.status != "withdrawn").order_by(CatalogResource.id)
+    ).all():
         resource = catalog_service.get_resource(session, rid)
         items = catalog_service.snapshot_of(resource)["data_items"]
         service.duplicates.check_items(session, resource, items, "linked", resource.version_number, OPERATOR)
     flags = len(session.scalars(select(QualityDuplicateFlag.id)).all())
 
-    population = session.scalar(select(CatalogResource).where(CatalogResource.name == POPULATION,
-                                                               CatalogResource.status == "published"))
+    population = session.scalar(
+        select(CatalogResource).where(CatalogResource.name == POPULATION, CatalogResource.status == "published")
+    )
     if population is None:
         _demo_updates(session)
         return DemoQualitySummary(len(ELEMENTS), flags, None, 0)
@@ -127,8 +142,15 @@ def load_demo_quality(session: Session) -> DemoQualitySummary | None:
     with storage.temporary(".csv") as path:
         _write_copy(source, path)
         run = service.reconciliations.start(
-            session, primary=population.id, key="公民身份号码", items=["姓名", "出生日期", "户籍地址"],
-            upload=path, filename="民政低保对象身份信息.csv", agency=agency.code, by=OPERATOR)
+            session,
+            primary=population.id,
+            key="公民身份号码",
+            items=["姓名", "出生日期", "户籍地址"],
+            upload=path,
+            filename="民政低保对象身份信息.csv",
+            agency=agency.code,
+            by=OPERATOR,
+        )
     run = service.reconciliations.execute_in(session, run)
     _demo_objection(session)
     _demo_updates(session)
@@ -144,9 +166,14 @@ def _demo_objection(session: Session) -> None:
         return
     grant = grants[0]
     service.objections.file_objection(
-        session, grant_id=grant.id, record_key="演示记录 / demo record", item=grant.items[0] if grant.items else None,
+        session,
+        grant_id=grant.id,
+        record_key="演示记录 / demo record",
+        item=grant.items[0] if grant.items else None,
         problem="该记录与本单位掌握的情况不一致 / the record disagrees with what we hold",
-        evidence="现场核查记录 / on-site check", by=OPERATOR)
+        evidence="现场核查记录 / on-site check",
+        by=OPERATOR,
+    )
 
 
 def _demo_updates(session: Session) -> None:
@@ -157,15 +184,27 @@ def _demo_updates(session: Session) -> None:
     from govshare.exchange.models import ExchangeDatasetVersion
 
     hosted = select(ExchangeDatasetVersion.resource_id)
-    ids = session.scalars(select(CatalogResource.id).where(CatalogResource.status == "published",
-                                                           CatalogResource.id.not_in(hosted))
-                          .order_by(CatalogResource.id).limit(2)).all()
+    ids = session.scalars(
+        select(CatalogResource.id)
+        .where(CatalogResource.status == "published", CatalogResource.id.not_in(hosted))
+        .order_by(CatalogResource.id)
+        .limit(2)
+    ).all()
     if not ids:
         return
     now = clock.now()
-    service.updates.record_change(session, ids[0], changed_at=now - dt.timedelta(days=60),
-                                  note="行政区划调整后地址批量变更 / addresses changed after a boundary change",
-                                  by=OPERATOR)
-    service.updates.record_change(session, ids[-1], changed_at=now - dt.timedelta(days=1),
-                                  note="新增一批登记记录 / a batch of new registrations", by=OPERATOR)
+    service.updates.record_change(
+        session,
+        ids[0],
+        changed_at=now - dt.timedelta(days=60),
+        note="行政区划调整后地址批量变更 / addresses changed after a boundary change",
+        by=OPERATOR,
+    )
+    service.updates.record_change(
+        session,
+        ids[-1],
+        changed_at=now - dt.timedelta(days=1),
+        note="新增一批登记记录 / a batch of new registrations",
+        by=OPERATOR,
+    )
     service.updates.tick(session, by=OPERATOR)

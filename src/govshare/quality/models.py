@@ -73,8 +73,14 @@ class QualitySourceAssignment(Base):
     agency: Mapped[Agency] = relationship(lazy="raise")
 
     __table_args__ = (
-        Index("uq_quality_source_assignment_active", "element_id", "region_code", unique=True,
-              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        Index(
+            "uq_quality_source_assignment_active",
+            "element_id",
+            "region_code",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
     )
 
 
@@ -329,6 +335,13 @@ class QualityUpdateChange(TimestampMixin, Base):
     resource: Mapped[CatalogResource] = relationship(lazy="raise")
     provider: Mapped[Agency] = relationship(lazy="raise")
 
-    __table_args__ = (Index("uq_quality_update_change_feed", "resource_id", "feed_key", unique=True,
-                            sqlite_where=text("feed_key IS NOT NULL"),
-                            postgresql_where=text("feed_key IS NOT NULL")),)
+    __table_args__ = (
+        Index(
+            "uq_quality_update_change_feed",
+            "resource_id",
+            "feed_key",
+            unique=True,
+            sqlite_where=text("feed_key IS NOT NULL"),
+            postgresql_where=text("feed_key IS NOT NULL"),
+        ),
+    )

@@ -34,8 +34,12 @@ from govshare.quality.service.reconciliations import split_names
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-DIMENSIONS = {"completeness": ("完整性", "completeness"), "validity": ("有效性", "validity"),
-              "uniqueness": ("唯一性", "uniqueness"), "freshness": ("及时性", "timeliness")}
+DIMENSIONS = {
+    "completeness": ("完整性", "completeness"),
+    "validity": ("有效性", "validity"),
+    "uniqueness": ("唯一性", "uniqueness"),
+    "freshness": ("及时性", "timeliness"),
+}
 
 
 def _pager(offset: int, total: int) -> Pager:
@@ -56,13 +60,21 @@ def overview(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     tasks = service.verification.list_tasks(session, viewer=by, state="open", limit=10)
     overdue = service.verification.list_tasks(session, viewer=by, overdue=True, limit=1)
     runs = service.reconciliations.list_runs(session, viewer=by, limit=10)
-    return render(request, "quality/overview.html", {
-        "active": "console", "states": rules.RUN_STATES, "flags": flags, "tasks": tasks,
-        "overdue_total": overdue.total, "runs": runs,
-        "updates_overdue": service.updates.overdue_counts(session, viewer=by).total,
-        "is_overdue": service.verification.is_overdue,
-        "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin")),
-    })
+    return render(
+        request,
+        "quality/overview.html",
+        {
+            "active": "console",
+            "states": rules.RUN_STATES,
+            "flags": flags,
+            "tasks": tasks,
+            "overdue_total": overdue.total,
+            "runs": runs,
+            "updates_overdue": service.updates.overdue_counts(session, viewer=by).total,
+            "is_overdue": service.verification.is_overdue,
+            "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin")),
+        },
+    )
 
 
 @router.get("/quality/elements", response_class=HTMLResponse)
@@ -70,9 +82,17 @@ def elements(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     assignments: dict[int, list[Any]] = {}
     for a in service.elements.list_assignments(session):
         assignments.setdefault(a.element_id, []).append(a)
-    return render(request, "quality/elements.html", {
-        "active": "console", "elements": service.elements.list_elements(session), "assignments": assignments,
-        "formats": rules.FORMAT_RULES, "types": rules.ELEMENT_TYPES})
+    return render(
+        request,
+        "quality/elements.html",
+        {
+            "active": "console",
+            "elements": service.elements.list_elements(session),
+            "assignments": assignments,
+            "formats": rules.FORMAT_RULES,
+            "types": rules.ELEMENT_TYPES,
+        },
+    )
 
 
 # --- Duplicate collection (Art 11(1)) -------------------------------------------------------------
@@ -84,19 +104,46 @@ def duplicates(request: Request, session: SessionDep, by: Reader) -> HTMLRespons
     state = state if state in rules.FLAG_STATES else None
     offset = _offset(request)
     page = service.duplicates.list_flags(session, viewer=by, state=state, offset=offset, limit=PAGE_SIZE)
-    return render(request, "quality/duplicates.html", {
-        "active": "console", "page": page, "pager": _pager(offset, page.total), "state": state,
-        "states": rules.FLAG_STATES})
+    return render(
+        request,
+        "quality/duplicates.html",
+        {
+            "active": "console",
+            "page": page,
+            "pager": _pager(offset, page.total),
+            "state": state,
+            "states": rules.FLAG_STATES,
+        },
+    )
 
 
-def _flag_page(request: Request, session: Any, flag_id: int, by: Any, *, errors: dict[str, str] | None = None,
-               form_error: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+def _flag_page(
+    request: Request,
+    session: Any,
+    flag_id: int,
+    by: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     flag = service.duplicates.get_flag(session, flag_id, viewer=by)
-    return render(request, "quality/duplicate.html", {
-        "active": "console", "flag": flag, "states": rules.FLAG_STATES, "errors": errors or {},
-        "form_error": form_error, "values": values or {}, "exception_text": rules.LEGAL_EXCEPTION_TEXT,
-        "can_answer": flag.state == "open" and by.in_agency(flag.agency_id, "agency_staff", "agency_admin")},
-        status_code=status)
+    return render(
+        request,
+        "quality/duplicate.html",
+        {
+            "active": "console",
+            "flag": flag,
+            "states": rules.FLAG_STATES,
+            "errors": errors or {},
+            "form_error": form_error,
+            "values": values or {},
+            "exception_text": rules.LEGAL_EXCEPTION_TEXT,
+            "can_answer": flag.state == "open" and by.in_agency(flag.agency_id, "agency_staff", "agency_admin"),
+        },
+        status_code=status,
+    )
 
 
 @router.get("/quality/duplicates/{flag_id}", response_class=HTMLResponse)
@@ -105,18 +152,26 @@ def duplicate(flag_id: int, request: Request, session: SessionDep, by: Reader) -
 
 
 @router.post("/quality/duplicates/{flag_id}", response_class=HTMLResponse, response_model=None)
-def answer_duplicate(flag_id: int, request: Request, session: SessionDep, by: AgencyStaff,
-                     form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def answer_duplicate(
+    flag_id: int, request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
     values = {k: str(form.get(k) or "") for k in ("answer", "citation", "explanation")}
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=("answer", "citation", "explanation"), errors=errors)
     with change:
-        service.duplicates.answer_flag(session, flag_id, answer=values["answer"], citation=values["citation"],
-                                       explanation=values["explanation"], by=by)
+        service.duplicates.answer_flag(
+            session,
+            flag_id,
+            answer=values["answer"],
+            citation=values["citation"],
+            explanation=values["explanation"],
+            by=by,
+        )
     if change.ok:
         return RedirectResponse(f"/quality/duplicates/{flag_id}?done=1", status_code=303)
-    return _flag_page(request, session, flag_id, by, errors=errors, form_error=change.form_error, values=values,
-                      status=change.status)
+    return _flag_page(
+        request, session, flag_id, by, errors=errors, form_error=change.form_error, values=values, status=change.status
+    )
 
 
 # --- Reconciliation (Art 11(2)) -------------------------------------------------------------------
@@ -126,19 +181,44 @@ def answer_duplicate(flag_id: int, request: Request, session: SessionDep, by: Ag
 def reconciliations(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     offset = _offset(request)
     page = service.reconciliations.list_runs(session, viewer=by, offset=offset, limit=PAGE_SIZE)
-    return render(request, "quality/reconciliations.html", {
-        "active": "console", "page": page, "pager": _pager(offset, page.total), "states": rules.RUN_STATES,
-        "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin"))})
+    return render(
+        request,
+        "quality/reconciliations.html",
+        {
+            "active": "console",
+            "page": page,
+            "pager": _pager(offset, page.total),
+            "states": rules.RUN_STATES,
+            "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin")),
+        },
+    )
 
 
-def _new_form(request: Request, session: Any, *, values: dict[str, Any] | None = None,
-              errors: dict[str, str] | None = None, form_error: str | None = None, status: int = 200) -> HTMLResponse:
+def _new_form(
+    request: Request,
+    session: Any,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     values = values or {}
     if "rules" not in values:
         values["rules"] = [c for c, r in NORMALIZATION_RULES.items() if r.default]
-    return render(request, "quality/reconcile_new.html", {
-        "active": "console", "sources": service.reconciliations.hosted_sources(session), "values": values,
-        "errors": errors or {}, "form_error": form_error, "rules": NORMALIZATION_RULES}, status_code=status)
+    return render(
+        request,
+        "quality/reconcile_new.html",
+        {
+            "active": "console",
+            "sources": service.reconciliations.hosted_sources(session),
+            "values": values,
+            "errors": errors or {},
+            "form_error": form_error,
+            "rules": NORMALIZATION_RULES,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/quality/reconciliations/new", response_class=HTMLResponse)
@@ -148,8 +228,9 @@ def new_reconciliation(request: Request, session: SessionDep, by: AgencyStaff) -
 
 
 @router.post("/quality/reconciliations/new", response_class=HTMLResponse, response_model=None)
-async def start_reconciliation(request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm,
-                               background: BackgroundTasks) -> HTMLResponse | RedirectResponse:
+async def start_reconciliation(
+    request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm, background: BackgroundTasks
+) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
     values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in ("primary", "key", "items", "key_secondary")}
     values["rules"] = [str(v) for v in form.getlist("rules")]
@@ -163,8 +244,12 @@ async def start_reconciliation(request: Request, session: SessionDep, by: Agency
     if errors:
         return _new_form(request, session, values=values, errors=errors, status=422)
     assert isinstance(upload, UploadFile)
-    change = FormChange(session, i18n.lang_of(request), fields=("primary", "key", "items", "key_secondary", "file",
-                                                                "rules"), errors=errors)
+    change = FormChange(
+        session,
+        i18n.lang_of(request),
+        fields=("primary", "key", "items", "key_secondary", "file", "rules"),
+        errors=errors,
+    )
     with tempfile.TemporaryDirectory(prefix="govshare-quality-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
@@ -173,17 +258,23 @@ async def start_reconciliation(request: Request, session: SessionDep, by: Agency
         def start() -> Any:
             with change:
                 return service.reconciliations.start(
-                    session, primary=values["primary"], key=values["key"], items=split_names(values["items"]),
-                    key_secondary=values["key_secondary"] or None, rule_codes=values["rules"], upload=path,
-                    filename=upload.filename, by=by)
+                    session,
+                    primary=values["primary"],
+                    key=values["key"],
+                    items=split_names(values["items"]),
+                    key_secondary=values["key_secondary"] or None,
+                    rule_codes=values["rules"],
+                    upload=path,
+                    filename=upload.filename,
+                    by=by,
+                )
             return None
 
         run = await run_in_threadpool(start)
     if change.ok and run is not None:
         background.add_task(service.reconciliations.execute, run.id)
         return RedirectResponse(f"/quality/reconciliations/{run.id}", status_code=303)
-    return _new_form(request, session, values=values, errors=errors, form_error=change.form_error,
-                     status=change.status)
+    return _new_form(request, session, values=values, errors=errors, form_error=change.form_error, status=change.status)
 
 
 @router.get("/quality/reconciliations/{run_id}", response_class=HTMLResponse)
@@ -196,21 +287,54 @@ def reconciliation(run_id: int, request: Request, session: SessionDep, by: Reade
     if report:
         for item in report["items"]:
             title = f"{item['label']}: {item['equal']:,} / {item['mismatched']:,}"
-            item_charts.append((item, charts.share_bar(
-                [(i18n.pick(("一致", "equal"), lang), item["equal"], charts.EQUAL),
-                 (i18n.pick(("不一致", "mismatched"), lang), item["mismatched"], charts.MISMATCH)], title=title)))
+            item_charts.append(
+                (
+                    item,
+                    charts.share_bar(
+                        [
+                            (i18n.pick(("一致", "equal"), lang), item["equal"], charts.EQUAL),
+                            (i18n.pick(("不一致", "mismatched"), lang), item["mismatched"], charts.MISMATCH),
+                        ],
+                        title=title,
+                    ),
+                )
+            )
         keys_chart = charts.share_bar(
-            [(i18n.pick(("参与比对", "compared"), lang), report["compared"], charts.EQUAL),
-             (i18n.pick(("主采集方缺少", "missing in primary"), lang), report["missing_in_primary"], charts.MISMATCH),
-             (i18n.pick(("比对方缺少", "missing in secondary"), lang), report["missing_in_secondary"], charts.MISSING)],
-            title="keys")
+            [
+                (i18n.pick(("参与比对", "compared"), lang), report["compared"], charts.EQUAL),
+                (
+                    i18n.pick(("主采集方缺少", "missing in primary"), lang),
+                    report["missing_in_primary"],
+                    charts.MISMATCH,
+                ),
+                (
+                    i18n.pick(("比对方缺少", "missing in secondary"), lang),
+                    report["missing_in_secondary"],
+                    charts.MISSING,
+                ),
+            ],
+            title="keys",
+        )
     else:
         keys_chart = None
-    return render(request, "quality/report.html", {
-        "active": "console", "run": run, "report": report, "task": task, "item_charts": item_charts,
-        "keys_chart": keys_chart, "states": rules.RUN_STATES, "key_kinds": KEY_KINDS,
-        "rules_by_code": NORMALIZATION_RULES, "kinds": DISCREPANCY_KINDS,
-        "running": run.state in ("queued", "running"), "reasons": REASONS})
+    return render(
+        request,
+        "quality/report.html",
+        {
+            "active": "console",
+            "run": run,
+            "report": report,
+            "task": task,
+            "item_charts": item_charts,
+            "keys_chart": keys_chart,
+            "states": rules.RUN_STATES,
+            "key_kinds": KEY_KINDS,
+            "rules_by_code": NORMALIZATION_RULES,
+            "kinds": DISCREPANCY_KINDS,
+            "running": run.state in ("queued", "running"),
+            "reasons": REASONS,
+        },
+    )
 
 
 # --- Verification tasks (Art 11(2)) ---------------------------------------------------------------
@@ -221,23 +345,53 @@ def tasks(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     overdue = request.query_params.get("overdue") == "1"
     offset = _offset(request)
     page = service.verification.list_tasks(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
-    return render(request, "quality/tasks.html", {
-        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
-        "is_overdue": service.verification.is_overdue, "states": rules.TASK_STATES, "today": clock.today()})
+    return render(
+        request,
+        "quality/tasks.html",
+        {
+            "active": "console",
+            "page": page,
+            "pager": _pager(offset, page.total),
+            "overdue": overdue,
+            "is_overdue": service.verification.is_overdue,
+            "states": rules.TASK_STATES,
+            "today": clock.today(),
+        },
+    )
 
 
-def _task_page(request: Request, session: Any, task_id: int, by: Any, *, errors: dict[str, str] | None = None,
-               form_error: str | None = None, status: int = 200) -> HTMLResponse:
+def _task_page(
+    request: Request,
+    session: Any,
+    task_id: int,
+    by: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     task = service.verification.get_task(session, task_id, viewer=by)
     offset = _offset(request)
     rows = service.verification.discrepancies(task, offset=offset, limit=PAGE_SIZE)
-    return render(request, "quality/task.html", {
-        "active": "console", "task": task, "rows": rows, "answers": service.verification.answers(session, task),
-        "pager": _pager(offset, task.discrepancies), "outcomes": rules.OUTCOMES, "kinds": DISCREPANCY_KINDS,
-        "overdue": service.verification.is_overdue(task), "states": rules.TASK_STATES, "errors": errors or {},
-        "form_error": form_error,
-        "can_answer": task.state == "open" and by.in_agency(task.primary_agency_id, "agency_staff", "agency_admin")},
-        status_code=status)
+    return render(
+        request,
+        "quality/task.html",
+        {
+            "active": "console",
+            "task": task,
+            "rows": rows,
+            "answers": service.verification.answers(session, task),
+            "pager": _pager(offset, task.discrepancies),
+            "outcomes": rules.OUTCOMES,
+            "kinds": DISCREPANCY_KINDS,
+            "overdue": service.verification.is_overdue(task),
+            "states": rules.TASK_STATES,
+            "errors": errors or {},
+            "form_error": form_error,
+            "can_answer": task.state == "open" and by.in_agency(task.primary_agency_id, "agency_staff", "agency_admin"),
+        },
+        status_code=status,
+    )
 
 
 @router.get("/quality/tasks/{task_id}", response_class=HTMLResponse)
@@ -246,8 +400,9 @@ def task(task_id: int, request: Request, session: SessionDep, by: Reader) -> HTM
 
 
 @router.post("/quality/tasks/{task_id}/answers", response_class=HTMLResponse, response_model=None)
-def answer_task(task_id: int, request: Request, session: SessionDep, by: AgencyStaff,
-                form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def answer_task(
+    task_id: int, request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
     entries = []
     for name in form:
         if name.startswith("outcome_") and form.get(name):
@@ -258,8 +413,9 @@ def answer_task(task_id: int, request: Request, session: SessionDep, by: AgencyS
     change = FormChange(session, i18n.lang_of(request), fields=("outcome", "note"), errors=errors)
     with change:
         if form.get("bulk_outcome"):
-            service.verification.answer_all(session, task_id, str(form.get("bulk_outcome")),
-                                            str(form.get("bulk_note") or ""), by=by)
+            service.verification.answer_all(
+                session, task_id, str(form.get("bulk_outcome")), str(form.get("bulk_note") or ""), by=by
+            )
         else:
             service.verification.answer(session, task_id, entries, by=by)
     if change.ok:
@@ -273,22 +429,42 @@ def answer_task(task_id: int, request: Request, session: SessionDep, by: AgencyS
 OBJECTION_FIELDS = ("grant_id", "record_key", "item", "problem", "evidence")
 
 
-def _objections_page(request: Request, session: Any, by: Any, *, values: dict[str, str] | None = None,
-                     errors: dict[str, str] | None = None, form_error: str | None = None,
-                     status: int = 200) -> HTMLResponse:
+def _objections_page(
+    request: Request,
+    session: Any,
+    by: Any,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     from govshare.sharing import service as sharing_service
 
     offset = _offset(request)
     overdue = request.query_params.get("overdue") == "1"
     page = service.objections.list_objections(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     own = by.agency_ids("agency_staff", "agency_admin")
-    grants = [g for g in sharing_service.list_grants(session, viewer=by, usable=True, limit=200).rows
-              if g.consumer_id in own]
-    return render(request, "quality/objections.html", {
-        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
-        "states": rules.OBJECTION_STATES, "is_overdue": service.objections.is_overdue, "grants": grants,
-        "values": values or {"grant_id": request.query_params.get("grant", "")[:12]}, "errors": errors or {},
-        "form_error": form_error}, status_code=status)
+    grants = [
+        g for g in sharing_service.list_grants(session, viewer=by, usable=True, limit=200).rows if g.consumer_id in own
+    ]
+    return render(
+        request,
+        "quality/objections.html",
+        {
+            "active": "console",
+            "page": page,
+            "pager": _pager(offset, page.total),
+            "overdue": overdue,
+            "states": rules.OBJECTION_STATES,
+            "is_overdue": service.objections.is_overdue,
+            "grants": grants,
+            "values": values or {"grant_id": request.query_params.get("grant", "")[:12]},
+            "errors": errors or {},
+            "form_error": form_error,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/quality/objections", response_class=HTMLResponse)
@@ -297,13 +473,17 @@ def objections(request: Request, session: SessionDep, by: Reader) -> HTMLRespons
 
 
 @router.post("/quality/objections", response_class=HTMLResponse, response_model=None)
-def file_objection(request: Request, session: SessionDep, by: AgencyStaff,
-                   form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def file_objection(
+    request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
     values = {k: str(form.get(k) or "").strip() for k in OBJECTION_FIELDS}
     errors: dict[str, str] = {}
-    grant_id = int(values["grant_id"]) if values["grant_id"].isascii() and values["grant_id"].isdigit() \
-        and len(values["grant_id"]) < 10 else None
+    grant_id = (
+        int(values["grant_id"])
+        if values["grant_id"].isascii() and values["grant_id"].isdigit() and len(values["grant_id"]) < 10
+        else None
+    )
     if grant_id is None:
         errors["grant_id"] = _("请选择共享授权")
         return _objections_page(request, session, by, values=values, errors=errors, status=422)
@@ -311,25 +491,50 @@ def file_objection(request: Request, session: SessionDep, by: AgencyStaff,
     made = None
     with change:
         made = service.objections.file_objection(
-            session, grant_id=grant_id, record_key=values["record_key"], item=values["item"] or None,
-            problem=values["problem"], evidence=values["evidence"] or None, by=by)
+            session,
+            grant_id=grant_id,
+            record_key=values["record_key"],
+            item=values["item"] or None,
+            problem=values["problem"],
+            evidence=values["evidence"] or None,
+            by=by,
+        )
     if change.ok and made is not None:
         return RedirectResponse(f"/quality/objections/{made.id}?done=1", status_code=303)
-    return _objections_page(request, session, by, values=values, errors=errors, form_error=change.form_error,
-                            status=change.status)
+    return _objections_page(
+        request, session, by, values=values, errors=errors, form_error=change.form_error, status=change.status
+    )
 
 
-def _objection_page(request: Request, session: Any, objection_id: int, by: Any, *,
-                    errors: dict[str, str] | None = None, form_error: str | None = None,
-                    values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+def _objection_page(
+    request: Request,
+    session: Any,
+    objection_id: int,
+    by: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     objection = service.objections.get_objection(session, objection_id, viewer=by)
-    return render(request, "quality/objection.html", {
-        "active": "console", "o": objection, "states": rules.OBJECTION_STATES,
-        "overdue": service.objections.is_overdue(objection),
-        "corrected_version": service.objections.corrected_version(session, objection),
-        "can_answer": objection.state == "open" and by.in_agency(objection.provider_id, "agency_staff",
-                                                                  "agency_admin"),
-        "errors": errors or {}, "form_error": form_error, "values": values or {}}, status_code=status)
+    return render(
+        request,
+        "quality/objection.html",
+        {
+            "active": "console",
+            "o": objection,
+            "states": rules.OBJECTION_STATES,
+            "overdue": service.objections.is_overdue(objection),
+            "corrected_version": service.objections.corrected_version(session, objection),
+            "can_answer": objection.state == "open"
+            and by.in_agency(objection.provider_id, "agency_staff", "agency_admin"),
+            "errors": errors or {},
+            "form_error": form_error,
+            "values": values or {},
+        },
+        status_code=status,
+    )
 
 
 @router.get("/quality/objections/{objection_id}", response_class=HTMLResponse)
@@ -338,18 +543,28 @@ def objection(objection_id: int, request: Request, session: SessionDep, by: Read
 
 
 @router.post("/quality/objections/{objection_id}", response_class=HTMLResponse, response_model=None)
-def answer_objection(objection_id: int, request: Request, session: SessionDep, by: AgencyStaff,
-                     form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def answer_objection(
+    objection_id: int, request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
     values = {k: str(form.get(k) or "") for k in ("outcome", "note")}
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=("outcome", "note"), errors=errors)
     with change:
-        service.objections.answer_objection(session, objection_id, outcome=values["outcome"], note=values["note"],
-                                            by=by)
+        service.objections.answer_objection(
+            session, objection_id, outcome=values["outcome"], note=values["note"], by=by
+        )
     if change.ok:
         return RedirectResponse(f"/quality/objections/{objection_id}?done=1", status_code=303)
-    return _objection_page(request, session, objection_id, by, errors=errors, form_error=change.form_error,
-                           values=values, status=change.status)
+    return _objection_page(
+        request,
+        session,
+        objection_id,
+        by,
+        errors=errors,
+        form_error=change.form_error,
+        values=values,
+        status=change.status,
+    )
 
 
 # --- Update duty (Art 15(2)) ----------------------------------------------------------------------
@@ -357,21 +572,42 @@ def answer_objection(objection_id: int, request: Request, session: SessionDep, b
 UPDATE_FIELDS = ("resource", "changed_at", "note")
 
 
-def _updates_page(request: Request, session: Any, by: Any, *, values: dict[str, str] | None = None,
-                  errors: dict[str, str] | None = None, form_error: str | None = None,
-                  status: int = 200) -> HTMLResponse:
+def _updates_page(
+    request: Request,
+    session: Any,
+    by: Any,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     offset = _offset(request)
     overdue = request.query_params.get("overdue") == "1"
     page = service.updates.list_changes(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     resources = service.updates.own_resources(session, by)
     preset = request.query_params.get("resource", "")[:64]
-    return render(request, "quality/updates.html", {
-        "active": "console", "page": page, "pager": _pager(offset, page.total), "overdue": overdue,
-        "counts": service.updates.overdue_counts(session, viewer=by), "states": rules.UPDATE_STATES,
-        "sources": rules.CHANGE_SOURCES, "is_overdue": service.updates.is_overdue, "resources": resources,
-        "workdays": rules.UPDATE_WORKDAYS, "own": by.agency_ids("agency_staff", "agency_admin"),
-        "values": values or {"resource": preset}, "errors": errors or {}, "form_error": form_error},
-        status_code=status)
+    return render(
+        request,
+        "quality/updates.html",
+        {
+            "active": "console",
+            "page": page,
+            "pager": _pager(offset, page.total),
+            "overdue": overdue,
+            "counts": service.updates.overdue_counts(session, viewer=by),
+            "states": rules.UPDATE_STATES,
+            "sources": rules.CHANGE_SOURCES,
+            "is_overdue": service.updates.is_overdue,
+            "resources": resources,
+            "workdays": rules.UPDATE_WORKDAYS,
+            "own": by.agency_ids("agency_staff", "agency_admin"),
+            "values": values or {"resource": preset},
+            "errors": errors or {},
+            "form_error": form_error,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/quality/updates", response_class=HTMLResponse)
@@ -380,8 +616,9 @@ def updates(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
 
 
 @router.post("/quality/updates", response_class=HTMLResponse, response_model=None)
-def record_update(request: Request, session: SessionDep, by: AgencyStaff,
-                  form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def record_update(
+    request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
     values = {k: str(form.get(k) or "").strip() for k in UPDATE_FIELDS}
     errors: dict[str, str] = {}
@@ -400,17 +637,18 @@ def record_update(request: Request, session: SessionDep, by: AgencyStaff,
         changed_at = changed_at.replace(tzinfo=clock.LEGAL_TZ)
     change = FormChange(session, i18n.lang_of(request), fields=UPDATE_FIELDS, errors=errors)
     with change:
-        service.updates.record_change(session, int(resource), changed_at=changed_at, note=values["note"] or None,
-                                      by=by)
+        service.updates.record_change(session, int(resource), changed_at=changed_at, note=values["note"] or None, by=by)
     if change.ok:
         return RedirectResponse("/quality/updates?done=1", status_code=303)
-    return _updates_page(request, session, by, values=values, errors=errors, form_error=change.form_error,
-                         status=change.status)
+    return _updates_page(
+        request, session, by, values=values, errors=errors, form_error=change.form_error, status=change.status
+    )
 
 
 @router.post("/quality/updates/{change_id}/confirm", response_class=HTMLResponse, response_model=None)
-def confirm_update(change_id: int, request: Request, session: SessionDep, by: AgencyStaff,
-                   form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def confirm_update(
+    change_id: int, request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=("note",), errors=errors)
     with change:
@@ -432,16 +670,25 @@ def resource_checks(ref: str, request: Request, session: SessionDep, by: Reader)
     _ = translator(request)
     resource, results = service.checks.history(session, ref[:64], viewer=by)
     latest = results[-1] if results else None
-    return render(request, "quality/checks.html", {
-        "active": "console", "resource": resource, "results": results, "latest": latest,
-        "chart": charts.trend(_score_points(results), title=_("质量得分趋势")) if results else None,
-        "dimensions": DIMENSIONS,
-        "can_run": by.in_agency(resource.provider_id, "agency_staff", "agency_admin") or by.has_role("authority")})
+    return render(
+        request,
+        "quality/checks.html",
+        {
+            "active": "console",
+            "resource": resource,
+            "results": results,
+            "latest": latest,
+            "chart": charts.trend(_score_points(results), title=_("质量得分趋势")) if results else None,
+            "dimensions": DIMENSIONS,
+            "can_run": by.in_agency(resource.provider_id, "agency_staff", "agency_admin") or by.has_role("authority"),
+        },
+    )
 
 
 @router.post("/quality/checks/resources/{ref}", response_class=HTMLResponse, response_model=None)
-def run_checks(ref: str, request: Request, session: SessionDep, by: ProviderOrAuthority,
-               form: CsrfForm) -> RedirectResponse:
+def run_checks(
+    ref: str, request: Request, session: SessionDep, by: ProviderOrAuthority, form: CsrfForm
+) -> RedirectResponse:
     service.checks.run_on_demand(session, ref[:64], by=by)
     return RedirectResponse(f"/quality/checks/resources/{ref[:64]}", status_code=303)
 
@@ -452,7 +699,11 @@ def agency_checks(code: str, request: Request, session: SessionDep, by: Reader) 
     agency, by_resource = service.checks.agency_history(session, code[:64], viewer=by)
     rows = []
     for resource, results in by_resource.items():
-        rows.append((resource, results[-1], charts.trend(_score_points(results),
-                                                         title=_("质量得分趋势") + f" · {resource.name}")))
+        rows.append(
+            (
+                resource,
+                results[-1],
+                charts.trend(_score_points(results), title=_("质量得分趋势") + f" · {resource.name}"),
+            )
+        )
     return render(request, "quality/agency_checks.html", {"active": "console", "agency": agency, "rows": rows})
-

@@ -49,14 +49,22 @@ def is_member(p: Principal, agency_id: int) -> bool:
 
 def check_authority(p: Principal, region_path: str) -> None:
     if not p.covers_region(region_path, "authority"):
-        raise _deny("quality.authority_only", "只有该地区（或上级）的信息化主管部门可以确定数据的采集单位",
-                    "Only the competent authority of the region (or above) may assign collection duties", "Art 12")
+        raise _deny(
+            "quality.authority_only",
+            "只有该地区（或上级）的信息化主管部门可以确定数据的采集单位",
+            "Only the competent authority of the region (or above) may assign collection duties",
+            "Art 12",
+        )
 
 
 def check_keep_register(p: Principal) -> None:
     if not p.has_role("authority"):
-        raise _deny("quality.authority_only", "只有信息化主管部门可以维护数据元目录",
-                    "Only a competent authority may keep the register of data elements", "Art 12")
+        raise _deny(
+            "quality.authority_only",
+            "只有信息化主管部门可以维护数据元目录",
+            "Only a competent authority may keep the register of data elements",
+            "Art 12",
+        )
 
 
 def check_member(p: Principal, agency_id: int, *, article: str = "Art 11") -> None:
@@ -67,8 +75,12 @@ def check_member(p: Principal, agency_id: int, *, article: str = "Art 11") -> No
 def check_provider_or_authority(p: Principal, agency_id: int, region_path: str) -> None:
     if is_member(p, agency_id) or p.covers_region(region_path, "authority"):
         return
-    raise _deny("quality.out_of_scope", "须为该资源的提供单位或所在地区（或上级）信息化主管部门",
-                "Only the entry's provider or the authority of its region may do this", "Art 12")
+    raise _deny(
+        "quality.out_of_scope",
+        "须为该资源的提供单位或所在地区（或上级）信息化主管部门",
+        "Only the entry's provider or the authority of its region may do this",
+        "Art 12",
+    )
 
 
 def can_read(p: Principal, agency_ids: tuple[int, ...], region_path: str) -> bool:

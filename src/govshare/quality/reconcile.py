@@ -179,18 +179,33 @@ def _items(items: Mapping[str, str] | Sequence[Item | str]) -> list[Item]:
     else:
         out = [i if isinstance(i, Item) else Item(secondary=i) for i in items]
     if not out:
-        raise InvalidInput("quality.reconcile.items_required", "请选择要比对的数据项", "Choose the items to compare",
-                           field="items", article=ARTICLE)
+        raise InvalidInput(
+            "quality.reconcile.items_required",
+            "请选择要比对的数据项",
+            "Choose the items to compare",
+            field="items",
+            article=ARTICLE,
+        )
     labels = [i.name for i in out]
     repeated = sorted({n for n in labels if labels.count(n) > 1})
     if repeated:
-        raise InvalidInput("quality.reconcile.item_repeated", "数据项重复", "An item is chosen twice",
-                           detail=", ".join(repeated), field="items", article=ARTICLE)
+        raise InvalidInput(
+            "quality.reconcile.item_repeated",
+            "数据项重复",
+            "An item is chosen twice",
+            detail=", ".join(repeated),
+            field="items",
+            article=ARTICLE,
+        )
     for i in out:
         if i.kind not in VALUE_KINDS:
-            raise InvalidInput("quality.reconcile.kind_unknown", "未知的数据项类型", "Unknown kind of item",
-                               detail=f"{i.name}: {i.kind}; 可用 / available: {', '.join(VALUE_KINDS)}",
-                               field="items")
+            raise InvalidInput(
+                "quality.reconcile.kind_unknown",
+                "未知的数据项类型",
+                "Unknown kind of item",
+                detail=f"{i.name}: {i.kind}; 可用 / available: {', '.join(VALUE_KINDS)}",
+                field="items",
+            )
     return out
 
 
@@ -198,10 +213,14 @@ def _require_columns(src: sources.PreparedSource, side: str, wanted: Iterable[st
     for column in wanted:
         if column not in src.columns:
             raise InvalidInput(
-                "quality.input.column_missing", "文件中没有这一列", "The file has no such column",
+                "quality.input.column_missing",
+                "文件中没有这一列",
+                "The file has no such column",
                 detail=f"{src.label} 没有“{column}”列；现有列 / has no column {column!r}; its columns: "
-                       f"{', '.join(src.columns)}",
-                field=column, extra={"side": side, "available_columns": src.columns})
+                f"{', '.join(src.columns)}",
+                field=column,
+                extra={"side": side, "available_columns": src.columns},
+            )
 
 
 def _reason_sql(key_kind: str, as_of: dt.date, regions_table: str | None) -> str:
@@ -214,8 +233,16 @@ def _reason_sql(key_kind: str, as_of: dt.date, regions_table: str | None) -> str
     return "CASE WHEN k IS NULL THEN 'blank' END"
 
 
-def _side_sql(table: str, src: sources.PreparedSource, key: str, key_value_kind: str, columns: list[str],
-              kinds: list[str], rules: tuple[str, ...], reason: str) -> str:
+def _side_sql(
+    table: str,
+    src: sources.PreparedSource,
+    key: str,
+    key_value_kind: str,
+    columns: list[str],
+    kinds: list[str],
+    rules: tuple[str, ...],
+    reason: str,
+) -> str:
     """One row per normalised key: how often it occurs, its first row, its values, its key check."""
     inner = ", ".join(
         [f"__row, {ident(key)} AS raw_key, {text_stage_sql(ident(key), rules)} AS t_key"]
@@ -230,24 +257,34 @@ def _side_sql(table: str, src: sources.PreparedSource, key: str, key_value_kind:
     fields = ["raw_key"] + [f"n{i}" for i in range(len(columns))] + [f"r{i}" for i in range(len(columns))]
     packed = "{" + ", ".join(f"'{f}': {f}" for f in fields) + "}"
     unpacked = ", ".join(f"v.{f} AS {f}" for f in fields)
-    return (f"CREATE TEMP TABLE {table} AS SELECT k, c, row, {unpacked}, {reason} AS reason FROM ("
-            f"SELECT k, count(*) AS c, min(__row) AS row, arg_min({packed}, __row) AS v "
-            f"FROM (SELECT {middle} FROM (SELECT {inner} FROM {src.view})) GROUP BY k)")
+    return (
+        f"CREATE TEMP TABLE {table} AS SELECT k, c, row, {unpacked}, {reason} AS reason FROM ("
+        f"SELECT k, count(*) AS c, min(__row) AS row, arg_min({packed}, __row) AS v "
+        f"FROM (SELECT {middle} FROM (SELECT {inner} FROM {src.view})) GROUP BY k)"
+    )
 
 
-def _side_report(con: duckdb.DuckDBPyConnection, table: str, src: sources.PreparedSource,
-                 samples: int) -> SideReport:
+def _side_report(con: duckdb.DuckDBPyConnection, table: str, src: sources.PreparedSource, samples: int) -> SideReport:
     rows, valid, invalid_rows, invalid_keys, dup_keys, dup_rows = con.execute(
         "SELECT coalesce(sum(c), 0), count(*) FILTER (reason IS NULL), "
         "coalesce(sum(c) FILTER (reason IS NOT NULL), 0), "
         f"count(*) FILTER (reason IS NOT NULL), count(*) FILTER (reason IS NULL AND c > 1), "
-        f"coalesce(sum(c) FILTER (reason IS NULL AND c > 1), 0) FROM {table}").fetchone()
-    by_reason = dict(con.execute(
-        f"SELECT reason, sum(c)::BIGINT FROM {table} WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
-    ).fetchall())
+        f"coalesce(sum(c) FILTER (reason IS NULL AND c > 1), 0) FROM {table}"
+    ).fetchone()
+    by_reason = dict(
+        con.execute(
+            f"SELECT reason, sum(c)::BIGINT FROM {table} WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
+        ).fetchall()
+    )
     invalid_samples = [
-        {"row": r, "value": v, "reason": reason, "reason_zh": REASONS[reason][0], "reason_en": REASONS[reason][1],
-         "occurrences": c}
+        {
+            "row": r,
+            "value": v,
+            "reason": reason,
+            "reason_zh": REASONS[reason][0],
+            "reason_en": REASONS[reason][1],
+            "occurrences": c,
+        }
         for r, v, reason, c in con.execute(
             f"SELECT row, raw_key, reason, c FROM {table} WHERE reason IS NOT NULL ORDER BY row LIMIT {samples}"
         ).fetchall()
@@ -255,11 +292,23 @@ def _side_report(con: duckdb.DuckDBPyConnection, table: str, src: sources.Prepar
     dup_samples = [
         {"key": k, "occurrences": c, "first_row": r}
         for k, c, r in con.execute(
-            f"SELECT k, c, row FROM {table} WHERE reason IS NULL AND c > 1 ORDER BY row LIMIT {samples}").fetchall()
+            f"SELECT k, c, row FROM {table} WHERE reason IS NULL AND c > 1 ORDER BY row LIMIT {samples}"
+        ).fetchall()
     ]
-    return SideReport(src.label, src.format, src.encoding, int(rows), int(valid), int(invalid_rows), int(invalid_keys),
-                      {k: int(v) for k, v in by_reason.items()}, invalid_samples, int(dup_keys), int(dup_rows),
-                      dup_samples)
+    return SideReport(
+        src.label,
+        src.format,
+        src.encoding,
+        int(rows),
+        int(valid),
+        int(invalid_rows),
+        int(invalid_keys),
+        {k: int(v) for k, v in by_reason.items()},
+        invalid_samples,
+        int(dup_keys),
+        int(dup_rows),
+        dup_samples,
+    )
 
 
 def _discrepancies_sql(table: str, s: str, p: str, n: int) -> str:
@@ -276,8 +325,10 @@ def _discrepancies_sql(table: str, s: str, p: str, n: int) -> str:
 
 
 def _output_sql(table: str, s: str, p: str, d: str, items: list[Item]) -> str:
-    cols = ("kind, key, item, secondary_value, primary_value, secondary_normalized, primary_normalized, "
-            "secondary_row, primary_row, occurrences, reason")
+    cols = (
+        "kind, key, item, secondary_value, primary_value, secondary_normalized, primary_normalized, "
+        "secondary_row, primary_row, occurrences, reason"
+    )
     parts = [
         f"SELECT 1 AS o, 0 AS i, 'invalid_key_secondary', raw_key, NULL, NULL, NULL, NULL, NULL, row, NULL, c, reason "
         f"FROM {s} WHERE reason IS NOT NULL",
@@ -295,14 +346,18 @@ def _output_sql(table: str, s: str, p: str, d: str, items: list[Item]) -> str:
     for i, item in enumerate(items):
         parts.append(
             f"SELECT 7, {i}, 'mismatch', k, {lit(item.name)}, sr{i}, pr{i}, sn{i}, pn{i}, srow, prow, NULL, NULL "
-            f"FROM {d} WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i}")
+            f"FROM {d} WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i}"
+        )
     union = " UNION ALL ".join(parts)
-    return (f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM (SELECT o, i, {cols} FROM ({union}) "
-            f"AS u(o, i, {cols})) ORDER BY o, coalesce(secondary_row, primary_row), i")
+    return (
+        f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM (SELECT o, i, {cols} FROM ({union}) "
+        f"AS u(o, i, {cols})) ORDER BY o, coalesce(secondary_row, primary_row), i"
+    )
 
 
-def _write_excel(con: duckdb.DuckDBPyConnection, out: str, target: Path, report: ReconcileReport,
-                 max_rows: int) -> tuple[int, bool]:
+def _write_excel(
+    con: duckdb.DuckDBPyConnection, out: str, target: Path, report: ReconcileReport, max_rows: int
+) -> tuple[int, bool]:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -310,10 +365,21 @@ def _write_excel(con: duckdb.DuckDBPyConnection, out: str, target: Path, report:
     wb = Workbook(write_only=True)
     summary = wb.create_sheet("汇总 summary")
     detail = wb.create_sheet("差异明细 discrepancies")
-    detail.append(["差异类型 kind", "主键 key", "数据项 item", "比对方的值 secondary value",
-                   "主采集方的值 primary value", "比对方规范化后 secondary normalised",
-                   "主采集方规范化后 primary normalised",
-                   "比对方行号 secondary row", "主采集方行号 primary row", "出现次数 occurrences", "原因 reason"])
+    detail.append(
+        [
+            "差异类型 kind",
+            "主键 key",
+            "数据项 item",
+            "比对方的值 secondary value",
+            "主采集方的值 primary value",
+            "比对方规范化后 secondary normalised",
+            "主采集方规范化后 primary normalised",
+            "比对方行号 secondary row",
+            "主采集方行号 primary row",
+            "出现次数 occurrences",
+            "原因 reason",
+        ]
+    )
 
     def cell(v: Any) -> Any:
         if not isinstance(v, str):
@@ -365,10 +431,14 @@ def _write_excel(con: duckdb.DuckDBPyConnection, out: str, target: Path, report:
         ["本表收录 rows in this workbook", written],
     ]
     if truncated:
-        lines.append([f"Excel 工作表最多 {EXCEL_SHEET_ROWS:,} 行：只收录前 {written:,} 行，"
-                      f"全部 {report.discrepancy_rows:,} 行见 Parquet 文件 / an Excel sheet holds at most "
-                      f"{EXCEL_SHEET_ROWS:,} rows: the first "
-                      f"{written:,} are here, all {report.discrepancy_rows:,} are in the Parquet file"])
+        lines.append(
+            [
+                f"Excel 工作表最多 {EXCEL_SHEET_ROWS:,} 行：只收录前 {written:,} 行，"
+                f"全部 {report.discrepancy_rows:,} 行见 Parquet 文件 / an Excel sheet holds at most "
+                f"{EXCEL_SHEET_ROWS:,} rows: the first "
+                f"{written:,} are here, all {report.discrepancy_rows:,} are in the Parquet file"
+            ]
+        )
     for line in lines:
         summary.append(line)
     wb.save(target)
@@ -406,8 +476,13 @@ def reconcile(
     started = time.perf_counter()
     rules = check_rules(rules)
     if key_kind not in KEY_KINDS:
-        raise InvalidInput("quality.reconcile.key_kind_unknown", "未知的主键类型", "Unknown kind of key",
-                           detail=f"{key_kind}; 可用 / available: {', '.join(KEY_KINDS)}", field="key_kind")
+        raise InvalidInput(
+            "quality.reconcile.key_kind_unknown",
+            "未知的主键类型",
+            "Unknown kind of key",
+            detail=f"{key_kind}; 可用 / available: {', '.join(KEY_KINDS)}",
+            field="key_kind",
+        )
     item_list = _items(items)
     key_s, key_p = (key, key) if isinstance(key, str) else key
     as_of = as_of or clock.today()
@@ -431,26 +506,35 @@ def reconcile(
     created: list[str] = []
     temps: list[Path] = []
     try:
-        src_s = sources.prepare(con, secondary, prefix + "sv", workdir, label="比对方数据 secondary copy",
-                                max_bytes=max_bytes)
-        src_p = sources.prepare(con, primary, prefix + "pv", workdir, label="主采集方数据 primary source",
-                                max_bytes=max_bytes)
-        created += [src_s.view, src_p.view, *(f"{src.view}{suffix}" for src in (src_s, src_p)
-                                               for suffix in ("_rel", "_rejects", "_rejects_scan"))]
+        src_s = sources.prepare(
+            con, secondary, prefix + "sv", workdir, label="比对方数据 secondary copy", max_bytes=max_bytes
+        )
+        src_p = sources.prepare(
+            con, primary, prefix + "pv", workdir, label="主采集方数据 primary source", max_bytes=max_bytes
+        )
+        created += [
+            src_s.view,
+            src_p.view,
+            *(f"{src.view}{suffix}" for src in (src_s, src_p) for suffix in ("_rel", "_rejects", "_rejects_scan")),
+        ]
         _require_columns(src_s, "secondary", [key_s, *(i.secondary for i in item_list)])
         _require_columns(src_p, "primary", [key_p, *(i.primary_column for i in item_list)])
 
         regions_table = None
         if key_kind == "region" and known_regions is not None:
             regions_table = prefix + "regions"
-            con.execute(f"CREATE TEMP TABLE {regions_table} AS SELECT unnest(?::VARCHAR[]) AS code",
-                        [sorted(set(known_regions))])
+            con.execute(
+                f"CREATE TEMP TABLE {regions_table} AS SELECT unnest(?::VARCHAR[]) AS code",
+                [sorted(set(known_regions))],
+            )
             created.append(regions_table)
         reason = _reason_sql(key_kind, as_of, regions_table)
         key_value_kind = "id_number" if key_kind == "id_number" else "text"
         kinds = [i.kind for i in item_list]
-        for table, src, k, cols in ((s_table, src_s, key_s, [i.secondary for i in item_list]),
-                                    (p_table, src_p, key_p, [i.primary_column for i in item_list])):
+        for table, src, k, cols in (
+            (s_table, src_s, key_s, [i.secondary for i in item_list]),
+            (p_table, src_p, key_p, [i.primary_column for i in item_list]),
+        ):
             try:
                 con.execute(_side_sql(table, src, k, key_value_kind, cols, kinds, rules, reason))
             except duckdb.Error as exc:
@@ -466,12 +550,14 @@ def reconcile(
         con.execute(_discrepancies_sql(d_table, s_table, p_table, len(item_list)))
         created.append(d_table)
         mismatch_counts = ", ".join(
-            f"count(*) FILTER (status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i})" for i in range(len(item_list)))
+            f"count(*) FILTER (status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i})" for i in range(len(item_list))
+        )
         counts = con.execute(
             "SELECT count(*) FILTER (status = 'missing_in_primary'), "
             "count(*) FILTER (status = 'missing_in_secondary'), "
             f"count(*) FILTER (status = 'duplicate_not_compared'), count(*) FILTER (status = 'mismatch'), "
-            f"{mismatch_counts} FROM {d_table}").fetchone()
+            f"{mismatch_counts} FROM {d_table}"
+        ).fetchone()
         missing_p, missing_s, dup_nc, with_mismatch, *per_item = (int(v) for v in counts)
         compared = side_s.valid_keys - missing_p - dup_nc
 
@@ -479,23 +565,63 @@ def reconcile(
         for i, item in enumerate(item_list):
             rows = con.execute(
                 f"SELECT k, srow, prow, sr{i}, pr{i}, sn{i}, pn{i} FROM {d_table} "
-                f"WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i} ORDER BY srow LIMIT {samples}").fetchall()
-            item_reports.append(ItemReport(
-                item.secondary, item.primary_column, item.name, item.kind, compared, compared - per_item[i],
-                per_item[i],
-                [{"key": r[0], "secondary_row": r[1], "primary_row": r[2], "secondary_value": r[3],
-                  "primary_value": r[4], "secondary_normalized": r[5], "primary_normalized": r[6]} for r in rows]))
+                f"WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i} ORDER BY srow LIMIT {samples}"
+            ).fetchall()
+            item_reports.append(
+                ItemReport(
+                    item.secondary,
+                    item.primary_column,
+                    item.name,
+                    item.kind,
+                    compared,
+                    compared - per_item[i],
+                    per_item[i],
+                    [
+                        {
+                            "key": r[0],
+                            "secondary_row": r[1],
+                            "primary_row": r[2],
+                            "secondary_value": r[3],
+                            "primary_value": r[4],
+                            "secondary_normalized": r[5],
+                            "primary_normalized": r[6],
+                        }
+                        for r in rows
+                    ],
+                )
+            )
 
         def missing(status: str, row: str) -> list[dict[str, Any]]:
-            return [{"key": k, "row": r} for k, r in con.execute(
-                f"SELECT k, {row} FROM {d_table} WHERE status = '{status}' ORDER BY {row} LIMIT {samples}").fetchall()]
+            return [
+                {"key": k, "row": r}
+                for k, r in con.execute(
+                    f"SELECT k, {row} FROM {d_table} WHERE status = '{status}' ORDER BY {row} LIMIT {samples}"
+                ).fetchall()
+            ]
 
-        discrepancy_rows = (side_s.invalid_keys + side_p.invalid_keys + side_s.duplicate_keys + side_p.duplicate_keys
-                            + missing_p + missing_s + sum(per_item))
+        discrepancy_rows = (
+            side_s.invalid_keys
+            + side_p.invalid_keys
+            + side_s.duplicate_keys
+            + side_p.duplicate_keys
+            + missing_p
+            + missing_s
+            + sum(per_item)
+        )
         report = ReconcileReport(
-            key_secondary=key_s, key_primary=key_p, key_kind=key_kind, rules=describe_rules(rules), as_of=as_of,
-            secondary=side_s, primary=side_p, missing_in_primary=missing_p, missing_in_secondary=missing_s,
-            duplicate_not_compared=dup_nc, compared=compared, rows_with_mismatch=with_mismatch, items=item_reports,
+            key_secondary=key_s,
+            key_primary=key_p,
+            key_kind=key_kind,
+            rules=describe_rules(rules),
+            as_of=as_of,
+            secondary=side_s,
+            primary=side_p,
+            missing_in_primary=missing_p,
+            missing_in_secondary=missing_s,
+            duplicate_not_compared=dup_nc,
+            compared=compared,
+            rows_with_mismatch=with_mismatch,
+            items=item_reports,
             missing_in_primary_samples=missing("missing_in_primary", "srow"),
             missing_in_secondary_samples=missing("missing_in_secondary", "prow"),
             discrepancy_rows=discrepancy_rows,
@@ -525,7 +651,8 @@ def reconcile(
                 report.notes.append(
                     f"Excel 只收录前 {report.excel_rows:,} 行差异，全部 {discrepancy_rows:,} 行见 Parquet 文件 / the "
                     f"workbook holds the first {report.excel_rows:,} of {discrepancy_rows:,} rows; the Parquet file "
-                    "has them all")
+                    "has them all"
+                )
         report.seconds = time.perf_counter() - started
         return report
     finally:

@@ -37,10 +37,14 @@ ELEMENT_TYPES: Labels = {
 #: Format rules a data element can name; the first three are checked by the platform
 #: (``core.identifiers``), the others are documented for people.
 FORMAT_RULES: Labels = {
-    "id_number": ("公民身份号码 GB 11643（18 位，含校验码）",
-                  "citizen identity number, GB 11643 (18 characters, check)"),
-    "uscc": ("统一社会信用代码 GB 32100（18 位，含校验码）",
-             "unified social credit code, GB 32100 (18 characters, check)"),
+    "id_number": (
+        "公民身份号码 GB 11643（18 位，含校验码）",
+        "citizen identity number, GB 11643 (18 characters, check)",
+    ),
+    "uscc": (
+        "统一社会信用代码 GB 32100（18 位，含校验码）",
+        "unified social credit code, GB 32100 (18 characters, check)",
+    ),
     "region": ("行政区划代码 GB/T 2260（6 位，对照区划库）", "region code, GB/T 2260 (6 digits, registry)"),
     "property_unit": ("不动产单元号 GB/T 37346（28 位）", "real estate unit number, GB/T 37346 (28 characters)"),
     "none": ("无固定格式", "free format"),
@@ -61,9 +65,13 @@ def invalid(code: str, zh: str, en: str, *, field: str, article: str | None = "A
 def check_element_code(code: str) -> str:
     text = code.strip().upper()
     if not ELEMENT_CODE.match(text):
-        raise invalid("quality.element.code_invalid", "数据元代码为 2-32 位大写字母、数字、- 或 _，以字母开头",
-                      "a data element code is 2-32 upper-case letters, digits, - or _, starting with a letter",
-                      field="code", article="Art 12")
+        raise invalid(
+            "quality.element.code_invalid",
+            "数据元代码为 2-32 位大写字母、数字、- 或 _，以字母开头",
+            "a data element code is 2-32 upper-case letters, digits, - or _, starting with a letter",
+            field="code",
+            article="Art 12",
+        )
     return text
 
 
@@ -71,19 +79,31 @@ def check_text(value: str | None, *, field: str, required: bool = False, limit: 
     text = (value or "").strip()
     if not text:
         if required:
-            raise invalid("quality.field.required", f"{field} 不能为空", f"{field} is required", field=field,
-                          article=None)
+            raise invalid(
+                "quality.field.required", f"{field} 不能为空", f"{field} is required", field=field, article=None
+            )
         return None
     if len(text) > limit:
-        raise invalid("quality.field.too_long", f"{field} 不能超过 {limit} 个字符",
-                      f"{field} must not exceed {limit} characters", field=field, article=None)
+        raise invalid(
+            "quality.field.too_long",
+            f"{field} 不能超过 {limit} 个字符",
+            f"{field} must not exceed {limit} characters",
+            field=field,
+            article=None,
+        )
     return text
 
 
 def check_vocab(value: str, vocab: Labels, *, field: str, article: str | None = None) -> str:
     if value not in vocab:
-        raise invalid("quality.field.unknown_value", f"{field} 的取值 {value} 无效",
-                      f"{value} is not a valid {field}", field=field, article=article, allowed=sorted(vocab))
+        raise invalid(
+            "quality.field.unknown_value",
+            f"{field} 的取值 {value} 无效",
+            f"{value} is not a valid {field}",
+            field=field,
+            article=article,
+            allowed=sorted(vocab),
+        )
     return value
 
 
@@ -111,17 +131,25 @@ def check_flag_answer(answer: str, citation: str | None, explanation: str | None
     citation = check_text(citation, field="citation", limit=CITATION_MAX)
     explanation = check_text(explanation, field="explanation")
     if answer == "legal_exception" and not citation:
-        raise invalid("quality.duplicate.citation_required",
-                      f"主张“{LEGAL_EXCEPTION_TEXT}”须写明所依据的法律、法规或规章及条款",
-                      "claiming the legal exception needs the law, regulation or rule and its article",
-                      field="citation", article="Art 11(1)")
+        raise invalid(
+            "quality.duplicate.citation_required",
+            f"主张“{LEGAL_EXCEPTION_TEXT}”须写明所依据的法律、法规或规章及条款",
+            "claiming the legal exception needs the law, regulation or rule and its article",
+            field="citation",
+            article="Art 11(1)",
+        )
     return citation, explanation
 
 
 def check_flag_open(state: str) -> None:
     if state != "open":
-        raise Conflict("quality.duplicate.already_answered", "该重复采集提示已答复", "This flag was already answered",
-                       field="answer", article="Art 11(1)")
+        raise Conflict(
+            "quality.duplicate.already_answered",
+            "该重复采集提示已答复",
+            "This flag was already answered",
+            field="answer",
+            article="Art 11(1)",
+        )
 
 
 # --- Reconciliation (Art 11(2)) -------------------------------------------------------------------
@@ -143,8 +171,13 @@ MAX_ITEMS = 50
 def check_not_self(secondary_agency_id: int, primary_agency_id: int) -> None:
     """Art 11(2) is a secondary holder checking the primary source: not an agency against itself."""
     if secondary_agency_id == primary_agency_id:
-        raise invalid("quality.reconcile.same_agency", "主采集单位不能与自身比对，请上传其他单位持有的副本",
-                      "the primary agency cannot reconcile against itself", field="agency", article="Art 11(2)")
+        raise invalid(
+            "quality.reconcile.same_agency",
+            "主采集单位不能与自身比对，请上传其他单位持有的副本",
+            "the primary agency cannot reconcile against itself",
+            field="agency",
+            article="Art 11(2)",
+        )
 
 
 # --- Discrepancy duty (Art 11(2)) -----------------------------------------------------------------
@@ -165,18 +198,26 @@ def check_outcome(outcome: str, note: str | None) -> str | None:
     check_vocab(outcome, OUTCOMES, field="outcome", article="Art 11(2)")
     note = check_text(note, field="note")
     if outcome in ("source_right", "cannot_verify") and not note:
-        what = ("说明源数据为何无误", "explain why the source is right") if outcome == "source_right" else \
-            ("说明无法核实的原因", "give the reason it cannot be verified")
-        raise invalid("quality.verification.note_required", f"请{what[0]}", f"Please {what[1]}", field="note",
-                      article="Art 11(2)")
+        what = (
+            ("说明源数据为何无误", "explain why the source is right")
+            if outcome == "source_right"
+            else ("说明无法核实的原因", "give the reason it cannot be verified")
+        )
+        raise invalid(
+            "quality.verification.note_required", f"请{what[0]}", f"Please {what[1]}", field="note", article="Art 11(2)"
+        )
     return note
 
 
 def check_task_open(state: str) -> None:
     if state != "open":
-        raise Conflict("quality.verification.closed", "该核实任务已全部答复",
-                       "This verification task is fully answered",
-                       field="task", article="Art 11(2)")
+        raise Conflict(
+            "quality.verification.closed",
+            "该核实任务已全部答复",
+            "This verification task is fully answered",
+            field="task",
+            article="Art 11(2)",
+        )
 
 
 def is_overdue(state: str, due_on: Any, today: Any) -> bool:
@@ -206,14 +247,23 @@ GRANT_USABLE_STATES = ("active",)
 
 
 def check_objection_answer(outcome: str, note: str | None) -> str | None:
-    check_vocab(outcome, {k: OBJECTION_STATES[k] for k in OBJECTION_ANSWERS}, field="outcome",
-                article=OBJECTION_ARTICLE)
+    check_vocab(
+        outcome, {k: OBJECTION_STATES[k] for k in OBJECTION_ANSWERS}, field="outcome", article=OBJECTION_ARTICLE
+    )
     note = check_text(note, field="note")
     if outcome in ("confirmed", "rejected") and not note:
-        what = ("说明数据为何无误", "explain why the data are right") if outcome == "confirmed" else \
-            ("说明不予受理的理由", "give the reason for rejecting it")
-        raise invalid("quality.objection.note_required", f"请{what[0]}", f"Please {what[1]}", field="note",
-                      article=OBJECTION_ARTICLE)
+        what = (
+            ("说明数据为何无误", "explain why the data are right")
+            if outcome == "confirmed"
+            else ("说明不予受理的理由", "give the reason for rejecting it")
+        )
+        raise invalid(
+            "quality.objection.note_required",
+            f"请{what[0]}",
+            f"Please {what[1]}",
+            field="note",
+            article=OBJECTION_ARTICLE,
+        )
     return note
 
 
@@ -254,11 +304,21 @@ def update_overdue(state: str, due_on: dt.date, today: dt.date) -> bool:
 
 def check_changed_at(value: dt.datetime, now: dt.datetime, *, field: str = "changed_at") -> dt.datetime:
     if value.tzinfo is None:
-        raise invalid("quality.update.naive_time", "变更时间须带时区（例如 +08:00）",
-                      "the change time needs its time zone (e.g. +08:00)", field=field, article=UPDATE_ARTICLE)
+        raise invalid(
+            "quality.update.naive_time",
+            "变更时间须带时区（例如 +08:00）",
+            "the change time needs its time zone (e.g. +08:00)",
+            field=field,
+            article=UPDATE_ARTICLE,
+        )
     if value > now:
-        raise invalid("quality.update.future", "变更时间不能晚于当前时间", "the change time cannot be in the future",
-                      field=field, article=UPDATE_ARTICLE)
+        raise invalid(
+            "quality.update.future",
+            "变更时间不能晚于当前时间",
+            "the change time cannot be in the future",
+            field=field,
+            article=UPDATE_ARTICLE,
+        )
     return value.astimezone(dt.UTC)
 
 
@@ -276,8 +336,13 @@ def parse_change_feed(payload: object) -> list[FeedChange]:
     does; ``note`` is optional. A malformed feed is refused as a whole, naming the entry and field."""
 
     def bad(where: str, zh: str, en: str) -> InvalidInput:
-        return invalid("quality.update.feed_invalid", f"变更通知格式错误（{where}）：{zh}",
-                       f"bad change feed ({where}): {en}", field="change_feed_url", article=UPDATE_ARTICLE)
+        return invalid(
+            "quality.update.feed_invalid",
+            f"变更通知格式错误（{where}）：{zh}",
+            f"bad change feed ({where}): {en}",
+            field="change_feed_url",
+            article=UPDATE_ARTICLE,
+        )
 
     if not isinstance(payload, dict) or not isinstance(payload.get("changes"), list):
         raise bad("changes", "须为含 changes 数组的 JSON 对象", 'expected a JSON object with a "changes" array')
@@ -299,13 +364,18 @@ def parse_change_feed(payload: object) -> list[FeedChange]:
             raise bad(f"{where}.changed_at", "须为带时区的 ISO 8601 时间", "expected ISO 8601 with its offset")
         when = when.astimezone(dt.UTC)
         key = entry.get("id", when.isoformat())
-        if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).strip() \
-                or len(str(key)) > FEED_KEY_MAX:
+        if (
+            not isinstance(key, str | int)
+            or isinstance(key, bool)
+            or not str(key).strip()
+            or len(str(key)) > FEED_KEY_MAX
+        ):
             raise bad(f"{where}.id", f"须为 1-{FEED_KEY_MAX} 个字符", f"expected 1-{FEED_KEY_MAX} characters")
         note = entry.get("note")
         if note is not None and (not isinstance(note, str) or len(note) > TEXT_MAX):
-            raise bad(f"{where}.note", f"须为不超过 {TEXT_MAX} 个字符的文本",
-                      f"expected text up to {TEXT_MAX} characters")
+            raise bad(
+                f"{where}.note", f"须为不超过 {TEXT_MAX} 个字符的文本", f"expected text up to {TEXT_MAX} characters"
+            )
         key = str(key).strip()
         if key in seen:
             continue

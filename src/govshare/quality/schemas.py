@@ -247,8 +247,9 @@ class UpdateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     resource: str = Field(max_length=64, description="目录条目的资源代码或编号")
-    changed_at: dt.datetime = Field(description="源数据发生变化的时间（ISO 8601，带时区）",
-                                    examples=["2026-12-01T09:00:00+08:00"])
+    changed_at: dt.datetime = Field(
+        description="源数据发生变化的时间（ISO 8601，带时区）", examples=["2026-12-01T09:00:00+08:00"]
+    )
     note: str | None = Text
 
 

@@ -79,10 +79,25 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _invalid(code: str, zh: str, en: str, *, detail: str | None = None, field: str | None = None,
-             status: int | None = None, **extra: Any) -> InvalidInput:
-    return InvalidInput(f"quality.input.{code}", zh, en, detail=detail, field=field, status=status,
-                        extra={k: v for k, v in extra.items() if v is not None})
+def _invalid(
+    code: str,
+    zh: str,
+    en: str,
+    *,
+    detail: str | None = None,
+    field: str | None = None,
+    status: int | None = None,
+    **extra: Any,
+) -> InvalidInput:
+    return InvalidInput(
+        f"quality.input.{code}",
+        zh,
+        en,
+        detail=detail,
+        field=field,
+        status=status,
+        extra={k: v for k, v in extra.items() if v is not None},
+    )
 
 
 # --- encodings ---------------------------------------------------------------------------------
@@ -141,10 +156,13 @@ def _transcode(path: Path, encoding: str, target: Path) -> None:
             except UnicodeDecodeError as exc:
                 line = _line_at(path, offset + exc.start)
                 raise _invalid(
-                    "encoding_unsupported", "无法识别文件的字符编码", "The file's character encoding is not supported",
+                    "encoding_unsupported",
+                    "无法识别文件的字符编码",
+                    "The file's character encoding is not supported",
                     detail=f"第 {line} 行既不是 UTF-8 也不是 GBK/GB18030 编码；请另存为 UTF-8 CSV 或 Excel 文件 / "
-                           f"line {line} is neither UTF-8 nor GBK/GB18030; save the file as UTF-8 CSV or as Excel",
-                    line=line) from None
+                    f"line {line} is neither UTF-8 nor GBK/GB18030; save the file as UTF-8 CSV or as Excel",
+                    line=line,
+                ) from None
             if final:
                 return
             offset += len(chunk)
@@ -165,9 +183,13 @@ def utf8_copy(path: Path, workdir: Path) -> tuple[Path, str]:
     if text_before:
         line = _line_at(path, offset)
         raise _invalid(
-            "encoding_broken", "文件中有损坏的字符", "The file has a broken character",
+            "encoding_broken",
+            "文件中有损坏的字符",
+            "The file has a broken character",
             detail=f"文件是 UTF-8 编码，但第 {line} 行有一个不是 UTF-8 的字节 / the file is UTF-8 but line {line} "
-                   "holds a byte that is not", line=line)
+            "holds a byte that is not",
+            line=line,
+        )
     target = workdir / (path.name + ".utf8.csv")
     _transcode(path, "gb18030", target)
     return target, "gb18030"
@@ -184,8 +206,9 @@ def _header(path: Path, delimiter: str) -> list[str]:
     try:
         first = next(csv.reader(io.StringIO(head), delimiter=delimiter, strict=True))
     except (csv.Error, StopIteration) as exc:
-        raise _invalid("header_unreadable", "无法读取表头", "The header row cannot be read", detail=str(exc),
-                       row=1) from None
+        raise _invalid(
+            "header_unreadable", "无法读取表头", "The header row cannot be read", detail=str(exc), row=1
+        ) from None
     return check_header(first)
 
 
@@ -195,18 +218,30 @@ def check_header(names: list[Any]) -> list[str]:
     for i, raw in enumerate(names, start=1):
         name = "" if raw is None else str(raw).strip()
         if not name:
-            raise _invalid("column_unnamed", "表头有空白列名", "A column of the header has no name",
-                           detail=f"第 {i} 列没有列名 / column {i} has no name", field=f"column {i}", row=1)
+            raise _invalid(
+                "column_unnamed",
+                "表头有空白列名",
+                "A column of the header has no name",
+                detail=f"第 {i} 列没有列名 / column {i} has no name",
+                field=f"column {i}",
+                row=1,
+            )
         if name in out:
-            raise _invalid("column_repeated", "表头有重复的列名", "A column name appears twice in the header",
-                           detail=f"列名“{name}”出现了不止一次 / the column name {name!r} appears more than once",
-                           field=name, row=1)
+            raise _invalid(
+                "column_repeated",
+                "表头有重复的列名",
+                "A column name appears twice in the header",
+                detail=f"列名“{name}”出现了不止一次 / the column name {name!r} appears more than once",
+                field=name,
+                row=1,
+            )
         out.append(name)
     return out
 
 
-def prepare_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path, label: str,
-                delimiter: str = ",") -> PreparedSource:
+def prepare_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path, label: str, delimiter: str = ","
+) -> PreparedSource:
     utf8, encoding = utf8_copy(path, workdir)
     columns = _header(utf8, delimiter)
     types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
@@ -243,11 +278,16 @@ def check_rejects(con: duckdb.DuckDBPyConnection, source: PreparedSource) -> Non
     zh, en = _REJECT_TEXT.get(kind, ("CSV 格式错误", "malformed CSV"))
     where = f"，“{column}”列" if column else ""
     raise _invalid(
-        "csv_malformed", "CSV 文件格式有误", "The CSV file is malformed",
+        "csv_malformed",
+        "CSV 文件格式有误",
+        "The CSV file is malformed",
         detail=f"{source.label} 第 {line} 行{where}：{zh} / {source.label} line {line}"
-               f"{f', column {column!r}' if column else ''}: {en}. 原文 / text: {str(text)[:200]}",
-        field=column, row=int(line), line=int(line),
-        errors=[{"line": int(r[0]), "field": r[1], "error": r[2]} for r in rows])
+        f"{f', column {column!r}' if column else ''}: {en}. 原文 / text: {str(text)[:200]}",
+        field=column,
+        row=int(line),
+        line=int(line),
+        errors=[{"line": int(r[0]), "field": r[1], "error": r[2]} for r in rows],
+    )
 
 
 _DUCK_LINE = re.compile(r"on Line: (\d+)", re.IGNORECASE)
@@ -259,9 +299,14 @@ def duckdb_input_error(exc: duckdb.Error, label: str) -> InvalidInput:
     found = _DUCK_LINE.search(message)
     line = int(found.group(1)) if found else None
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    return _invalid("unreadable", "无法读取文件", "The file cannot be read",
-                    detail=f"{label}{f' 第 {line} 行 / line {line}' if line else ''}: {first[:300]}",
-                    row=line, line=line)
+    return _invalid(
+        "unreadable",
+        "无法读取文件",
+        "The file cannot be read",
+        detail=f"{label}{f' 第 {line} 行 / line {line}' if line else ''}: {first[:300]}",
+        row=line,
+        line=line,
+    )
 
 
 # --- Excel ---------------------------------------------------------------------------------------
@@ -282,8 +327,9 @@ def cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def prepare_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path, label: str,
-                 sheet: str | None = None) -> PreparedSource:
+def prepare_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path, label: str, sheet: str | None = None
+) -> PreparedSource:
     """Stream the worksheet's rows (openpyxl read-only mode) into a UTF-8 CSV, then read that.
 
     Wholly empty rows are skipped; ``__row`` keeps each record's worksheet row."""
@@ -294,20 +340,30 @@ def prepare_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise _invalid("xlsx_unreadable", "无法读取 Excel 文件", "The Excel file cannot be read",
-                       detail=f"{label}: {exc}（仅支持 .xlsx / only .xlsx is supported）") from None
+        raise _invalid(
+            "xlsx_unreadable",
+            "无法读取 Excel 文件",
+            "The Excel file cannot be read",
+            detail=f"{label}: {exc}（仅支持 .xlsx / only .xlsx is supported）",
+        ) from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
-            raise _invalid("sheet_missing", "没有这个工作表", "No such worksheet",
-                           detail=f"{sheet}; 有 / there are: {', '.join(wb.sheetnames)}", field="sheet")
+            raise _invalid(
+                "sheet_missing",
+                "没有这个工作表",
+                "No such worksheet",
+                detail=f"{sheet}; 有 / there are: {', '.join(wb.sheetnames)}",
+                field="sheet",
+            )
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header_row = next(rows, None)
         while header_row is not None and all(v is None for v in header_row):
             header_row = next(rows, None)
         if header_row is None:
-            raise _invalid("empty", "文件是空的", "The file is empty",
-                           detail=f"{label}: 工作表没有内容 / the sheet is empty")
+            raise _invalid(
+                "empty", "文件是空的", "The file is empty", detail=f"{label}: 工作表没有内容 / the sheet is empty"
+            )
         header = list(header_row)
         while header and header[-1] is None:
             header.pop()
@@ -323,10 +379,15 @@ def prepare_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
                     continue
                 extra = [i for i, c in enumerate(cells[width:], start=width) if c not in (None, "")]
                 if extra:
-                    raise _invalid("column_unnamed", "有数据的列没有列名", "A column with data has no header",
-                                   detail=f"{label} 第 {number} 行第 {extra[0] + 1} 列有值，但这一列没有列名 / row "
-                                          f"{number} has a value in column {extra[0] + 1}, which has no header",
-                                   field=f"column {extra[0] + 1}", row=number)
+                    raise _invalid(
+                        "column_unnamed",
+                        "有数据的列没有列名",
+                        "A column with data has no header",
+                        detail=f"{label} 第 {number} 行第 {extra[0] + 1} 列有值，但这一列没有列名 / row "
+                        f"{number} has a value in column {extra[0] + 1}, which has no header",
+                        field=f"column {extra[0] + 1}",
+                        row=number,
+                    )
                 cells = (cells + [None] * width)[:width]
                 w.writerow([number, *cells])
     finally:
@@ -346,8 +407,12 @@ def prepare_parquet(con: duckdb.DuckDBPyConnection, path: Path, view: str, label
     with path.open("rb") as f:
         magic = f.read(4)
     if magic != b"PAR1":
-        raise _invalid("parquet_unreadable", "不是 Parquet 文件", "Not a Parquet file",
-                       detail=f"{label}: 文件开头不是 Parquet 标志 / the file does not start with the Parquet magic")
+        raise _invalid(
+            "parquet_unreadable",
+            "不是 Parquet 文件",
+            "Not a Parquet file",
+            detail=f"{label}: 文件开头不是 Parquet 标志 / the file does not start with the Parquet magic",
+        )
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
     except duckdb.Error as exc:
@@ -361,8 +426,9 @@ def prepare_parquet(con: duckdb.DuckDBPyConnection, path: Path, view: str, label
     return PreparedSource(view, columns, label, "parquet")
 
 
-def prepare_relation(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, view: str,
-                     label: str) -> PreparedSource:
+def prepare_relation(
+    con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, view: str, label: str
+) -> PreparedSource:
     inner = f"{view}_rel"
     relation.create_view(inner, replace=True)
     names = list(relation.columns)
@@ -372,8 +438,15 @@ def prepare_relation(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRe
     return PreparedSource(view, columns, label, "relation")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, source: Any, view: str, workdir: Path, *, label: str,
-            max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedSource:
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    source: Any,
+    view: str,
+    workdir: Path,
+    *,
+    label: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> PreparedSource:
     """Turn ``source`` (a :class:`FileSource`, a path, or a DuckDB relation) into a view."""
     if isinstance(source, duckdb.DuckDBPyRelation):
         return prepare_relation(con, source, view, label)
@@ -385,21 +458,37 @@ def prepare(con: duckdb.DuckDBPyConnection, source: Any, view: str, workdir: Pat
     label = source.label or f"{label}（{path.name}）"
     fmt = (source.format or path.suffix.lstrip(".")).lower()
     if fmt in ("xls", "et"):
-        raise _invalid("format_unsupported", "不支持的文件格式", "Unsupported file format",
-                       detail=f"{path.name}: 请另存为 .xlsx 或 CSV / save it as .xlsx or CSV", field="format")
+        raise _invalid(
+            "format_unsupported",
+            "不支持的文件格式",
+            "Unsupported file format",
+            detail=f"{path.name}: 请另存为 .xlsx 或 CSV / save it as .xlsx or CSV",
+            field="format",
+        )
     if fmt == "txt":
         fmt = "csv"
     if fmt not in FORMATS:
-        raise _invalid("format_unsupported", "不支持的文件格式", "Unsupported file format",
-                       detail=f"{path.name}: 支持 / supported: CSV, Excel (.xlsx), Parquet", field="format")
+        raise _invalid(
+            "format_unsupported",
+            "不支持的文件格式",
+            "Unsupported file format",
+            detail=f"{path.name}: 支持 / supported: CSV, Excel (.xlsx), Parquet",
+            field="format",
+        )
     try:
         size = path.stat().st_size
     except OSError:
         raise _invalid("file_missing", "文件不存在", "The file does not exist", detail=str(path.name)) from None
     if size > max_bytes:
-        raise _invalid("too_large", "文件太大", "The file is too large", status=413,
-                       detail=f"{path.name}: {size:,} 字节，上限 {max_bytes:,} 字节 / {size:,} bytes, the limit is "
-                              f"{max_bytes:,}", limit=max_bytes, size=size)
+        raise _invalid(
+            "too_large",
+            "文件太大",
+            "The file is too large",
+            status=413,
+            detail=f"{path.name}: {size:,} 字节，上限 {max_bytes:,} 字节 / {size:,} bytes, the limit is {max_bytes:,}",
+            limit=max_bytes,
+            size=size,
+        )
     if size == 0:
         raise _invalid("empty", "文件是空的", "The file is empty", detail=path.name)
     if fmt == "csv":

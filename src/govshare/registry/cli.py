@@ -77,9 +77,12 @@ def users_list() -> None:
     table = Table("username", "name", "roles", "state")
     with transaction() as session:
         for person, grants in service.list_people(session, by=OPERATOR):
-            table.add_row(person.username, person.display_name,
-                          ", ".join(f"{g.role}@{g.agency_code or g.region_code}" for g in grants),
-                          "active" if person.active else "deactivated")
+            table.add_row(
+                person.username,
+                person.display_name,
+                ", ".join(f"{g.role}@{g.agency_code or g.region_code}" for g in grants),
+                "active" if person.active else "deactivated",
+            )
     out.print(table)
 
 
@@ -101,9 +104,14 @@ def tokens_list(name: Annotated[str, typer.Argument(help="User name")]) -> None:
     table = Table("id", "name", "hint", "created", "expires", "state")
     with transaction() as session:
         for t in service.list_tokens(session, name, by=OPERATOR):
-            table.add_row(str(t.id), t.name, (t.token_hint + "…") if t.token_hint else "—",
-                          t.created_at.isoformat(timespec="seconds"), t.expires_at.isoformat(timespec="seconds"),
-                          service.token_state(t))
+            table.add_row(
+                str(t.id),
+                t.name,
+                (t.token_hint + "…") if t.token_hint else "—",
+                t.created_at.isoformat(timespec="seconds"),
+                t.expires_at.isoformat(timespec="seconds"),
+                service.token_state(t),
+            )
     out.print(table)
 
 
@@ -133,8 +141,13 @@ def clients_list(agency_code: Annotated[str, typer.Argument(help="Agency code or
     table = Table("id", "name", "key", "created", "revoked")
     with transaction() as session:
         for c in service.list_clients(session, agency_code, by=OPERATOR):
-            table.add_row(str(c.id), c.name, c.key_hint + "…", c.created_at.isoformat(timespec="seconds"),
-                          c.revoked_at.isoformat(timespec="seconds") if c.revoked_at else "")
+            table.add_row(
+                str(c.id),
+                c.name,
+                c.key_hint + "…",
+                c.created_at.isoformat(timespec="seconds"),
+                c.revoked_at.isoformat(timespec="seconds") if c.revoked_at else "",
+            )
     out.print(table)
 
 
@@ -156,11 +169,13 @@ def agencies_list(
     """List agencies."""
     table = Table("code", "name", "region", "kind", "responsible (Art 30)")
     with transaction() as session:
-        rows, total = service.list_agencies(session, region=region, missing_responsible=missing_responsible,
-                                            limit=10_000)
+        rows, total = service.list_agencies(
+            session, region=region, missing_responsible=missing_responsible, limit=10_000
+        )
         for a in rows:
-            table.add_row(a.code, a.name, a.region_code, a.kind,
-                          f"{a.responsible_unit or '—'} / {a.responsible_person or '—'}")
+            table.add_row(
+                a.code, a.name, a.region_code, a.kind, f"{a.responsible_unit or '—'} / {a.responsible_person or '—'}"
+            )
     out.print(table)
     typer.echo(f"{total} agencies")
 
@@ -177,10 +192,18 @@ def agencies_add(
     responsible_person: Annotated[str | None, typer.Option(help="Art 30 person")] = None,
 ) -> None:
     """Register an agency."""
-    data = AgencyCreate.model_validate({
-        "code": code, "uscc": uscc, "name": name, "region_code": region, "kind": kind, "is_authority": authority,
-        "responsible_unit": responsible_unit, "responsible_person": responsible_person,
-    })
+    data = AgencyCreate.model_validate(
+        {
+            "code": code,
+            "uscc": uscc,
+            "name": name,
+            "region_code": region,
+            "kind": kind,
+            "is_authority": authority,
+            "responsible_unit": responsible_unit,
+            "responsible_person": responsible_person,
+        }
+    )
     with transaction() as session:
         a = service.create_agency(session, data, by=OPERATOR)
     typer.echo(f"registered {a.code} ({a.name})")

@@ -49,8 +49,13 @@ class Agency(TimestampMixin, Base):
     __table_args__ = (
         # Art 5: one competent authority per region, held by the database too, so two concurrent
         # requests cannot both pass the service's check.
-        Index("uq_agency_authority_region", "region_code", unique=True,
-              sqlite_where=text("is_authority"), postgresql_where=text("is_authority")),
+        Index(
+            "uq_agency_authority_region",
+            "region_code",
+            unique=True,
+            sqlite_where=text("is_authority"),
+            postgresql_where=text("is_authority"),
+        ),
     )
 
 

@@ -20,8 +20,12 @@ Manager = Annotated[Principal, Depends(require("authority", "agency_admin"))]
 
 
 def _deny(what_zh: str, what_en: str) -> Forbidden:
-    return Forbidden("registry.out_of_scope", f"无权{what_zh}：超出您的管辖范围",
-                     f"Not allowed to {what_en}: outside your scope", article="Art 5")
+    return Forbidden(
+        "registry.out_of_scope",
+        f"无权{what_zh}：超出您的管辖范围",
+        f"Not allowed to {what_en}: outside your scope",
+        article="Art 5",
+    )
 
 
 def check_manage_region(p: Principal, region_path: str) -> None:
@@ -65,9 +69,8 @@ def check_create_agency(p: Principal, region_path: str) -> None:
 
 
 def can_view_people_of_agency(p: Principal, agency_id: int, region_path: str) -> bool:
-    return (
-        p.covers_region(region_path, "authority", "supervisor")
-        or p.in_agency(agency_id, "agency_admin", "agency_staff")
+    return p.covers_region(region_path, "authority", "supervisor") or p.in_agency(
+        agency_id, "agency_admin", "agency_staff"
     )
 
 

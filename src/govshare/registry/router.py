@@ -42,21 +42,31 @@ DB_INT_MAX = 2**31 - 1
 
 # Path parameters, with examples for the docs (and for the API fuzz test, which starts from them).
 RegionCode = Annotated[str, Path(description="GB/T 2260 行政区划代码 / region code", examples=["320500"])]
-AgencyRef = Annotated[str, Path(description="机关代号、统一社会信用代码或编号 / agency code, USCC or id",
-                                examples=["js-gat"])]
+AgencyRef = Annotated[
+    str, Path(description="机关代号、统一社会信用代码或编号 / agency code, USCC or id", examples=["js-gat"])
+]
 Username = Annotated[str, Path(description="用户名 / user name", examples=["gat_staff"])]
 ClientId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="客户端编号 / client id", examples=[1])]
 TokenId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="令牌编号 / token id", examples=[1])]
 
 
 def _grant_read(g: object) -> GrantRead:
-    return GrantRead(id=0, role=g.role, agency_code=g.agency_code,  # type: ignore[attr-defined]
-                     region_code=None if g.agency_id is not None else g.region_code)  # type: ignore[attr-defined]
+    return GrantRead(
+        id=0,
+        role=g.role,
+        agency_code=g.agency_code,  # type: ignore[attr-defined]
+        region_code=None if g.agency_id is not None else g.region_code,
+    )  # type: ignore[attr-defined]
 
 
 def _person_read(person: Person, grants: list) -> PersonRead:  # type: ignore[type-arg]
-    return PersonRead(id=person.id, username=person.username, display_name=person.display_name, active=person.active,
-                      grants=[_grant_read(g) for g in grants])
+    return PersonRead(
+        id=person.id,
+        username=person.username,
+        display_name=person.display_name,
+        active=person.active,
+        grants=[_grant_read(g) for g in grants],
+    )
 
 
 def _agency_read(agency: object, viewer: Principal | None) -> AgencyRead:
@@ -95,8 +105,9 @@ def list_agencies(
     offset: int = Query(default=0, ge=0, le=DB_INT_MAX),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> AgencyPage:
-    rows, total = service.list_agencies(session, region=region, missing_responsible=missing_responsible, q=q,
-                                        offset=offset, limit=limit)
+    rows, total = service.list_agencies(
+        session, region=region, missing_responsible=missing_responsible, q=q, offset=offset, limit=limit
+    )
     return AgencyPage(items=[_agency_read(a, viewer) for a in rows], total=total, offset=offset, limit=limit)
 
 
@@ -156,8 +167,11 @@ def deactivate_person(username: Username, session: SessionDep, by: Manager) -> P
     return _person_read(person, service.grants_of(session, person.id))
 
 
-@router.post("/people/{username}/password", status_code=status.HTTP_204_NO_CONTENT,
-             summary="重设用户的初始密码 / Reset a person's password")
+@router.post(
+    "/people/{username}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="重设用户的初始密码 / Reset a person's password",
+)
 def reset_password(username: Username, data: PasswordReset, session: SessionDep, by: Manager) -> None:
     service.reset_password(session, username, data.password, by=by)
 
@@ -173,8 +187,12 @@ def me(by: SignedIn) -> Me:
     return Me(kind=by.kind, id=by.id, name=by.name, username=by.username, roles=[_grant_read(g) for g in by.grants])
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改本人密码 / Change my password",
-             responses={429: {"description": "Too many wrong current passwords from this address (Art 31)"}})
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="修改本人密码 / Change my password",
+    responses={429: {"description": "Too many wrong current passwords from this address (Art 31)"}},
+)
 def change_password(data: PasswordChange, request: Request, session: SessionDep, by: SignedIn) -> None:
     """Proves the current password first; a wrong one counts as a failed sign-in for the account
     (throttled, 429 with ``Retry-After``). A cookie session it is called from stays signed in; the
@@ -200,8 +218,15 @@ def _person_only(by: Principal) -> str:
 
 
 def _token_read(token: ApiToken) -> TokenRead:
-    return TokenRead(id=token.id, name=token.name, hint=token.token_hint, created_at=token.created_at,
-                     expires_at=token.expires_at, revoked_at=token.revoked_at, state=service.token_state(token))
+    return TokenRead(
+        id=token.id,
+        name=token.name,
+        hint=token.token_hint,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+        state=service.token_state(token),
+    )
 
 
 @router.get("/me/tokens", response_model=list[TokenRead], summary="我的访问令牌 / My API tokens")
@@ -210,16 +235,23 @@ def list_my_tokens(session: SessionDep, by: SignedIn) -> list[TokenRead]:
     return [_token_read(t) for t in service.list_tokens(session, _person_only(by), by=by)]
 
 
-@router.post("/me/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED,
-             summary="为自己签发访问令牌 / Issue myself an API token")
+@router.post(
+    "/me/tokens",
+    response_model=TokenIssued,
+    status_code=status.HTTP_201_CREATED,
+    summary="为自己签发访问令牌 / Issue myself an API token",
+)
 def issue_token(session: SessionDep, by: SignedIn, name: str = Query(default="api", max_length=100)) -> TokenIssued:
     """The token is in this answer only; it expires after ``GOVSHARE_TOKEN_TTL_DAYS`` days."""
     token, secret = service.issue_token(session, _person_only(by), name=name, by=by)
     return TokenIssued(**_token_read(token).model_dump(), token=secret)
 
 
-@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="吊销本人的访问令牌 / Revoke one of my API tokens")
+@router.delete(
+    "/me/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="吊销本人的访问令牌 / Revoke one of my API tokens",
+)
 def revoke_my_token(token_id: TokenId, session: SessionDep, by: SignedIn) -> None:
     """Someone else's token (or none) is answered 404."""
     _person_only(by)

@@ -143,8 +143,9 @@ class GrantRead(BaseModel):
 class PersonCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     display_name: RequiredText = Field(min_length=1, max_length=100)
-    password: str | None = Field(default=None, min_length=rules.PASSWORD_MIN_LENGTH,
-                                 max_length=rules.PASSWORD_MAX_LENGTH)
+    password: str | None = Field(
+        default=None, min_length=rules.PASSWORD_MIN_LENGTH, max_length=rules.PASSWORD_MAX_LENGTH
+    )
     grants: list[GrantCreate] = Field(default_factory=list)
 
 

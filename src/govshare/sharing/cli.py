@@ -23,8 +23,10 @@ def tick() -> None:
     """Run the timed work now, for everything due (whatever the scheduler's last tick)."""
     with transaction() as session:
         result = service.run_timed_work(session, by=SYSTEM_PRINCIPAL)
-    out.print(f"逾期 overdue: {len(result.overdue)}; 提醒 reminded: {len(result.reminded)}; "
-              f"到期 expired: {len(result.expired)}; 重算 recomputed: {len(result.recomputed)}")
+    out.print(
+        f"逾期 overdue: {len(result.overdue)}; 提醒 reminded: {len(result.reminded)}; "
+        f"到期 expired: {len(result.expired)}; 重算 recomputed: {len(result.recomputed)}"
+    )
 
 
 @app.command("recompute")

@@ -51,21 +51,43 @@ class DemoSharing:
 
 
 def _code(session: Session, name: str, provider: str) -> CatalogResource | None:
-    return session.scalar(select(CatalogResource).join(Agency, Agency.id == CatalogResource.provider_id)
-                          .where(CatalogResource.name == name, Agency.code == provider,
-                                 CatalogResource.status == "published"))
+    return session.scalar(
+        select(CatalogResource)
+        .join(Agency, Agency.id == CatalogResource.provider_id)
+        .where(CatalogResource.name == name, Agency.code == provider, CatalogResource.status == "published")
+    )
 
 
 def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10), clock.LEGAL_TZ)
 
 
-def _file(session: Session, on: dt.date, requester: str, resource: CatalogResource, items: list[str],
-          region: str, ends_on: dt.date, purpose: str = PURPOSE, basis: str = BASIS) -> int:
+def _file(
+    session: Session,
+    on: dt.date,
+    requester: str,
+    resource: CatalogResource,
+    items: list[str],
+    region: str,
+    ends_on: dt.date,
+    purpose: str = PURPOSE,
+    basis: str = BASIS,
+) -> int:
     with clock.frozen(_at(on)):
-        return service.create_request(session, RequestCreate(
-            requester=requester, resource=resource.code or str(resource.id), items=items, purpose=purpose,
-            legal_basis=basis, region_scope=region, starts_on=on, ends_on=ends_on), by=OPERATOR).id
+        return service.create_request(
+            session,
+            RequestCreate(
+                requester=requester,
+                resource=resource.code or str(resource.id),
+                items=items,
+                purpose=purpose,
+                legal_basis=basis,
+                region_scope=region,
+                starts_on=on,
+                ends_on=ends_on,
+            ),
+            by=OPERATOR,
+        ).id
 
 
 def _provisional_day(session: Session, today: dt.date) -> dt.date:
@@ -104,8 +126,9 @@ def load_demo_sharing(session: Session) -> DemoSharing | None:
     ids["pending"] = _file(session, back(2), "sz-mzj", population, personal, "320500", year_on)
     ids["overdue"] = _file(session, back(25), "nj-mzj", id_cards, ["签发机关", "有效期截止日期"], "320100", year_on)
     service.mark_overdue(session, by=OPERATOR, today=today)
-    ids["provisional"] = _file(session, _provisional_day(session, today), "sz-mzj", migrants,
-                               ["姓名", "居住地址"], "320500", year_on)
+    ids["provisional"] = _file(
+        session, _provisional_day(session, today), "sz-mzj", migrants, ["姓名", "居住地址"], "320500", year_on
+    )
 
     ids["awaiting"] = _file(session, back(6), "sz-mzj", migrants, ["公民身份号码", "居住地址"], "320500", year_on)
     with clock.frozen(_at(back(4))):
@@ -121,21 +144,44 @@ def load_demo_sharing(session: Session) -> DemoSharing | None:
         service.sign_agreement(session, aid, by=OPERATOR)
         service.sign_agreement(session, aid, by=OPERATOR)
     if statistics is not None:
-        ids["at_once"] = _file(session, back(3), "sz-mzj", statistics,
-                               [i.name for i in _items(session, statistics)], "320500", year_on,
-                               purpose="编制苏州市民政事业发展规划", basis="《江苏省民政事业发展规划编制办法》")
-    ids["refused"] = _file(session, back(10), "nj-mzj", migrants, ["公民身份号码", "姓名", "居住地址"], "320100",
-                           year_on, purpose="社区走访慰问", basis="《南京市社区工作办法》")
+        ids["at_once"] = _file(
+            session,
+            back(3),
+            "sz-mzj",
+            statistics,
+            [i.name for i in _items(session, statistics)],
+            "320500",
+            year_on,
+            purpose="编制苏州市民政事业发展规划",
+            basis="《江苏省民政事业发展规划编制办法》",
+        )
+    ids["refused"] = _file(
+        session,
+        back(10),
+        "nj-mzj",
+        migrants,
+        ["公民身份号码", "姓名", "居住地址"],
+        "320100",
+        year_on,
+        purpose="社区走访慰问",
+        basis="《南京市社区工作办法》",
+    )
     with clock.frozen(_at(back(7))):
-        service.refuse_request(session, ids["refused"], RefuseIn(
-            ground="personal_privacy", reason="申请用途与低保审核等法定职责无关，所涉居住地址属于个人隐私"),
-            by=OPERATOR)
+        service.refuse_request(
+            session,
+            ids["refused"],
+            RefuseIn(ground="personal_privacy", reason="申请用途与低保审核等法定职责无关，所涉居住地址属于个人隐私"),
+            by=OPERATOR,
+        )
     ids["withdrawn"] = _file(session, back(5), "nj-mzj", population, ["姓名"], "320100", year_on)
     service.withdraw_request(session, ids["withdrawn"], "已通过本市数据共享获得", by=OPERATOR)
-    ids["disputed"] = _file(session, back(4), "sz-mzj", id_cards, ["公民身份号码", "有效期截止日期"], "320500",
-                            year_on)
-    service.open_dispute(session, ids["disputed"], DisputeCreate(
-        kind="personal_privacy", question="身份证有效期是否属于不得共享的个人隐私"), by=OPERATOR)
+    ids["disputed"] = _file(session, back(4), "sz-mzj", id_cards, ["公民身份号码", "有效期截止日期"], "320500", year_on)
+    service.open_dispute(
+        session,
+        ids["disputed"],
+        DisputeCreate(kind="personal_privacy", question="身份证有效期是否属于不得共享的个人隐私"),
+        by=OPERATOR,
+    )
     ids["revoked"] = _file(session, back(30), "nj-mzj", population, ["姓名", "出生日期"], "320100", year_on)
     with clock.frozen(_at(back(28))):
         service.approve_request(session, ids["revoked"], ApproveIn(verify_only=True), by=OPERATOR)
@@ -151,17 +197,32 @@ def load_demo_sharing(session: Session) -> DemoSharing | None:
     service.expire_grants(session, by=OPERATOR, today=today)
 
     # Outside the catalog (Art 13(1)): a negotiation the authority has to take up; Art 17 consent.
-    n = service.open_negotiation(session, NegotiationCreate(
-        requester="sz-mzj", provider="js-gat", subject="特困人员户籍迁移预警信息", purpose="特困供养人员动态管理",
-        legal_basis="《社会救助暂行办法》第十八条", message="请求按月提供特困供养人员的户籍迁出信息"), by=OPERATOR)
-    service.post_message(session, n.id, NegotiationPost(kind="proposal", body="仅按季度提供迁出人数统计"),
-                         by=OPERATOR)
-    service.answer_negotiation(session, n.id, NegotiationAnswer(agree=False, body="季度统计不能满足动态管理需要"),
-                               by=OPERATOR)
+    n = service.open_negotiation(
+        session,
+        NegotiationCreate(
+            requester="sz-mzj",
+            provider="js-gat",
+            subject="特困人员户籍迁移预警信息",
+            purpose="特困供养人员动态管理",
+            legal_basis="《社会救助暂行办法》第十八条",
+            message="请求按月提供特困供养人员的户籍迁出信息",
+        ),
+        by=OPERATOR,
+    )
+    service.post_message(session, n.id, NegotiationPost(kind="proposal", body="仅按季度提供迁出人数统计"), by=OPERATOR)
+    service.answer_negotiation(
+        session, n.id, NegotiationAnswer(agree=False, body="季度统计不能满足动态管理需要"), by=OPERATOR
+    )
     active = service.grant_for_request(session, ids["active"])
     if active is not None:
-        service.request_publication(session, active.id, PublicationCreate(
-            kind="consent", description="在苏州市民政局网站公布低保家庭户数（按街道汇总，不含个人信息）"), by=OPERATOR)
+        service.request_publication(
+            session,
+            active.id,
+            PublicationCreate(
+                kind="consent", description="在苏州市民政局网站公布低保家庭户数（按街道汇总，不含个人信息）"
+            ),
+            by=OPERATOR,
+        )
 
     states: dict[str, int] = {}
     for rid in ids.values():

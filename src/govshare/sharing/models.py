@@ -287,7 +287,8 @@ class SharingNegotiation(TimestampMixin, Base):
     requester: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[requester_id])
     provider: Mapped[Agency] = relationship(lazy="raise", foreign_keys=[provider_id])
     messages: Mapped[list[SharingNegotiationMessage]] = relationship(
-        lazy="raise", order_by="SharingNegotiationMessage.id", cascade="all, delete-orphan")
+        lazy="raise", order_by="SharingNegotiationMessage.id", cascade="all, delete-orphan"
+    )
 
 
 class SharingNegotiationMessage(Base):
@@ -296,8 +297,7 @@ class SharingNegotiationMessage(Base):
     __tablename__ = "sharing_negotiation_message"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    negotiation_id: Mapped[int] = mapped_column(ForeignKey("sharing_negotiation.id", ondelete="CASCADE"),
-                                                index=True)
+    negotiation_id: Mapped[int] = mapped_column(ForeignKey("sharing_negotiation.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     #: message | proposal | agree | disagree
     kind: Mapped[str] = mapped_column(String(16))

@@ -46,8 +46,9 @@ def can_read(p: Principal, agency_ids: tuple[int, ...], region_paths: tuple[str,
     return any(is_member(p, a) for a in agency_ids) or any(p.covers_region(r, *OVERSEERS) for r in region_paths)
 
 
-def readable_condition(p: Principal, agency_columns: tuple[Any, ...], region_columns: tuple[Any, ...]
-                       ) -> ColumnElement[bool]:
+def readable_condition(
+    p: Principal, agency_columns: tuple[Any, ...], region_columns: tuple[Any, ...]
+) -> ColumnElement[bool]:
     """:func:`can_read` as a WHERE clause."""
     from govshare.registry import service as registry_service
 
@@ -65,33 +66,52 @@ def readable_condition(p: Principal, agency_columns: tuple[Any, ...], region_col
 
 def check_request_for(p: Principal, requester_id: int) -> None:
     if not is_member(p, requester_id):
-        raise _deny("sharing.request.out_of_scope", "只能以本机关名义提出共享申请",
-                    "You may file sharing requests only for your own agency", "Art 17")
+        raise _deny(
+            "sharing.request.out_of_scope",
+            "只能以本机关名义提出共享申请",
+            "You may file sharing requests only for your own agency",
+            "Art 17",
+        )
 
 
 def check_answer(p: Principal, provider_id: int) -> None:
     if not is_member(p, provider_id):
-        raise _deny("sharing.answer.provider_only", "只有提供单位的工作人员可以答复该申请",
-                    "Only the providing agency's staff may answer this request", "Art 18")
+        raise _deny(
+            "sharing.answer.provider_only",
+            "只有提供单位的工作人员可以答复该申请",
+            "Only the providing agency's staff may answer this request",
+            "Art 18",
+        )
 
 
 def check_sign(p: Principal, agency_id: int) -> None:
     if not p.in_agency(agency_id, "agency_admin"):
-        raise _deny("sharing.agreement.responsible_person_only",
-                    "保密协议须由本机关共享负责人（机关管理员）签署",
-                    "The agreement is signed by the agency's responsible person (its agency admin)", "Art 30")
+        raise _deny(
+            "sharing.agreement.responsible_person_only",
+            "保密协议须由本机关共享负责人（机关管理员）签署",
+            "The agreement is signed by the agency's responsible person (its agency admin)",
+            "Art 30",
+        )
 
 
 def check_revoke(p: Principal, provider_id: int) -> None:
     if not is_member(p, provider_id):
-        raise _deny("sharing.grant.provider_only", "只有提供单位可以撤销共享授权",
-                    "Only the providing agency may revoke the grant", "Art 17")
+        raise _deny(
+            "sharing.grant.provider_only",
+            "只有提供单位可以撤销共享授权",
+            "Only the providing agency may revoke the grant",
+            "Art 17",
+        )
 
 
 def check_dispute_party(p: Principal, agency_ids: tuple[int, ...]) -> None:
     if not any(is_member(p, a) for a in agency_ids):
-        raise _deny("sharing.dispute.party_only", "只有申请方或提供方可以提出争议",
-                    "Only the requester or the provider may raise a dispute", "Art 19(2)")
+        raise _deny(
+            "sharing.dispute.party_only",
+            "只有申请方或提供方可以提出争议",
+            "Only the requester or the provider may raise a dispute",
+            "Art 19(2)",
+        )
 
 
 def check_decide(p: Principal, decider: str, region_path: str) -> None:
@@ -100,9 +120,15 @@ def check_decide(p: Principal, decider: str, region_path: str) -> None:
     role = "secrecy_admin" if decider == "secrecy_admin" else "authority"
     if not p.covers_region(region_path, role):
         if role == "secrecy_admin":
-            raise _deny("sharing.dispute.secrecy_admin_only", "是否属于国家秘密由保密行政管理部门决定",
-                        "Whether data is a state secret is decided by the secrecy administration", "Art 19(2)")
-        raise _deny("sharing.dispute.authority_only",
-                    "商业秘密、个人隐私争议由信息化主管部门登记有关国家机关的决定",
-                    "The authority records the competent state organ's decision on commercial secrets and privacy",
-                    "Art 19(2)")
+            raise _deny(
+                "sharing.dispute.secrecy_admin_only",
+                "是否属于国家秘密由保密行政管理部门决定",
+                "Whether data is a state secret is decided by the secrecy administration",
+                "Art 19(2)",
+            )
+        raise _deny(
+            "sharing.dispute.authority_only",
+            "商业秘密、个人隐私争议由信息化主管部门登记有关国家机关的决定",
+            "The authority records the competent state organ's decision on commercial secrets and privacy",
+            "Art 19(2)",
+        )

@@ -34,15 +34,29 @@ class ClockRule:
 #: The one table of answer deadlines. Order matters only for reading.
 CLOCK_RULES: dict[str, ClockRule] = {
     "unconditional": ClockRule(
-        "unconditional", 0, "国发〔2016〕51号 第九条：无条件共享类的信息资源，使用部门在共享平台上直接获取",
-        "Art 13", "无条件共享：即时获得", "unconditional: granted at once"),
+        "unconditional",
+        0,
+        "国发〔2016〕51号 第九条：无条件共享类的信息资源，使用部门在共享平台上直接获取",
+        "Art 13",
+        "无条件共享：即时获得",
+        "unconditional: granted at once",
+    ),
     "conditional": ClockRule(
-        "conditional", 10, "国发〔2016〕51号 第十条：有条件共享类的信息资源，提供部门应在10个工作日内予以答复",
-        "国发〔2016〕51号", "有条件共享：10个工作日内答复", "conditional: answer within 10 working days"),
+        "conditional",
+        10,
+        "国发〔2016〕51号 第十条：有条件共享类的信息资源，提供部门应在10个工作日内予以答复",
+        "国发〔2016〕51号",
+        "有条件共享：10个工作日内答复",
+        "conditional: answer within 10 working days",
+    ),
     "sensitive": ClockRule(
-        "sensitive", 15, "《办法》第十八条：涉及国家秘密、商业秘密、个人隐私的，自收到申请之日起15个工作日内答复",
-        "Art 18", "涉及国家秘密、商业秘密或个人信息：15个工作日内答复",
-        "state secrets, commercial secrets or personal information: answer within 15 working days"),
+        "sensitive",
+        15,
+        "《办法》第十八条：涉及国家秘密、商业秘密、个人隐私的，自收到申请之日起15个工作日内答复",
+        "Art 18",
+        "涉及国家秘密、商业秘密或个人信息：15个工作日内答复",
+        "state secrets, commercial secrets or personal information: answer within 15 working days",
+    ),
 }
 
 #: Art 18 reminders: the provider is reminded this many working days before its deadline.
@@ -65,12 +79,25 @@ class Touches:
         return self.state_secret or self.commercial_secret or self.personal
 
     def labels(self) -> list[str]:
-        return [k for k, v in (("state_secret", self.state_secret), ("commercial_secret", self.commercial_secret),
-                               ("personal", self.personal)) if v]
+        return [
+            k
+            for k, v in (
+                ("state_secret", self.state_secret),
+                ("commercial_secret", self.commercial_secret),
+                ("personal", self.personal),
+            )
+            if v
+        ]
 
 
-def touches(*, security_classification: str, contains_commercial_secret: bool, contains_personal_info: bool,
-            items: Iterable[Mapping[str, Any]], wanted: Iterable[str]) -> Touches:
+def touches(
+    *,
+    security_classification: str,
+    contains_commercial_secret: bool,
+    contains_personal_info: bool,
+    items: Iterable[Mapping[str, Any]],
+    wanted: Iterable[str],
+) -> Touches:
     """Art 18(1), 19: what a set of wanted items of an entry touches.
 
     State secret: the entry's security classification is secret or confidential (the whole entry).
@@ -130,17 +157,26 @@ def check_refusal(ground: str | None, reason: str | None, citation: str | None) 
             "拒绝共享须有法定理由：涉及国家秘密、商业秘密、个人隐私，或法律法规规定的其他情形",
             "A refusal needs a lawful ground: state secret, commercial secret, personal privacy or another "
             "legal ground",
-            field="ground", article="Art 13", extra={"allowed": sorted(REFUSAL_GROUNDS)})
+            field="ground",
+            article="Art 13",
+            extra={"allowed": sorted(REFUSAL_GROUNDS)},
+        )
     if reason is None or len(reason.strip()) < REASON_MIN_CHARS:
         raise InvalidInput(
-            "refusal.reason_required", f"拒绝共享须书面说明理由（至少 {REASON_MIN_CHARS} 字）",
+            "refusal.reason_required",
+            f"拒绝共享须书面说明理由（至少 {REASON_MIN_CHARS} 字）",
             f"A refusal needs written reasons (at least {REASON_MIN_CHARS} characters)",
-            field="reason", article="Art 18")
+            field="reason",
+            article="Art 18",
+        )
     if ground in GROUNDS_NEEDING_CITATION and (citation is None or len(citation.strip()) < 4):
         raise InvalidInput(
-            "refusal.citation_required", "以其他法定情形拒绝的，须写明所依据的法律、法规条款",
+            "refusal.citation_required",
+            "以其他法定情形拒绝的，须写明所依据的法律、法规条款",
             "Refusing on another legal ground needs the citation of the law relied on",
-            field="citation", article="Art 13")
+            field="citation",
+            article="Art 13",
+        )
 
 
 def check_channel(channel: str, t: Touches) -> None:
@@ -150,7 +186,9 @@ def check_channel(channel: str, t: Touches) -> None:
             "sharing.channel.secrecy_required",
             "涉及国家秘密（秘密、机密级）的数据只能通过采取保密措施的网络共享",
             "State-secret (secret or confidential) data may only be shared over a network with secrecy measures",
-            field="channel", article="Art 18(2)")
+            field="channel",
+            article="Art 18(2)",
+        )
 
 
 def needs_agreement(t: Touches) -> bool:
@@ -160,18 +198,27 @@ def needs_agreement(t: Touches) -> bool:
 
 #: Art 19(1): the obligations every confidentiality agreement states.
 AGREEMENT_OBLIGATIONS: tuple[tuple[str, str], ...] = (
-    ("使用方仅为履行本机关职责使用共享数据，不得用于其他目的（第十七条）",
-     "The consumer uses the data only for its own duties, for no other purpose (Art 17)"),
-    ("未经提供方同意，不得向社会公开或向第三方提供（第十七条）",
-     "No publication or transfer to third parties without the provider's consent (Art 17)"),
-    ("采取必要的保密和安全措施，防止数据泄露、篡改和滥用（第十九条、第三十一条）",
-     "Take the secrecy and security measures needed against leaks, alteration and misuse (Art 19, 31)"),
-    ("发现泄露或违规使用的，立即告知提供方和信息化主管部门",
-     "Report any leak or misuse at once to the provider and the competent authority"),
-    ("共享期限届满或授权撤销后，停止使用并按约定删除数据",
-     "Stop using and delete the data as agreed when the term ends or the grant is revoked"),
-    ("双方之间的共享无偿进行，不收取任何费用（第十六条）",
-     "Sharing between the parties is free of charge (Art 16)"),
+    (
+        "使用方仅为履行本机关职责使用共享数据，不得用于其他目的（第十七条）",
+        "The consumer uses the data only for its own duties, for no other purpose (Art 17)",
+    ),
+    (
+        "未经提供方同意，不得向社会公开或向第三方提供（第十七条）",
+        "No publication or transfer to third parties without the provider's consent (Art 17)",
+    ),
+    (
+        "采取必要的保密和安全措施，防止数据泄露、篡改和滥用（第十九条、第三十一条）",
+        "Take the secrecy and security measures needed against leaks, alteration and misuse (Art 19, 31)",
+    ),
+    (
+        "发现泄露或违规使用的，立即告知提供方和信息化主管部门",
+        "Report any leak or misuse at once to the provider and the competent authority",
+    ),
+    (
+        "共享期限届满或授权撤销后，停止使用并按约定删除数据",
+        "Stop using and delete the data as agreed when the term ends or the grant is revoked",
+    ),
+    ("双方之间的共享无偿进行，不收取任何费用（第十六条）", "Sharing between the parties is free of charge (Art 16)"),
 )
 
 # --- Disputes (Art 19(2)) -------------------------------------------------------------------------
@@ -182,8 +229,11 @@ DISPUTE_KINDS: Labels = {
     "personal_privacy": ("是否属于个人隐私", "whether it is personal privacy"),
 }
 #: Who decides: the secrecy administration, or the competent state organ named in the decision.
-DISPUTE_DECIDER = {"state_secret": "secrecy_admin", "commercial_secret": "competent_organ",
-                   "personal_privacy": "competent_organ"}
+DISPUTE_DECIDER = {
+    "state_secret": "secrecy_admin",
+    "commercial_secret": "competent_organ",
+    "personal_privacy": "competent_organ",
+}
 DISPUTE_OUTCOMES: Labels = {
     "is_protected": ("属于（数据受保护）", "protected"),
     "not_protected": ("不属于", "not protected"),
@@ -311,7 +361,10 @@ def transition(machine: str, action: str, state: str | None) -> Transition:
         f"sharing.{machine}.invalid_transition",
         f"{what_zh}当前状态为“{zh}”，不能执行 {action}",
         f"The {what_en} is {en}: {action} is not allowed in this state",
-        field="state", article=t.article, extra={"state": state, "action": action, "allowed": allowed})
+        field="state",
+        article=t.article,
+        extra={"state": state, "action": action, "allowed": allowed},
+    )
 
 
 def label(vocab: Labels, value: str | None, lang: str = "zh") -> str:
@@ -355,6 +408,10 @@ def fee_fields(payload: Any, prefix: str = "", _depth: int = 0) -> list[str]:
 
 def fee_refused(paths: list[str]) -> InvalidInput:
     return InvalidInput(
-        "sharing.fee_not_allowed", "行政机关之间共享数据无偿进行，不得设置费用、价格或收费字段",
+        "sharing.fee_not_allowed",
+        "行政机关之间共享数据无偿进行，不得设置费用、价格或收费字段",
         "Sharing between agencies is free of charge: no fee, price, charge or cost may be attached",
-        field=paths[0], article="Art 16", extra={"fields": paths})
+        field=paths[0],
+        article="Art 16",
+        extra={"fields": paths},
+    )

@@ -22,9 +22,14 @@ AgreementState = Literal["awaiting_signatures", "partially_signed", "signed", "v
 DisputeKind = Literal["state_secret", "commercial_secret", "personal_privacy"]
 DisputeOutcome = Literal["is_protected", "not_protected"]
 
-for _lit, _vocab in ((Channel, rules.CHANNELS), (RequestState, rules.REQUEST_STATES),
-                     (GrantState, rules.GRANT_STATES), (AgreementState, rules.AGREEMENT_STATES),
-                     (DisputeKind, rules.DISPUTE_KINDS), (DisputeOutcome, rules.DISPUTE_OUTCOMES)):
+for _lit, _vocab in (
+    (Channel, rules.CHANNELS),
+    (RequestState, rules.REQUEST_STATES),
+    (GrantState, rules.GRANT_STATES),
+    (AgreementState, rules.AGREEMENT_STATES),
+    (DisputeKind, rules.DISPUTE_KINDS),
+    (DisputeOutcome, rules.DISPUTE_OUTCOMES),
+):
     assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
 assert set(RefusalGround.__args__) == set(rules.REFUSAL_GROUNDS)  # type: ignore[attr-defined]
 
@@ -48,10 +53,10 @@ class NoFee(BaseModel):
 
 
 class RequestCreate(NoFee):
-    requester: str | None = Field(default=None, max_length=64,
-                                  description="申请机关代号（本人只属一个机关时可省略）")
-    resource: str = Field(min_length=1, max_length=64, description="已发布目录资源的资源代码或编号",
-                          examples=["101-000001"])
+    requester: str | None = Field(default=None, max_length=64, description="申请机关代号（本人只属一个机关时可省略）")
+    resource: str = Field(
+        min_length=1, max_length=64, description="已发布目录资源的资源代码或编号", examples=["101-000001"]
+    )
     items: list[Item] = Field(min_length=1, max_length=500, description="申请的信息项名称（目录条目信息项的子集）")
     purpose: str = Field(min_length=4, max_length=2000, description="用途 (Art 17)")
     legal_basis: str = Field(min_length=4, max_length=2000, description="所履行的职责及其法律依据 (Art 17)")
@@ -74,21 +79,24 @@ class RequestFromDemand(NoFee):
 
 class ApproveIn(NoFee):
     items: list[Item] | None = Field(default=None, max_length=500, description="同意的信息项（默认：申请的全部）")
-    region_codes: list[Region] | None = Field(default=None, max_length=100,
-                                           description="同意的数据范围（默认：申请的范围），每项在申请范围内")
+    region_codes: list[Region] | None = Field(
+        default=None, max_length=100, description="同意的数据范围（默认：申请的范围），每项在申请范围内"
+    )
     starts_on: dt.date | None = None
     ends_on: dt.date | None = Field(default=None, description="同意的截止日（不晚于申请的截止日）")
     channel: Channel = "platform"
     verify_only: bool = Field(default=False, description="仅核验：使用方只得到是否一致")
-    off_platform_reason: str | None = Field(default=None, max_length=2000,
-                                           description="平台外共享的特殊原因 (Art 14(3))")
+    off_platform_reason: str | None = Field(
+        default=None, max_length=2000, description="平台外共享的特殊原因 (Art 14(3))"
+    )
     off_platform_channel: str | None = Field(default=None, max_length=200, description="平台外共享的方式")
     note: str | None = Field(default=None, max_length=2000)
 
 
 class RefuseIn(NoFee):
-    ground: str = Field(max_length=40, description="法定理由：state_secret | commercial_secret | personal_privacy | "
-                                                   "other_legal_ground")
+    ground: str = Field(
+        max_length=40, description="法定理由：state_secret | commercial_secret | personal_privacy | other_legal_ground"
+    )
     reason: str = Field(max_length=4000, description="书面理由 (Art 18)")
     citation: str | None = Field(default=None, max_length=1000, description="其他法定情形所依据的法律法规条款")
 
@@ -98,8 +106,9 @@ class WithdrawIn(NoFee):
 
 
 class SignIn(NoFee):
-    pdf_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
-                                   description="签署人看到的协议 PDF 的 SHA-256（可选，不一致则拒绝）")
+    pdf_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="签署人看到的协议 PDF 的 SHA-256（可选，不一致则拒绝）"
+    )
 
 
 class RevokeIn(NoFee):
@@ -114,8 +123,9 @@ class DisputeCreate(NoFee):
 class DisputeDecide(NoFee):
     outcome: DisputeOutcome
     decision: str = Field(min_length=4, max_length=4000)
-    organ: str | None = Field(default=None, max_length=200,
-                              description="作出决定的国家机关名称（商业秘密、个人隐私争议）")
+    organ: str | None = Field(
+        default=None, max_length=200, description="作出决定的国家机关名称（商业秘密、个人隐私争议）"
+    )
 
 
 # --- Reads ----------------------------------------------------------------------------------------
@@ -293,8 +303,11 @@ class EventRead(BaseModel):
 NegotiationState = Literal["open", "agreed", "escalated", "decided", "withdrawn"]
 DecisionOutcome = Literal["share", "not_share"]
 PublicationState = Literal["requested", "consented", "refused", "recorded"]
-for _lit, _vocab in ((NegotiationState, rules.NEGOTIATION_STATES), (DecisionOutcome, rules.DECISION_OUTCOMES),
-                     (PublicationState, rules.PUBLICATION_STATES)):
+for _lit, _vocab in (
+    (NegotiationState, rules.NEGOTIATION_STATES),
+    (DecisionOutcome, rules.DECISION_OUTCOMES),
+    (PublicationState, rules.PUBLICATION_STATES),
+):
     assert set(_lit.__args__) == set(_vocab), _lit  # type: ignore[attr-defined]
 
 
@@ -375,8 +388,9 @@ class NegotiationPage(BaseModel):
 class PublicationCreate(NoFee):
     kind: Literal["consent", "already_public"]
     description: str = Field(min_length=4, max_length=4000, description="发布的内容、渠道和方式")
-    source_statement: str | None = Field(default=None, max_length=2000,
-                                         description="已公开数据：再次发布时注明的来源（必填）")
+    source_statement: str | None = Field(
+        default=None, max_length=2000, description="已公开数据：再次发布时注明的来源（必填）"
+    )
 
 
 class PublicationAnswer(NoFee):

@@ -184,8 +184,7 @@ def label(action: str, lang: str) -> ActionLabel:
     info = ACTIONS.get(action)
     if info is None:
         return ActionLabel(action, action, None, "")
-    return ActionLabel(action, i18n.gettext_for(lang)(info.label), info.article,
-                       i18n.article_label(info.article, lang))
+    return ActionLabel(action, i18n.gettext_for(lang)(info.label), info.article, i18n.article_label(info.article, lang))
 
 
 def subject_kind(subject_type: str, lang: str) -> str:

@@ -26,16 +26,26 @@ def _progress(label: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr over the events stored (on a terminal only), fed with counts done."""
     with ledger_verify.read_snapshot() as conn:  # a read: the application's BEGIN IMMEDIATE would wait for writers
         total = int(conn.exec_driver_sql("SELECT next_seq FROM event_head WHERE id = 1").scalar() or 0)
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  transient=True, disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.update(task, completed=done)
 
 
 def _warn_gap(gap_at: int | None) -> None:
     if gap_at is not None:
-        err.print(f"[red]事件 {gap_at} 缺失，整合在此停止；请运行 govshare ledger verify / event {gap_at} is "
-                  "missing; integration stops there: run govshare ledger verify[/red]", soft_wrap=True)
+        err.print(
+            f"[red]事件 {gap_at} 缺失，整合在此停止；请运行 govshare ledger verify / event {gap_at} is "
+            "missing; integration stops there: run govshare ledger verify[/red]",
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 
@@ -88,8 +98,10 @@ def vkey() -> None:
 
 @app.command("verify")
 def verify(
-    vkey_file: Annotated[Path | None, typer.Option("--vkey", help="Check signatures with this verifier key file "
-                                                   "instead of the local signing key")] = None,
+    vkey_file: Annotated[
+        Path | None,
+        typer.Option("--vkey", help="Check signatures with this verifier key file instead of the local signing key"),
+    ] = None,
     jobs: Annotated[int | None, typer.Option(help="Worker processes (default: one per core for large logs)")] = None,
 ) -> None:
     """Recompute the tree from the stored events and check every node and checkpoint.
@@ -100,8 +112,11 @@ def verify(
     with _progress("核验 / verifying") as progress:
         report = ledger_verify.verify(vkey=key, jobs=jobs, progress=progress)
     if report.ok:
-        out.print(f"[green]账本完好 / ledger verified[/green]: {report.events} events, tree size {report.tree_size}, "
-                  f"{report.nodes} nodes, {report.checkpoints} checkpoints in {report.seconds:.2f} s", soft_wrap=True)
+        out.print(
+            f"[green]账本完好 / ledger verified[/green]: {report.events} events, tree size {report.tree_size}, "
+            f"{report.nodes} nodes, {report.checkpoints} checkpoints in {report.seconds:.2f} s",
+            soft_wrap=True,
+        )
         return
     for problem in report.problems:
         err.print(f"[red]错误 / error[/red] {problem}", soft_wrap=True, markup=True, highlight=False)
@@ -123,8 +138,11 @@ def verify_export(directory: Annotated[Path, typer.Argument(help="Folder written
     """Check an exported folder with no database: signatures with DIR/vkey, roots from the entries."""
     report = ledger_verify.verify_export(directory)
     if report.ok:
-        out.print(f"[green]导出完好 / export verified[/green]: {report.entries} entries, {report.checkpoints} "
-                  f"checkpoints (largest {report.largest_checkpoint})", soft_wrap=True)
+        out.print(
+            f"[green]导出完好 / export verified[/green]: {report.entries} entries, {report.checkpoints} "
+            f"checkpoints (largest {report.largest_checkpoint})",
+            soft_wrap=True,
+        )
         return
     for problem in report.problems:
         err.print(f"[red]错误 / error[/red] {problem}", soft_wrap=True, markup=True, highlight=False)

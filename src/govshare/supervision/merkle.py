@@ -332,9 +332,7 @@ def _is_hash(value: object) -> bool:
     return isinstance(value, bytes) and len(value) == HASH_SIZE
 
 
-def verify_inclusion(
-    leaf_hash: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes
-) -> bool:
+def verify_inclusion(leaf_hash: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:
     """Verify an inclusion proof with the algorithm of RFC 9162 section 2.1.3.2.
 
     ``leaf_hash`` is the leaf hash (HASH(0x00 || entry)) of the leaf at
@@ -367,9 +365,7 @@ def verify_inclusion(
     return sn == 0 and compare_digest(r, root)
 
 
-def verify_consistency(
-    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
-) -> bool:
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]) -> bool:
     """Verify a consistency proof with the algorithm of RFC 9162 section 2.1.4.2.
 
     The RFC algorithm covers ``0 < first < second``. The trivial cases are
@@ -505,9 +501,7 @@ class CompactRange:
             return []
         old_size = self._size
         new_size = old_size + len(new)
-        old_border = {
-            level: digest for (level, _), digest in zip(range_nodes(0, old_size), self._border, strict=True)
-        }
+        old_border = {level: digest for (level, _), digest in zip(range_nodes(0, old_size), self._border, strict=True)}
         created: list[NodeHash] = []
         last_created: dict[int, bytes] = {}
         level = 0

@@ -308,9 +308,7 @@ def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
     """
     _check_text(text)
     _check_key_name(name)
-    signature = NoteSignature(
-        name, key_id(name, private_key.public_key()), private_key.sign(text.encode("utf-8"))
-    )
+    signature = NoteSignature(name, key_id(name, private_key.public_key()), private_key.sign(text.encode("utf-8")))
     return text + "\n" + signature.line()
 
 
@@ -369,9 +367,7 @@ def verify_note(note: str | bytes, vkey: str | VerifierKey) -> str:
     for signature in parsed.signatures:
         if signature.name != key.name or signature.key_id != key.key_id:
             continue
-        if len(signature.signature) != _ED25519_SIGNATURE_SIZE or not key.verify(
-            message, signature.signature
-        ):
+        if len(signature.signature) != _ED25519_SIGNATURE_SIZE or not key.verify(message, signature.signature):
             raise InvalidSignatureError(f"invalid signature for key {key.name}+{key.key_id.hex()}")
         found = True
     if not found:
@@ -435,9 +431,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
     return Checkpoint(origin, int(size_line), root)
 
 
-def sign_checkpoint(
-    checkpoint: Checkpoint, private_key: Ed25519PrivateKey, key_name: str | None = None
-) -> str:
+def sign_checkpoint(checkpoint: Checkpoint, private_key: Ed25519PrivateKey, key_name: str | None = None) -> str:
     """Return the signed note of ``checkpoint``; the key name defaults to its origin."""
     return sign_note(checkpoint.text(), key_name or checkpoint.origin, private_key)
 

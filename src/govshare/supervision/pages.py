@@ -63,15 +63,24 @@ def _rows(session: Session, by: Principal, evs: list[Event], lang: str) -> list[
         if ev.region_code:
             wanted.append(("region", ev.region_code, None))
     names = subjects.resolve(session, by, wanted, lang)
-    return [{
-        "seq": ev.seq, "time": _local(ev.occurred_at), "actor": ev.actor, "actor_name": ev.actor_name,
-        "action": actions.label(ev.action, lang),
-        "subject_type": ev.subject_type, "subject_id": ev.subject_id,
-        "subject_kind": actions.subject_kind(ev.subject_type, lang),
-        "subject": names.get((ev.subject_type, ev.subject_id)),
-        "agency": ev.agency_code, "agency_named": names.get(("agency", ev.agency_code)) if ev.agency_code else None,
-        "region": ev.region_code, "region_named": names.get(("region", ev.region_code)) if ev.region_code else None,
-    } for ev in evs]
+    return [
+        {
+            "seq": ev.seq,
+            "time": _local(ev.occurred_at),
+            "actor": ev.actor,
+            "actor_name": ev.actor_name,
+            "action": actions.label(ev.action, lang),
+            "subject_type": ev.subject_type,
+            "subject_id": ev.subject_id,
+            "subject_kind": actions.subject_kind(ev.subject_type, lang),
+            "subject": names.get((ev.subject_type, ev.subject_id)),
+            "agency": ev.agency_code,
+            "agency_named": names.get(("agency", ev.agency_code)) if ev.agency_code else None,
+            "region": ev.region_code,
+            "region_named": names.get(("region", ev.region_code)) if ev.region_code else None,
+        }
+        for ev in evs
+    ]
 
 
 @router.get("/supervision/ledger", response_class=HTMLResponse)
@@ -89,8 +98,11 @@ def ledger_events(request: Request, session: SessionDep, by: Reader, before: int
     message: str | None = None
     if not errors:
         filters = service.EventFilter(
-            agency=values["agency"] or None, subject_type=values["subject_type"] or None,
-            subject_id=values["subject_id"] or None, action=values["action"] or None, actor=values["actor"] or None,
+            agency=values["agency"] or None,
+            subject_type=values["subject_type"] or None,
+            subject_id=values["subject_id"] or None,
+            action=values["action"] or None,
+            actor=values["actor"] or None,
             since=_start_of(since) if since else None,
             until=_start_of(until + dt.timedelta(days=1)) if until else None,
         )
@@ -103,14 +115,26 @@ def ledger_events(request: Request, session: SessionDep, by: Reader, before: int
             else:
                 message = domain_error_message(exc, i18n.lang_of(request))
     checkpoint = service.latest_checkpoint(session)
-    return render(request, "supervision/events.html", {
-        "active": "console", "values": values, "errors": errors, "message": message, "rows": rows,
-        "next_before": next_before, "before": before, "filtered": any(values.values()),
-        "checkpoint": checkpoint, "checkpoint_time": _local(checkpoint.created_at) if checkpoint else None,
-        "checkpoint_root": base64.b64encode(checkpoint.root).decode() if checkpoint else None,
-        "integrated": service.integrated_size(session), "events_total": service.event_count(session),
-        "action_options": [(code, actions.label(code, lang).label) for code in sorted(actions.ACTIONS)],
-    })
+    return render(
+        request,
+        "supervision/events.html",
+        {
+            "active": "console",
+            "values": values,
+            "errors": errors,
+            "message": message,
+            "rows": rows,
+            "next_before": next_before,
+            "before": before,
+            "filtered": any(values.values()),
+            "checkpoint": checkpoint,
+            "checkpoint_time": _local(checkpoint.created_at) if checkpoint else None,
+            "checkpoint_root": base64.b64encode(checkpoint.root).decode() if checkpoint else None,
+            "integrated": service.integrated_size(session),
+            "events_total": service.event_count(session),
+            "action_options": [(code, actions.label(code, lang).label) for code in sorted(actions.ACTIONS)],
+        },
+    )
 
 
 @router.get("/supervision/ledger/events/{seq}", response_class=HTMLResponse)
@@ -118,15 +142,21 @@ def ledger_event(seq: int, request: Request, session: SessionDep, by: Reader) ->
     ev = service.get_event(session, by, seq)
     proof = service.event_proof(session, ev)
     cp = proof.checkpoint
-    return render(request, "supervision/event.html", {
-        "active": "console", "event": _rows(session, by, [ev], i18n.lang_of(request))[0],
-        "data": json.dumps(ev.data, ensure_ascii=False, indent=2, sort_keys=True),
-        "leaf_data": bytes(ev.canonical).decode("utf-8", errors="replace"),
-        "leaf_hash": proof.leaf_hash.hex(),
-        "covered": cp is not None and seq < cp.tree_size,
-        "checkpoint": cp, "checkpoint_time": _local(cp.created_at) if cp else None,
-        "root": cp.root.hex() if cp else None,
-        "path": [(i, h.hex(), base64.b64encode(h).decode()) for i, h in enumerate(proof.path)],
-        "verified": proof.verified,
-        "proof_url": f"/api/v1/ledger/proof/inclusion?index={seq}&tree_size={cp.tree_size}" if cp else None,
-    })
+    return render(
+        request,
+        "supervision/event.html",
+        {
+            "active": "console",
+            "event": _rows(session, by, [ev], i18n.lang_of(request))[0],
+            "data": json.dumps(ev.data, ensure_ascii=False, indent=2, sort_keys=True),
+            "leaf_data": bytes(ev.canonical).decode("utf-8", errors="replace"),
+            "leaf_hash": proof.leaf_hash.hex(),
+            "covered": cp is not None and seq < cp.tree_size,
+            "checkpoint": cp,
+            "checkpoint_time": _local(cp.created_at) if cp else None,
+            "root": cp.root.hex() if cp else None,
+            "path": [(i, h.hex(), base64.b64encode(h).decode()) for i, h in enumerate(proof.path)],
+            "verified": proof.verified,
+            "proof_url": f"/api/v1/ledger/proof/inclusion?index={seq}&tree_size={cp.tree_size}" if cp else None,
+        },
+    )

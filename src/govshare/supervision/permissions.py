@@ -59,16 +59,17 @@ def ledger_scope(p: Principal) -> LedgerScope:
         )
     if any(_is_root(g.region_path) for g in grants):
         return LedgerScope(everything=True, grant_regions=())
-    return LedgerScope(everything=False, grant_regions=tuple(sorted({g.region_code for g in grants})),
-                       grant_paths=tuple(sorted({g.region_path for g in grants})))
+    return LedgerScope(
+        everything=False,
+        grant_regions=tuple(sorted({g.region_code for g in grants})),
+        grant_paths=tuple(sorted({g.region_path for g in grants})),
+    )
 
 
 def can_read_event(p: Principal, region_path: str | None) -> bool:
     """True when ``p`` may read an event of the region with ``region_path`` (None: no region)."""
     if region_path is None:
-        return any(
-            g.role in LEDGER_READERS and g.agency_id is None and _is_root(g.region_path) for g in p.grants
-        )
+        return any(g.role in LEDGER_READERS and g.agency_id is None and _is_root(g.region_path) for g in p.grants)
     return p.covers_region(region_path, *LEDGER_READERS)
 
 

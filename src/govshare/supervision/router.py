@@ -35,7 +35,6 @@ TEXT = "text/plain; charset=utf-8"
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
-
 def _b64(values: list[bytes]) -> list[str]:
     return [base64.b64encode(v).decode("ascii") for v in values]
 
@@ -115,14 +114,24 @@ def get_entries(
     end: int = Query(ge=1, le=MAX_INDEX, description="Last index (exclusive)"),
 ) -> LedgerEntries:
     events = service.entries(session, by, start, end)
-    return LedgerEntries(entries=[
-        LedgerEntry(
-            index=ev.seq, leaf_data=base64.b64encode(ev.canonical).decode("ascii"), occurred_at=ev.occurred_at,
-            actor=ev.actor, actor_name=ev.actor_name, action=ev.action, subject_type=ev.subject_type,
-            subject_id=ev.subject_id, region_code=ev.region_code, agency_code=ev.agency_code, data=ev.data,
-        )
-        for ev in events
-    ])
+    return LedgerEntries(
+        entries=[
+            LedgerEntry(
+                index=ev.seq,
+                leaf_data=base64.b64encode(ev.canonical).decode("ascii"),
+                occurred_at=ev.occurred_at,
+                actor=ev.actor,
+                actor_name=ev.actor_name,
+                action=ev.action,
+                subject_type=ev.subject_type,
+                subject_id=ev.subject_id,
+                region_code=ev.region_code,
+                agency_code=ev.agency_code,
+                data=ev.data,
+            )
+            for ev in events
+        ]
+    )
 
 
 @router.get(

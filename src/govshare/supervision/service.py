@@ -258,8 +258,7 @@ def integrate(
         for seq, canonical in rows:
             if seq != size + len(leaves):
                 gap_at = size + len(leaves)
-                log.error("ledger: event %d is missing; integration stops there (run govshare ledger verify)",
-                          gap_at)
+                log.error("ledger: event %d is missing; integration stops there (run govshare ledger verify)", gap_at)
                 break
             leaves.append(merkle.leaf_hash(canonical))
         position = 0
@@ -286,8 +285,13 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
 def get_checkpoint(session: Session, tree_size: int) -> LedgerCheckpoint:
     cp = session.get(LedgerCheckpoint, tree_size)
     if cp is None:
-        raise NotFound("ledger.checkpoint_not_found", f"没有树大小为 {tree_size} 的检查点",
-                       f"No checkpoint of tree size {tree_size}", field="tree_size", article=ARTICLE)
+        raise NotFound(
+            "ledger.checkpoint_not_found",
+            f"没有树大小为 {tree_size} 的检查点",
+            f"No checkpoint of tree size {tree_size}",
+            field="tree_size",
+            article=ARTICLE,
+        )
     return cp
 
 
@@ -370,8 +374,13 @@ def _proof_reader(session: Session, ranges: list[tuple[int, int]], tree_size: in
 def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``tree_size`` (one query)."""
     if not 0 <= index < tree_size:
-        raise InvalidInput("ledger.index_out_of_range", f"索引 {index} 不在树大小 {tree_size} 之内",
-                           f"Index {index} is not below tree size {tree_size}", field="index", article=ARTICLE)
+        raise InvalidInput(
+            "ledger.index_out_of_range",
+            f"索引 {index} 不在树大小 {tree_size} 之内",
+            f"Index {index} is not below tree size {tree_size}",
+            field="index",
+            article=ARTICLE,
+        )
     ranges = merkle.inclusion_proof_ranges(index, tree_size)
     return merkle.inclusion_proof(_proof_reader(session, ranges, tree_size, "tree_size"), index, tree_size)
 
@@ -379,8 +388,13 @@ def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]
 def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
     """RFC 9162 consistency proof between the trees of ``first`` and ``second`` leaves (one query)."""
     if first > second:
-        raise InvalidInput("ledger.first_after_second", "first 不能大于 second", "first must not exceed second",
-                           field="first", article=ARTICLE)
+        raise InvalidInput(
+            "ledger.first_after_second",
+            "first 不能大于 second",
+            "first must not exceed second",
+            field="first",
+            article=ARTICLE,
+        )
     ranges = merkle.consistency_proof_ranges(first, second)
     return merkle.consistency_proof(_proof_reader(session, ranges, second, "second"), first, second)
 
@@ -401,16 +415,19 @@ def _scope_filter(session: Session, by: Principal) -> Any | None:
         return None
     return or_(
         registry_service.in_subtrees(Event.region_code, scope.grant_paths),
-        and_(Event.region_code.is_(None),
-             Event.agency_code.in_(registry_service.agency_codes_in_subtrees(scope.grant_paths))),
+        and_(
+            Event.region_code.is_(None),
+            Event.agency_code.in_(registry_service.agency_codes_in_subtrees(scope.grant_paths)),
+        ),
     )
 
 
 def entries(session: Session, by: Principal, start: int, end: int) -> list[Event]:
     """Events ``start <= index < end`` that ``by`` may read; at most ``MAX_ENTRIES`` indices are scanned."""
     if end <= start:
-        raise InvalidInput("ledger.range_empty", "end 必须大于 start", "end must be greater than start",
-                           field="end", article=ARTICLE)
+        raise InvalidInput(
+            "ledger.range_empty", "end 必须大于 start", "end must be greater than start", field="end", article=ARTICLE
+        )
     end = min(end, start + MAX_ENTRIES)
     stmt = select(Event).where(Event.seq >= start, Event.seq < end).order_by(Event.seq)
     scope = _scope_filter(session, by)

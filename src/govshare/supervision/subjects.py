@@ -56,11 +56,21 @@ def _resources(session: Session, by: Principal, ids: set[str], lang: str) -> dic
     if not wanted:
         return {}
     visible = case((catalog_perm.visible_condition(by), True), else_=False)
-    rows = session.execute(select(CatalogResource.id, CatalogResource.code, CatalogResource.name,
-                                  CatalogResource.name_en, visible.label("visible"))
-                           .where(CatalogResource.id.in_(list(wanted))))
-    return {wanted[r.id]: Named(_pick(r.name, r.name_en, lang), f"/catalog/{quote(r.code or str(r.id))}"
-                                if r.visible else None) for r in rows}
+    rows = session.execute(
+        select(
+            CatalogResource.id,
+            CatalogResource.code,
+            CatalogResource.name,
+            CatalogResource.name_en,
+            visible.label("visible"),
+        ).where(CatalogResource.id.in_(list(wanted)))
+    )
+    return {
+        wanted[r.id]: Named(
+            _pick(r.name, r.name_en, lang), f"/catalog/{quote(r.code or str(r.id))}" if r.visible else None
+        )
+        for r in rows
+    }
 
 
 def _interfaces(session: Session, by: Principal, ids: set[str], lang: str) -> dict[str, Named]:
@@ -69,12 +79,24 @@ def _interfaces(session: Session, by: Principal, ids: set[str], lang: str) -> di
     if not wanted:
         return {}
     visible = case((catalog_perm.visible_condition(by), True), else_=False)
-    rows = session.execute(select(ExchangeInterface.id, CatalogResource.code, CatalogResource.name,
-                                  CatalogResource.name_en, CatalogResource.id.label("rid"), visible.label("visible"))
-                           .join(CatalogResource, CatalogResource.id == ExchangeInterface.resource_id)
-                           .where(ExchangeInterface.id.in_(list(wanted))))
-    return {wanted[r.id]: Named(_pick(r.name, r.name_en, lang), f"/catalog/{quote(r.code or str(r.rid))}"
-                                if r.visible else None) for r in rows}
+    rows = session.execute(
+        select(
+            ExchangeInterface.id,
+            CatalogResource.code,
+            CatalogResource.name,
+            CatalogResource.name_en,
+            CatalogResource.id.label("rid"),
+            visible.label("visible"),
+        )
+        .join(CatalogResource, CatalogResource.id == ExchangeInterface.resource_id)
+        .where(ExchangeInterface.id.in_(list(wanted)))
+    )
+    return {
+        wanted[r.id]: Named(
+            _pick(r.name, r.name_en, lang), f"/catalog/{quote(r.code or str(r.rid))}" if r.visible else None
+        )
+        for r in rows
+    }
 
 
 def _demands(session: Session, by: Principal, ids: set[str], lang: str) -> dict[str, Named]:
@@ -89,10 +111,17 @@ def _filings(session: Session, by: Principal, ids: set[str], lang: str) -> dict[
     wanted = _ints(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(ExchangeFiling.id, ExchangeFiling.resource_text, ExchangeFiling.counterpart_name,
-                                  CatalogResource.name, CatalogResource.name_en)
-                           .outerjoin(CatalogResource, CatalogResource.id == ExchangeFiling.resource_id)
-                           .where(ExchangeFiling.id.in_(list(wanted))))
+    rows = session.execute(
+        select(
+            ExchangeFiling.id,
+            ExchangeFiling.resource_text,
+            ExchangeFiling.counterpart_name,
+            CatalogResource.name,
+            CatalogResource.name_en,
+        )
+        .outerjoin(CatalogResource, CatalogResource.id == ExchangeFiling.resource_id)
+        .where(ExchangeFiling.id.in_(list(wanted)))
+    )
     out = {}
     for r in rows:
         what = _pick(r.name, r.name_en, lang) if r.name else (r.resource_text or "")
@@ -115,13 +144,20 @@ def _people(session: Session, by: Principal, ids: set[str], lang: str) -> dict[s
     work in, when the viewer may list those (Art 30)."""
     numbers = _ints(ids)
     rows = session.execute(
-        select(Person.id, Person.username, Person.display_name, Agency.id.label("agency_id"),
-               Agency.code.label("agency_code"), Region.path)
+        select(
+            Person.id,
+            Person.username,
+            Person.display_name,
+            Agency.id.label("agency_id"),
+            Agency.code.label("agency_code"),
+            Region.path,
+        )
         .outerjoin(RoleGrant, (RoleGrant.person_id == Person.id) & RoleGrant.agency_id.is_not(None))
         .outerjoin(Agency, Agency.id == RoleGrant.agency_id)
         .outerjoin(Region, Region.code == Agency.region_code)
         .where(or_(Person.username.in_(ids), Person.id.in_(list(numbers))) if numbers else Person.username.in_(ids))
-        .order_by(Person.id, RoleGrant.id))
+        .order_by(Person.id, RoleGrant.id)
+    )
     out: dict[str, Named] = {}
     for r in rows:
         keys = [k for k in (r.username, numbers.get(r.id)) if k in ids]
@@ -139,12 +175,20 @@ def _clients(session: Session, by: Principal, ids: set[str], lang: str) -> dict[
     wanted = _ints(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(ApiClient.id, ApiClient.name, Agency.code, Agency.name.label("agency_name"),
-                                  Agency.name_en).join(Agency, Agency.id == ApiClient.agency_id)
-                           .where(ApiClient.id.in_(list(wanted))))
-    return {wanted[r.id]: Named(f"{r.name}（{_pick(r.agency_name, r.name_en, lang)}）" if lang == "zh"
-                                else f"{r.name} ({_pick(r.agency_name, r.name_en, lang)})",
-                                f"/agencies/{quote(r.code)}") for r in rows}
+    rows = session.execute(
+        select(ApiClient.id, ApiClient.name, Agency.code, Agency.name.label("agency_name"), Agency.name_en)
+        .join(Agency, Agency.id == ApiClient.agency_id)
+        .where(ApiClient.id.in_(list(wanted)))
+    )
+    return {
+        wanted[r.id]: Named(
+            f"{r.name}（{_pick(r.agency_name, r.name_en, lang)}）"
+            if lang == "zh"
+            else f"{r.name} ({_pick(r.agency_name, r.name_en, lang)})",
+            f"/agencies/{quote(r.code)}",
+        )
+        for r in rows
+    }
 
 
 def _services(session: Session, by: Principal, ids: set[str], lang: str) -> dict[str, Named]:
@@ -152,11 +196,17 @@ def _services(session: Session, by: Principal, ids: set[str], lang: str) -> dict
     wanted = _ints(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(GuideService.id, GuideService.name, GuideService.name_en, GuideService.active)
-                           .where(GuideService.id.in_(list(wanted))))
-    return {wanted[r.id]: Named(_pick(r.name, r.name_en, lang),
-                                f"/guide?{urlencode({'q': r.name})}#service-{r.id}" if r.active else None)
-            for r in rows}
+    rows = session.execute(
+        select(GuideService.id, GuideService.name, GuideService.name_en, GuideService.active).where(
+            GuideService.id.in_(list(wanted))
+        )
+    )
+    return {
+        wanted[r.id]: Named(
+            _pick(r.name, r.name_en, lang), f"/guide?{urlencode({'q': r.name})}#service-{r.id}" if r.active else None
+        )
+        for r in rows
+    }
 
 
 def _sharing(kind: str) -> Resolver:
@@ -175,22 +225,41 @@ def _sharing(kind: str) -> Resolver:
         if not wanted:
             return {}
         if kind == "sharing_grant":
-            stmt = (select(SharingGrant.id, SharingGrant.request_id, CatalogResource.name, CatalogResource.name_en,
-                           case((sharing_grants._readable(by), True), else_=False).label("visible"))
-                    .join(CatalogResource, CatalogResource.id == SharingGrant.resource_id)
-                    .where(SharingGrant.id.in_(list(wanted))))
+            stmt = (
+                select(
+                    SharingGrant.id,
+                    SharingGrant.request_id,
+                    CatalogResource.name,
+                    CatalogResource.name_en,
+                    case((sharing_grants._readable(by), True), else_=False).label("visible"),
+                )
+                .join(CatalogResource, CatalogResource.id == SharingGrant.resource_id)
+                .where(SharingGrant.id.in_(list(wanted)))
+            )
             label, page = ("共享授权", "Sharing grant"), "/sharing/requests/{request_id}"
         else:
             visible = case((sharing_common.request_readable(by), True), else_=False).label("visible")
             if kind == "sharing_request":
-                stmt = select(SharingRequest.id, SharingRequest.id.label("request_id"), CatalogResource.name,
-                              CatalogResource.name_en, visible).where(SharingRequest.id.in_(list(wanted)))
+                stmt = select(
+                    SharingRequest.id,
+                    SharingRequest.id.label("request_id"),
+                    CatalogResource.name,
+                    CatalogResource.name_en,
+                    visible,
+                ).where(SharingRequest.id.in_(list(wanted)))
                 label, page = ("共享申请", "Sharing request"), "/sharing/requests/{id}"
             else:
-                stmt = (select(SharingAgreement.id, SharingAgreement.request_id, CatalogResource.name,
-                               CatalogResource.name_en, visible)
-                        .join(SharingRequest, SharingRequest.id == SharingAgreement.request_id)
-                        .where(SharingAgreement.id.in_(list(wanted))))
+                stmt = (
+                    select(
+                        SharingAgreement.id,
+                        SharingAgreement.request_id,
+                        CatalogResource.name,
+                        CatalogResource.name_en,
+                        visible,
+                    )
+                    .join(SharingRequest, SharingRequest.id == SharingAgreement.request_id)
+                    .where(SharingAgreement.id.in_(list(wanted)))
+                )
                 label, page = ("保密协议", "Confidentiality agreement"), "/sharing/agreements/{id}"
             stmt = stmt.join(CatalogResource, CatalogResource.id == SharingRequest.resource_id)
         word = label[1] if lang == "en" else label[0]
@@ -231,8 +300,9 @@ def _from_data(data: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def resolve(session: Session, by: Principal, subjects: Iterable[tuple[str, str, Mapping[str, Any] | None]],
-            lang: str) -> dict[tuple[str, str], Named]:
+def resolve(
+    session: Session, by: Principal, subjects: Iterable[tuple[str, str, Mapping[str, Any] | None]], lang: str
+) -> dict[tuple[str, str], Named]:
     """``(subject_type, subject_id, event data)`` -> the subject's name and link, for every subject
     that has a name: one query per subject type."""
     by_type: dict[str, set[str]] = {}

@@ -50,6 +50,7 @@ from govshare.supervision.models import LedgerCheckpoint
 _EVENT = Event.__table__
 _CP = LedgerCheckpoint.__table__
 
+
 class _NotPlain(Exception):
     """The JSON text holds a value the fast path does not cover."""
 
@@ -123,11 +124,16 @@ def _row_matches(row: Sequence[Any]) -> bool:
     if type(seq) is int and 0 <= seq <= MAX_SAFE_INTEGER:
         try:
             stamp = _stamp(at)
-            if assemble_text(seq, stamp, actor, actor_name, action, subject_type, subject_id, region, agency,
-                             data_text) == stored:
+            if (
+                assemble_text(
+                    seq, stamp, actor, actor_name, action, subject_type, subject_id, region, agency, data_text
+                )
+                == stored
+            ):
                 return True
-            fast = assemble_stamped(seq, stamp, actor, actor_name, action, subject_type, subject_id, region, agency,
-                                    _load_plain(data_text))
+            fast = assemble_stamped(
+                seq, stamp, actor, actor_name, action, subject_type, subject_id, region, agency, _load_plain(data_text)
+            )
         except (_NotPlain, UnicodeEncodeError, TypeError, ValueError):
             fast = None
         if fast == stored:
@@ -138,9 +144,18 @@ def _row_matches(row: Sequence[Any]) -> bool:
             at = dt.datetime.fromisoformat(at)
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)  # stored (SQLite) or read (PostgreSQL) in UTC without offset
-        exact = canonical_bytes(seq=seq, occurred_at=at, actor=actor, actor_name=actor_name, action=action,
-                                subject_type=subject_type, subject_id=subject_id, region_code=region,
-                                agency_code=agency, data=json.loads(data_text))
+        exact = canonical_bytes(
+            seq=seq,
+            occurred_at=at,
+            actor=actor,
+            actor_name=actor_name,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            region_code=region,
+            agency_code=agency,
+            data=json.loads(data_text),
+        )
     except (ValueError, TypeError):
         return False
     return exact == stored
@@ -258,8 +273,10 @@ def _event_sql(dialect: str, start: int, end: int) -> str:
         data = "CAST(data AS TEXT)"
     else:
         at, data = "occurred_at", "data"
-    return (f"SELECT seq, {at}, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, "
-            f"{data}, canonical FROM event WHERE seq >= {int(start)} AND seq < {int(end)} ORDER BY seq")
+    return (
+        f"SELECT seq, {at}, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, "
+        f"{data}, canonical FROM event WHERE seq >= {int(start)} AND seq < {int(end)} ORDER BY seq"
+    )
 
 
 def _check_rows(rows: Sequence[Sequence[Any]], start: int, end: int) -> tuple[list[bytes], Problem | None]:
@@ -269,12 +286,15 @@ def _check_rows(rows: Sequence[Sequence[Any]], start: int, end: int) -> tuple[li
     expected = start
     for row in rows:
         if row[0] != expected:
-            return leaves, Problem("事件缺失（序号不连续）", f"event missing (next stored seq is {row[0]})",
-                                   index=expected)
+            return leaves, Problem(
+                "事件缺失（序号不连续）", f"event missing (next stored seq is {row[0]})", index=expected
+            )
         if not _row_matches(row):
-            return leaves, Problem("事件的规范字节与其字段不符（事件被改动）",
-                                   "the event's canonical bytes do not match its columns (event altered)",
-                                   index=expected)
+            return leaves, Problem(
+                "事件的规范字节与其字段不符（事件被改动）",
+                "the event's canonical bytes do not match its columns (event altered)",
+                index=expected,
+            )
         leaves.append(leaf_hash(bytes(row[10])))
         expected += 1
     if expected < end:
@@ -304,18 +324,29 @@ def _stored_blob(conn: Connection, start: int, count: int) -> bytes:
     so no row per node crosses into Python."""
     levels = [(level, start >> level, (start >> level) + (count >> level)) for level in range(count.bit_length())]
     if conn.dialect.name == "postgresql":
-        rows = _raw_rows(conn, " UNION ALL ".join(
-            f"SELECT {level}, string_agg(hash, ''::bytea ORDER BY idx) FROM ledger_node "
-            f"WHERE level = {level} AND idx >= {low} AND idx < {high}" for level, low, high in levels))
+        rows = _raw_rows(
+            conn,
+            " UNION ALL ".join(
+                f"SELECT {level}, string_agg(hash, ''::bytea ORDER BY idx) FROM ledger_node "
+                f"WHERE level = {level} AND idx >= {low} AND idx < {high}"
+                for level, low, high in levels
+            ),
+        )
         return b"".join(bytes(blob or b"") for _level, blob in sorted(rows))
-    return b"".join(digest for level, low, high in levels for (digest,) in _raw_rows(
-        conn, f"SELECT hash FROM ledger_node WHERE level = {level} AND idx >= {low} AND idx < {high} ORDER BY idx"))
+    return b"".join(
+        digest
+        for level, low, high in levels
+        for (digest,) in _raw_rows(
+            conn, f"SELECT hash FROM ledger_node WHERE level = {level} AND idx >= {low} AND idx < {high} ORDER BY idx"
+        )
+    )
 
 
 def _stored_nodes(conn: Connection, start: int, count: int) -> list[tuple[int, int, bytes]]:
     """The stored perfect subtrees inside ``[start, start + count)``, ordered by level and index."""
-    rows = _raw_rows(conn, f"SELECT level, idx, hash FROM ledger_node WHERE {_where_inside(start, count)} "
-                           "ORDER BY level, idx")
+    rows = _raw_rows(
+        conn, f"SELECT level, idx, hash FROM ledger_node WHERE {_where_inside(start, count)} ORDER BY level, idx"
+    )
     return [(level, idx, bytes(digest)) for level, idx, digest in rows]
 
 
@@ -411,26 +442,36 @@ def _checkpoint_problems(
 ) -> dict[int, bytes]:
     """Check every stored checkpoint's signature and row; return the good ones' roots by size."""
     roots: dict[int, bytes] = {}
-    for cp_size, cp_root, cp_note in conn.execute(select(_CP.c.tree_size, _CP.c.root, _CP.c.note)
-                                                   .order_by(_CP.c.tree_size)):
+    for cp_size, cp_root, cp_note in conn.execute(
+        select(_CP.c.tree_size, _CP.c.root, _CP.c.note).order_by(_CP.c.tree_size)
+    ):
         report.checkpoints += 1
         if verifier is None:
-            report.problems.append(Problem("找不到签名密钥文件，无法核验检查点签名",
-                                           "no signing key file: checkpoint signatures cannot be checked",
-                                           checkpoint=cp_size))
+            report.problems.append(
+                Problem(
+                    "找不到签名密钥文件，无法核验检查点签名",
+                    "no signing key file: checkpoint signatures cannot be checked",
+                    checkpoint=cp_size,
+                )
+            )
             continue
         try:
             parsed = note.verify_checkpoint(cp_note, verifier, verifier.name)
         except note.NoteError as exc:
-            report.problems.append(Problem("检查点签名无效", f"invalid checkpoint signature ({exc})",
-                                           checkpoint=cp_size))
+            report.problems.append(
+                Problem("检查点签名无效", f"invalid checkpoint signature ({exc})", checkpoint=cp_size)
+            )
             continue
         if parsed.size != cp_size or parsed.root != bytes(cp_root):
-            report.problems.append(Problem("检查点记录与其签名文本不符",
-                                           "checkpoint row does not match its signed text", checkpoint=cp_size))
+            report.problems.append(
+                Problem(
+                    "检查点记录与其签名文本不符", "checkpoint row does not match its signed text", checkpoint=cp_size
+                )
+            )
         elif cp_size > size:
-            report.problems.append(Problem("检查点超出已整合的树", "checkpoint is beyond the integrated tree",
-                                           checkpoint=cp_size))
+            report.problems.append(
+                Problem("检查点超出已整合的树", "checkpoint is beyond the integrated tree", checkpoint=cp_size)
+            )
         else:
             roots[cp_size] = parsed.root
     return roots
@@ -448,8 +489,10 @@ def _upper_problem(conn: Connection, level0: int, tops: list[bytes], report: Ver
         computed.extend((level0 + level, i, upper.subtree_hash(level, i)) for i in range(len(tops) >> level))
         level += 1
     where = " OR ".join(f"(level = {level0 + lv} AND idx < {len(tops) >> lv})" for lv in range(1, level))
-    stored = [(lv, idx, bytes(h)) for lv, idx, h in
-              _raw_rows(conn, f"SELECT level, idx, hash FROM ledger_node WHERE {where} ORDER BY level, idx")]
+    stored = [
+        (lv, idx, bytes(h))
+        for lv, idx, h in _raw_rows(conn, f"SELECT level, idx, hash FROM ledger_node WHERE {where} ORDER BY level, idx")
+    ]
     report.nodes += len(stored)
     return None if stored == computed else _node_problem(computed, stored)
 
@@ -492,11 +535,11 @@ def verify(
         results: Iterator[_Chunk]
         if jobs > 1:
             snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar() if dialect == "postgresql" else None
-            pool = ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_worker_init,
-                                       initargs=(url,))
+            pool = ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_worker_init, initargs=(url,))
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-            results = pool.map(_worker_check, [r[0] for r in ranges], [r[1] for r in ranges], repeat(size),
-                               repeat(snapshot))
+            results = pool.map(
+                _worker_check, [r[0] for r in ranges], [r[1] for r in ranges], repeat(size), repeat(snapshot)
+            )
         else:
             results = (_check_chunk(conn, start, end, size) for start, end in ranges)
         problem: Problem | None = None
@@ -517,23 +560,29 @@ def verify(
         if upper is not None and (problem is None or (problem.index or 0) > (upper.index or 0)):
             problem = upper
         if problem is None and report.events < size:
-            problem = Problem(f"账本树覆盖 {size} 个事件，但事件表只有 {report.events} 个（事件被删除）",
-                              f"the tree covers {size} events but only {report.events} are stored (events deleted)",
-                              index=report.events)
+            problem = Problem(
+                f"账本树覆盖 {size} 个事件，但事件表只有 {report.events} 个（事件被删除）",
+                f"the tree covers {size} events but only {report.events} are stored (events deleted)",
+                index=report.events,
+            )
         if problem is None:
             total = int(conn.exec_driver_sql("SELECT count(*) FROM ledger_node").scalar() or 0)
             want = sum(size >> level for level in range(size.bit_length()))
             if total != want:
-                problem = Problem(f"存储了 {total} 个树节点，应为 {want} 个",
-                                  f"{total} tree nodes are stored, {want} expected")
+                problem = Problem(
+                    f"存储了 {total} 个树节点，应为 {want} 个", f"{total} tree nodes are stored, {want} expected"
+                )
         if problem is None and roots:
             # Every stored node now equals its recomputed value: fold them into each checkpoint's root.
             sizes = sorted(roots)
             reader = merkle.MappingReader(_fetch_coordinates(conn, merkle.proof_nodes((0, s) for s in sizes)))
             for cp_size in sizes:
                 if merkle.range_hash(reader, 0, cp_size) != roots[cp_size]:
-                    problem = Problem("检查点根哈希与重算结果不符", "checkpoint root differs from the recomputed root",
-                                      checkpoint=cp_size)
+                    problem = Problem(
+                        "检查点根哈希与重算结果不符",
+                        "checkpoint root differs from the recomputed root",
+                        checkpoint=cp_size,
+                    )
                     break
         if problem is not None:
             report.problems.append(problem)
@@ -550,7 +599,8 @@ def _fetch_coordinates(conn: Connection, coords: Sequence[tuple[int, int]]) -> d
         for first in range(0, len(indices), 1000):
             part = ",".join(map(str, indices[first : first + 1000]))
             for lv, idx, digest in _raw_rows(
-                    conn, f"SELECT level, idx, hash FROM ledger_node WHERE level = {level} AND idx IN ({part})"):
+                conn, f"SELECT level, idx, hash FROM ledger_node WHERE level = {level} AND idx IN ({part})"
+            ):
                 out[(lv, idx)] = bytes(digest)
     return out
 
@@ -568,7 +618,11 @@ class ExportReport:
 
 
 def export(
-    directory: Path, url: str | None = None, *, chunk: int = 65_536, progress: Callable[[int], None] | None = None,
+    directory: Path,
+    url: str | None = None,
+    *,
+    chunk: int = 65_536,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
     """Write ``entries.jsonl`` (``index`` and base64 ``leaf_data`` a line), ``checkpoints/<size>`` (one
     signed note each) and ``vkey`` into ``directory``, from one consistent snapshot. ``progress`` is
@@ -584,14 +638,20 @@ def export(
         with (directory / "entries.jsonl").open("w", encoding="ascii", newline="\n") as out:
             after = -1
             while True:
-                rows = conn.execute(select(_EVENT.c.seq, _EVENT.c.canonical).where(_EVENT.c.seq > after)
-                                    .order_by(_EVENT.c.seq).limit(chunk)).all()
+                rows = conn.execute(
+                    select(_EVENT.c.seq, _EVENT.c.canonical)
+                    .where(_EVENT.c.seq > after)
+                    .order_by(_EVENT.c.seq)
+                    .limit(chunk)
+                ).all()
                 if not rows:
                     break
-                out.write("".join(
-                    f'{{"index":{seq},"leaf_data":"{base64.b64encode(canonical).decode("ascii")}"}}\n'
-                    for seq, canonical in rows
-                ))
+                out.write(
+                    "".join(
+                        f'{{"index":{seq},"leaf_data":"{base64.b64encode(canonical).decode("ascii")}"}}\n'
+                        for seq, canonical in rows
+                    )
+                )
                 count += len(rows)
                 after = rows[-1][0]
                 if progress is not None:
@@ -611,29 +671,43 @@ def _locate(report: ExportVerifyReport, verified: dict[int, bool], bad: int) -> 
     entries are fine and the two checkpoints disagree with each other."""
     later = sorted(size for size, ok in verified.items() if ok and size > bad)
     if later:
-        report.problems.append(Problem(
-            f"检查点 {bad} 与之后的检查点 {later[0]} 不一致：条目与检查点 {later[0]} 相符，"
-            f"检查点 {bad} 的根哈希不属于这段历史",
-            f"checkpoint {bad} disagrees with the later checkpoint {later[0]}: the entries match {later[0]}, so the "
-            f"root of {bad} belongs to another history", checkpoint=bad))
+        report.problems.append(
+            Problem(
+                f"检查点 {bad} 与之后的检查点 {later[0]} 不一致：条目与检查点 {later[0]} 相符，"
+                f"检查点 {bad} 的根哈希不属于这段历史",
+                f"checkpoint {bad} disagrees with the later checkpoint {later[0]}: "
+                f"the entries match {later[0]}, so the root of {bad} belongs to another history",
+                checkpoint=bad,
+            )
+        )
         return report
     low = max((size for size, ok in verified.items() if ok and size < bad), default=0)
     since = f"检查点 {low} 之后、" if low else ""
     since_en = f" after checkpoint {low}" if low else ""
     if bad - low == 1:
-        report.problems.append(Problem(
-            f"检查点 {bad} 的根哈希与条目重算结果不符：{since}只有索引 {low} 一个条目，即第一个错误条目",
-            f"checkpoint {bad}'s root differs from the entries; it covers one entry{since_en}, index {low}, the first "
-            "bad one", index=low, checkpoint=bad, within=(low, bad)))
+        report.problems.append(
+            Problem(
+                f"检查点 {bad} 的根哈希与条目重算结果不符：{since}只有索引 {low} 一个条目，即第一个错误条目",
+                f"checkpoint {bad}'s root differs from the entries; "
+                f"it covers one entry{since_en}, index {low}, the first bad one",
+                index=low,
+                checkpoint=bad,
+                within=(low, bad),
+            )
+        )
         return report
     bound_zh = f"检查点 {low} 仍然相符" if low else "之前没有相符的检查点"
     bound_en = f"checkpoint {low} still verifies" if low else "no earlier checkpoint verifies"
-    report.problems.append(Problem(
-        f"检查点 {bad} 的根哈希与条目重算结果不符：第一个错误条目在它覆盖的{since}索引 {low} 至 {bad - 1} 之间"
-        f"（{bound_zh}）",
-        f"checkpoint {bad}'s root differs from the entries: the first bad entry is one of those it covers{since_en}, "
-        f"index {low} to {bad - 1} ({bound_en})",
-        checkpoint=bad, within=(low, bad)))
+    report.problems.append(
+        Problem(
+            f"检查点 {bad} 的根哈希与条目重算结果不符：第一个错误条目在它覆盖的{since}索引 {low} 至 {bad - 1} 之间"
+            f"（{bound_zh}）",
+            f"checkpoint {bad}'s root differs from the entries: "
+            f"the first bad entry is one of those it covers{since_en}, index {low} to {bad - 1} ({bound_en})",
+            checkpoint=bad,
+            within=(low, bad),
+        )
+    )
     return report
 
 
@@ -672,11 +746,15 @@ def verify_export(directory: Path) -> ExportVerifyReport:
         try:
             cp = note.verify_checkpoint(path.read_bytes(), vkey, vkey.name)
         except note.NoteError as exc:
-            return fail("检查点签名或格式无效", f"invalid checkpoint {path.name} ({exc})",
-                        checkpoint=refs.ascii_int(path.name))
+            return fail(
+                "检查点签名或格式无效", f"invalid checkpoint {path.name} ({exc})", checkpoint=refs.ascii_int(path.name)
+            )
         if path.name != str(cp.size):
-            return fail("检查点文件名与其树大小不符", f"checkpoint file {path.name} holds tree size {cp.size}",
-                        checkpoint=cp.size)
+            return fail(
+                "检查点文件名与其树大小不符",
+                f"checkpoint file {path.name} holds tree size {cp.size}",
+                checkpoint=cp.size,
+            )
         roots[cp.size] = cp.root
     if not roots:
         return fail("没有可核验的检查点", "no checkpoint to verify against")
@@ -702,8 +780,11 @@ def verify_export(directory: Path) -> ExportVerifyReport:
                 item = json.loads(line)
                 leaf_data = base64.b64decode(item["leaf_data"], validate=True)
                 if item["index"] != index:
-                    return fail(f"条目序号应为 {index}，文件中为 {item['index']}",
-                                f"expected index {index}, found {item['index']}", index=index)
+                    return fail(
+                        f"条目序号应为 {index}，文件中为 {item['index']}",
+                        f"expected index {index}, found {item['index']}",
+                        index=index,
+                    )
                 seq = json.loads(leaf_data)["seq"]
             except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
                 return fail("条目格式错误", "malformed entry line", index=index)
@@ -722,7 +803,10 @@ def verify_export(directory: Path) -> ExportVerifyReport:
     if failed:
         return _locate(report, verified, failed[0])
     if report.largest_checkpoint > compact.size:
-        return fail(f"检查点覆盖 {report.largest_checkpoint} 个条目，但文件中只有 {compact.size} 个",
-                    f"a checkpoint covers {report.largest_checkpoint} entries but the file has {compact.size}",
-                    index=compact.size, checkpoint=report.largest_checkpoint)
+        return fail(
+            f"检查点覆盖 {report.largest_checkpoint} 个条目，但文件中只有 {compact.size} 个",
+            f"a checkpoint covers {report.largest_checkpoint} entries but the file has {compact.size}",
+            index=compact.size,
+            checkpoint=report.largest_checkpoint,
+        )
     return report

@@ -86,7 +86,9 @@ def test_package_search_text_is_segmented_chinese(ckan, catalog):
     ranked = ckan.action.package_search(q="信用")
     assert [p["id"] for p in ranked["results"]] == [catalog.public["credit"].code, catalog.public["licences"].code]
     assert [p["id"] for p in ckan.action.package_search(q="信用", sort="score asc")["results"]] == [
-        catalog.public["licences"].code, catalog.public["credit"].code]
+        catalog.public["licences"].code,
+        catalog.public["credit"].code,
+    ]
 
 
 def test_package_search_filters(ckan, catalog):
@@ -114,16 +116,25 @@ def test_package_search_filters(ckan, catalog):
 
 
 def test_package_search_facets_paging_and_sort(ckan, catalog):
-    r = ckan.action.package_search(**{"facet.field": ["organization", "tags", "res_format"], "rows": 3,
-                                      "sort": "name asc"})
+    r = ckan.action.package_search(
+        **{"facet.field": ["organization", "tags", "res_format"], "rows": 3, "sort": "name asc"}
+    )
     assert r["count"] == len(catalog.public)
     assert [p["id"] for p in r["results"]] == catalog.public_codes[:3]
     assert r["facets"]["organization"] == {"js-gat": 2, "nj-sj": 2, "sz-sj": 2, "js-dsj": 2}
     org_items = r["search_facets"]["organization"]["items"]
     assert {i["name"]: i["display_name"] for i in org_items}["js-gat"] == "江苏省公安厅"
     assert r["facets"]["tags"]["market_regulation"] == 2 and r["facets"]["tags"]["public_safety"] == 2
-    assert r["facets"]["res_format"] == {"XLSX": 1, "CSV": 1, "PDF": 1, "SHP": 1, "JSON": 1, "API": 1,
-                                         "Other": 1, "Database": 1}
+    assert r["facets"]["res_format"] == {
+        "XLSX": 1,
+        "CSV": 1,
+        "PDF": 1,
+        "SHP": 1,
+        "JSON": 1,
+        "API": 1,
+        "Other": 1,
+        "Database": 1,
+    }
     page2 = ckan.action.package_search(rows=3, start=3, sort="name asc")
     assert [p["id"] for p in page2["results"]] == catalog.public_codes[3:6]
     desc = ckan.action.package_search(rows=100, sort="name desc")
@@ -143,7 +154,8 @@ def test_organizations(ckan, catalog):
     assert "packages" not in org
     org = ckan.action.organization_show(id="js-gat", include_datasets=True)
     assert sorted(p["id"] for p in org["packages"]) == sorted(
-        [catalog.public["population"].code, catalog.public["services"].code])
+        [catalog.public["population"].code, catalog.public["services"].code]
+    )
     with pytest.raises(ckanapi.NotFound):
         ckan.action.organization_show(id="no-such-agency")
 
@@ -163,21 +175,28 @@ def test_errors_are_ckan_shaped(ckan, catalog):
 
 
 def test_versioned_path_and_envelope(live_url, catalog):
-    r = requests.get(f"{live_url}/api/3/action/package_show", params={"id": catalog.public["credit"].code},
-                     timeout=10)
+    r = requests.get(f"{live_url}/api/3/action/package_show", params={"id": catalog.public["credit"].code}, timeout=10)
     assert r.status_code == 200
     body = r.json()
     assert body["success"] is True and body["help"] == f"{live_url}/api/3/action/help_show?name=package_show"
     assert body["result"]["title"] == "企业信用承诺履约信息"
     r = requests.get(f"{live_url}/api/3/action/package_show", params={"id": "nope"}, timeout=10)
     assert r.status_code == 404
-    assert r.json() == {"help": f"{live_url}/api/3/action/help_show?name=package_show", "success": False,
-                        "error": {"__type": "Not Found Error", "message": "Not found"}}
-    r = requests.post(f"{live_url}/api/3/action/package_search", data=b"{not json", timeout=10,
-                      headers={"Content-Type": "application/json"})
+    assert r.json() == {
+        "help": f"{live_url}/api/3/action/help_show?name=package_show",
+        "success": False,
+        "error": {"__type": "Not Found Error", "message": "Not found"},
+    }
+    r = requests.post(
+        f"{live_url}/api/3/action/package_search",
+        data=b"{not json",
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["error"]["__type"] == "Bad Request"
-    r = requests.get(f"{live_url}/api/3/action/package_search",
-                     params={"facet.field": '["organization"]', "rows": 0}, timeout=10)
+    r = requests.get(
+        f"{live_url}/api/3/action/package_search", params={"facet.field": '["organization"]', "rows": 0}, timeout=10
+    )
     assert r.json()["result"]["results"] == [] and r.json()["result"]["facets"]["organization"]["js-gat"] == 2
     r = requests.get(f"{live_url}/api/3/action/no_such_action", timeout=10)
     assert r.status_code == 400 and r.json()["success"] is False
@@ -199,18 +218,21 @@ def test_get_only_client(live_url, catalog):
             remote.action.package_show(id=catalog.hidden_published.code)
 
 
-@pytest.mark.parametrize("params, status, kind", [
-    ({"start": "9" * 30}, 200, None),
-    ({"rows": "-1"}, 409, "Validation Error"),
-    ({"fq": "metadata_modified:[NOW-99999999YEARS TO *]"}, 409, "Search Query Error"),
-    ({"fq": "metadata_created:[yesterday TO *]"}, 409, "Search Query Error"),
-    ({"fq": "tags:[a TO b]"}, 409, "Search Query Error"),
-    ({"fq": "organization:js-gat )("}, 409, "Search Query Error"),
-    ({"q": "人口\x00"}, 200, None),  # the NUL is not a word: dropped by the segmentation
-    ({"fq": "organization:js\x00gat"}, 409, "Validation Error"),  # refused by the database guard
-    ({"facet.field": "[not json"}, 409, "Validation Error"),
-    ({"facet.field": '["colour"]'}, 409, "Search Query Error"),
-])
+@pytest.mark.parametrize(
+    "params, status, kind",
+    [
+        ({"start": "9" * 30}, 200, None),
+        ({"rows": "-1"}, 409, "Validation Error"),
+        ({"fq": "metadata_modified:[NOW-99999999YEARS TO *]"}, 409, "Search Query Error"),
+        ({"fq": "metadata_created:[yesterday TO *]"}, 409, "Search Query Error"),
+        ({"fq": "tags:[a TO b]"}, 409, "Search Query Error"),
+        ({"fq": "organization:js-gat )("}, 409, "Search Query Error"),
+        ({"q": "人口\x00"}, 200, None),  # the NUL is not a word: dropped by the segmentation
+        ({"fq": "organization:js\x00gat"}, 409, "Validation Error"),  # refused by the database guard
+        ({"facet.field": "[not json"}, 409, "Validation Error"),
+        ({"facet.field": '["colour"]'}, 409, "Search Query Error"),
+    ],
+)
 def test_odd_input_gets_a_ckan_error_not_a_crash(client, params, status, kind):
     r = client.get("/api/3/action/package_search", params=params)
     assert r.status_code == status, r.text

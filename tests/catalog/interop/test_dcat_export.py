@@ -20,8 +20,9 @@ HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 
 def _validate(graph: Graph) -> tuple[bool, str]:
     # No inference and no extra vocabulary: the export must carry every type the shapes check.
-    conforms, _report, text = pyshacl.validate(graph, shacl_graph=shapes(), inference="none",
-                                               abort_on_first=False, allow_warnings=True)
+    conforms, _report, text = pyshacl.validate(
+        graph, shacl_graph=shapes(), inference="none", abort_on_first=False, allow_warnings=True
+    )
     return bool(conforms), text
 
 
@@ -29,7 +30,8 @@ def _get(client, **headers) -> Graph:
     r = client.get(URL, headers=headers)
     assert r.status_code == 200, r.text
     fmt = {"application/ld+json": "json-ld", "text/turtle": "turtle", "application/rdf+xml": "xml"}[
-        r.headers["content-type"].split(";")[0]]
+        r.headers["content-type"].split(";")[0]
+    ]
     return Graph().parse(data=r.content, format=fmt, publicID=BASE + "/")
 
 
@@ -70,10 +72,16 @@ def test_turtle_on_request_holds_the_same_graph(client, world, session):
     assert set(turtle) == set(jsonld)  # no blank nodes: the graphs compare triple by triple
     assert _validate(turtle)[0] is True
     # Quality values are honoured, and ?format= wins over Accept.
-    assert client.get(URL, headers={"Accept": "application/ld+json;q=0.5, text/turtle"}).headers[
-        "content-type"].startswith("text/turtle")
-    assert client.get(URL + "?format=rdf", headers={"Accept": "text/turtle"}).headers[
-        "content-type"].startswith("application/rdf+xml")
+    assert (
+        client.get(URL, headers={"Accept": "application/ld+json;q=0.5, text/turtle"})
+        .headers["content-type"]
+        .startswith("text/turtle")
+    )
+    assert (
+        client.get(URL + "?format=rdf", headers={"Accept": "text/turtle"})
+        .headers["content-type"]
+        .startswith("application/rdf+xml")
+    )
 
 
 def test_only_published_public_entries_are_exported(client, world, session):
@@ -96,11 +104,14 @@ def test_dataset_properties(client, world, session):
     graph = _get(client, Accept="text/turtle")
     pop = catalog.public["population"]
     ds = _dataset(pop.code)
-    assert set(graph.objects(ds, DCTERMS.title)) == {Literal("全省人口基础信息", lang="zh"),
-                                                     Literal("Population base register", lang="en")}
+    assert set(graph.objects(ds, DCTERMS.title)) == {
+        Literal("全省人口基础信息", lang="zh"),
+        Literal("Population base register", lang="en"),
+    }
     assert Literal("全省户籍人口和常住人口的基础登记信息。", lang="zh") in set(graph.objects(ds, DCTERMS.description))
-    assert graph.value(ds, DCTERMS.issued) == Literal(pop.published_on.isoformat(),
-                                                       datatype=URIRef("http://www.w3.org/2001/XMLSchema#date"))
+    assert graph.value(ds, DCTERMS.issued) == Literal(
+        pop.published_on.isoformat(), datatype=URIRef("http://www.w3.org/2001/XMLSchema#date")
+    )
     # Publisher: the providing agency with its name; the catalog's publisher is the provincial authority.
     publisher = graph.value(ds, DCTERMS.publisher)
     assert publisher == URIRef(f"{BASE}/agencies/js-gat#agency")
@@ -111,9 +122,11 @@ def test_dataset_properties(client, world, session):
     assert graph.value(ds, DCTERMS.accrualPeriodicity) == URIRef(EU + "frequency/DAILY")
     assert graph.value(ds, DCTERMS.accessRights) == URIRef(EU + "access-right/RESTRICTED")
     assert graph.value(_dataset(catalog.public["records"].code), DCTERMS.accessRights) == URIRef(
-        EU + "access-right/NON_PUBLIC")
+        EU + "access-right/NON_PUBLIC"
+    )
     assert graph.value(_dataset(catalog.public["services"].code), DCTERMS.accrualPeriodicity) == URIRef(
-        EU + "frequency/UPDATE_CONT")
+        EU + "frequency/UPDATE_CONT"
+    )
     assert set(graph.objects(ds, DCAT.theme)) == {URIRef(EU + "data-theme/JUST"), URIRef(EU + "data-theme/SOCI")}
     keywords = set(graph.objects(ds, DCAT.keyword))
     assert {Literal("公共安全", lang="zh"), Literal("民政", lang="zh"), Literal("public safety", lang="en")} <= keywords
@@ -125,7 +138,8 @@ def test_dataset_properties(client, world, session):
     assert graph.value(sz, DCTERMS.isPartOf) == spatial
     # The records' abstract is empty: the description falls back to the name (it is mandatory).
     assert graph.value(_dataset(catalog.public["records"].code), DCTERMS.description) == Literal(
-        "食品抽检不合格案件卷宗", lang="zh")
+        "食品抽检不合格案件卷宗", lang="zh"
+    )
 
 
 def test_distribution_formats_and_rights(client, world, session):
@@ -137,7 +151,8 @@ def test_distribution_formats_and_rights(client, world, session):
     assert graph.value(dist, DCAT.accessURL) == URIRef(f"{BASE}/catalog/{lic.code}")
     assert graph.value(dist, DCTERMS.format) == URIRef(EU + "file-type/XLSX")
     assert graph.value(dist, DCAT.mediaType) == URIRef(
-        "https://www.iana.org/assignments/media-types/application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "https://www.iana.org/assignments/media-types/application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     # "JSON（RESTful 接口）" is recognised as JSON; a database without detail has no format.
     pop_dist = graph.value(_dataset(catalog.public["population"].code), DCAT.distribution)
     assert graph.value(pop_dist, DCTERMS.format) == URIRef(EU + "file-type/JSON")

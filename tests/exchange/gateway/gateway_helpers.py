@@ -20,8 +20,18 @@ from tests.exchange.exchange_helpers import attach_hosted, csv_bytes, publish_en
 
 GW = "/exchange/v1"
 PURPOSE = "最低生活保障资格审核"
-ALL_ITEMS = ("公民身份号码", "姓名", "性别", "出生日期", "家庭人口数", "月收入", "是否低保", "登记时间", "经营主体代码",
-             "行政区划代码")
+ALL_ITEMS = (
+    "公民身份号码",
+    "姓名",
+    "性别",
+    "出生日期",
+    "家庭人口数",
+    "月收入",
+    "是否低保",
+    "登记时间",
+    "经营主体代码",
+    "行政区划代码",
+)
 
 
 def hosted_resource(client: Any, world: Any, session: Session, **overrides: Any) -> Any:
@@ -53,16 +63,37 @@ class GrantBook:
     """Grants as rows of the sharing domain's ``sharing_grant`` (its contract). Its services write
     them in the product; these tests write the rows directly, the gateway reads them as it would."""
 
-    def add(self, *, resource: Any, consumer_id: int, items: Iterable[str] = ALL_ITEMS,
-            regions: Iterable[str] = ("320000",), purpose: str = PURPOSE, state: str = "active",
-            starts_on: dt.date = dt.date(2020, 1, 1), ends_on: dt.date = dt.date(2099, 12, 31),
-            channel: str = "platform", verify_only: bool = False) -> int:
+    def add(
+        self,
+        *,
+        resource: Any,
+        consumer_id: int,
+        items: Iterable[str] = ALL_ITEMS,
+        regions: Iterable[str] = ("320000",),
+        purpose: str = PURPOSE,
+        state: str = "active",
+        starts_on: dt.date = dt.date(2020, 1, 1),
+        ends_on: dt.date = dt.date(2099, 12, 31),
+        channel: str = "platform",
+        verify_only: bool = False,
+    ) -> int:
         with transaction() as s:
-            g = SharingGrant(request_id=None, resource_id=resource.id, resource_code=resource.code,
-                             provider_id=resource.provider_id, consumer_id=consumer_id, items=list(items),
-                             region_codes=list(regions), purpose=purpose, legal_basis="《社会救助暂行办法》",
-                             starts_on=starts_on, ends_on=ends_on, channel=channel, verify_only=verify_only,
-                             state=state)
+            g = SharingGrant(
+                request_id=None,
+                resource_id=resource.id,
+                resource_code=resource.code,
+                provider_id=resource.provider_id,
+                consumer_id=consumer_id,
+                items=list(items),
+                region_codes=list(regions),
+                purpose=purpose,
+                legal_basis="《社会救助暂行办法》",
+                starts_on=starts_on,
+                ends_on=ends_on,
+                channel=channel,
+                verify_only=verify_only,
+                state=state,
+            )
             s.add(g)
             s.flush()
             return g.id

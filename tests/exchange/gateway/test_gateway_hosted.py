@@ -17,8 +17,12 @@ SUZHOU = [r for r in ALL if r["行政区划代码"] in ("320500", "320508")]
 
 
 def test_suzhou_agency_gets_suzhou_rows_and_granted_items_only(client, book, hosted, sz_key, session):
-    gid = book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"),
-                   items=["姓名", "公民身份号码", "行政区划代码"], regions=["320500"])
+    gid = book.add(
+        resource=hosted,
+        consumer_id=agency_id(session, "sz-sj"),
+        items=["姓名", "公民身份号码", "行政区划代码"],
+        regions=["320500"],
+    )
     r = client.get(f"{GW}/{hosted.code}", params={"limit": 100}, headers=headers(sz_key))
     assert r.status_code == 200, r.text
     body = r.json()
@@ -48,18 +52,28 @@ def test_suzhou_agency_gets_suzhou_rows_and_granted_items_only(client, book, hos
 
 
 def test_asking_items_filters_and_paging(client, book, hosted, sz_key, session):
-    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), items=["姓名", "性别", "行政区划代码"],
-             regions=["320500"])
+    book.add(
+        resource=hosted,
+        consumer_id=agency_id(session, "sz-sj"),
+        items=["姓名", "性别", "行政区划代码"],
+        regions=["320500"],
+    )
     h = headers(sz_key)
-    r = client.get(f"{GW}/{hosted.code}", params=[("items", "姓名"), ("filter", "性别:eq:男"), ("limit", "3"),
-                                                  ("offset", "1")], headers=h)
+    r = client.get(
+        f"{GW}/{hosted.code}",
+        params=[("items", "姓名"), ("filter", "性别:eq:男"), ("limit", "3"), ("offset", "1")],
+        headers=h,
+    )
     assert r.status_code == 200, r.text
     men = [x for x in SUZHOU if x["性别"] == "男"]
     assert r.json()["total"] == len(men) and r.json()["returned"] == 3 and r.json()["offset"] == 1
     assert all(set(row) == {"姓名"} for row in r.json()["items"])
     # The same through POST /query with a JSON body.
-    r2 = client.post(f"{GW}/{hosted.code}/query", json={"items": ["姓名"], "filters": [
-        {"item": "性别", "op": "eq", "value": "男"}], "limit": 3, "offset": 1}, headers=h)
+    r2 = client.post(
+        f"{GW}/{hosted.code}/query",
+        json={"items": ["姓名"], "filters": [{"item": "性别", "op": "eq", "value": "男"}], "limit": 3, "offset": 1},
+        headers=h,
+    )
     assert r2.status_code == 200 and r2.json()["items"] == r.json()["items"]
     # An item not granted, asked or filtered on: 422 naming it, recorded as failed.
     for params in ({"items": "月收入"}, {"filter": "月收入:gt:1"}):
@@ -81,13 +95,24 @@ def test_province_grant_sees_every_row_and_count(client, book, hosted, session):
 
 
 def test_verification_answers_booleans_only(client, book, hosted, sz_key, session):
-    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), items=["公民身份号码", "姓名", "性别"],
-             regions=["320500"], verify_only=True)
+    book.add(
+        resource=hosted,
+        consumer_id=agency_id(session, "sz-sj"),
+        items=["公民身份号码", "姓名", "性别"],
+        regions=["320500"],
+        verify_only=True,
+    )
     person = SUZHOU[0]
     h = headers(sz_key)
-    r = client.post(f"{GW}/{hosted.code}/verify", headers=h, json={
-        "key_item": "公民身份号码", "key_value": person["公民身份号码"],
-        "claims": {"姓名": person["姓名"], "性别": "无"}})
+    r = client.post(
+        f"{GW}/{hosted.code}/verify",
+        headers=h,
+        json={
+            "key_item": "公民身份号码",
+            "key_value": person["公民身份号码"],
+            "claims": {"姓名": person["姓名"], "性别": "无"},
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"found": True, "matches": {"姓名": True, "性别": False}}
     assert person["姓名"] not in r.text and person["公民身份号码"] not in r.text
@@ -95,8 +120,11 @@ def test_verification_answers_booleans_only(client, book, hosted, sz_key, sessio
     assert (call.mode, call.rows, call.outcome) == ("verify", 0, "allowed")
     # A Nanjing resident is outside the Suzhou grant's rows: not found.
     nanjing = next(x for x in ALL if x["行政区划代码"] == "320100")
-    r = client.post(f"{GW}/{hosted.code}/verify", headers=h, json={
-        "key_item": "公民身份号码", "key_value": nanjing["公民身份号码"], "claims": {"姓名": nanjing["姓名"]}})
+    r = client.post(
+        f"{GW}/{hosted.code}/verify",
+        headers=h,
+        json={"key_item": "公民身份号码", "key_value": nanjing["公民身份号码"], "claims": {"姓名": nanjing["姓名"]}},
+    )
     assert r.json() == {"found": False, "matches": {"姓名": False}}
     # A verify-only grant never gives the record.
     r = client.get(f"{GW}/{hosted.code}", headers=h)

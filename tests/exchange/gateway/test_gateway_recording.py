@@ -20,11 +20,13 @@ N = 300
 
 async def _hammer(url: str, hdrs: dict[str, str], n: int) -> list[int]:
     async with aiohttp.ClientSession() as http:
+
         async def one(i: int) -> int:
             h = hdrs if i % 5 else {**hdrs, "X-Govshare-Purpose": "other"}  # a fifth are refused
             async with http.get(url, params={"limit": 2, "offset": i % 20}, headers=h) as r:
                 await r.read()
                 return r.status
+
         return await asyncio.gather(*(one(i) for i in range(n)))
 
 
@@ -41,8 +43,9 @@ def test_concurrent_calls_equal_records_and_events(app, book, hosted, sz_key, se
     assert groups < N  # calls shared commits
     with transaction() as s:
         # Each call row names its own event, and the events carry the same outcomes.
-        linked = s.scalar(select(func.count()).select_from(ExchangeCall)
-                          .join(Event, Event.seq == ExchangeCall.event_seq))
+        linked = s.scalar(
+            select(func.count()).select_from(ExchangeCall).join(Event, Event.seq == ExchangeCall.event_seq)
+        )
         assert linked == N
         refused = s.scalar(select(func.count()).select_from(ExchangeCall).where(ExchangeCall.outcome == "refused"))
         assert refused == N // 5

@@ -43,11 +43,14 @@ def test_unknown_resource_and_routes(client, book, hosted, sz_key):
     _refused(client.delete(f"{GW}/{hosted.code}", headers=headers(sz_key)), 404, "exchange.gateway.route_not_found")
 
 
-@pytest.mark.parametrize("purpose,code", [
-    (None, "exchange.gateway.purpose_required"),
-    ("   ", "exchange.gateway.purpose_required"),
-    ("招商引资", "exchange.gateway.purpose_mismatch"),
-])
+@pytest.mark.parametrize(
+    "purpose,code",
+    [
+        (None, "exchange.gateway.purpose_required"),
+        ("   ", "exchange.gateway.purpose_required"),
+        ("招商引资", "exchange.gateway.purpose_mismatch"),
+    ],
+)
 def test_purpose(client, book, hosted, sz_key, session, purpose, code):
     book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), regions=["320500"])
     _refused(client.get(f"{GW}/{hosted.code}", headers=headers(sz_key, purpose)), 403, code, "Art 17")
@@ -130,5 +133,8 @@ def test_openapi_of_the_gateway_is_public_and_not_a_call(client):
     assert r.status_code == 200 and r.json()["openapi"].startswith("3.1")
     assert set(r.json()["paths"]) >= {"/exchange/v1/{resource_code}", "/exchange/v1/{resource_code}/verify"}
     assert [p["name"] for p in r.json()["paths"]["/exchange/v1/{resource_code}"]["get"]["parameters"]][:3] == [
-        "resource_code", "X-API-Key", "X-Govshare-Purpose"]
+        "resource_code",
+        "X-API-Key",
+        "X-Govshare-Purpose",
+    ]
     assert counts() == (0, 0)

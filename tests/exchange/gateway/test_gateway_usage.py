@@ -23,8 +23,17 @@ def test_usage_counts_calls_in_scope(client, world, book, hosted, sz_key, sessio
     assert by_grant[None]["refused"] == 2
     assert sum(n for _d, n in r.json()["daily"]) == 5
     r = client.get(API, params={"group": "resource"}, headers=world.h("gat_staff"))
-    assert r.json()["items"] == [{"key": hosted.code, "calls": 5, "allowed": 3, "refused": 2, "failed": 0,
-                                  "rows": 15, "bytes": r.json()["items"][0]["bytes"]}]
+    assert r.json()["items"] == [
+        {
+            "key": hosted.code,
+            "calls": 5,
+            "allowed": 3,
+            "refused": 2,
+            "failed": 0,
+            "rows": 15,
+            "bytes": r.json()["items"][0]["bytes"],
+        }
+    ]
     # Suzhou's authority sees Suzhou's consumer calls only; Nanjing's agency its own.
     r = client.get(API, params={"group": "consumer"}, headers=world.h("suzhou_authority"))
     assert {row["key"] for row in r.json()["items"]} == {agency_id(session, "sz-sj")}

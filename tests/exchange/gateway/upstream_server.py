@@ -31,34 +31,52 @@ class Provider:
                 break
         path = scope["path"]
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.seen.append({"path": path, "headers": headers, "query": scope["query_string"].decode(), "body": body,
-                          "client": tuple(scope.get("client") or ())})
+        self.seen.append(
+            {
+                "path": path,
+                "headers": headers,
+                "query": scope["query_string"].decode(),
+                "body": body,
+                "client": tuple(scope.get("client") or ()),
+            }
+        )
         qs = parse_qs(scope["query_string"].decode())
 
         async def answer(status: int, payload: bytes, ctype: bytes = b"application/json") -> None:
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": payload})
 
         if path == "/persons":
             wanted = qs.get("id_number", [None])[0]
             rows = [p for p in PEOPLE if wanted in (None, p["id_number"])]
-            await answer(200, json.dumps({"total": len(rows), "secret_total": 99, "items": rows},
-                                         ensure_ascii=False).encode())
+            await answer(
+                200, json.dumps({"total": len(rows), "secret_total": 99, "items": rows}, ensure_ascii=False).encode()
+            )
         elif path == "/person":
             await answer(200, json.dumps(PEOPLE[0], ensure_ascii=False).encode())
         elif path == "/lookup":
             claims = json.loads(body)["claims"]
             person = next((p for p in PEOPLE if p["id_number"] == json.loads(body)["key_value"]), None)
             matches = {k: person is not None and person.get(_FIELD.get(k, k)) == v for k, v in claims.items()}
-            await answer(200, json.dumps({"found": person is not None, "matches": matches, "record": person},
-                                         ensure_ascii=False).encode())
+            await answer(
+                200,
+                json.dumps(
+                    {"found": person is not None, "matches": matches, "record": person}, ensure_ascii=False
+                ).encode(),
+            )
         elif path == "/slow":
             await asyncio.sleep(3)
             await answer(200, b"{}")
         elif path == "/trickle":
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             for _ in range(30):
                 await send({"type": "http.response.body", "body": b" ", "more_body": True})
                 await asyncio.sleep(0.1)

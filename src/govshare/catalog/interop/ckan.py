@@ -112,8 +112,9 @@ def _one(params: Params, name: str) -> Any:
     return value
 
 
-def _int(params: Params, name: str, default: int | None, *, maximum: int | None = None,
-         allow_minus_one: bool = False) -> int | None:
+def _int(
+    params: Params, name: str, default: int | None, *, maximum: int | None = None, allow_minus_one: bool = False
+) -> int | None:
     raw = _one(params, name)
     if raw is None or raw == "":
         return default
@@ -224,8 +225,9 @@ def _parse_time(value: str, field: str) -> dt.datetime | None:
 # --- Query parsing ------------------------------------------------------------------------------
 
 _CLAUSE_RE = re.compile(
-    r'(?P<sign>[+-]?)(?P<field>[A-Za-z_][\w.]*):'
-    r'(?P<value>"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|\([^)]*\)|[^\s()"]+)')
+    r"(?P<sign>[+-]?)(?P<field>[A-Za-z_][\w.]*):"
+    r'(?P<value>"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|\([^)]*\)|[^\s()"]+)'
+)
 _VALUE_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 _MATCH_ALL = ("*:*", "*")
 
@@ -238,8 +240,9 @@ _COLUMNS: dict[str, Any] = {
     "format": CatalogResource.format,
 }
 _TIME_FIELDS = {"metadata_modified": CatalogResource.updated_at, "metadata_created": CatalogResource.published_at}
-QUERY_FIELDS = frozenset({"organization", "owner_org", "tags", "res_format", "name", "id", "region",
-                          *_COLUMNS, *_TIME_FIELDS})
+QUERY_FIELDS = frozenset(
+    {"organization", "owner_org", "tags", "res_format", "name", "id", "region", *_COLUMNS, *_TIME_FIELDS}
+)
 
 
 def _unquote(s: str) -> str:
@@ -268,8 +271,12 @@ class _Filters:
 
     def _pairs(self) -> list[tuple[str, str | None]]:
         if self._format_pairs is None:
-            self._format_pairs = [tuple(r) for r in self.session.execute(  # type: ignore[misc]
-                select(CatalogResource.format, CatalogResource.format_detail).where(public_condition()).distinct())]
+            self._format_pairs = [
+                tuple(r)
+                for r in self.session.execute(  # type: ignore[misc]
+                    select(CatalogResource.format, CatalogResource.format_detail).where(public_condition()).distinct()
+                )
+            ]
         return self._format_pairs  # type: ignore[return-value]
 
     def clause(self, field: str, raw: str) -> ColumnElement[bool]:
@@ -286,16 +293,18 @@ class _Filters:
             codes = sorted({c for c in (sector_code(v) for v in values) if c})
             if not codes:
                 return false()
-            return CatalogResource.id.in_(select(CatalogResourceSector.resource_id)
-                                          .where(CatalogResourceSector.sector.in_(codes)))
+            return CatalogResource.id.in_(
+                select(CatalogResourceSector.resource_id).where(CatalogResourceSector.sector.in_(codes))
+            )
         if field == "res_format":
             wanted = {v.lower() for v in values}
             pairs = [(f, d) for f, d in self._pairs() if res_format(f, d).lower() in wanted]
             if not pairs:
                 return false()
             detail = CatalogResource.format_detail
-            return or_(*[and_(CatalogResource.format == f, detail.is_(None) if d is None else detail == d)
-                         for f, d in pairs])
+            return or_(
+                *[and_(CatalogResource.format == f, detail.is_(None) if d is None else detail == d) for f, d in pairs]
+            )
         if field in ("name", "id"):
             return func.lower(CatalogResource.code).in_([v.lower() for v in values])
         if field == "region":
@@ -341,7 +350,7 @@ class _Filters:
                 if strict:
                     raise bad_query(f"undefined field {field}")
                 continue
-            rest.append(expression[pos:m.start()])
+            rest.append(expression[pos : m.start()])
             pos = m.end()
             cond = self.clause(field, m.group("value"))
             conds.append(not_(cond) if m.group("sign") == "-" else cond)
@@ -375,12 +384,25 @@ def organization_dict(agency: Agency, *, package_count: int | None = None, full:
     if package_count is not None:
         out["package_count"] = package_count
     if full:
-        out.update({
-            "extras": _extras({"uscc": agency.uscc, "name_en": agency.name_en, "region_code": agency.region_code,
-                               "level": agency.level, "kind": agency.kind, "is_authority": agency.is_authority,
-                               "responsible_unit": agency.responsible_unit}),
-            "groups": [], "tags": [], "users": [], "num_followers": 0,
-        })
+        out.update(
+            {
+                "extras": _extras(
+                    {
+                        "uscc": agency.uscc,
+                        "name_en": agency.name_en,
+                        "region_code": agency.region_code,
+                        "level": agency.level,
+                        "kind": agency.kind,
+                        "is_authority": agency.is_authority,
+                        "responsible_unit": agency.responsible_unit,
+                    }
+                ),
+                "groups": [],
+                "tags": [],
+                "users": [],
+                "num_followers": 0,
+            }
+        )
     return out
 
 
@@ -406,8 +428,8 @@ def package_dict(entry: CatalogResource, urls: Urls, related: Mapping[int, str])
         "package_id": code,
         "name": f"{entry.name}（{method_zh}）",
         "description": f"提供方式：{method_zh}；共享类型：{rules.label(rules.SHARE_TYPES, entry.share_type)}。"
-                       f"须通过本平台申请共享。 / Provided as: {method_en}; "
-                       f"{rules.label(rules.SHARE_TYPES, entry.share_type, 'en')}. Requested through this platform.",
+        f"须通过本平台申请共享。 / Provided as: {method_en}; "
+        f"{rules.label(rules.SHARE_TYPES, entry.share_type, 'en')}. Requested through this platform.",
         "format": res_format(entry.format, entry.format_detail),
         "mimetype": media_type(entry.format_detail),
         "mimetype_inner": None,
@@ -424,12 +446,21 @@ def package_dict(entry: CatalogResource, urls: Urls, related: Mapping[int, str])
         "cache_url": None,
         "datastore_active": False,
     }
-    tags = [{"id": s, "name": s, "display_name": rules.label(rules.SECTORS, s), "state": "active",
-             "vocabulary_id": None} for s in entry.sector_codes]
-    labels = {f: rules.label(v, getattr(entry, f)) for f, v in (
-        ("classification", rules.CLASSIFICATIONS), ("category", rules.CATEGORIES),
-        ("share_type", rules.SHARE_TYPES), ("provision_method", rules.PROVISION_METHODS),
-        ("update_cycle", rules.UPDATE_CYCLES), ("format", rules.FORMATS))}
+    tags = [
+        {"id": s, "name": s, "display_name": rules.label(rules.SECTORS, s), "state": "active", "vocabulary_id": None}
+        for s in entry.sector_codes
+    ]
+    labels = {
+        f: rules.label(v, getattr(entry, f))
+        for f, v in (
+            ("classification", rules.CLASSIFICATIONS),
+            ("category", rules.CATEGORIES),
+            ("share_type", rules.SHARE_TYPES),
+            ("provision_method", rules.PROVISION_METHODS),
+            ("update_cycle", rules.UPDATE_CYCLES),
+            ("format", rules.FORMATS),
+        )
+    }
     extras = {
         "resource_code": code,
         "title_en": entry.name_en,
@@ -485,7 +516,9 @@ def package_dict(entry: CatalogResource, urls: Urls, related: Mapping[int, str])
         "extras": _extras(extras),
         "relationships_as_subject": [
             {"subject": code.lower(), "object": related[rid].lower(), "type": "links_to", "comment": ""}
-            for rid in entry.related_ids if rid in related],
+            for rid in entry.related_ids
+            if rid in related
+        ],
         "relationships_as_object": [],
     }
 
@@ -509,8 +542,9 @@ def package_list(session: Session, params: Params, urls: Urls) -> list[str]:
 
 
 def _find_package(session: Session, ref: str) -> CatalogResource:
-    entries = load_public(session, condition=func.lower(CatalogResource.code) == ref.strip().lower(), limit=1,
-                          with_items=True)
+    entries = load_public(
+        session, condition=func.lower(CatalogResource.code) == ref.strip().lower(), limit=1, with_items=True
+    )
     if not entries:
         raise not_found()
     return entries[0]
@@ -554,8 +588,18 @@ def _score(tokens: list[str]) -> Any:
     for t in tokens:
         pattern = "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         parts.append(case((CatalogResource.name.like(pattern, escape="\\"), 2), else_=0))
-        parts.append(case((or_(func.lower(func.coalesce(CatalogResource.name_en, "")).like(pattern, escape="\\"),
-                               CatalogResource.abstract.like(pattern, escape="\\")), 1), else_=0))
+        parts.append(
+            case(
+                (
+                    or_(
+                        func.lower(func.coalesce(CatalogResource.name_en, "")).like(pattern, escape="\\"),
+                        CatalogResource.abstract.like(pattern, escape="\\"),
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+        )
     return sum(parts[1:], parts[0])
 
 
@@ -568,9 +612,13 @@ def _order(stmt: Any, sort: _Sort, tokens: list[str]) -> Any:
                 score = _score(tokens)
                 order.append(score.desc() if direction == "desc" else score.asc())
             continue
-        column = {"metadata_modified": CatalogResource.updated_at, "metadata_created": CatalogResource.published_at,
-                  "name": CatalogResource.code, "title_string": CatalogResource.name,
-                  "title": CatalogResource.name}[field]
+        column = {
+            "metadata_modified": CatalogResource.updated_at,
+            "metadata_created": CatalogResource.published_at,
+            "name": CatalogResource.code,
+            "title_string": CatalogResource.name,
+            "title": CatalogResource.name,
+        }[field]
         order.append(column.desc() if direction == "desc" else column.asc())
     order.append(CatalogResource.id.desc())
     return stmt.order_by(*order)
@@ -580,33 +628,60 @@ def _facet_rows(session: Session, field: str, ids: Any) -> list[tuple[str, str, 
     """(name, display name, count) of one facet over the matching ids."""
     in_ids = CatalogResource.id.in_(ids)
     if field in ("organization", "owner_org"):
-        return [(code, name, n) for code, name, n in session.execute(
-            select(Agency.code, Agency.name, func.count())
-            .join(CatalogResource, CatalogResource.provider_id == Agency.id).where(in_ids)
-            .group_by(Agency.code, Agency.name))]
+        return [
+            (code, name, n)
+            for code, name, n in session.execute(
+                select(Agency.code, Agency.name, func.count())
+                .join(CatalogResource, CatalogResource.provider_id == Agency.id)
+                .where(in_ids)
+                .group_by(Agency.code, Agency.name)
+            )
+        ]
     if field == "tags":
-        return [(s, rules.label(rules.SECTORS, s), n) for s, n in session.execute(
-            select(CatalogResourceSector.sector, func.count()).where(CatalogResourceSector.resource_id.in_(ids))
-            .group_by(CatalogResourceSector.sector))]
+        return [
+            (s, rules.label(rules.SECTORS, s), n)
+            for s, n in session.execute(
+                select(CatalogResourceSector.sector, func.count())
+                .where(CatalogResourceSector.resource_id.in_(ids))
+                .group_by(CatalogResourceSector.sector)
+            )
+        ]
     if field == "res_format":
         counts: dict[str, int] = {}
-        for f, d, n in session.execute(select(CatalogResource.format, CatalogResource.format_detail, func.count())
-                                       .where(in_ids).group_by(CatalogResource.format, CatalogResource.format_detail)):
+        for f, d, n in session.execute(
+            select(CatalogResource.format, CatalogResource.format_detail, func.count())
+            .where(in_ids)
+            .group_by(CatalogResource.format, CatalogResource.format_detail)
+        ):
             key = res_format(f, d)
             counts[key] = counts.get(key, 0) + n
         return [(k, k, n) for k, n in counts.items()]
     if field in ("region", "region_code"):
-        return [(code, name, n) for code, name, n in session.execute(
-            select(CatalogResource.region_code, Region.name, func.count())
-            .join(Region, Region.code == CatalogResource.region_code).where(in_ids)
-            .group_by(CatalogResource.region_code, Region.name))]
+        return [
+            (code, name, n)
+            for code, name, n in session.execute(
+                select(CatalogResource.region_code, Region.name, func.count())
+                .join(Region, Region.code == CatalogResource.region_code)
+                .where(in_ids)
+                .group_by(CatalogResource.region_code, Region.name)
+            )
+        ]
     if field in _COLUMNS:
-        vocab = {"share_type": rules.SHARE_TYPES, "classification": rules.CLASSIFICATIONS, "category": rules.CATEGORIES,
-                 "update_cycle": rules.UPDATE_CYCLES, "provision_method": rules.PROVISION_METHODS,
-                 "format": rules.FORMATS}[field]
+        vocab = {
+            "share_type": rules.SHARE_TYPES,
+            "classification": rules.CLASSIFICATIONS,
+            "category": rules.CATEGORIES,
+            "update_cycle": rules.UPDATE_CYCLES,
+            "provision_method": rules.PROVISION_METHODS,
+            "format": rules.FORMATS,
+        }[field]
         column = _COLUMNS[field]
-        return [(v, rules.label(vocab, v), n) for v, n in session.execute(
-            select(column, func.count()).where(in_ids, column.is_not(None)).group_by(column))]
+        return [
+            (v, rules.label(vocab, v), n)
+            for v, n in session.execute(
+                select(column, func.count()).where(in_ids, column.is_not(None)).group_by(column)
+            )
+        ]
     if field in ("license_id", "groups"):
         return []
     raise bad_query(f"undefined field {field}")
@@ -638,8 +713,9 @@ def package_search(session: Session, params: Params, urls: Urls) -> dict[str, An
     count = paging.count(session, ids)
     results: list[dict[str, Any]] = []
     if rows and count > start:
-        page_ids = list(session.scalars(_order(select(CatalogResource.id).where(*conds), sort, tokens)
-                                        .offset(start).limit(rows)))
+        page_ids = list(
+            session.scalars(_order(select(CatalogResource.id).where(*conds), sort, tokens).offset(start).limit(rows))
+        )
         by_id = {e.id: e for e in load_public(session, condition=CatalogResource.id.in_(page_ids), with_items=True)}
         results = _packages(session, [by_id[i] for i in page_ids if i in by_id], urls)
 
@@ -652,14 +728,19 @@ def package_search(session: Session, params: Params, urls: Urls) -> dict[str, An
             if facet_limit is not None and facet_limit >= 0:
                 items = items[:facet_limit]
             facets[field] = {name: n for name, _d, n in items}
-            search_facets[field] = {"title": field,
-                                    "items": [{"name": name, "display_name": d, "count": n} for name, d, n in items]}
+            search_facets[field] = {
+                "title": field,
+                "items": [{"name": name, "display_name": d, "count": n} for name, d, n in items],
+            }
     return {"count": count, "results": results, "sort": sort.text, "facets": facets, "search_facets": search_facets}
 
 
 def _package_counts(session: Session, agency_ids: Sequence[int] | None = None) -> dict[int, int]:
-    stmt = (select(CatalogResource.provider_id, func.count()).where(public_condition())
-            .group_by(CatalogResource.provider_id))
+    stmt = (
+        select(CatalogResource.provider_id, func.count())
+        .where(public_condition())
+        .group_by(CatalogResource.provider_id)
+    )
     if agency_ids is not None:
         stmt = stmt.where(CatalogResource.provider_id.in_(agency_ids))
     return {aid: n for aid, n in session.execute(stmt)}
@@ -675,8 +756,12 @@ def organization_list(session: Session, params: Params, urls: Urls) -> list[Any]
     q = (_str(params, "q") or "").strip()
     raw_sort = (_str(params, "sort") or "title asc").strip()
     bits = raw_sort.split()
-    if not bits or bits[0] not in ("name", "title", "package_count") or (
-            len(bits) > 1 and bits[1].lower() not in ("asc", "desc")) or len(bits) > 2:
+    if (
+        not bits
+        or bits[0] not in ("name", "title", "package_count")
+        or (len(bits) > 1 and bits[1].lower() not in ("asc", "desc"))
+        or len(bits) > 2
+    ):
         raise invalid(sort="Invalid sort: use name, title or package_count, then asc or desc")
     field, desc = bits[0], len(bits) == 2 and bits[1].lower() == "desc"
 
@@ -686,20 +771,26 @@ def organization_list(session: Session, params: Params, urls: Urls) -> list[Any]
         stmt = stmt.where(Agency.code.in_(names))
     if q:
         like = contains(q)
-        stmt = stmt.where(or_(Agency.code.ilike(like, escape=LIKE_ESCAPE), Agency.name.like(like, escape=LIKE_ESCAPE),
-                              Agency.name_en.ilike(like, escape=LIKE_ESCAPE)))
+        stmt = stmt.where(
+            or_(
+                Agency.code.ilike(like, escape=LIKE_ESCAPE),
+                Agency.name.like(like, escape=LIKE_ESCAPE),
+                Agency.name_en.ilike(like, escape=LIKE_ESCAPE),
+            )
+        )
     agencies = list(session.scalars(stmt))
     key: Callable[[Agency], Any] = {
-        "name": lambda a: a.code, "title": lambda a: (a.name, a.code),
-        "package_count": lambda a: (counts.get(a.id, 0), a.code)}[field]
+        "name": lambda a: a.code,
+        "title": lambda a: (a.name, a.code),
+        "package_count": lambda a: (counts.get(a.id, 0), a.code),
+    }[field]
     agencies.sort(key=key, reverse=desc)
-    agencies = agencies[offset:offset + (limit if limit is not None else maximum)]
+    agencies = agencies[offset : offset + (limit if limit is not None else maximum)]
     if not all_fields:
         return [a.code for a in agencies]
     count = _bool(params, "include_dataset_count", True)
     extras = _bool(params, "include_extras", False)
-    return [organization_dict(a, package_count=counts.get(a.id, 0) if count else None, full=extras)
-            for a in agencies]
+    return [organization_dict(a, package_count=counts.get(a.id, 0) if count else None, full=extras) for a in agencies]
 
 
 def organization_show(session: Session, params: Params, urls: Urls) -> dict[str, Any]:
@@ -713,8 +804,9 @@ def organization_show(session: Session, params: Params, urls: Urls) -> dict[str,
     count = _package_counts(session, [agency.id]).get(agency.id, 0)
     out = organization_dict(agency, package_count=count, full=True)
     if _bool(params, "include_datasets", False):
-        entries = load_public(session, condition=CatalogResource.provider_id == agency.id, limit=ROWS_MAX,
-                              with_items=True)
+        entries = load_public(
+            session, condition=CatalogResource.provider_id == agency.id, limit=ROWS_MAX, with_items=True
+        )
         out["packages"] = _packages(session, entries, urls)
     return out
 
@@ -722,9 +814,17 @@ def organization_show(session: Session, params: Params, urls: Urls) -> dict[str,
 def status_show(session: Session, params: Params, urls: Urls) -> dict[str, Any]:
     import govshare
 
-    return {"site_title": "政务信息资源共享交换平台", "site_url": urls.base, "site_description": "",
-            "ckan_version": "2.10.0", "api_version": API_VERSION, "govshare_version": govshare.__version__,
-            "locale_default": "zh_Hans_CN", "extensions": [], "read_only": True}
+    return {
+        "site_title": "政务信息资源共享交换平台",
+        "site_url": urls.base,
+        "site_description": "",
+        "ckan_version": "2.10.0",
+        "api_version": API_VERSION,
+        "govshare_version": govshare.__version__,
+        "locale_default": "zh_Hans_CN",
+        "extensions": [],
+        "read_only": True,
+    }
 
 
 def help_show(session: Session, params: Params, urls: Urls) -> str:

@@ -68,7 +68,13 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
 
 PREFIXES = {
-    "dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "vcard": VCARD, "skos": SKOS, "rdfs": RDFS, "xsd": XSD,
+    "dcat": DCAT,
+    "dct": DCTERMS,
+    "foaf": FOAF,
+    "vcard": VCARD,
+    "skos": SKOS,
+    "rdfs": RDFS,
+    "xsd": XSD,
     "hydra": HYDRA,
 }
 
@@ -117,19 +123,44 @@ THEMES: dict[str, str] = {
 }
 #: Sector tags (Art 22-26) -> EU data theme.
 SECTOR_THEMES: dict[str, str] = {
-    "education": "EDUC", "health": "HEAL", "employment": "SOCI", "social_security": "SOCI",
-    "community": "SOCI", "civil_affairs": "SOCI", "elderly_care": "SOCI", "housing": "SOCI",
-    "transport": "TRAN", "public_safety": "JUST", "culture": "EDUC", "environment": "ENVI",
-    "food_drug": "HEAL", "market_regulation": "ECON", "taxation": "ECON", "finance": "ECON",
-    "statistics": "GOVE", "natural_resources": "ENVI", "agriculture": "AGRI", "emergency": "JUST",
+    "education": "EDUC",
+    "health": "HEAL",
+    "employment": "SOCI",
+    "social_security": "SOCI",
+    "community": "SOCI",
+    "civil_affairs": "SOCI",
+    "elderly_care": "SOCI",
+    "housing": "SOCI",
+    "transport": "TRAN",
+    "public_safety": "JUST",
+    "culture": "EDUC",
+    "environment": "ENVI",
+    "food_drug": "HEAL",
+    "market_regulation": "ECON",
+    "taxation": "ECON",
+    "finance": "ECON",
+    "statistics": "GOVE",
+    "natural_resources": "ENVI",
+    "agriculture": "AGRI",
+    "emergency": "JUST",
 }
 #: Basic and thematic categories -> EU data theme, where one fits.
 CATEGORY_THEMES: dict[str, str] = {
-    "population": "SOCI", "legal_entity": "ECON", "natural_resources_geography": "ENVI",
-    "social_credit": "ECON", "public_service": "GOVE", "health": "HEAL", "social_security": "SOCI",
-    "food_drug_safety": "HEAL", "price_supervision": "ECON", "energy_security": "ENER",
-    "credit_system": "ECON", "urban_rural_construction": "REGI", "community_governance": "SOCI",
-    "ecology_environment": "ENVI", "emergency_response": "JUST",
+    "population": "SOCI",
+    "legal_entity": "ECON",
+    "natural_resources_geography": "ENVI",
+    "social_credit": "ECON",
+    "public_service": "GOVE",
+    "health": "HEAL",
+    "social_security": "SOCI",
+    "food_drug_safety": "HEAL",
+    "price_supervision": "ECON",
+    "energy_security": "ENER",
+    "credit_system": "ECON",
+    "urban_rural_construction": "REGI",
+    "community_governance": "SOCI",
+    "ecology_environment": "ENVI",
+    "emergency_response": "JUST",
 }
 
 CATALOG_TITLE = ("江苏省政务信息资源共享目录", "Jiangsu shared catalog of government information resources")
@@ -150,8 +181,9 @@ def _pair(g: Graph, node: URIRef | BNode, prop: URIRef, zh: str | None, en: str 
         g.add((node, prop, Literal(en, lang="en")))
 
 
-def _concept(g: Graph, node: URIRef, *types: URIRef, en: str, zh: str | None = None,
-             scheme: URIRef | None = None) -> URIRef:
+def _concept(
+    g: Graph, node: URIRef, *types: URIRef, en: str, zh: str | None = None, scheme: URIRef | None = None
+) -> URIRef:
     """A controlled-vocabulary term with its type(s) and labels, so ``sh:class`` checks pass."""
     g.add((node, RDF.type, SKOS.Concept))
     for t in types:
@@ -253,8 +285,16 @@ class _Builder:
 
     # --- catalog and datasets -------------------------------------------------------------------
 
-    def catalog(self, entries: Sequence[CatalogResource], *, total: int, page: int, page_size: int,
-                issued: dt.date | None, modified: dt.date | None) -> URIRef:
+    def catalog(
+        self,
+        entries: Sequence[CatalogResource],
+        *,
+        total: int,
+        page: int,
+        page_size: int,
+        issued: dt.date | None,
+        modified: dt.date | None,
+    ) -> URIRef:
         g = self.g
         node = URIRef(self.urls.catalog_page() + "#catalog")
         g.add((node, RDF.type, DCAT.Catalog))
@@ -293,8 +333,9 @@ class _Builder:
         while missing:  # the codes and their ancestors, for dct:isPartOf
             found = regions_by_code(self.session, missing)
             self._region_rows.update(found)
-            missing = {r.parent_code for r in found.values()
-                       if r.parent_code and r.parent_code not in self._region_rows}
+            missing = {
+                r.parent_code for r in found.values() if r.parent_code and r.parent_code not in self._region_rows
+            }
 
     def dataset(self, entry: CatalogResource, related: dict[int, str]) -> URIRef:
         g = self.g
@@ -333,8 +374,15 @@ class _Builder:
         zh, en = ACCESS_LABELS[right]
         g.add((node, DCTERMS.accessRights, _concept(g, ACCESS[right], DCTERMS.RightsStatement, zh=zh, en=en)))
         freq_code, freq_en = FREQUENCIES[entry.update_cycle]
-        g.add((node, DCTERMS.accrualPeriodicity, _concept(
-            g, FREQ[freq_code], DCTERMS.Frequency, zh=rules.UPDATE_CYCLES[entry.update_cycle][0], en=freq_en)))
+        g.add(
+            (
+                node,
+                DCTERMS.accrualPeriodicity,
+                _concept(
+                    g, FREQ[freq_code], DCTERMS.Frequency, zh=rules.UPDATE_CYCLES[entry.update_cycle][0], en=freq_en
+                ),
+            )
+        )
         spatial = self.location(entry.region_code)
         if spatial is not None:
             g.add((node, DCTERMS.spatial, spatial))
@@ -350,15 +398,24 @@ class _Builder:
         node = URIRef(page + "#distribution")
         g.add((node, RDF.type, DCAT.Distribution))
         method_zh, method_en = rules.PROVISION_METHODS[entry.provision_method]
-        _pair(g, node, DCTERMS.title, f"{entry.name}（{method_zh}）",
-              f"{entry.name_en} ({method_en})" if entry.name_en else None)
+        _pair(
+            g,
+            node,
+            DCTERMS.title,
+            f"{entry.name}（{method_zh}）",
+            f"{entry.name_en} ({method_en})" if entry.name_en else None,
+        )
         fmt_zh, fmt_en = rules.FORMATS[entry.format]
         detail = f"，{entry.format_detail}" if entry.format_detail else ""
-        _pair(g, node, DCTERMS.description,
-              f"提供方式：{method_zh}；数据格式：{fmt_zh}{detail}。须通过本平台申请共享。",
-              f"Provided as: {method_en}; format: {fmt_en}"
-              + (f", {entry.format_detail}" if entry.format_detail else "")
-              + ". Requested and shared through this platform.")
+        _pair(
+            g,
+            node,
+            DCTERMS.description,
+            f"提供方式：{method_zh}；数据格式：{fmt_zh}{detail}。须通过本平台申请共享。",
+            f"Provided as: {method_en}; format: {fmt_en}"
+            + (f", {entry.format_detail}" if entry.format_detail else "")
+            + ". Requested and shared through this platform.",
+        )
         g.add((node, DCAT.accessURL, URIRef(page)))
         ft = file_type(entry.format_detail)
         if ft:
@@ -418,8 +475,12 @@ def build_graph(session: Session, urls: Urls, *, page: int = 1, page_size: int =
     """The DCAT-AP graph of the public catalog (one page of datasets; the catalog node always)."""
     total = paging.count(session, select(CatalogResource.id).where(public_condition()))
     issued, last_published, last_modified = session.execute(
-        select(func.min(CatalogResource.published_on), func.max(CatalogResource.published_on),
-               func.max(CatalogResource.modified_on)).where(public_condition())).one()
+        select(
+            func.min(CatalogResource.published_on),
+            func.max(CatalogResource.published_on),
+            func.max(CatalogResource.modified_on),
+        ).where(public_condition())
+    ).one()
     modified = max((d for d in (last_published, last_modified) if d is not None), default=None)
     entries = load_public(session, offset=(page - 1) * page_size, limit=page_size)
     builder = _Builder(session, urls)
@@ -437,9 +498,15 @@ FORMATS: dict[str, tuple[str, str]] = {
     "application/n-triples": ("nt", "application/n-triples"),
 }
 #: ``?format=`` shortcuts.
-FORMAT_PARAMS = {"jsonld": "application/ld+json", "json-ld": "application/ld+json", "ttl": "text/turtle",
-                 "turtle": "text/turtle", "rdf": "application/rdf+xml", "xml": "application/rdf+xml",
-                 "nt": "application/n-triples"}
+FORMAT_PARAMS = {
+    "jsonld": "application/ld+json",
+    "json-ld": "application/ld+json",
+    "ttl": "text/turtle",
+    "turtle": "text/turtle",
+    "rdf": "application/rdf+xml",
+    "xml": "application/rdf+xml",
+    "nt": "application/n-triples",
+}
 DEFAULT_MEDIA_TYPE = "application/ld+json"
 
 

@@ -43,24 +43,36 @@ class NotAcceptable(DomainError):
     "/dcat",
     summary="DCAT-AP 3 目录导出 / DCAT-AP 3 export of the public catalog",
     response_class=Response,
-    responses={200: {"description": "DCAT-AP 3.0.1 graph of the public catalog (Art 9(2))",
-                     "content": {m: {} for m in ("application/ld+json", "text/turtle", "application/rdf+xml",
-                                                  "application/n-triples")}}},
+    responses={
+        200: {
+            "description": "DCAT-AP 3.0.1 graph of the public catalog (Art 9(2))",
+            "content": {
+                m: {} for m in ("application/ld+json", "text/turtle", "application/rdf+xml", "application/n-triples")
+            },
+        }
+    },
 )
 def dcat_export(
     request: Request,
     session: SessionDep,
     _viewer: Anyone,
-    format: Annotated[str | None, Query(description="jsonld | ttl | rdf | nt（优先于 Accept）",
-                                        pattern="^(jsonld|json-ld|ttl|turtle|rdf|xml|nt)$")] = None,
+    format: Annotated[
+        str | None,
+        Query(
+            description="jsonld | ttl | rdf | nt（优先于 Accept）", pattern="^(jsonld|json-ld|ttl|turtle|rdf|xml|nt)$"
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100_000, description="页码（每页 200 个数据集）/ page, 200 datasets each")] = 1,
 ) -> Response:
     media = dcat.FORMAT_PARAMS[format] if format else dcat.negotiate(request.headers.get("accept"))
     if media is None:
         raise NotAcceptable(
-            "catalog.dcat.not_acceptable", "不支持请求的格式", "None of the requested media types is available",
+            "catalog.dcat.not_acceptable",
+            "不支持请求的格式",
+            "None of the requested media types is available",
             detail="可用 / available: application/ld+json, text/turtle, application/rdf+xml, application/n-triples",
-            field="Accept")
+            field="Accept",
+        )
     graph = dcat.build_graph(session, Urls.of(str(request.base_url)), page=page, page_size=dcat.PAGE_SIZE)
     body, sent = dcat.serialize(graph, media)
     return Response(body, media_type=sent, headers={"Vary": "Accept"})
@@ -146,16 +158,24 @@ def _endpoint(name: str) -> Any:
 _CKAN_RESPONSES: dict[int | str, dict[str, Any]] = {
     "default": {
         "description": "CKAN 格式的应答 / CKAN's envelope: success, result or error",
-        "content": {"application/json": {"schema": {
-            "type": "object",
-            "required": ["help", "success"],
-            "properties": {
-                "help": {"type": "string"},
-                "success": {"type": "boolean"},
-                "result": {},
-                "error": {"type": "object", "required": ["__type"], "properties": {"__type": {"type": "string"}}},
-            },
-        }}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["help", "success"],
+                    "properties": {
+                        "help": {"type": "string"},
+                        "success": {"type": "boolean"},
+                        "result": {},
+                        "error": {
+                            "type": "object",
+                            "required": ["__type"],
+                            "properties": {"__type": {"type": "string"}},
+                        },
+                    },
+                }
+            }
+        },
     },
 }
 
@@ -163,10 +183,15 @@ for _prefix, _documented in (("/api/3/action", True), ("/api/action", False)):
     for _name in ckan.ACTIONS:
         for _method in ("GET", "POST"):
             ckan_router.add_api_route(
-                f"{_prefix}/{_name}", _endpoint(_name), methods=[_method], response_class=JSONResponse,
+                f"{_prefix}/{_name}",
+                _endpoint(_name),
+                methods=[_method],
+                response_class=JSONResponse,
                 responses=_CKAN_RESPONSES,
                 name=f"ckan_{_name}_{_method.lower()}" + ("" if _documented else "_unversioned"),
-                include_in_schema=_documented, summary=f"CKAN {_name}")
+                include_in_schema=_documented,
+                summary=f"CKAN {_name}",
+            )
 
 
 def _unknown(name: str, request: Request, session: SessionDep, _viewer: Anyone) -> JSONResponse:
@@ -174,8 +199,13 @@ def _unknown(name: str, request: Request, session: SessionDep, _viewer: Anyone) 
 
 
 for _prefix in ("/api/3/action", "/api/action"):
-    ckan_router.add_api_route(f"{_prefix}/{{name}}", _unknown, methods=["GET", "POST"], include_in_schema=False,
-                              name="ckan_unknown_action" + ("" if _prefix.startswith("/api/3") else "_unversioned"))
+    ckan_router.add_api_route(
+        f"{_prefix}/{{name}}",
+        _unknown,
+        methods=["GET", "POST"],
+        include_in_schema=False,
+        name="ckan_unknown_action" + ("" if _prefix.startswith("/api/3") else "_unversioned"),
+    )
 
 
 @ckan_router.get("/api/3", summary="CKAN API version", include_in_schema=False)

@@ -137,9 +137,7 @@ def file_demand(session: Session, data: DemandCreate, *, by: Principal) -> Catal
     return demand
 
 
-def update_demand(
-    session: Session, demand_id: int, data: DemandUpdate, *, by: Principal
-) -> CatalogDemand:
+def update_demand(session: Session, demand_id: int, data: DemandUpdate, *, by: Principal) -> CatalogDemand:
     """Art 10(2): a change of demand is reported as well; the requester edits an open demand."""
     demand = get_demand(session, demand_id)
     perm.check_file_demand(by, demand.requester_id)

@@ -102,9 +102,7 @@ def create_resource(
     return resource
 
 
-def update_resource(
-    session: Session, ref: str | int, data: ResourceUpdate, *, by: Principal
-) -> CatalogResource:
+def update_resource(session: Session, ref: str | int, data: ResourceUpdate, *, by: Principal) -> CatalogResource:
     """Edit an entry. Drafts (and submissions, which go back to draft) change at once; a change to
     a published entry is filed as a pending revision for the authority (Art 10(2))."""
     resource = get_resource(session, ref, for_update=True)
@@ -182,8 +180,9 @@ def update_resource(
             article="Art 10(2)",
         )
         if "data_items" in changed:
-            items_registered(session, resource, merged.get("data_items") or [], trigger="revision",
-                             version=version.number, by=by)
+            items_registered(
+                session, resource, merged.get("data_items") or [], trigger="revision", version=version.number, by=by
+            )
         return resource
 
     previous = resource.status
@@ -204,17 +203,16 @@ def update_resource(
         previous_status=previous,
     )
     if "data_items" in changed:
-        items_registered(session, resource, snapshot_of(resource)["data_items"], trigger="updated",
-                         version=version.number, by=by)
+        items_registered(
+            session, resource, snapshot_of(resource)["data_items"], trigger="updated", version=version.number, by=by
+        )
     return resource
 
 
 # --- Lifecycle ----------------------------------------------------------------------------------
 
 
-def submit(
-    session: Session, ref: str | int, *, by: Principal, note: str | None = None
-) -> CatalogResource:
+def submit(session: Session, ref: str | int, *, by: Principal, note: str | None = None) -> CatalogResource:
     """The provider submits a draft to the authority for publication (Art 9)."""
     resource = get_resource(session, ref, for_update=True)
     perm.check_provider(by, resource.provider_id)
@@ -251,9 +249,7 @@ def _next_code(session: Session, prefix: str) -> str:
     return rules.resource_code(prefix, value)
 
 
-def publish(
-    session: Session, ref: str | int, *, by: Principal, note: str | None = None
-) -> CatalogResource:
+def publish(session: Session, ref: str | int, *, by: Principal, note: str | None = None) -> CatalogResource:
     """The authority of the provider's region (or above) publishes a submitted entry (Art 9(2)).
     The first publication assigns the resource code and the publish date (Art 10(1))."""
     resource = get_resource(session, ref, for_update=True)

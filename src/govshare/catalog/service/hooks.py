@@ -38,8 +38,15 @@ def watch_items(fn: ItemsWatcher) -> ItemsWatcher:
     return fn
 
 
-def items_registered(session: Session, resource: CatalogResource, items: Sequence[Mapping[str, Any]], *,
-                     trigger: str, version: int | None, by: Principal) -> None:
+def items_registered(
+    session: Session,
+    resource: CatalogResource,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    trigger: str,
+    version: int | None,
+    by: Principal,
+) -> None:
     global _loaded
     if not _loaded:
         for name in WATCHER_MODULES:

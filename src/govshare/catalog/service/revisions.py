@@ -54,9 +54,7 @@ def _revision_under_review(
     return resource, pending
 
 
-def approve_revision(
-    session: Session, ref: str | int, *, by: Principal, note: str | None = None
-) -> CatalogResource:
+def approve_revision(session: Session, ref: str | int, *, by: Principal, note: str | None = None) -> CatalogResource:
     """The authority approves the pending revision: it becomes the published content (Art 10(2))."""
     resource, pending = _revision_under_review(session, ref, by)
     before = snapshot_of(resource)

@@ -62,18 +62,30 @@ def refused(problems: RowProblems, *, code: str = "exchange.dataset.invalid") ->
     where_zh = f"第 {first['row']} 行" if first["row"] else ""
     where_en = f"row {first['row']}" if first["row"] else ""
     col = first["column"]
-    detail = (f"{where_zh}{'「' + col + '」' if col else ''}：{first['message_zh']} / "
-              f"{where_en}{(', column ' + col) if col else ''}: {first['message_en']}")
+    detail = (
+        f"{where_zh}{'「' + col + '」' if col else ''}：{first['message_zh']} / "
+        f"{where_en}{(', column ' + col) if col else ''}: {first['message_en']}"
+    )
     return InvalidInput(
-        code, "数据文件校验未通过，未保存任何数据", "The data file failed validation; nothing was stored",
-        detail=detail, field=col or "file", article="Art 15",
+        code,
+        "数据文件校验未通过，未保存任何数据",
+        "The data file failed validation; nothing was stored",
+        detail=detail,
+        field=col or "file",
+        article="Art 15",
         extra={"row": first["row"], "column": col, "errors": problems.items, "error_count": problems.count},
     )
 
 
 def file_error(code: str, zh: str, en: str, *, field: str = "file", **extra: Any) -> InvalidInput:
-    return InvalidInput(code, f"数据文件无法读取：{zh}", f"The data file cannot be read: {en}", field=field,
-                        article="Art 15", extra=extra or None)
+    return InvalidInput(
+        code,
+        f"数据文件无法读取：{zh}",
+        f"The data file cannot be read: {en}",
+        field=field,
+        article="Art 15",
+        extra=extra or None,
+    )
 
 
 # --- Header to items ------------------------------------------------------------------------------
@@ -124,11 +136,19 @@ def map_header(header: Sequence[str], specs: Sequence[ItemSpec]) -> ColumnMap:
             parts_en.append("missing data items: " + ", ".join(missing))
         first = unknown[0] if unknown else doubled[0] if doubled else missing[0]
         raise InvalidInput(
-            "exchange.dataset.columns", "数据文件的列与目录条目的信息项不一致，未保存任何数据",
+            "exchange.dataset.columns",
+            "数据文件的列与目录条目的信息项不一致，未保存任何数据",
             "The file's columns do not match the entry's data items; nothing was stored",
-            detail="；".join(parts_zh) + " / " + "; ".join(parts_en), field=first, article="Art 10",
-            extra={"row": 1, "unknown_columns": unknown, "doubled_columns": doubled, "missing_items": missing,
-                   "expected": [{"name": s.name, "field_code": s.field_code} for s in specs]},
+            detail="；".join(parts_zh) + " / " + "; ".join(parts_en),
+            field=first,
+            article="Art 10",
+            extra={
+                "row": 1,
+                "unknown_columns": unknown,
+                "doubled_columns": doubled,
+                "missing_items": missing,
+                "expected": [{"name": s.name, "field_code": s.field_code} for s in specs],
+            },
         )
     return ColumnMap(tuple(position[i] for i in range(len(specs))), tuple(seen[i] for i in range(len(specs))))
 
@@ -175,8 +195,13 @@ class Stager:
     def write(self, row: int, values: Sequence[str], headers: Sequence[str]) -> None:
         for value, header in zip(values, headers, strict=True):
             if len(value) > MAX_CELL_CHARS:
-                self.problems.add(row, header, "cell_too_long", f"内容超过 {MAX_CELL_CHARS} 个字符",
-                                  f"more than {MAX_CELL_CHARS} characters")
+                self.problems.add(
+                    row,
+                    header,
+                    "cell_too_long",
+                    f"内容超过 {MAX_CELL_CHARS} 个字符",
+                    f"more than {MAX_CELL_CHARS} characters",
+                )
                 return
         self._writer.writerow([row, *values])
         self.rows += 1
@@ -215,10 +240,12 @@ def detect_csv_encoding(path: Path) -> str:
                 offset += len(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise file_error("exchange.dataset.encoding",
-                         "既不是 UTF-8 也不是 GBK/GB18030 编码的文本（是否上传了其他格式的文件？）",
-                         "the text is neither UTF-8 nor GBK/GB18030 (is it a file of another format?)",
-                         byte_offset=offset + exc.start) from None
+        raise file_error(
+            "exchange.dataset.encoding",
+            "既不是 UTF-8 也不是 GBK/GB18030 编码的文本（是否上传了其他格式的文件？）",
+            "the text is neither UTF-8 nor GBK/GB18030 (is it a file of another format?)",
+            byte_offset=offset + exc.start,
+        ) from None
     return "gb18030"
 
 
@@ -242,8 +269,13 @@ def stage_csv(path: Path, specs: Sequence[ItemSpec], stager_path: Path, problems
                     if len(record) > width and not any(c.strip() for c in extra):
                         record = record[:width]  # trailing empty cells, as Excel writes them
                     else:
-                        problems.add(n, None, "field_count", f"有 {len(record)} 列，表头有 {width} 列",
-                                     f"has {len(record)} fields, the header has {width}")
+                        problems.add(
+                            n,
+                            None,
+                            "field_count",
+                            f"有 {len(record)} 列，表头有 {width} 列",
+                            f"has {len(record)} fields, the header has {width}",
+                        )
                         continue
                 stager.write(n, [record[i].strip() for i in cmap.sources], cmap.headers)
         finally:
@@ -266,9 +298,11 @@ def stage_jsonl(path: Path, specs: Sequence[ItemSpec], stager_path: Path, proble
                 if not line.strip():
                     continue
                 if n == 1 and line.lstrip().startswith("["):
-                    raise file_error("exchange.dataset.jsonl_array",
-                                     "JSON 文件应每行一个对象（JSON Lines），而不是一个数组",
-                                     "a JSON file must hold one object per line (JSON lines), not an array")
+                    raise file_error(
+                        "exchange.dataset.jsonl_array",
+                        "JSON 文件应每行一个对象（JSON Lines），而不是一个数组",
+                        "a JSON file must hold one object per line (JSON lines), not an array",
+                    )
                 try:
                     obj = json.loads(line, parse_float=Decimal)
                 except ValueError:
@@ -285,13 +319,19 @@ def stage_jsonl(path: Path, specs: Sequence[ItemSpec], stager_path: Path, proble
                         key_item[key] = item if item is not None else by_code.get(key.strip().lower())
                     item = key_item[key]
                     if item is None:
-                        problems.add(n, key, "column_unknown", "不是该目录条目的信息项",
-                                     "is not a data item of the entry")
+                        problems.add(
+                            n, key, "column_unknown", "不是该目录条目的信息项", "is not a data item of the entry"
+                        )
                         ok = False
                         continue
                     if isinstance(value, dict | list):
-                        problems.add(n, key, "json_nested", "值应为文本、数字、布尔值或 null",
-                                     "the value must be a string, number, boolean or null")
+                        problems.add(
+                            n,
+                            key,
+                            "json_nested",
+                            "值应为文本、数字、布尔值或 null",
+                            "the value must be a string, number, boolean or null",
+                        )
                         ok = False
                         continue
                     seen_items.add(item)
@@ -300,18 +340,21 @@ def stage_jsonl(path: Path, specs: Sequence[ItemSpec], stager_path: Path, proble
                 if ok:
                     stager.write(n, values, headers)
     except UnicodeDecodeError:
-        raise file_error("exchange.dataset.encoding", "JSON Lines 文件须为 UTF-8 编码",
-                         "a JSON lines file must be UTF-8") from None
+        raise file_error(
+            "exchange.dataset.encoding", "JSON Lines 文件须为 UTF-8 编码", "a JSON lines file must be UTF-8"
+        ) from None
     finally:
         stager.close()
     missing = [s.name for i, s in enumerate(specs) if i not in seen_items]
     if missing and not problems.count:
         raise InvalidInput(
-            "exchange.dataset.columns", "数据文件的列与目录条目的信息项不一致，未保存任何数据",
+            "exchange.dataset.columns",
+            "数据文件的列与目录条目的信息项不一致，未保存任何数据",
             "The file's columns do not match the entry's data items; nothing was stored",
             detail="缺少信息项：" + "、".join(missing) + " / missing data items: " + ", ".join(missing),
-            field=missing[0], article="Art 10", extra={"missing_items": missing, "unknown_columns": [],
-                                                       "doubled_columns": []},
+            field=missing[0],
+            article="Art 10",
+            extra={"missing_items": missing, "unknown_columns": [], "doubled_columns": []},
         )
     return stager
 
@@ -329,8 +372,9 @@ def stage_xlsx(path: Path, specs: Sequence[ItemSpec], stager_path: Path, problem
         wb = load_workbook(fh, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         fh.close()
-        raise file_error("exchange.dataset.xlsx_invalid", "不是有效的 Excel（.xlsx）文件",
-                         "not a valid Excel (.xlsx) file") from None
+        raise file_error(
+            "exchange.dataset.xlsx_invalid", "不是有效的 Excel（.xlsx）文件", "not a valid Excel (.xlsx) file"
+        ) from None
     try:
         if not wb.worksheets:
             raise file_error("exchange.dataset.empty", "工作簿中没有工作表", "the workbook has no sheet")
@@ -352,8 +396,13 @@ def stage_xlsx(path: Path, specs: Sequence[ItemSpec], stager_path: Path, problem
                 if not any(cells):
                     continue
                 if any(cells[width:]):
-                    problems.add(n, None, "field_count", f"表头之外的第 {width + 1} 列及以后有内容",
-                                 f"has values beyond the header's {width} columns")
+                    problems.add(
+                        n,
+                        None,
+                        "field_count",
+                        f"表头之外的第 {width + 1} 列及以后有内容",
+                        f"has values beyond the header's {width} columns",
+                    )
                     continue
                 cells += [""] * (width - len(cells))
                 stager.write(n, [cells[i] for i in cmap.sources], cmap.headers)

@@ -55,8 +55,10 @@ for _code, (_zh, _en) in identifiers.REASONS.items():
     MESSAGES[f"{ID_NUMBER}.{_code}"] = (f"公民身份号码{_zh}", f"identity number: {_en}")
     MESSAGES[f"{USCC}.{_code}"] = (f"统一社会信用代码{_zh}", f"credit code: {_en}")
     MESSAGES[f"{REGION_CODE}.{_code}"] = (f"行政区划代码{_zh}", f"region code: {_en}")
-MESSAGES[f"{ID_NUMBER}.old_15"] = ("公民身份号码为 15 位旧号码，请升级为 18 位后再上传",
-                                   "identity number has the old 15 digits: upgrade it to 18 before uploading")
+MESSAGES[f"{ID_NUMBER}.old_15"] = (
+    "公民身份号码为 15 位旧号码，请升级为 18 位后再上传",
+    "identity number has the old 15 digits: upgrade it to 18 before uploading",
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,8 +96,14 @@ def literal(text: str) -> str:
 def ingest_connection() -> Iterator[duckdb.DuckDBPyConnection]:
     """A private in-memory DuckDB for one upload, spilling to ``tmp/`` past its memory limit."""
     settings = get_exchange_settings()
-    con = duckdb.connect(config={"memory_limit": settings.ingest_memory_limit, "threads": settings.duckdb_threads,
-                                 "temp_directory": str(storage.tmp_dir()), "preserve_insertion_order": True})
+    con = duckdb.connect(
+        config={
+            "memory_limit": settings.ingest_memory_limit,
+            "threads": settings.duckdb_threads,
+            "temp_directory": str(storage.tmp_dir()),
+            "preserve_insertion_order": True,
+        }
+    )
     try:
         yield con
     finally:
@@ -122,11 +130,14 @@ def typed(spec: ItemSpec, v: str) -> str:
     if t == "decimal":
         return f"TRY_CAST({v} AS DECIMAL(38,10))"
     if t == "date":
-        return (f"coalesce(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%Y/%m/%d')::DATE, "
-                f"TRY_STRPTIME({v}, '%Y%m%d')::DATE)")
+        return (
+            f"coalesce(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%Y/%m/%d')::DATE, TRY_STRPTIME({v}, '%Y%m%d')::DATE)"
+        )
     if t == "datetime":
-        return (f"coalesce(TRY_CAST({v} AS TIMESTAMP), TRY_STRPTIME({v}, '%Y/%m/%d %H:%M:%S'), "
-                f"TRY_STRPTIME({v}, '%Y/%m/%d %H:%M'))")
+        return (
+            f"coalesce(TRY_CAST({v} AS TIMESTAMP), TRY_STRPTIME({v}, '%Y/%m/%d %H:%M:%S'), "
+            f"TRY_STRPTIME({v}, '%Y/%m/%d %H:%M'))"
+        )
     if t == "boolean":
         trues = ", ".join(literal(s) for s in _TRUE)
         falses = ", ".join(literal(s) for s in _FALSE)
@@ -149,13 +160,20 @@ def _checks(spec: ItemSpec, as_of: dt.date) -> list[str]:
         out.append(f"CASE WHEN {v} IS NOT NULL THEN '{USCC}.' || ({identifiers.uscc_reason_sql(v)}) END")
     elif spec.check == REGION_CODE:
         fmt = identifiers.region_code_reason_sql(v)
-        out.append(f"CASE WHEN {v} IS NOT NULL THEN coalesce('{REGION_CODE}.' || ({fmt}), "
-                   f"CASE WHEN {v} NOT IN (SELECT code FROM known_region) THEN 'region_unknown' END) END")
+        out.append(
+            f"CASE WHEN {v} IS NOT NULL THEN coalesce('{REGION_CODE}.' || ({fmt}), "
+            f"CASE WHEN {v} NOT IN (SELECT code FROM known_region) THEN 'region_unknown' END) END"
+        )
     return out
 
 
-def _collect_errors(con: duckdb.DuckDBPyConnection, specs: Sequence[ItemSpec], headers: Sequence[str],
-                    as_of: dt.date, problems: readers.RowProblems) -> None:
+def _collect_errors(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[ItemSpec],
+    headers: Sequence[str],
+    as_of: dt.date,
+    problems: readers.RowProblems,
+) -> None:
     parts = []
     for n, spec in enumerate(specs):
         checks = _checks(spec, as_of)
@@ -170,7 +188,8 @@ def _collect_errors(con: duckdb.DuckDBPyConnection, specs: Sequence[ItemSpec], h
                 f"SELECT __row, {n} AS item, 'key_duplicate' AS code FROM "
                 f"(SELECT __row, row_number() OVER (PARTITION BY {v} ORDER BY __row) AS k FROM src "
                 f"WHERE {v} IN (SELECT {v} FROM src WHERE {v} IS NOT NULL GROUP BY {v} HAVING count(*) > 1)) "
-                f"WHERE k > 1")
+                f"WHERE k > 1"
+            )
     if not parts:
         return
     con.execute("CREATE TEMP TABLE errs AS SELECT * FROM (" + " UNION ALL ".join(parts) + ") WHERE code IS NOT NULL")
@@ -185,8 +204,9 @@ def _collect_errors(con: duckdb.DuckDBPyConnection, specs: Sequence[ItemSpec], h
         problems.add(int(row), headers[item], code, zh, en)
 
 
-def stage(source: SourceFile, specs: Sequence[ItemSpec], *, region_codes: Sequence[str],
-          as_of: dt.date) -> StagedVersion:
+def stage(
+    source: SourceFile, specs: Sequence[ItemSpec], *, region_codes: Sequence[str], as_of: dt.date
+) -> StagedVersion:
     """Read, validate and write one upload as Parquet under ``tmp/``; raise ``InvalidInput`` naming
     the rows and columns at fault (nothing is kept then). The caller removes the staged file if it
     does not accept the version."""
@@ -243,23 +263,33 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, specs: Sequence[It
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})").fetchall()
     except duckdb.Error:
-        raise readers.file_error("exchange.dataset.parquet_invalid", "不是有效的 Parquet 文件",
-                                 "not a valid Parquet file") from None
+        raise readers.file_error(
+            "exchange.dataset.parquet_invalid", "不是有效的 Parquet 文件", "not a valid Parquet file"
+        ) from None
     names = [r[0] for r in described]
     types = {r[0]: str(r[1]) for r in described}
     cmap = readers.map_header(names, specs)
     nested = [names[i] for i in cmap.sources if any(t in types[names[i]] for t in ("STRUCT", "[]", "MAP", "UNION"))]
     if nested:
-        raise readers.file_error("exchange.dataset.parquet_nested", f"列 {nested[0]} 为嵌套类型，应为单值",
-                                 f"column {nested[0]} is nested; each cell must hold one value", field=nested[0])
-    select = ", ".join(f"{_normalise(s, f'CAST({q(names[i])} AS VARCHAR)')} AS {q(s.column)}"
-                       for i, s in zip(cmap.sources, specs, strict=True))
+        raise readers.file_error(
+            "exchange.dataset.parquet_nested",
+            f"列 {nested[0]} 为嵌套类型，应为单值",
+            f"column {nested[0]} is nested; each cell must hold one value",
+            field=nested[0],
+        )
+    select = ", ".join(
+        f"{_normalise(s, f'CAST({q(names[i])} AS VARCHAR)')} AS {q(s.column)}"
+        for i, s in zip(cmap.sources, specs, strict=True)
+    )
     try:
-        con.execute(f"CREATE TEMP TABLE src AS SELECT file_row_number + 1 AS __row, {select} "
-                    f"FROM read_parquet({literal(str(path))}, file_row_number = true)")
+        con.execute(
+            f"CREATE TEMP TABLE src AS SELECT file_row_number + 1 AS __row, {select} "
+            f"FROM read_parquet({literal(str(path))}, file_row_number = true)"
+        )
     except duckdb.Error:
-        raise readers.file_error("exchange.dataset.parquet_invalid", "Parquet 文件内容无法读取",
-                                 "the Parquet file's content cannot be read") from None
+        raise readers.file_error(
+            "exchange.dataset.parquet_invalid", "Parquet 文件内容无法读取", "the Parquet file's content cannot be read"
+        ) from None
     return list(cmap.headers)
 
 

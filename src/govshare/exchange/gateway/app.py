@@ -115,8 +115,9 @@ class Gateway:
     def executor(self) -> concurrent.futures.ThreadPoolExecutor:
         """Threads of hosted-dataset queries (DuckDB releases the GIL while it scans)."""
         if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=self.query_threads,
-                                                                   thread_name_prefix="govshare-gateway-query")
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.query_threads, thread_name_prefix="govshare-gateway-query"
+            )
         return self._executor
 
     def start(self) -> None:
@@ -157,24 +158,24 @@ class Gateway:
 
     # --- One call ---------------------------------------------------------------------------------
 
-    async def handle(self, scope: dict[str, Any], receive: Callable[..., Any]
-                     ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+    async def handle(
+        self, scope: dict[str, Any], receive: Callable[..., Any]
+    ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
         started = time.perf_counter()
         if not self.recorder.running:
             self.recorder.start()
         path = scope.get("path", "")
         root = scope.get("root_path", "")
         if root and path.startswith(root):
-            path = path[len(root):]
+            path = path[len(root) :]
         if path.startswith(PREFIX):
-            path = path[len(PREFIX):]
+            path = path[len(PREFIX) :]
         code, _, rest = path.strip("/").partition("/")
         headers: dict[bytes, bytes] = {}
         for k, v in scope.get("headers", ()):
             headers[k.lower()] = v
         lang = preferred_language(headers.get(b"accept-language", b"").decode("latin-1"))
-        rec = CallRecord(resource_code=code, mode=rules.QUERY, outcome="allowed", status=200, latency_ms=0.0,
-                         sha256="")
+        rec = CallRecord(resource_code=code, mode=rules.QUERY, outcome="allowed", status=200, latency_ms=0.0, sha256="")
         status, ctype, body = 200, _JSON, b""
         try:
             body = await self._serve(scope, receive, headers, code, rest, rec)
@@ -188,8 +189,9 @@ class Gateway:
                 return self._unavailable(lang)
             log.exception("gateway call failed")
             status, ctype = 500, PROBLEM_JSON.encode()
-            body = json.dumps({"type": "about:blank", "title": "Internal Server Error", "status": 500,
-                               "code": "internal_error"}).encode()
+            body = json.dumps(
+                {"type": "about:blank", "title": "Internal Server Error", "status": 500, "code": "internal_error"}
+            ).encode()
             rec.outcome, rec.code, rec.rows = "failed", "internal_error", 0
         rec.status = status
         rec.bytes = len(body)
@@ -208,29 +210,47 @@ class Gateway:
         body = json.dumps(err.problem(lang), ensure_ascii=False, separators=(",", ":")).encode()
         return 503, PROBLEM_JSON.encode(), body, [(b"retry-after", b"5")]
 
-    async def _serve(self, scope: dict[str, Any], receive: Callable[..., Any], headers: dict[bytes, bytes],
-                     code: str, rest: str, rec: CallRecord) -> bytes:
+    async def _serve(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[..., Any],
+        headers: dict[bytes, bytes],
+        code: str,
+        rest: str,
+        rec: CallRecord,
+    ) -> bytes:
         snap = await self.cache.current()
         key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
         client = snap.clients.get(hashlib.sha256(key.encode()).hexdigest()) if key else None
         if client is None:
-            raise Unauthenticated("auth.invalid_token", "客户端密钥无效或已吊销（X-API-Key）",
-                                  "Invalid or revoked client key (X-API-Key)", field="X-API-Key")
+            raise Unauthenticated(
+                "auth.invalid_token",
+                "客户端密钥无效或已吊销（X-API-Key）",
+                "Invalid or revoked client key (X-API-Key)",
+                field="X-API-Key",
+            )
         self._who(rec, client)
         resource = snap.resources.get(code)
         if resource is None:
-            raise NotFound("exchange.gateway.no_interface", f"资源 {code} 不存在或没有可用的数据接口",
-                           f"Resource {code} does not exist or has no interface to call", field="resource_code",
-                           article="Art 15")
+            raise NotFound(
+                "exchange.gateway.no_interface",
+                f"资源 {code} 不存在或没有可用的数据接口",
+                f"Resource {code} does not exist or has no interface to call",
+                field="resource_code",
+                article="Art 15",
+            )
         rec.resource_id, rec.provider_id = resource.id, resource.provider_id
         method = scope.get("method", "GET")
         if rest == "verify" and method == "POST":
             rec.mode = rules.VERIFY
         elif resource.kind == "hosted_dataset":
             if rest not in ("", "query") or (rest == "query") != (method == "POST") or method not in ("GET", "POST"):
-                raise NotFound("exchange.gateway.route_not_found", "托管数据集只支持 GET /{资源代码}、POST 查询和核验",
-                               "Hosted datasets answer GET /{code}, POST /{code}/query and POST /{code}/verify",
-                               field="path")
+                raise NotFound(
+                    "exchange.gateway.route_not_found",
+                    "托管数据集只支持 GET /{资源代码}、POST 查询和核验",
+                    "Hosted datasets answer GET /{code}, POST /{code}/query and POST /{code}/verify",
+                    field="path",
+                )
             rec.mode = rules.QUERY
         else:
             rec.mode = rules.PROXY
@@ -238,15 +258,22 @@ class Gateway:
         try:
             purpose = unquote(raw_purpose, errors="strict").strip()
         except UnicodeDecodeError:
-            raise InvalidInput("exchange.gateway.purpose_encoding", "X-Govshare-Purpose 须为百分号编码的 UTF-8",
-                               "X-Govshare-Purpose must be percent-encoded UTF-8",
-                               field="X-Govshare-Purpose") from None
+            raise InvalidInput(
+                "exchange.gateway.purpose_encoding",
+                "X-Govshare-Purpose 须为百分号编码的 UTF-8",
+                "X-Govshare-Purpose must be percent-encoded UTF-8",
+                field="X-Govshare-Purpose",
+            ) from None
         rec.purpose = purpose or None
         secrecy = self.secrecy_network if resource.kind == "hosted_dataset" else resource.secrecy_network
-        grant = rules.choose_grant(snap.grants.get((client.agency_id, code), ()), purpose=purpose,
-                                   today=clock.today(), mode=rec.mode,
-                                   security_classification=resource.security_classification,
-                                   secrecy_channel=secrecy)
+        grant = rules.choose_grant(
+            snap.grants.get((client.agency_id, code), ()),
+            purpose=purpose,
+            today=clock.today(),
+            mode=rec.mode,
+            security_classification=resource.security_classification,
+            secrecy_channel=secrecy,
+        )
         rec.grant_id = grant.id
         body = await _read_body(receive)
         if rec.mode == rules.VERIFY:
@@ -268,8 +295,9 @@ class Gateway:
 
     # --- Hosted datasets ----------------------------------------------------------------------------
 
-    async def _query(self, resource: ResourceView, grant: rules.GrantView, scope: dict[str, Any], body: bytes,
-                     rec: CallRecord) -> bytes:
+    async def _query(
+        self, resource: ResourceView, grant: rules.GrantView, scope: dict[str, Any], body: bytes, rec: CallRecord
+    ) -> bytes:
         assert resource.source is not None
         source = resource.source
         if scope.get("method") == "POST":
@@ -277,44 +305,82 @@ class Gateway:
             items = spec.get("items")
             raw_filters = spec.get("filters") or []
             if not isinstance(raw_filters, list) or not all(isinstance(f, dict) for f in raw_filters):
-                raise InvalidInput("exchange.gateway.filters_invalid", "filters 须为对象列表",
-                                   "filters must be a list of objects", field="filters")
-            filters = [query.Filter(str(f.get("item", "")), str(f.get("op", "eq")), f.get("value"))
-                       for f in raw_filters]
+                raise InvalidInput(
+                    "exchange.gateway.filters_invalid",
+                    "filters 须为对象列表",
+                    "filters must be a list of objects",
+                    field="filters",
+                )
+            filters = [
+                query.Filter(str(f.get("item", "")), str(f.get("op", "eq")), f.get("value")) for f in raw_filters
+            ]
             offset, limit, count = spec.get("offset", 0), spec.get("limit", 50), spec.get("count", True)
         else:
             items, filters, offset, limit, count = _query_string(scope.get("query_string", b""))
         if items is not None and (not isinstance(items, list) or not all(isinstance(i, str) for i in items)):
-            raise InvalidInput("exchange.gateway.items_invalid", "items 须为信息项名称列表",
-                               "items must be a list of item names", field="items")
+            raise InvalidInput(
+                "exchange.gateway.items_invalid",
+                "items 须为信息项名称列表",
+                "items must be a list of item names",
+                field="items",
+            )
         offset, limit = _int(offset, "offset"), _int(limit, "limit")
         granted = grant.items
 
         def run() -> query.HostedPage:
-            return query.query_hosted(source, items=items, region_codes=grant.scope, filters=filters,
-                                      allowed=granted, offset=offset, limit=limit, count=bool(count))
+            return query.query_hosted(
+                source,
+                items=items,
+                region_codes=grant.scope,
+                filters=filters,
+                allowed=granted,
+                offset=offset,
+                limit=limit,
+                count=bool(count),
+            )
 
         page = await asyncio.get_running_loop().run_in_executor(self.executor, run)
         subject_items = [n for n in (page.rows[0] if page.rows else {}) if source.items[n].field_code in SUBJECT_CODES]
-        asked = [f.value for f in filters if f.item in source.items and source.items[f.item].field_code
-                 in SUBJECT_CODES]
+        asked = [
+            f.value for f in filters if f.item in source.items and source.items[f.item].field_code in SUBJECT_CODES
+        ]
         flat = [v for a in asked for v in (a if isinstance(a, list) else [a])]
         rec.subjects = self.subjects([*flat, *(r[n] for r in page.rows for n in subject_items)])
         rec.rows = len(page.rows)
-        head = json.dumps({"resource": resource.code, "version": page.version, "offset": page.offset,
-                           "limit": page.limit, "total": page.total, "returned": len(page.rows)},
-                          separators=(",", ":")).encode()
+        head = json.dumps(
+            {
+                "resource": resource.code,
+                "version": page.version,
+                "offset": page.offset,
+                "limit": page.limit,
+                "total": page.total,
+                "returned": len(page.rows),
+            },
+            separators=(",", ":"),
+        ).encode()
         return head[:-1] + b',"items":' + query.rows_as_json(page.rows) + b"}"
 
     # --- Verification (核验) -------------------------------------------------------------------------
 
-    async def _verify(self, resource: ResourceView, grant: rules.GrantView, body: bytes, rec: CallRecord,
-                      scope: dict[str, Any], headers: dict[bytes, bytes], raw_purpose: str) -> bytes:
+    async def _verify(
+        self,
+        resource: ResourceView,
+        grant: rules.GrantView,
+        body: bytes,
+        rec: CallRecord,
+        scope: dict[str, Any],
+        headers: dict[bytes, bytes],
+        raw_purpose: str,
+    ) -> bytes:
         spec = _json_object(body)
         key_item, key_value, claims = spec.get("key_item"), spec.get("key_value"), spec.get("claims")
         if not isinstance(key_item, str) or not isinstance(claims, dict) or key_value is None:
-            raise InvalidInput("exchange.gateway.verify_invalid", "核验请求须含 key_item、key_value 和 claims 对象",
-                               "A verification needs key_item, key_value and a claims object", field="claims")
+            raise InvalidInput(
+                "exchange.gateway.verify_invalid",
+                "核验请求须含 key_item、key_value 和 claims 对象",
+                "A verification needs key_item, key_value and a claims object",
+                field="claims",
+            )
         subject_items = self._subject_items(resource)
         values = [key_value] if key_item in subject_items else []
         values += [v for k, v in claims.items() if k in subject_items]
@@ -324,22 +390,41 @@ class Gateway:
             source = resource.source
 
             def run() -> query.Verification:
-                return query.verify_hosted(source, key_item=key_item, key_value=key_value, claims=claims,
-                                           region_codes=grant.scope, allowed=grant.items)
+                return query.verify_hosted(
+                    source,
+                    key_item=key_item,
+                    key_value=key_value,
+                    claims=claims,
+                    region_codes=grant.scope,
+                    allowed=grant.items,
+                )
 
             result = await asyncio.get_running_loop().run_in_executor(self.executor, run)
             return json.dumps(result.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
         if not resource.lookup_path or not resource.base_url:
-            raise NotFound("exchange.gateway.no_lookup", "提供方接口未声明核验查询", "The provider declares no lookup "
-                           "for verification", field="path", article="Art 15")
+            raise NotFound(
+                "exchange.gateway.no_lookup",
+                "提供方接口未声明核验查询",
+                "The provider declares no lookup for verification",
+                field="path",
+                article="Art 15",
+            )
         refused = [k for k in [key_item, *claims] if k not in grant.items]
         if refused:
-            raise InvalidInput("exchange.query.item_not_allowed", "请求的信息项未获授权：" + "、".join(refused),
-                               "data items not granted: " + ", ".join(refused), field="claims", article="Art 17")
+            raise InvalidInput(
+                "exchange.query.item_not_allowed",
+                "请求的信息项未获授权：" + "、".join(refused),
+                "data items not granted: " + ", ".join(refused),
+                field="claims",
+                article="Art 17",
+            )
         answer = await self.upstream.call(
-            "POST", resource.base_url + "/" + resource.lookup_path.lstrip("/"), body=body,
+            "POST",
+            resource.base_url + "/" + resource.lookup_path.lstrip("/"),
+            body=body,
             headers=self._forward_headers(headers, grant, rec, raw_purpose, b"application/json"),
-            timeout_ms=resource.timeout_ms or self.default_timeout_ms)
+            timeout_ms=resource.timeout_ms or self.default_timeout_ms,
+        )
         if answer.status >= 400:
             raise _upstream_status(answer.status)
         try:
@@ -354,26 +439,53 @@ class Gateway:
 
     # --- Proxied APIs --------------------------------------------------------------------------------
 
-    def _forward_headers(self, headers: dict[bytes, bytes], grant: rules.GrantView, rec: CallRecord,
-                         raw_purpose: str, content_type: bytes | None) -> dict[str, str]:
-        out = {"X-Govshare-Consumer": rec.consumer_code or "", "X-Govshare-Grant": str(grant.id),
-               "X-Govshare-Purpose": raw_purpose, "Accept": headers.get(b"accept", b"application/json").decode(
-                   "latin-1")}
+    def _forward_headers(
+        self,
+        headers: dict[bytes, bytes],
+        grant: rules.GrantView,
+        rec: CallRecord,
+        raw_purpose: str,
+        content_type: bytes | None,
+    ) -> dict[str, str]:
+        out = {
+            "X-Govshare-Consumer": rec.consumer_code or "",
+            "X-Govshare-Grant": str(grant.id),
+            "X-Govshare-Purpose": raw_purpose,
+            "Accept": headers.get(b"accept", b"application/json").decode("latin-1"),
+        }
         ctype = content_type or headers.get(b"content-type")
         if ctype:
             out["Content-Type"] = ctype.decode("latin-1")
         return out
 
-    async def _proxy(self, resource: ResourceView, grant: rules.GrantView, scope: dict[str, Any],
-                     headers: dict[bytes, bytes], body: bytes, rest: str, rec: CallRecord, raw_purpose: str) -> bytes:
+    async def _proxy(
+        self,
+        resource: ResourceView,
+        grant: rules.GrantView,
+        scope: dict[str, Any],
+        headers: dict[bytes, bytes],
+        body: bytes,
+        rest: str,
+        rec: CallRecord,
+        raw_purpose: str,
+    ) -> bytes:
         if not resource.base_url:
-            raise NotFound("exchange.gateway.no_interface", "提供方接口未配置地址", "The provider's interface has no "
-                           "address", field="resource_code", article="Art 15")
+            raise NotFound(
+                "exchange.gateway.no_interface",
+                "提供方接口未配置地址",
+                "The provider's interface has no address",
+                field="resource_code",
+                article="Art 15",
+            )
         qs = scope.get("query_string", b"").decode("latin-1")
         url = resource.base_url + "/" + rest + ("?" + qs if qs else "")
-        answer = await self.upstream.call(scope.get("method", "GET"), url, body=body or None,
-                                          headers=self._forward_headers(headers, grant, rec, raw_purpose, None),
-                                          timeout_ms=resource.timeout_ms or self.default_timeout_ms)
+        answer = await self.upstream.call(
+            scope.get("method", "GET"),
+            url,
+            body=body or None,
+            headers=self._forward_headers(headers, grant, rec, raw_purpose, None),
+            timeout_ms=resource.timeout_ms or self.default_timeout_ms,
+        )
         if answer.status >= 500:
             raise _upstream_status(answer.status)
         names: dict[str, str] = {}
@@ -390,9 +502,11 @@ class Gateway:
                 if answer.status >= 400:
                     raise _upstream_status(answer.status)
                 return answer.body
-            raise UpstreamFailed("exchange.gateway.upstream_not_json",
-                                 "提供方接口的响应不是 JSON，无法按授权信息项过滤",
-                                 "The provider's answer is not JSON and cannot be limited to the granted items")
+            raise UpstreamFailed(
+                "exchange.gateway.upstream_not_json",
+                "提供方接口的响应不是 JSON，无法按授权信息项过滤",
+                "The provider's answer is not JSON and cannot be limited to the granted items",
+            )
         try:
             data = json.loads(answer.body)
         except ValueError:
@@ -417,8 +531,13 @@ async def _read_body(receive: Callable[..., Any]) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
-            raise InvalidInput("request.too_large", f"请求体不能超过 {MAX_BODY} 字节",
-                               f"The request body must not exceed {MAX_BODY} bytes", field="body", status=413)
+            raise InvalidInput(
+                "request.too_large",
+                f"请求体不能超过 {MAX_BODY} 字节",
+                f"The request body must not exceed {MAX_BODY} bytes",
+                field="body",
+                status=413,
+            )
         chunks.append(chunk)
         if not message.get("more_body"):
             break
@@ -431,8 +550,9 @@ def _json_object(body: bytes) -> dict[str, Any]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise InvalidInput("exchange.gateway.body_invalid", "请求体须为 JSON 对象", "The body must be a JSON object",
-                           field="body")
+        raise InvalidInput(
+            "exchange.gateway.body_invalid", "请求体须为 JSON 对象", "The body must be a JSON object", field="body"
+        )
     return value
 
 
@@ -442,8 +562,9 @@ def _int(value: Any, field: str) -> int:
             raise ValueError
         return int(value)
     except (TypeError, ValueError):
-        raise InvalidInput("exchange.gateway.number_invalid", f"{field} 须为整数", f"{field} must be an integer",
-                           field=field) from None
+        raise InvalidInput(
+            "exchange.gateway.number_invalid", f"{field} 须为整数", f"{field} must be an integer", field=field
+        ) from None
 
 
 def _query_string(qs: bytes) -> tuple[list[str] | None, list[query.Filter], Any, Any, bool]:
@@ -456,8 +577,9 @@ def _query_string(qs: bytes) -> tuple[list[str] | None, list[query.Filter], Any,
     try:
         pairs = parse_qsl(qs.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise InvalidInput("exchange.gateway.query_encoding", "查询参数须为 UTF-8", "Query parameters must be UTF-8",
-                           field="query") from None
+        raise InvalidInput(
+            "exchange.gateway.query_encoding", "查询参数须为 UTF-8", "Query parameters must be UTF-8", field="query"
+        ) from None
     for k, v in pairs:
         if k == "items":
             items = [i.strip() for i in v.split(",") if i.strip()]
@@ -465,8 +587,12 @@ def _query_string(qs: bytes) -> tuple[list[str] | None, list[query.Filter], Any,
             item, sep, tail = v.partition(":")
             op, sep2, value = tail.partition(":")
             if not sep or not sep2:
-                raise InvalidInput("exchange.gateway.filter_invalid", "筛选条件格式应为 信息项:运算:值",
-                                   "A filter reads item:op:value", field="filter")
+                raise InvalidInput(
+                    "exchange.gateway.filter_invalid",
+                    "筛选条件格式应为 信息项:运算:值",
+                    "A filter reads item:op:value",
+                    field="filter",
+                )
             filters.append(query.Filter(item, op, value.split(",") if op == "in" else value))
         elif k == "offset":
             offset = v
@@ -490,15 +616,23 @@ def _row_count(value: Any) -> int:
 
 def _upstream_status(status: int) -> UpstreamFailed:
     if status < 500:
-        return UpstreamFailed("exchange.gateway.upstream_refused", f"提供方接口拒绝了请求（{status}）",
-                              f"The provider's interface refused the call ({status})", status=status)
-    return UpstreamFailed("exchange.gateway.upstream_error", f"提供方接口出错（{status}）",
-                          f"The provider's interface failed ({status})")
+        return UpstreamFailed(
+            "exchange.gateway.upstream_refused",
+            f"提供方接口拒绝了请求（{status}）",
+            f"The provider's interface refused the call ({status})",
+            status=status,
+        )
+    return UpstreamFailed(
+        "exchange.gateway.upstream_error", f"提供方接口出错（{status}）", f"The provider's interface failed ({status})"
+    )
 
 
 def _garbage() -> UpstreamFailed:
-    return UpstreamFailed("exchange.gateway.upstream_garbage", "提供方接口返回了无效的 JSON",
-                          "The provider's interface answered with invalid JSON")
+    return UpstreamFailed(
+        "exchange.gateway.upstream_garbage",
+        "提供方接口返回了无效的 JSON",
+        "The provider's interface answered with invalid JSON",
+    )
 
 
 _gateway: Gateway | None = None

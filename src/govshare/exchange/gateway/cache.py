@@ -71,29 +71,45 @@ def sharing_grants(session: Session, region_paths: Mapping[str, str]) -> list[Gr
     that are not active are kept too: they let a refusal say why (revoked, expired, unsigned)."""
     out = []
     for g in session.scalars(select(SharingGrant)):
-        out.append(GrantView(
-            id=g.id, resource_id=g.resource_id, resource_code=g.resource_code, provider_id=g.provider_id,
-            consumer_id=g.consumer_id, items=frozenset(g.items or ()),
-            scope=expand_regions(g.region_codes or (), region_paths), purpose=g.purpose,
-            starts_on=g.starts_on, ends_on=g.ends_on, channel=g.channel, verify_only=bool(g.verify_only),
-            state=g.state))
+        out.append(
+            GrantView(
+                id=g.id,
+                resource_id=g.resource_id,
+                resource_code=g.resource_code,
+                provider_id=g.provider_id,
+                consumer_id=g.consumer_id,
+                items=frozenset(g.items or ()),
+                scope=expand_regions(g.region_codes or (), region_paths),
+                purpose=g.purpose,
+                starts_on=g.starts_on,
+                ends_on=g.ends_on,
+                channel=g.channel,
+                verify_only=bool(g.verify_only),
+                state=g.state,
+            )
+        )
     return out
 
 
 def expand_regions(codes: Any, region_paths: Mapping[str, str]) -> frozenset[str]:
     """The codes and every code below them in the registry's tree (paths ``/320000/320500``)."""
     paths = [region_paths[c] for c in codes if c in region_paths]
-    return frozenset(code for code, path in region_paths.items()
-                     if any(path == p or path.startswith(p + "/") for p in paths))
+    return frozenset(
+        code for code, path in region_paths.items() if any(path == p or path.startswith(p + "/") for p in paths)
+    )
 
 
 def _version(session: Session) -> tuple[Any, ...]:
     parts: list[Any] = []
     for model in (ApiClient, Agency, CatalogResource, ExchangeInterface, SharingGrant):
-        parts += [select(func.max(model.updated_at)).scalar_subquery(), select(func.count()).select_from(model)
-                  .scalar_subquery()]
-    parts += [select(func.max(ExchangeDatasetVersion.id)).scalar_subquery(),
-              select(func.count()).select_from(Region).scalar_subquery()]
+        parts += [
+            select(func.max(model.updated_at)).scalar_subquery(),
+            select(func.count()).select_from(model).scalar_subquery(),
+        ]
+    parts += [
+        select(func.max(ExchangeDatasetVersion.id)).scalar_subquery(),
+        select(func.count()).select_from(Region).scalar_subquery(),
+    ]
     return tuple(session.execute(select(*parts)).one())
 
 
@@ -104,28 +120,44 @@ def load_snapshot(session: Session, grant_loader: GrantLoader) -> Snapshot:
         for cid, name, digest, aid, acode, region in session.execute(
             select(ApiClient.id, ApiClient.name, ApiClient.key_digest, Agency.id, Agency.code, Agency.region_code)
             .join(Agency, Agency.id == ApiClient.agency_id)
-            .where(ApiClient.revoked_at.is_(None), Agency.active.is_(True)))
+            .where(ApiClient.revoked_at.is_(None), Agency.active.is_(True))
+        )
     }
     items: dict[int, dict[str, str | None]] = {}
-    for rid, name, code in session.execute(select(CatalogDataItem.resource_id, CatalogDataItem.name,
-                                                  CatalogDataItem.field_code).order_by(CatalogDataItem.position)):
+    for rid, name, code in session.execute(
+        select(CatalogDataItem.resource_id, CatalogDataItem.name, CatalogDataItem.field_code).order_by(
+            CatalogDataItem.position
+        )
+    ):
         items.setdefault(rid, {})[name] = code
     resources = {}
     for iface, code, classification in session.execute(
-            select(ExchangeInterface, CatalogResource.code, CatalogResource.security_classification)
-            .join(CatalogResource, CatalogResource.id == ExchangeInterface.resource_id)
-            .where(ExchangeInterface.detached_at.is_(None), CatalogResource.code.is_not(None),
-                   CatalogResource.status == "published")):
+        select(ExchangeInterface, CatalogResource.code, CatalogResource.security_classification)
+        .join(CatalogResource, CatalogResource.id == ExchangeInterface.resource_id)
+        .where(
+            ExchangeInterface.detached_at.is_(None),
+            CatalogResource.code.is_not(None),
+            CatalogResource.status == "published",
+        )
+    ):
         source = None
         if iface.kind == "hosted_dataset":
             if iface.current_version is None:
                 continue
             source = query.load_source(session, iface.resource_id)
         resources[code] = ResourceView(
-            id=iface.resource_id, code=code, provider_id=iface.provider_id, kind=iface.kind,
-            security_classification=classification, items=items.get(iface.resource_id, {}),
-            base_url=(iface.base_url or "").rstrip("/") or None, timeout_ms=iface.timeout_ms,
-            lookup_path=iface.lookup_path, secrecy_network=bool(iface.secrecy_network), source=source)
+            id=iface.resource_id,
+            code=code,
+            provider_id=iface.provider_id,
+            kind=iface.kind,
+            security_classification=classification,
+            items=items.get(iface.resource_id, {}),
+            base_url=(iface.base_url or "").rstrip("/") or None,
+            timeout_ms=iface.timeout_ms,
+            lookup_path=iface.lookup_path,
+            secrecy_network=bool(iface.secrecy_network),
+            source=source,
+        )
     region_paths = dict(session.execute(select(Region.code, Region.path)).all())
     grants: dict[tuple[int, str], list[GrantView]] = {}
     for g in sorted(grant_loader(session, region_paths), key=lambda g: g.id):

@@ -28,18 +28,27 @@ class GatewayDemo:
 
     def curl(self, base: str) -> str:
         items = ",".join(self.items[:3])
-        return (f'curl -G "{base}/exchange/v1/{self.resource_code}" -H "X-API-Key: {self.key}" '
-                f'-H "X-Govshare-Purpose: {quote(self.purpose)}" --data-urlencode "items={items}" -d limit=5')
+        return (
+            f'curl -G "{base}/exchange/v1/{self.resource_code}" -H "X-API-Key: {self.key}" '
+            f'-H "X-Govshare-Purpose: {quote(self.purpose)}" --data-urlencode "items={items}" -d limit=5'
+        )
 
 
 def load_demo_gateway(session: Session) -> GatewayDemo | None:
     """Flushes, never commits. None when the demo has no active grant in its term."""
     today = clock.today()
     row = session.execute(
-        select(SharingGrant, Agency.code).join(Agency, Agency.id == SharingGrant.consumer_id)
-        .where(SharingGrant.state == "active", SharingGrant.starts_on <= today, SharingGrant.ends_on >= today,
-               SharingGrant.channel != "off_platform", SharingGrant.verify_only.is_(False))
-        .order_by(SharingGrant.id)).first()
+        select(SharingGrant, Agency.code)
+        .join(Agency, Agency.id == SharingGrant.consumer_id)
+        .where(
+            SharingGrant.state == "active",
+            SharingGrant.starts_on <= today,
+            SharingGrant.ends_on >= today,
+            SharingGrant.channel != "off_platform",
+            SharingGrant.verify_only.is_(False),
+        )
+        .order_by(SharingGrant.id)
+    ).first()
     if row is None:
         return None
     grant, agency_code = row

@@ -119,12 +119,14 @@ class Pool:
         scheme, host, port = key
         if scheme == "https" and self._ssl is None:
             self._ssl = ssl.create_default_context()
-        _t, conn = await loop.create_connection(lambda: _Conn(loop), host, port,
-                                                ssl=self._ssl if scheme == "https" else None)
+        _t, conn = await loop.create_connection(
+            lambda: _Conn(loop), host, port, ssl=self._ssl if scheme == "https" else None
+        )
         return conn
 
-    async def request(self, method: str, url: str, *, headers: dict[str, str], body: bytes | None,
-                      max_bytes: int) -> tuple[int, str, bytes]:
+    async def request(
+        self, method: str, url: str, *, headers: dict[str, str], body: bytes | None, max_bytes: int
+    ) -> tuple[int, str, bytes]:
         """(status, content type, body). Raises ``ProtocolFailure``, ``ResponseTooLarge``, ``OSError``."""
         parts = urlsplit(url)
         scheme = parts.scheme

@@ -75,11 +75,24 @@ class CallRecord:
     def event_data(self) -> dict[str, Any]:
         """The event's data: the call's metadata, and the subject digests as one SHA-256 over them
         (the row keeps the list; the ledger makes both tamper-evident at a fraction of the bytes)."""
-        data: dict[str, Any] = {"resource_code": self.resource_code, "mode": self.mode, "outcome": self.outcome,
-                                "status": self.status, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}
-        for k, v in (("resource_id", self.resource_id), ("grant_id", self.grant_id),
-                     ("provider_id", self.provider_id), ("consumer_id", self.consumer_id),
-                     ("purpose", self.purpose), ("code", self.code), ("article", self.article)):
+        data: dict[str, Any] = {
+            "resource_code": self.resource_code,
+            "mode": self.mode,
+            "outcome": self.outcome,
+            "status": self.status,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+        }
+        for k, v in (
+            ("resource_id", self.resource_id),
+            ("grant_id", self.grant_id),
+            ("provider_id", self.provider_id),
+            ("consumer_id", self.consumer_id),
+            ("purpose", self.purpose),
+            ("code", self.code),
+            ("article", self.article),
+        ):
             if v is not None:
                 data[k] = v
         if self.subjects:
@@ -201,22 +214,46 @@ class Recorder:
         session = new_session()
         try:
             recorded = [
-                events.record(session, actor=events.Actor("client", r.client_id, r.client_name or "unknown")
-                              if r.client_id is not None else events.Actor("system", None, "gateway"),
-                              action=ACTION, subject_type="sharing_grant" if r.grant_id is not None else "resource",
-                              subject_id=r.grant_id if r.grant_id is not None else r.resource_code,
-                              region_code=r.consumer_region, agency_code=r.consumer_code, data=r.event_data())
+                events.record(
+                    session,
+                    actor=events.Actor("client", r.client_id, r.client_name or "unknown")
+                    if r.client_id is not None
+                    else events.Actor("system", None, "gateway"),
+                    action=ACTION,
+                    subject_type="sharing_grant" if r.grant_id is not None else "resource",
+                    subject_id=r.grant_id if r.grant_id is not None else r.resource_code,
+                    region_code=r.consumer_region,
+                    agency_code=r.consumer_code,
+                    data=r.event_data(),
+                )
                 for r in records
             ]
             session.flush()  # numbers the events
             now = clock.now()
-            rows = [{
-                "at": ev.occurred_at or now, "event_seq": ev.seq, "client_id": r.client_id,
-                "consumer_id": r.consumer_id, "provider_id": r.provider_id, "resource_id": r.resource_id,
-                "resource_code": r.resource_code[:64], "grant_id": r.grant_id, "purpose": r.purpose, "mode": r.mode,
-                "outcome": r.outcome, "status": r.status, "code": r.code, "article": r.article, "rows": r.rows,
-                "bytes": r.bytes, "sha256": r.sha256, "latency_ms": r.latency_ms, "subjects": r.subjects,
-            } for r, ev in zip(records, recorded, strict=True)]
+            rows = [
+                {
+                    "at": ev.occurred_at or now,
+                    "event_seq": ev.seq,
+                    "client_id": r.client_id,
+                    "consumer_id": r.consumer_id,
+                    "provider_id": r.provider_id,
+                    "resource_id": r.resource_id,
+                    "resource_code": r.resource_code[:64],
+                    "grant_id": r.grant_id,
+                    "purpose": r.purpose,
+                    "mode": r.mode,
+                    "outcome": r.outcome,
+                    "status": r.status,
+                    "code": r.code,
+                    "article": r.article,
+                    "rows": r.rows,
+                    "bytes": r.bytes,
+                    "sha256": r.sha256,
+                    "latency_ms": r.latency_ms,
+                    "subjects": r.subjects,
+                }
+                for r, ev in zip(records, recorded, strict=True)
+            ]
             conn = session.connection()
             if conn.dialect.name == "postgresql":
                 _copy(conn, rows)
@@ -234,9 +271,27 @@ class Recorder:
             session.close()
 
 
-_COLUMNS = ("at", "event_seq", "client_id", "consumer_id", "provider_id", "resource_id", "resource_code", "grant_id",
-            "purpose", "mode", "outcome", "status", "code", "article", "rows", "bytes", "sha256", "latency_ms",
-            "subjects")
+_COLUMNS = (
+    "at",
+    "event_seq",
+    "client_id",
+    "consumer_id",
+    "provider_id",
+    "resource_id",
+    "resource_code",
+    "grant_id",
+    "purpose",
+    "mode",
+    "outcome",
+    "status",
+    "code",
+    "article",
+    "rows",
+    "bytes",
+    "sha256",
+    "latency_ms",
+    "subjects",
+)
 _COPY = f"COPY exchange_call ({', '.join(_COLUMNS)}) FROM STDIN"
 
 

@@ -16,8 +16,9 @@ from govshare.core.errors import DomainError
 from govshare.exchange.gateway import http1
 
 #: Keys of an answer's envelope that are not data items: kept as they are at the top level.
-ENVELOPE = frozenset({"total", "count", "offset", "limit", "page", "page_size", "next", "previous", "version",
-                      "found", "returned"})
+ENVELOPE = frozenset(
+    {"total", "count", "offset", "limit", "page", "page_size", "next", "previous", "version", "found", "returned"}
+)
 
 
 class UpstreamFailed(DomainError):
@@ -55,30 +56,42 @@ class Upstream:
         if pool is not None:
             pool.close()
 
-    async def call(self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str],
-                   timeout_ms: int) -> Answer:
+    async def call(
+        self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str], timeout_ms: int
+    ) -> Answer:
         """The provider's answer, read whole but never more than ``max_bytes``, within
         ``timeout_ms`` in all (connect, headers and a slow trickle of body alike)."""
         try:
             async with asyncio.timeout(timeout_ms / 1000):
-                status, ctype, data = await self._pool().request(method, url, headers=dict(headers), body=body,
-                                                                 max_bytes=self.max_bytes)
+                status, ctype, data = await self._pool().request(
+                    method, url, headers=dict(headers), body=body, max_bytes=self.max_bytes
+                )
                 return Answer(status, ctype, data)
         except TimeoutError:
-            raise UpstreamTimeout("exchange.gateway.upstream_timeout", "提供方接口响应超时",
-                                  "The provider's interface did not answer in time",
-                                  detail=f"timeout {timeout_ms} ms") from None
+            raise UpstreamTimeout(
+                "exchange.gateway.upstream_timeout",
+                "提供方接口响应超时",
+                "The provider's interface did not answer in time",
+                detail=f"timeout {timeout_ms} ms",
+            ) from None
         except http1.ResponseTooLarge:
             raise _too_large(self.max_bytes) from None
         except (http1.ProtocolFailure, OSError, ValueError, UnicodeError) as exc:
-            raise UpstreamFailed("exchange.gateway.upstream_unreachable", "无法连接提供方接口或其响应无效",
-                                 "The provider's interface is unreachable or answered invalidly",
-                                 detail=type(exc).__name__) from None
+            raise UpstreamFailed(
+                "exchange.gateway.upstream_unreachable",
+                "无法连接提供方接口或其响应无效",
+                "The provider's interface is unreachable or answered invalidly",
+                detail=type(exc).__name__,
+            ) from None
 
 
 def _too_large(cap: int) -> UpstreamFailed:
-    return UpstreamFailed("exchange.gateway.upstream_too_large", "提供方接口的响应过大",
-                          "The provider's answer is too large", detail=f"limit {cap} bytes")
+    return UpstreamFailed(
+        "exchange.gateway.upstream_too_large",
+        "提供方接口的响应过大",
+        "The provider's answer is too large",
+        detail=f"limit {cap} bytes",
+    )
 
 
 def project(value: Any, *, granted: Collection[str], names: Mapping[str, str], depth: int = 0) -> Any:

@@ -42,10 +42,19 @@ from govshare.registry.models import Agency
 SUBJECT = "exchange_filing"
 
 
-def _event(session: Session, action: str, filing: ExchangeFiling, agency_code: str, by: Principal,
-           data: dict[str, object]) -> None:
-    events.record(session, actor=by.actor, action=action, subject_type=SUBJECT, subject_id=filing.id,
-                  region_code=filing.region_code, agency_code=agency_code, data=data)
+def _event(
+    session: Session, action: str, filing: ExchangeFiling, agency_code: str, by: Principal, data: dict[str, object]
+) -> None:
+    events.record(
+        session,
+        actor=by.actor,
+        action=action,
+        subject_type=SUBJECT,
+        subject_id=filing.id,
+        region_code=filing.region_code,
+        agency_code=agency_code,
+        data=data,
+    )
 
 
 def _own_agency(session: Session, code: str | None, by: Principal) -> Agency:
@@ -53,8 +62,9 @@ def _own_agency(session: Session, code: str | None, by: Principal) -> Agency:
         return registry_service.get_agency(session, code)
     own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
     if len(own) != 1:
-        raise InvalidInput("exchange.filing.agency_required", "请指明备案机关", "Name the filing agency",
-                           field="agency")
+        raise InvalidInput(
+            "exchange.filing.agency_required", "请指明备案机关", "Name the filing agency", field="agency"
+        )
     return registry_service.get_agency(session, own[0])
 
 
@@ -67,51 +77,95 @@ def file_filing(session: Session, data: FilingCreate, *, by: Principal) -> Excha
     if data.resource:
         resource = load_resource(session, data.resource)
         if resource_text:
-            raise InvalidInput("exchange.filing.resource_twice", "目录资源与目录外数据只能填写一项",
-                               "give either a catalog entry or data outside the catalog, not both",
-                               field="resource_text")
+            raise InvalidInput(
+                "exchange.filing.resource_twice",
+                "目录资源与目录外数据只能填写一项",
+                "give either a catalog entry or data outside the catalog, not both",
+                field="resource_text",
+            )
     elif not resource_text:
-        raise InvalidInput("exchange.filing.resource_required", "请填写共享的目录资源或目录外数据的名称",
-                           "name the catalog entry shared, or the data outside the catalog", field="resource",
-                           article="Art 14(3)")
+        raise InvalidInput(
+            "exchange.filing.resource_required",
+            "请填写共享的目录资源或目录外数据的名称",
+            "name the catalog entry shared, or the data outside the catalog",
+            field="resource",
+            article="Art 14(3)",
+        )
     counterpart: Agency | None = None
     counterpart_name = (data.counterpart_name or "").strip()
     if data.counterpart:
         counterpart = registry_service.get_agency(session, data.counterpart)
         counterpart_name = counterpart.name
     elif not counterpart_name:
-        raise InvalidInput("exchange.filing.counterpart_required", "请填写对方机关", "name the other agency",
-                           field="counterpart", article="Art 14(3)")
+        raise InvalidInput(
+            "exchange.filing.counterpart_required",
+            "请填写对方机关",
+            "name the other agency",
+            field="counterpart",
+            article="Art 14(3)",
+        )
     if counterpart is not None and counterpart.id == agency.id:
-        raise InvalidInput("exchange.filing.counterpart_self", "对方机关不能是本机关",
-                           "the other agency cannot be the filing agency itself", field="counterpart")
+        raise InvalidInput(
+            "exchange.filing.counterpart_self",
+            "对方机关不能是本机关",
+            "the other agency cannot be the filing agency itself",
+            field="counterpart",
+        )
     now = clock.now()
     filing = ExchangeFiling(
-        agency_id=agency.id, region_code=agency.region_code, resource_id=resource.id if resource else None,
-        resource_text=resource_text, counterpart_id=counterpart.id if counterpart else None,
-        counterpart_name=counterpart_name[:200], direction=data.direction, reason=data.reason.strip(),
-        channel=data.channel.strip(), report_period=data.report_period or get_exchange_settings().filing_report_period,
-        filed_at=now, filed_on=clock.today(), state="active", created_by=by.actor.ref,
+        agency_id=agency.id,
+        region_code=agency.region_code,
+        resource_id=resource.id if resource else None,
+        resource_text=resource_text,
+        counterpart_id=counterpart.id if counterpart else None,
+        counterpart_name=counterpart_name[:200],
+        direction=data.direction,
+        reason=data.reason.strip(),
+        channel=data.channel.strip(),
+        report_period=data.report_period or get_exchange_settings().filing_report_period,
+        filed_at=now,
+        filed_on=clock.today(),
+        state="active",
+        created_by=by.actor.ref,
     )
     filing.agency, filing.resource, filing.counterpart = agency, resource, counterpart
     session.add(filing)
     session.flush()
-    _event(session, "exchange.filing.filed", filing, agency.code, by, {
-        "resource_code": resource.code if resource else None, "resource_text": resource_text,
-        "counterpart": counterpart.code if counterpart else None, "counterpart_name": filing.counterpart_name,
-        "direction": filing.direction, "channel": filing.channel, "report_period": filing.report_period,
-    })
+    _event(
+        session,
+        "exchange.filing.filed",
+        filing,
+        agency.code,
+        by,
+        {
+            "resource_code": resource.code if resource else None,
+            "resource_text": resource_text,
+            "counterpart": counterpart.code if counterpart else None,
+            "counterpart_name": filing.counterpart_name,
+            "direction": filing.direction,
+            "channel": filing.channel,
+            "report_period": filing.report_period,
+        },
+    )
     return filing
 
 
 def get_filing(session: Session, filing_id: int, *, viewer: Principal) -> ExchangeFiling:
-    filing = session.scalar(select(ExchangeFiling).where(ExchangeFiling.id == filing_id)
-                            .options(joinedload(ExchangeFiling.agency), joinedload(ExchangeFiling.counterpart),
-                                     joinedload(ExchangeFiling.resource)))
-    if filing is None or not perm.can_read(viewer, filing.agency_id,
-                                           registry_service.region_path_of(session, filing.region_code)):
-        raise NotFound("exchange.filing.not_found", f"备案 {filing_id} 不存在", f"Filing {filing_id} not found",
-                       field="filing_id")
+    filing = session.scalar(
+        select(ExchangeFiling)
+        .where(ExchangeFiling.id == filing_id)
+        .options(
+            joinedload(ExchangeFiling.agency),
+            joinedload(ExchangeFiling.counterpart),
+            joinedload(ExchangeFiling.resource),
+        )
+    )
+    if filing is None or not perm.can_read(
+        viewer, filing.agency_id, registry_service.region_path_of(session, filing.region_code)
+    ):
+        raise NotFound(
+            "exchange.filing.not_found", f"备案 {filing_id} 不存在", f"Filing {filing_id} not found", field="filing_id"
+        )
     return filing
 
 
@@ -160,51 +214,102 @@ def submit_report(session: Session, filing_id: int, data: ReportCreate, *, by: P
     today = clock.today()
     start, end = rules.period_of(data.period_start, filing.report_period)
     if start != data.period_start:
-        raise InvalidInput("exchange.report.period_start", f"统计期应从 {start} 开始（{filing.report_period}）",
-                           f"the period starts on {start} ({filing.report_period})", field="period_start",
-                           article="Art 14(3)")
+        raise InvalidInput(
+            "exchange.report.period_start",
+            f"统计期应从 {start} 开始（{filing.report_period}）",
+            f"the period starts on {start} ({filing.report_period})",
+            field="period_start",
+            article="Art 14(3)",
+        )
     if (start, end) not in owed_periods(filing, today):
-        raise InvalidInput("exchange.report.period_outside", "该统计期不在备案的有效期内",
-                           "this period lies outside the filing's time", field="period_start", article="Art 14(3)")
+        raise InvalidInput(
+            "exchange.report.period_outside",
+            "该统计期不在备案的有效期内",
+            "this period lies outside the filing's time",
+            field="period_start",
+            article="Art 14(3)",
+        )
     if end >= today:
-        raise InvalidInput("exchange.report.period_not_ended", f"统计期 {start} 至 {end} 尚未结束",
-                           f"the period {start} to {end} has not ended yet", field="period_start",
-                           article="Art 14(3)")
-    if session.scalar(select(ExchangeFilingReport.id).where(ExchangeFilingReport.filing_id == filing.id,
-                                                           ExchangeFilingReport.period_start == start)):
-        raise Conflict("exchange.report.exists", f"统计期 {start} 已报送", f"the period {start} was reported already",
-                       field="period_start")
+        raise InvalidInput(
+            "exchange.report.period_not_ended",
+            f"统计期 {start} 至 {end} 尚未结束",
+            f"the period {start} to {end} has not ended yet",
+            field="period_start",
+            article="Art 14(3)",
+        )
+    if session.scalar(
+        select(ExchangeFilingReport.id).where(
+            ExchangeFilingReport.filing_id == filing.id, ExchangeFilingReport.period_start == start
+        )
+    ):
+        raise Conflict(
+            "exchange.report.exists",
+            f"统计期 {start} 已报送",
+            f"the period {start} was reported already",
+            field="period_start",
+        )
     calendar = workdays.load_calendar(session, from_year=end.year)
     due = _due(calendar, end)
     report = ExchangeFilingReport(
-        filing_id=filing.id, period_start=start, period_end=end, calls=data.calls, records=data.records,
-        purpose=data.purpose.strip(), submitted_at=clock.now(), submitted_on=today, due_on=due.deadline,
-        submitted_by=by.actor.ref, submitted_by_name=by.actor.name[:200],
+        filing_id=filing.id,
+        period_start=start,
+        period_end=end,
+        calls=data.calls,
+        records=data.records,
+        purpose=data.purpose.strip(),
+        submitted_at=clock.now(),
+        submitted_on=today,
+        due_on=due.deadline,
+        submitted_by=by.actor.ref,
+        submitted_by_name=by.actor.name[:200],
     )
     session.add(report)
     try:
         session.flush()
     except IntegrityError:  # a concurrent submission of the same period
-        raise Conflict("exchange.report.exists", f"统计期 {start} 已报送", f"the period {start} was reported already",
-                       field="period_start") from None
-    _event(session, "exchange.filing.report_submitted", filing, filing.agency.code, by, {
-        "period_start": start, "period_end": end, "calls": data.calls, "records": data.records,
-        "due_on": due.deadline, "late": today > due.deadline,
-    })
+        raise Conflict(
+            "exchange.report.exists",
+            f"统计期 {start} 已报送",
+            f"the period {start} was reported already",
+            field="period_start",
+        ) from None
+    _event(
+        session,
+        "exchange.filing.report_submitted",
+        filing,
+        filing.agency.code,
+        by,
+        {
+            "period_start": start,
+            "period_end": end,
+            "calls": data.calls,
+            "records": data.records,
+            "due_on": due.deadline,
+            "late": today > due.deadline,
+        },
+    )
     return report
 
 
 def list_reports(session: Session, filing_id: int, *, viewer: Principal) -> list[ExchangeFilingReport]:
     filing = get_filing(session, filing_id, viewer=viewer)
-    return list(session.scalars(select(ExchangeFilingReport).where(ExchangeFilingReport.filing_id == filing.id)
-                                .order_by(ExchangeFilingReport.period_start)))
+    return list(
+        session.scalars(
+            select(ExchangeFilingReport)
+            .where(ExchangeFilingReport.filing_id == filing.id)
+            .order_by(ExchangeFilingReport.period_start)
+        )
+    )
 
 
 def _reported(session: Session, filing_ids: Sequence[int]) -> dict[int, set[dt.date]]:
     out: dict[int, set[dt.date]] = {i: set() for i in filing_ids}
     if filing_ids:
-        for fid, start in session.execute(select(ExchangeFilingReport.filing_id, ExchangeFilingReport.period_start)
-                                          .where(ExchangeFilingReport.filing_id.in_(list(filing_ids)))):
+        for fid, start in session.execute(
+            select(ExchangeFilingReport.filing_id, ExchangeFilingReport.period_start).where(
+                ExchangeFilingReport.filing_id.in_(list(filing_ids))
+            )
+        ):
             out[fid].add(start)
     return out
 
@@ -229,14 +334,27 @@ def overdue_for(session: Session, filings: Sequence[ExchangeFiling], today: dt.d
 
 
 def _filings_stmt(viewer: Principal):  # type: ignore[no-untyped-def]
-    return (select(ExchangeFiling)
-            .where(perm.readable_condition(viewer, ExchangeFiling.agency_id, ExchangeFiling.region_code))
-            .options(joinedload(ExchangeFiling.agency), joinedload(ExchangeFiling.counterpart),
-                     joinedload(ExchangeFiling.resource)))
+    return (
+        select(ExchangeFiling)
+        .where(perm.readable_condition(viewer, ExchangeFiling.agency_id, ExchangeFiling.region_code))
+        .options(
+            joinedload(ExchangeFiling.agency),
+            joinedload(ExchangeFiling.counterpart),
+            joinedload(ExchangeFiling.resource),
+        )
+    )
 
 
-def list_filings(session: Session, *, viewer: Principal, agency: str | None = None, state: str | None = None,
-                 region: str | None = None, offset: int = 0, limit: int = 50) -> Page[ExchangeFiling]:
+def list_filings(
+    session: Session,
+    *,
+    viewer: Principal,
+    agency: str | None = None,
+    state: str | None = None,
+    region: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[ExchangeFiling]:
     stmt = _filings_stmt(viewer).order_by(ExchangeFiling.id.desc())
     if agency:
         stmt = stmt.where(ExchangeFiling.agency_id == registry_service.get_agency(session, agency).id)
@@ -248,8 +366,9 @@ def list_filings(session: Session, *, viewer: Principal, agency: str | None = No
     return paginate(session, stmt, offset=offset, limit=limit, unique=True)
 
 
-def overdue_reports(session: Session, *, viewer: Principal, region: str | None = None,
-                    agency: str | None = None) -> list[Owed]:
+def overdue_reports(
+    session: Session, *, viewer: Principal, region: str | None = None, agency: str | None = None
+) -> list[Owed]:
     """Every overdue report the viewer may see (authorities: their regions; agencies: their own)."""
     stmt = _filings_stmt(viewer)
     if agency:
@@ -267,32 +386,64 @@ def overdue_reports(session: Session, *, viewer: Principal, region: str | None =
 def filing_reads(session: Session, filings: Sequence[ExchangeFiling]) -> list[FilingRead]:
     today = clock.today()
     ids = [f.id for f in filings]
-    counts = dict(session.execute(select(ExchangeFilingReport.filing_id, func.count())
-                                  .where(ExchangeFilingReport.filing_id.in_(ids))
-                                  .group_by(ExchangeFilingReport.filing_id)).all()) if ids else {}
+    counts = (
+        dict(
+            session.execute(
+                select(ExchangeFilingReport.filing_id, func.count())
+                .where(ExchangeFilingReport.filing_id.in_(ids))
+                .group_by(ExchangeFilingReport.filing_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
     overdue: dict[int, int] = {}
     for o in overdue_for(session, filings, today):
         overdue[o.filing.id] = overdue.get(o.filing.id, 0) + 1
     out = []
     for f in filings:
         r = f.resource
-        out.append(FilingRead(
-            id=f.id, agency=f.agency.code, agency_name=f.agency.name, region_code=f.region_code,
-            resource=ResourceRef(id=r.id, code=r.code, name=r.name) if r else None, resource_text=f.resource_text,
-            counterpart=f.counterpart.code if f.counterpart else None, counterpart_name=f.counterpart_name,
-            direction=f.direction, reason=f.reason, channel=f.channel,  # type: ignore[arg-type]
-            report_period=f.report_period, state=f.state, filed_at=f.filed_at,  # type: ignore[arg-type]
-            filed_on=f.filed_on, ended_on=f.ended_on, end_reason=f.end_reason, reports=counts.get(f.id, 0),
-            overdue=overdue.get(f.id, 0),
-        ))
+        out.append(
+            FilingRead(
+                id=f.id,
+                agency=f.agency.code,
+                agency_name=f.agency.name,
+                region_code=f.region_code,
+                resource=ResourceRef(id=r.id, code=r.code, name=r.name) if r else None,
+                resource_text=f.resource_text,
+                counterpart=f.counterpart.code if f.counterpart else None,
+                counterpart_name=f.counterpart_name,
+                direction=f.direction,
+                reason=f.reason,
+                channel=f.channel,  # type: ignore[arg-type]
+                report_period=f.report_period,
+                state=f.state,
+                filed_at=f.filed_at,  # type: ignore[arg-type]
+                filed_on=f.filed_on,
+                ended_on=f.ended_on,
+                end_reason=f.end_reason,
+                reports=counts.get(f.id, 0),
+                overdue=overdue.get(f.id, 0),
+            )
+        )
     return out
 
 
 def report_read(r: ExchangeFilingReport) -> ReportRead:
-    return ReportRead(id=r.id, filing_id=r.filing_id, period_start=r.period_start, period_end=r.period_end,
-                      calls=r.calls, records=r.records, purpose=r.purpose, submitted_at=r.submitted_at,
-                      submitted_on=r.submitted_on, due_on=r.due_on, late=r.submitted_on > r.due_on,
-                      submitted_by_name=r.submitted_by_name)
+    return ReportRead(
+        id=r.id,
+        filing_id=r.filing_id,
+        period_start=r.period_start,
+        period_end=r.period_end,
+        calls=r.calls,
+        records=r.records,
+        purpose=r.purpose,
+        submitted_at=r.submitted_at,
+        submitted_on=r.submitted_on,
+        due_on=r.due_on,
+        late=r.submitted_on > r.due_on,
+        submitted_by_name=r.submitted_by_name,
+    )
 
 
 def subject_of(filing: ExchangeFiling) -> str:

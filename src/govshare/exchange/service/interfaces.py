@@ -31,58 +31,94 @@ def load_resource(session: Session, ref: str | int) -> CatalogResource:
 
 def _check_open(resource: CatalogResource) -> None:
     if resource.status == "withdrawn":
-        raise Conflict("exchange.resource.withdrawn", "目录条目已撤销，不能接入接口或更新数据",
-                       "The entry is withdrawn: it takes no interface or data", field="resource", article="Art 10")
+        raise Conflict(
+            "exchange.resource.withdrawn",
+            "目录条目已撤销，不能接入接口或更新数据",
+            "The entry is withdrawn: it takes no interface or data",
+            field="resource",
+            article="Art 10",
+        )
 
 
 def region_path(session: Session, resource: CatalogResource) -> str:
     return registry_service.region_path_of(session, resource.region_code)
 
 
-def get_interface(session: Session, resource_id: int, *, active: bool = True,
-                  for_update: bool = False) -> ExchangeInterface:
+def get_interface(
+    session: Session, resource_id: int, *, active: bool = True, for_update: bool = False
+) -> ExchangeInterface:
     stmt = select(ExchangeInterface).where(ExchangeInterface.resource_id == resource_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     interface = session.scalar(stmt)
     if interface is None or (active and interface.detached_at is not None):
-        raise NotFound("exchange.interface.not_found", "该目录条目没有接入接口", "The entry has no interface attached",
-                       field="resource", article="Art 15")
+        raise NotFound(
+            "exchange.interface.not_found",
+            "该目录条目没有接入接口",
+            "The entry has no interface attached",
+            field="resource",
+            article="Art 15",
+        )
     return interface
 
 
-def _event(session: Session, action: str, interface: ExchangeInterface, resource: CatalogResource, by: Principal,
-           data: dict[str, Any]) -> None:
-    events.record(session, actor=by.actor, action=action, subject_type=SUBJECT, subject_id=interface.id,
-                  region_code=resource.region_code, agency_code=resource.provider.code,
-                  data={"resource_id": resource.id, "resource_code": resource.code, "kind": interface.kind, **data})
+def _event(
+    session: Session,
+    action: str,
+    interface: ExchangeInterface,
+    resource: CatalogResource,
+    by: Principal,
+    data: dict[str, Any],
+) -> None:
+    events.record(
+        session,
+        actor=by.actor,
+        action=action,
+        subject_type=SUBJECT,
+        subject_id=interface.id,
+        region_code=resource.region_code,
+        agency_code=resource.provider.code,
+        data={"resource_id": resource.id, "resource_code": resource.code, "kind": interface.kind, **data},
+    )
 
 
 def _state(interface: ExchangeInterface) -> dict[str, Any]:
     """What an event says of an interface: its settings, the OpenAPI document only as a digest."""
     doc = interface.openapi_document
     return {
-        "base_url": interface.base_url, "timeout_ms": interface.timeout_ms,
-        "secrecy_network": interface.secrecy_network, "lookup_path": interface.lookup_path,
+        "base_url": interface.base_url,
+        "timeout_ms": interface.timeout_ms,
+        "secrecy_network": interface.secrecy_network,
+        "lookup_path": interface.lookup_path,
         "change_feed_url": interface.change_feed_url,
         "openapi_sha256": hashlib.sha256(doc.encode("utf-8")).hexdigest() if doc else None,
-        "required_items": list(interface.required_items or []), "key_items": list(interface.key_items or []),
+        "required_items": list(interface.required_items or []),
+        "key_items": list(interface.key_items or []),
     }
 
 
-def _apply(interface: ExchangeInterface, resource: CatalogResource, data: InterfaceCreate | InterfaceUpdate,
-           *, creating: bool) -> None:
+def _apply(
+    interface: ExchangeInterface, resource: CatalogResource, data: InterfaceCreate | InterfaceUpdate, *, creating: bool
+) -> None:
     fields = data.model_fields_set
     item_names = [i.name for i in resource.data_items]
     if interface.kind == "proxied_api":
         hosted_only = [f for f in ("required_items", "key_items") if f in fields and getattr(data, f)]
         if hosted_only:
-            raise rules.invalid("exchange.interface.field_not_applicable", f"代理接口没有 {hosted_only[0]}",
-                                f"a proxied API has no {hosted_only[0]}", field=hosted_only[0])
+            raise rules.invalid(
+                "exchange.interface.field_not_applicable",
+                f"代理接口没有 {hosted_only[0]}",
+                f"a proxied API has no {hosted_only[0]}",
+                field=hosted_only[0],
+            )
         if "base_url" in fields or creating:
             if not data.base_url:
-                raise rules.invalid("exchange.interface.base_url_required", "代理接口须填写基础地址",
-                                    "a proxied API needs its base URL", field="base_url")
+                raise rules.invalid(
+                    "exchange.interface.base_url_required",
+                    "代理接口须填写基础地址",
+                    "a proxied API needs its base URL",
+                    field="base_url",
+                )
             interface.base_url = rules.check_url(data.base_url, field="base_url")
         if "openapi" in fields:
             if data.openapi:
@@ -93,21 +129,31 @@ def _apply(interface: ExchangeInterface, resource: CatalogResource, data: Interf
                 interface.openapi_document = interface.openapi_title = interface.openapi_version = None
         if "timeout_ms" in fields or creating:
             interface.timeout_ms = rules.check_timeout(
-                data.timeout_ms if data.timeout_ms is not None else rules.DEFAULT_TIMEOUT_MS)
+                data.timeout_ms if data.timeout_ms is not None else rules.DEFAULT_TIMEOUT_MS
+            )
         if "lookup_path" in fields:
             interface.lookup_path = rules.check_lookup_path(data.lookup_path) if data.lookup_path else None
         if "change_feed_url" in fields:
-            interface.change_feed_url = (rules.check_url(data.change_feed_url, field="change_feed_url")
-                                         if data.change_feed_url else None)
+            interface.change_feed_url = (
+                rules.check_url(data.change_feed_url, field="change_feed_url") if data.change_feed_url else None
+            )
     else:
-        proxied_only = [f for f in ("base_url", "openapi", "timeout_ms", "lookup_path", "change_feed_url")
-                        if f in fields and getattr(data, f) not in (None, "")]
+        proxied_only = [
+            f
+            for f in ("base_url", "openapi", "timeout_ms", "lookup_path", "change_feed_url")
+            if f in fields and getattr(data, f) not in (None, "")
+        ]
         if proxied_only:
-            raise rules.invalid("exchange.interface.field_not_applicable", f"托管数据集没有 {proxied_only[0]}",
-                                f"a hosted dataset has no {proxied_only[0]}", field=proxied_only[0])
+            raise rules.invalid(
+                "exchange.interface.field_not_applicable",
+                f"托管数据集没有 {proxied_only[0]}",
+                f"a hosted dataset has no {proxied_only[0]}",
+                field=proxied_only[0],
+            )
         if "required_items" in fields or creating:
-            interface.required_items = rules.check_item_names(data.required_items or [], item_names,
-                                                              field="required_items")
+            interface.required_items = rules.check_item_names(
+                data.required_items or [], item_names, field="required_items"
+            )
         if "key_items" in fields or creating:
             keys = data.key_items
             if keys is None:  # default: the entry's identity-number and credit-code items
@@ -128,23 +174,43 @@ def attach_interface(session: Session, ref: str | int, data: InterfaceCreate, *,
     rules.check_kind_matches_method(data.kind, resource.provision_method)
     interface = session.scalar(select(ExchangeInterface).where(ExchangeInterface.resource_id == resource.id))
     if interface is not None and interface.detached_at is None:
-        raise Conflict("exchange.interface.exists", "该目录条目已接入接口：请修改或先解除",
-                       "The entry already has an interface: change it or detach it first", field="resource",
-                       article="Art 15")
+        raise Conflict(
+            "exchange.interface.exists",
+            "该目录条目已接入接口：请修改或先解除",
+            "The entry already has an interface: change it or detach it first",
+            field="resource",
+            article="Art 15",
+        )
     if interface is not None and interface.kind != data.kind:
-        raise Conflict("exchange.interface.kind_fixed", "此前接入的接口类型不同，不能改变类型",
-                       "an interface of another kind was attached before; the kind cannot change", field="kind")
+        raise Conflict(
+            "exchange.interface.kind_fixed",
+            "此前接入的接口类型不同，不能改变类型",
+            "an interface of another kind was attached before; the kind cannot change",
+            field="kind",
+        )
     reattach = interface is not None
     if interface is None:
-        interface = ExchangeInterface(resource_id=resource.id, kind=data.kind, created_by=by.actor.ref,
-                                      required_items=[], key_items=[], secrecy_network=False)
+        interface = ExchangeInterface(
+            resource_id=resource.id,
+            kind=data.kind,
+            created_by=by.actor.ref,
+            required_items=[],
+            key_items=[],
+            secrecy_network=False,
+        )
         session.add(interface)
     interface.provider_id, interface.region_code = resource.provider_id, resource.region_code
     interface.detached_at = None
     _apply(interface, resource, data, creating=True)
     session.flush()
-    _event(session, "exchange.interface.attached", interface, resource, by,
-           {**_state(interface), "reattached": reattach, "current_version": interface.current_version})
+    _event(
+        session,
+        "exchange.interface.attached",
+        interface,
+        resource,
+        by,
+        {**_state(interface), "reattached": reattach, "current_version": interface.current_version},
+    )
     return interface
 
 
@@ -160,8 +226,14 @@ def update_interface(session: Session, ref: str | int, data: InterfaceUpdate, *,
     if changed:
         interface.updated_at = clock.now()
         session.flush()
-        _event(session, "exchange.interface.updated", interface, resource, by,
-               {"changed": changed, **{k: after[k] for k in changed}})
+        _event(
+            session,
+            "exchange.interface.updated",
+            interface,
+            resource,
+            by,
+            {"changed": changed, **{k: after[k] for k in changed}},
+        )
     return interface
 
 
@@ -179,24 +251,39 @@ def detach_interface(session: Session, ref: str | int, *, by: Principal) -> Exch
 def read_interface(session: Session, ref: str | int, *, viewer: Principal) -> ExchangeInterface:
     resource = load_resource(session, ref)
     if not perm.can_read(viewer, resource.provider_id, region_path(session, resource)):
-        raise NotFound("exchange.interface.not_found", "该目录条目没有接入接口", "The entry has no interface attached",
-                       field="resource")
+        raise NotFound(
+            "exchange.interface.not_found",
+            "该目录条目没有接入接口",
+            "The entry has no interface attached",
+            field="resource",
+        )
     return get_interface(session, resource.id, active=False)
 
 
-def list_interfaces(session: Session, *, viewer: Principal, kind: str | None = None, provider: str | None = None,
-                    active: bool | None = True, offset: int = 0, limit: int = 50) -> Page[ExchangeInterface]:
-    stmt = (select(ExchangeInterface)
-            .where(perm.readable_condition(viewer, ExchangeInterface.provider_id, ExchangeInterface.region_code))
-            .options(joinedload(ExchangeInterface.resource), joinedload(ExchangeInterface.provider))
-            .order_by(ExchangeInterface.id))
+def list_interfaces(
+    session: Session,
+    *,
+    viewer: Principal,
+    kind: str | None = None,
+    provider: str | None = None,
+    active: bool | None = True,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[ExchangeInterface]:
+    stmt = (
+        select(ExchangeInterface)
+        .where(perm.readable_condition(viewer, ExchangeInterface.provider_id, ExchangeInterface.region_code))
+        .options(joinedload(ExchangeInterface.resource), joinedload(ExchangeInterface.provider))
+        .order_by(ExchangeInterface.id)
+    )
     if kind:
         stmt = stmt.where(ExchangeInterface.kind == kind)
     if provider:
         stmt = stmt.where(ExchangeInterface.provider_id == registry_service.get_agency(session, provider).id)
     if active is not None:
-        stmt = stmt.where(ExchangeInterface.detached_at.is_(None) if active
-                          else ExchangeInterface.detached_at.is_not(None))
+        stmt = stmt.where(
+            ExchangeInterface.detached_at.is_(None) if active else ExchangeInterface.detached_at.is_not(None)
+        )
     return paginate(session, stmt, offset=offset, limit=limit)
 
 
@@ -206,15 +293,27 @@ def interface_read(session: Session, interface: ExchangeInterface) -> InterfaceR
     agency = registry_service.get_agency(session, interface.provider_id)
     zh, _en = rules.INTERFACE_KINDS[interface.kind]
     return InterfaceRead(
-        id=interface.id, resource=ResourceRef(id=resource.id, code=resource.code, name=resource.name),
-        provider=agency.code, region_code=interface.region_code, kind=interface.kind,  # type: ignore[arg-type]
-        kind_label=zh, base_url=interface.base_url, openapi_title=interface.openapi_title,
-        openapi_version=interface.openapi_version, has_openapi=interface.openapi_document is not None,
-        timeout_ms=interface.timeout_ms, secrecy_network=interface.secrecy_network,
-        lookup_path=interface.lookup_path, change_feed_url=interface.change_feed_url,
-        required_items=list(interface.required_items or []), key_items=list(interface.key_items or []),
-        current_version=interface.current_version, active=interface.detached_at is None,
-        detached_at=interface.detached_at, created_at=interface.created_at, updated_at=interface.updated_at,
+        id=interface.id,
+        resource=ResourceRef(id=resource.id, code=resource.code, name=resource.name),
+        provider=agency.code,
+        region_code=interface.region_code,
+        kind=interface.kind,  # type: ignore[arg-type]
+        kind_label=zh,
+        base_url=interface.base_url,
+        openapi_title=interface.openapi_title,
+        openapi_version=interface.openapi_version,
+        has_openapi=interface.openapi_document is not None,
+        timeout_ms=interface.timeout_ms,
+        secrecy_network=interface.secrecy_network,
+        lookup_path=interface.lookup_path,
+        change_feed_url=interface.change_feed_url,
+        required_items=list(interface.required_items or []),
+        key_items=list(interface.key_items or []),
+        current_version=interface.current_version,
+        active=interface.detached_at is None,
+        detached_at=interface.detached_at,
+        created_at=interface.created_at,
+        updated_at=interface.updated_at,
     )
 
 

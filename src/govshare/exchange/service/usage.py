@@ -23,9 +23,14 @@ from govshare.exchange.models import ExchangeCall
 from govshare.registry.models import Agency
 
 #: What usage can be grouped by: a column of the call record.
-GROUPS = {"grant": ExchangeCall.grant_id, "resource": ExchangeCall.resource_code,
-          "consumer": ExchangeCall.consumer_id, "provider": ExchangeCall.provider_id, "purpose": ExchangeCall.purpose,
-          "outcome": ExchangeCall.outcome}
+GROUPS = {
+    "grant": ExchangeCall.grant_id,
+    "resource": ExchangeCall.resource_code,
+    "consumer": ExchangeCall.consumer_id,
+    "provider": ExchangeCall.provider_id,
+    "purpose": ExchangeCall.purpose,
+    "outcome": ExchangeCall.outcome,
+}
 MAX_DAYS = 366
 
 
@@ -42,8 +47,12 @@ class UsageRow:
 
 def _day_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
     if until < since or (until - since).days > MAX_DAYS:
-        raise InvalidInput("exchange.usage.period_invalid", f"统计区间须为 1 至 {MAX_DAYS} 天",
-                           f"The period must span 1 to {MAX_DAYS} days", field="until")
+        raise InvalidInput(
+            "exchange.usage.period_invalid",
+            f"统计区间须为 1 至 {MAX_DAYS} 天",
+            f"The period must span 1 to {MAX_DAYS} days",
+            field="until",
+        )
     start = dt.datetime.combine(since, dt.time(), LEGAL_TZ).astimezone(dt.UTC)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), LEGAL_TZ).astimezone(dt.UTC)
     return start, end
@@ -53,24 +62,39 @@ def usage(session: Session, *, by: Principal, group: str, since: dt.date, until:
     """Calls in the legal days ``since``..``until`` (inclusive), grouped by ``group`` (:data:`GROUPS`)."""
     column = GROUPS.get(group)
     if column is None:
-        raise InvalidInput("exchange.usage.group_invalid", "不支持的统计维度", "Unknown grouping", field="group",
-                           extra={"allowed": sorted(GROUPS)})
+        raise InvalidInput(
+            "exchange.usage.group_invalid",
+            "不支持的统计维度",
+            "Unknown grouping",
+            field="group",
+            extra={"allowed": sorted(GROUPS)},
+        )
     start, end = _day_bounds(since, until)
     consumer = aliased(Agency)
     own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
-    scope = or_(perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code),
-                ExchangeCall.provider_id.in_(own))
-    stmt = (
-        select(column, func.count(), func.sum(case((ExchangeCall.outcome == "allowed", 1), else_=0)),
-               func.sum(case((ExchangeCall.outcome == "refused", 1), else_=0)),
-               func.sum(case((ExchangeCall.outcome == "failed", 1), else_=0)),
-               func.coalesce(func.sum(ExchangeCall.rows), 0), func.coalesce(func.sum(ExchangeCall.bytes), 0))
-        .select_from(ExchangeCall).outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
-        .where(ExchangeCall.at >= start, ExchangeCall.at < end, scope)
-        .group_by(column).order_by(func.count().desc())
+    scope = or_(
+        perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code), ExchangeCall.provider_id.in_(own)
     )
-    return [UsageRow(k, int(c), int(a or 0), int(r or 0), int(f or 0), int(rw or 0), int(b or 0))
-            for k, c, a, r, f, rw, b in session.execute(stmt)]
+    stmt = (
+        select(
+            column,
+            func.count(),
+            func.sum(case((ExchangeCall.outcome == "allowed", 1), else_=0)),
+            func.sum(case((ExchangeCall.outcome == "refused", 1), else_=0)),
+            func.sum(case((ExchangeCall.outcome == "failed", 1), else_=0)),
+            func.coalesce(func.sum(ExchangeCall.rows), 0),
+            func.coalesce(func.sum(ExchangeCall.bytes), 0),
+        )
+        .select_from(ExchangeCall)
+        .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
+        .where(ExchangeCall.at >= start, ExchangeCall.at < end, scope)
+        .group_by(column)
+        .order_by(func.count().desc())
+    )
+    return [
+        UsageRow(k, int(c), int(a or 0), int(r or 0), int(f or 0), int(rw or 0), int(b or 0))
+        for k, c, a, r, f, rw, b in session.execute(stmt)
+    ]
 
 
 def daily(session: Session, *, by: Principal, since: dt.date, until: dt.date) -> list[tuple[dt.date, int]]:
@@ -78,13 +102,19 @@ def daily(session: Session, *, by: Principal, since: dt.date, until: dt.date) ->
     start, end = _day_bounds(since, until)
     consumer = aliased(Agency)
     own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
-    scope = or_(perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code),
-                ExchangeCall.provider_id.in_(own))
+    scope = or_(
+        perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code), ExchangeCall.provider_id.in_(own)
+    )
     at = ExchangeCall.at
     if session.get_bind().dialect.name == "postgresql":
         at = func.timezone("UTC", at)  # the UTC day, whatever the session's time zone
     day = func.date(at, type_=String)
-    stmt = (select(day, func.count()).select_from(ExchangeCall)
-            .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
-            .where(ExchangeCall.at >= start, ExchangeCall.at < end, scope).group_by(day).order_by(day))
+    stmt = (
+        select(day, func.count())
+        .select_from(ExchangeCall)
+        .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
+        .where(ExchangeCall.at >= start, ExchangeCall.at < end, scope)
+        .group_by(day)
+        .order_by(day)
+    )
     return [(dt.date.fromisoformat(str(d)[:10]), int(n)) for d, n in session.execute(stmt)]

@@ -10,16 +10,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'authority_unique'
-down_revision = '0001'
+revision = "authority_unique"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('uq_agency_authority_region', 'agency', ['region_code'], unique=True,
-                    sqlite_where=sa.text('is_authority'), postgresql_where=sa.text('is_authority'))
+    op.create_index(
+        "uq_agency_authority_region",
+        "agency",
+        ["region_code"],
+        unique=True,
+        sqlite_where=sa.text("is_authority"),
+        postgresql_where=sa.text("is_authority"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('uq_agency_authority_region', table_name='agency')
+    op.drop_index("uq_agency_authority_region", table_name="agency")

@@ -10,8 +10,8 @@ one revision and a later migration has one parent. It changes no table.
 
 from __future__ import annotations
 
-revision = 'one_head'
-down_revision = ('exchange_call', 'update_duty')
+revision = "one_head"
+down_revision = ("exchange_call", "update_duty")
 branch_labels = None
 depends_on = None
 

@@ -26,8 +26,9 @@ def get_element(session: Session, ref: str | int) -> QualityDataElement:
     cond = QualityDataElement.id == rid if rid is not None else QualityDataElement.code == str(ref).strip().upper()
     element = session.scalar(select(QualityDataElement).where(cond))
     if element is None:
-        raise NotFound("quality.element.not_found", f"数据元 {ref} 不存在", f"Data element {ref} not found",
-                       field="element")
+        raise NotFound(
+            "quality.element.not_found", f"数据元 {ref} 不存在", f"Data element {ref} not found", field="element"
+        )
     return element
 
 
@@ -35,9 +36,18 @@ def list_elements(session: Session) -> Sequence[QualityDataElement]:
     return session.scalars(select(QualityDataElement).order_by(QualityDataElement.code)).all()
 
 
-def create_element(session: Session, *, code: str, name: str, name_en: str | None, data_type: str,
-                   format_rule: str, field_code: str | None, description: str | None,
-                   by: Principal) -> QualityDataElement:
+def create_element(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    name_en: str | None,
+    data_type: str,
+    format_rule: str,
+    field_code: str | None,
+    description: str | None,
+    by: Principal,
+) -> QualityDataElement:
     """Add a data element to the register (Art 12: the authority organises its region's resources)."""
     perm.check_keep_register(by)
     code = rules.check_element_code(code)
@@ -46,17 +56,35 @@ def create_element(session: Session, *, code: str, name: str, name_en: str | Non
     rules.check_vocab(format_rule, rules.FORMAT_RULES, field="format_rule")
     for column, value, field in ((QualityDataElement.code, code, "code"), (QualityDataElement.name, name, "name")):
         if session.scalar(select(QualityDataElement.id).where(column == value)) is not None:
-            raise Conflict("quality.element.exists", f"数据元 {value} 已存在", f"Data element {value} exists",
-                           field=field)
+            raise Conflict(
+                "quality.element.exists", f"数据元 {value} 已存在", f"Data element {value} exists", field=field
+            )
     element = QualityDataElement(
-        code=code, name=name, name_en=rules.check_text(name_en, field="name_en", limit=200), data_type=data_type,
-        format_rule=format_rule, field_code=rules.check_text(field_code, field="field_code", limit=64),
-        description=rules.check_text(description, field="description"), created_by=by.actor.ref)
+        code=code,
+        name=name,
+        name_en=rules.check_text(name_en, field="name_en", limit=200),
+        data_type=data_type,
+        format_rule=format_rule,
+        field_code=rules.check_text(field_code, field="field_code", limit=64),
+        description=rules.check_text(description, field="description"),
+        created_by=by.actor.ref,
+    )
     session.add(element)
     session.flush()
-    events.record(session, actor=by.actor, action="quality.element.created", subject_type=ELEMENT,
-                  subject_id=element.id, data={"code": code, "name": name, "data_type": data_type,
-                                               "format_rule": format_rule, "field_code": element.field_code})
+    events.record(
+        session,
+        actor=by.actor,
+        action="quality.element.created",
+        subject_type=ELEMENT,
+        subject_id=element.id,
+        data={
+            "code": code,
+            "name": name,
+            "data_type": data_type,
+            "format_rule": format_rule,
+            "field_code": element.field_code,
+        },
+    )
     return element
 
 
@@ -67,8 +95,15 @@ def _region(session: Session, code: str) -> Region:
     return registry_service.get_region(session, code)
 
 
-def assign_source(session: Session, element_ref: str | int, *, region_code: str, agency_ref: str | int,
-                  basis: str | None, by: Principal) -> QualitySourceAssignment:
+def assign_source(
+    session: Session,
+    element_ref: str | int,
+    *,
+    region_code: str,
+    agency_ref: str | int,
+    basis: str | None,
+    by: Principal,
+) -> QualitySourceAssignment:
     """The authority assigns the agency that collects ``element`` in its region (Art 12). An active
     assignment there is ended and replaced, in the same transaction and event."""
     element = get_element(session, element_ref)
@@ -77,50 +112,84 @@ def assign_source(session: Session, element_ref: str | int, *, region_code: str,
     agency = registry_service.get_agency(session, agency_ref)
     agency_path = registry_service.region_path_of(session, agency.region_code)
     if not (agency_path == region.path or region.path.startswith(agency_path + "/")):
-        raise rules.invalid("quality.assignment.agency_out_of_region",
-                            "采集单位须为该地区或其上级地区的单位",
-                            "the collecting agency must belong to the region or a region above it",
-                            field="agency", article="Art 12")
+        raise rules.invalid(
+            "quality.assignment.agency_out_of_region",
+            "采集单位须为该地区或其上级地区的单位",
+            "the collecting agency must belong to the region or a region above it",
+            field="agency",
+            article="Art 12",
+        )
     now = clock.now()
-    previous = session.scalar(select(QualitySourceAssignment).where(
-        QualitySourceAssignment.element_id == element.id, QualitySourceAssignment.region_code == region.code,
-        QualitySourceAssignment.ended_at.is_(None)))
+    previous = session.scalar(
+        select(QualitySourceAssignment).where(
+            QualitySourceAssignment.element_id == element.id,
+            QualitySourceAssignment.region_code == region.code,
+            QualitySourceAssignment.ended_at.is_(None),
+        )
+    )
     if previous is not None:
         if previous.agency_id == agency.id:
             return previous
         previous.ended_at, previous.ended_by = now, by.actor.ref
         session.flush()
-    assignment = QualitySourceAssignment(element_id=element.id, region_code=region.code, agency_id=agency.id,
-                                         basis=rules.check_text(basis, field="basis"), assigned_at=now,
-                                         assigned_by=by.actor.ref)
+    assignment = QualitySourceAssignment(
+        element_id=element.id,
+        region_code=region.code,
+        agency_id=agency.id,
+        basis=rules.check_text(basis, field="basis"),
+        assigned_at=now,
+        assigned_by=by.actor.ref,
+    )
     session.add(assignment)
     session.flush()
-    events.record(session, actor=by.actor, action="quality.source.assigned", subject_type=ELEMENT,
-                  subject_id=element.id, region_code=region.code, agency_code=agency.code,
-                  data={"element": element.code, "agency": agency.code, "replaced": previous.id if previous else None,
-                        "article": "Art 12"})
+    events.record(
+        session,
+        actor=by.actor,
+        action="quality.source.assigned",
+        subject_type=ELEMENT,
+        subject_id=element.id,
+        region_code=region.code,
+        agency_code=agency.code,
+        data={
+            "element": element.code,
+            "agency": agency.code,
+            "replaced": previous.id if previous else None,
+            "article": "Art 12",
+        },
+    )
     return assignment
 
 
 def end_assignment(session: Session, assignment_id: int, *, by: Principal) -> QualitySourceAssignment:
     assignment = session.get(QualitySourceAssignment, assignment_id)
     if assignment is None or assignment.ended_at is not None:
-        raise NotFound("quality.assignment.not_found", "没有这项有效的采集分工", "No such active assignment",
-                       field="assignment")
+        raise NotFound(
+            "quality.assignment.not_found", "没有这项有效的采集分工", "No such active assignment", field="assignment"
+        )
     perm.check_authority(by, _region(session, assignment.region_code).path)
     assignment.ended_at, assignment.ended_by = clock.now(), by.actor.ref
     session.flush()
-    events.record(session, actor=by.actor, action="quality.source.ended", subject_type=ELEMENT,
-                  subject_id=assignment.element_id, region_code=assignment.region_code,
-                  data={"assignment": assignment.id, "article": "Art 12"})
+    events.record(
+        session,
+        actor=by.actor,
+        action="quality.source.ended",
+        subject_type=ELEMENT,
+        subject_id=assignment.element_id,
+        region_code=assignment.region_code,
+        data={"assignment": assignment.id, "article": "Art 12"},
+    )
     return assignment
 
 
-def list_assignments(session: Session, *, element_id: int | None = None,
-                     region_code: str | None = None) -> Sequence[QualitySourceAssignment]:
-    stmt = (select(QualitySourceAssignment).where(QualitySourceAssignment.ended_at.is_(None))
-            .options(joinedload(QualitySourceAssignment.element), joinedload(QualitySourceAssignment.agency))
-            .order_by(QualitySourceAssignment.element_id, QualitySourceAssignment.region_code))
+def list_assignments(
+    session: Session, *, element_id: int | None = None, region_code: str | None = None
+) -> Sequence[QualitySourceAssignment]:
+    stmt = (
+        select(QualitySourceAssignment)
+        .where(QualitySourceAssignment.ended_at.is_(None))
+        .options(joinedload(QualitySourceAssignment.element), joinedload(QualitySourceAssignment.agency))
+        .order_by(QualitySourceAssignment.element_id, QualitySourceAssignment.region_code)
+    )
     if element_id is not None:
         stmt = stmt.where(QualitySourceAssignment.element_id == element_id)
     if region_code is not None:
@@ -134,9 +203,15 @@ def authoritative_source(session: Session, element_id: int, region_code: str) ->
     if region is None:
         return None
     chain = region.path.split("/")
-    rows = session.scalars(select(QualitySourceAssignment).where(
-        QualitySourceAssignment.element_id == element_id, QualitySourceAssignment.region_code.in_(chain),
-        QualitySourceAssignment.ended_at.is_(None)).options(joinedload(QualitySourceAssignment.agency))).all()
+    rows = session.scalars(
+        select(QualitySourceAssignment)
+        .where(
+            QualitySourceAssignment.element_id == element_id,
+            QualitySourceAssignment.region_code.in_(chain),
+            QualitySourceAssignment.ended_at.is_(None),
+        )
+        .options(joinedload(QualitySourceAssignment.agency))
+    ).all()
     by_code = {a.region_code: a for a in rows}
     for code in reversed(chain):
         if code in by_code:
@@ -148,37 +223,61 @@ def authoritative_source(session: Session, element_id: int, region_code: str) ->
 
 
 def links_of(session: Session, resource_id: int) -> dict[str, QualityItemLink]:
-    return {link.item_name: link for link in session.scalars(
-        select(QualityItemLink).where(QualityItemLink.resource_id == resource_id)
-        .options(joinedload(QualityItemLink.element)))}
+    return {
+        link.item_name: link
+        for link in session.scalars(
+            select(QualityItemLink)
+            .where(QualityItemLink.resource_id == resource_id)
+            .options(joinedload(QualityItemLink.element))
+        )
+    }
 
 
-def _add_link(session: Session, resource: CatalogResource, item_name: str, element: QualityDataElement, *,
-              by: Principal, how: str) -> QualityItemLink:
-    link = QualityItemLink(resource_id=resource.id, item_name=item_name, element_id=element.id,
-                           created_at=clock.now(), created_by=by.actor.ref)
+def _add_link(
+    session: Session, resource: CatalogResource, item_name: str, element: QualityDataElement, *, by: Principal, how: str
+) -> QualityItemLink:
+    link = QualityItemLink(
+        resource_id=resource.id,
+        item_name=item_name,
+        element_id=element.id,
+        created_at=clock.now(),
+        created_by=by.actor.ref,
+    )
     session.add(link)
     session.flush()
-    events.record(session, actor=by.actor, action="quality.item.linked", subject_type="catalog_resource",
-                  subject_id=resource.id, region_code=resource.region_code,
-                  agency_code=session.get(Agency, resource.provider_id).code,  # type: ignore[union-attr]
-                  data={"item": item_name, "element": element.code, "how": how})
+    events.record(
+        session,
+        actor=by.actor,
+        action="quality.item.linked",
+        subject_type="catalog_resource",
+        subject_id=resource.id,
+        region_code=resource.region_code,
+        agency_code=session.get(Agency, resource.provider_id).code,  # type: ignore[union-attr]
+        data={"item": item_name, "element": element.code, "how": how},
+    )
     return link
 
 
-def link_item(session: Session, resource_ref: str | int, item_name: str, element_ref: str | int, *,
-              by: Principal) -> QualityItemLink:
+def link_item(
+    session: Session, resource_ref: str | int, item_name: str, element_ref: str | int, *, by: Principal
+) -> QualityItemLink:
     """The provider (or the authority) says which data element an item of its entry holds; the
     duplicate-collection check runs for it at once (Art 11(1))."""
     from govshare.quality.service.duplicates import check_items
 
     resource = catalog_service.get_resource(session, resource_ref)
-    perm.check_provider_or_authority(by, resource.provider_id,
-                                     registry_service.region_path_of(session, resource.region_code))
+    perm.check_provider_or_authority(
+        by, resource.provider_id, registry_service.region_path_of(session, resource.region_code)
+    )
     names = [i.name for i in resource.data_items]
     if item_name not in names:
-        raise rules.invalid("quality.item.unknown", f"目录条目没有信息项 {item_name}",
-                            f"the entry has no data item named {item_name}", field="item", article="Art 10")
+        raise rules.invalid(
+            "quality.item.unknown",
+            f"目录条目没有信息项 {item_name}",
+            f"the entry has no data item named {item_name}",
+            field="item",
+            article="Art 10",
+        )
     element = get_element(session, element_ref)
     existing = links_of(session, resource.id).get(item_name)
     if existing is not None:
@@ -191,8 +290,9 @@ def link_item(session: Session, resource_ref: str | int, item_name: str, element
     return link
 
 
-def auto_link(session: Session, resource: CatalogResource, items: Sequence[dict[str, object]], *,
-              by: Principal) -> dict[str, QualityDataElement]:
+def auto_link(
+    session: Session, resource: CatalogResource, items: Sequence[dict[str, object]], *, by: Principal
+) -> dict[str, QualityDataElement]:
     """Link items whose field code (英文标识) is a data element's, or else whose name is exactly a data
     element's name (公民身份号码, 统一社会信用代码 ...), unless already linked. Returns every linked
     item of ``items`` with its element."""

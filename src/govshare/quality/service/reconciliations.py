@@ -74,8 +74,12 @@ def _agency_for(session: Session, agency_ref: str | int | None, by: Principal) -
     if agency_ref is None:
         own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
         if len(own) != 1:
-            raise InvalidInput("quality.reconcile.agency_required", "请指明以哪个单位的名义比对",
-                               "Say for which agency you compare", field="agency")
+            raise InvalidInput(
+                "quality.reconcile.agency_required",
+                "请指明以哪个单位的名义比对",
+                "Say for which agency you compare",
+                field="agency",
+            )
         agency = session.get(Agency, own[0])
         assert agency is not None
     else:
@@ -92,10 +96,21 @@ def _item_kind(spec: Any) -> str:
     return "text"
 
 
-def start(session: Session, *, primary: str | int, key: str, items: Sequence[str], by: Principal,
-          key_secondary: str | None = None, item_map: dict[str, str] | None = None,
-          rule_codes: Sequence[str] | None = None, upload: Path | None = None, filename: str | None = None,
-          hosted: str | int | None = None, agency: str | int | None = None) -> QualityReconciliation:
+def start(
+    session: Session,
+    *,
+    primary: str | int,
+    key: str,
+    items: Sequence[str],
+    by: Principal,
+    key_secondary: str | None = None,
+    item_map: dict[str, str] | None = None,
+    rule_codes: Sequence[str] | None = None,
+    upload: Path | None = None,
+    filename: str | None = None,
+    hosted: str | int | None = None,
+    agency: str | int | None = None,
+) -> QualityReconciliation:
     """Queue a reconciliation of the secondary holder's copy (``upload``, a file already received, or
     ``hosted``, one of its own hosted datasets) against ``primary``'s served hosted dataset.
 
@@ -106,48 +121,91 @@ def start(session: Session, *, primary: str | int, key: str, items: Sequence[str
     source = query.load_source(session, resource.id)
     rules.check_not_self(secondary.id, resource.provider_id)
     if key not in source.items:
-        raise InvalidInput("quality.reconcile.key_unknown", f"主采集方数据集没有信息项 {key}",
-                           f"the source has no item named {key}", field="key", article="Art 11(2)",
-                           extra={"available": source.item_names})
+        raise InvalidInput(
+            "quality.reconcile.key_unknown",
+            f"主采集方数据集没有信息项 {key}",
+            f"the source has no item named {key}",
+            field="key",
+            article="Art 11(2)",
+            extra={"available": source.item_names},
+        )
     items = list(dict.fromkeys(i for i in items if i != key))
     if not items:
-        raise InvalidInput("quality.reconcile.items_required", "请选择要比对的数据项", "Choose the items to compare",
-                           field="items", article="Art 11(2)")
+        raise InvalidInput(
+            "quality.reconcile.items_required",
+            "请选择要比对的数据项",
+            "Choose the items to compare",
+            field="items",
+            article="Art 11(2)",
+        )
     if len(items) > rules.MAX_ITEMS:
-        raise InvalidInput("quality.reconcile.too_many_items", f"一次最多比对 {rules.MAX_ITEMS} 个数据项",
-                           f"at most {rules.MAX_ITEMS} items per reconciliation", field="items")
+        raise InvalidInput(
+            "quality.reconcile.too_many_items",
+            f"一次最多比对 {rules.MAX_ITEMS} 个数据项",
+            f"at most {rules.MAX_ITEMS} items per reconciliation",
+            field="items",
+        )
     unknown = [i for i in items if i not in source.items]
     if unknown:
-        raise InvalidInput("quality.reconcile.item_unknown", f"主采集方数据集没有信息项：{'、'.join(unknown)}",
-                           f"the source has no item named {', '.join(unknown)}", field="items",
-                           article="Art 11(2)", extra={"unknown": unknown, "available": source.item_names})
+        raise InvalidInput(
+            "quality.reconcile.item_unknown",
+            f"主采集方数据集没有信息项：{'、'.join(unknown)}",
+            f"the source has no item named {', '.join(unknown)}",
+            field="items",
+            article="Art 11(2)",
+            extra={"unknown": unknown, "available": source.item_names},
+        )
     chosen_rules = list(check_rules(DEFAULT_RULES if rule_codes is None else rule_codes))
     key_spec = source.items[key]
     key_kind = KEY_KIND_OF_FIELD.get(key_spec.field_code or "")
     if key_kind is None:
-        link = session.scalar(select(QualityItemLink).where(QualityItemLink.resource_id == resource.id,
-                                                            QualityItemLink.item_name == key)
-                              .options(joinedload(QualityItemLink.element)))
+        link = session.scalar(
+            select(QualityItemLink)
+            .where(QualityItemLink.resource_id == resource.id, QualityItemLink.item_name == key)
+            .options(joinedload(QualityItemLink.element))
+        )
         key_kind = rules.KEY_KIND_OF_FORMAT.get(link.element.format_rule, "plain") if link else "plain"
     mapping = item_map or {}
-    spec_items = [{"primary": i, "secondary": (mapping.get(i) or i).strip(), "kind": _item_kind(source.items[i])}
-                  for i in items]
+    spec_items = [
+        {"primary": i, "secondary": (mapping.get(i) or i).strip(), "kind": _item_kind(source.items[i])} for i in items
+    ]
 
     if (upload is None) == (hosted is None):
-        raise InvalidInput("quality.reconcile.source_required",
-                           "请上传本单位的数据副本，或选择本单位的托管数据集（二选一）",
-                           "Upload your copy or name one of your hosted datasets (one of the two)", field="file")
+        raise InvalidInput(
+            "quality.reconcile.source_required",
+            "请上传本单位的数据副本，或选择本单位的托管数据集（二选一）",
+            "Upload your copy or name one of your hosted datasets (one of the two)",
+            field="file",
+        )
     run = QualityReconciliation(
-        secondary_agency_id=secondary.id, primary_agency_id=resource.provider_id, region_code=resource.region_code,
-        primary_resource_id=resource.id, primary_version=source.version,
-        source_kind="upload" if upload is not None else "hosted", key_secondary=(key_secondary or key).strip(),
-        key_primary=key, key_kind=key_kind, items=spec_items, rules=chosen_rules, state="queued", progress=0,
-        stage="queued", created_at=clock.now(), created_by=by.actor.ref, created_by_name=by.actor.name[:200])
+        secondary_agency_id=secondary.id,
+        primary_agency_id=resource.provider_id,
+        region_code=resource.region_code,
+        primary_resource_id=resource.id,
+        primary_version=source.version,
+        source_kind="upload" if upload is not None else "hosted",
+        key_secondary=(key_secondary or key).strip(),
+        key_primary=key,
+        key_kind=key_kind,
+        items=spec_items,
+        rules=chosen_rules,
+        state="queued",
+        progress=0,
+        stage="queued",
+        created_at=clock.now(),
+        created_by=by.actor.ref,
+        created_by_name=by.actor.name[:200],
+    )
     if hosted is not None:
         own = catalog_service.get_resource(session, hosted)
         if own.provider_id != secondary.id:
-            raise InvalidInput("quality.reconcile.not_own_dataset", "只能选择本单位的托管数据集",
-                               "Name one of your own agency's hosted datasets", field="hosted", article="Art 11(2)")
+            raise InvalidInput(
+                "quality.reconcile.not_own_dataset",
+                "只能选择本单位的托管数据集",
+                "Name one of your own agency's hosted datasets",
+                field="hosted",
+                article="Art 11(2)",
+            )
         own_source = query.load_source(session, own.id)
         run.secondary_resource_id, run.secondary_version = own.id, own_source.version
     session.add(run)
@@ -156,13 +214,22 @@ def start(session: Session, *, primary: str | int, key: str, items: Sequence[str
         name = Path(filename or upload.name).name[:255]
         fmt = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if fmt not in ("csv", "txt", "xlsx", "parquet"):
-            raise InvalidInput("quality.input.format_unsupported",
-                               "不支持的文件格式：请上传 CSV、Excel (.xlsx) 或 Parquet",
-                               "Unsupported file format: upload CSV, Excel (.xlsx) or Parquet", field="file")
+            raise InvalidInput(
+                "quality.input.format_unsupported",
+                "不支持的文件格式：请上传 CSV、Excel (.xlsx) 或 Parquet",
+                "Unsupported file format: upload CSV, Excel (.xlsx) or Parquet",
+                field="file",
+            )
         size = upload.stat().st_size
         if size > get_quality_settings().reconcile_max_bytes:
-            raise InvalidInput("quality.input.too_large", "文件太大", "The file is too large", field="file",
-                               status=413, extra={"limit": get_quality_settings().reconcile_max_bytes})
+            raise InvalidInput(
+                "quality.input.too_large",
+                "文件太大",
+                "The file is too large",
+                field="file",
+                status=413,
+                extra={"limit": get_quality_settings().reconcile_max_bytes},
+            )
         target = run_dir(run.id) / f"copy.{fmt}"
         shutil.copyfile(upload, target)
         digest = hashlib.sha256()
@@ -171,13 +238,28 @@ def start(session: Session, *, primary: str | int, key: str, items: Sequence[str
                 digest.update(chunk)
         run.source_filename, run.source_bytes, run.source_sha256 = name, size, digest.hexdigest()
         session.flush()
-    events.record(session, actor=by.actor, action="quality.reconciliation.started", subject_type=SUBJECT,
-                  subject_id=run.id, region_code=run.region_code, agency_code=secondary.code,
-                  data={"primary_resource": resource.code, "primary_version": source.version,
-                        "source_kind": run.source_kind, "source_sha256": run.source_sha256,
-                        "source_bytes": run.source_bytes, "secondary_resource_id": run.secondary_resource_id,
-                        "key": key, "key_kind": key_kind, "items": items, "rules": chosen_rules,
-                        "article": "Art 11(2)"})
+    events.record(
+        session,
+        actor=by.actor,
+        action="quality.reconciliation.started",
+        subject_type=SUBJECT,
+        subject_id=run.id,
+        region_code=run.region_code,
+        agency_code=secondary.code,
+        data={
+            "primary_resource": resource.code,
+            "primary_version": source.version,
+            "source_kind": run.source_kind,
+            "source_sha256": run.source_sha256,
+            "source_bytes": run.source_bytes,
+            "secondary_resource_id": run.secondary_resource_id,
+            "key": key,
+            "key_kind": key_kind,
+            "items": items,
+            "rules": chosen_rules,
+            "article": "Art 11(2)",
+        },
+    )
     return run
 
 
@@ -203,41 +285,72 @@ class _Plan:
 
 def _plan(session: Session, run: QualityReconciliation) -> _Plan:
     return _Plan(
-        run_id=run.id, primary=query.load_source(session, run.primary_resource_id, version=run.primary_version),
-        secondary_hosted=(query.load_source(session, run.secondary_resource_id, version=run.secondary_version)
-                          if run.secondary_resource_id else None),
-        copy=next(iter(sorted(run_dir(run.id).glob("copy.*"))), None), key=(run.key_secondary, run.key_primary),
-        items=list(run.items), rules=list(run.rules), key_kind=run.key_kind,
-        known_regions=list(session.scalars(select(Region.code))) if run.key_kind == "region" else None)
+        run_id=run.id,
+        primary=query.load_source(session, run.primary_resource_id, version=run.primary_version),
+        secondary_hosted=(
+            query.load_source(session, run.secondary_resource_id, version=run.secondary_version)
+            if run.secondary_resource_id
+            else None
+        ),
+        copy=next(iter(sorted(run_dir(run.id).glob("copy.*"))), None),
+        key=(run.key_secondary, run.key_primary),
+        items=list(run.items),
+        rules=list(run.rules),
+        key_kind=run.key_kind,
+        known_regions=list(session.scalars(select(Region.code))) if run.key_kind == "region" else None,
+    )
 
 
 def _compare(plan: _Plan) -> tuple[reconcile.ReconcileReport | None, dict[str, Any] | None]:
     """The comparison itself, in DuckDB; no database session. (report, None) or (None, error)."""
     settings = get_quality_settings()
     directory = run_dir(plan.run_id)
-    con = duckdb.connect(":memory:", config={"memory_limit": settings.reconcile_memory_limit,
-                                             "temp_directory": str(directory / "spill")})
+    con = duckdb.connect(
+        ":memory:", config={"memory_limit": settings.reconcile_memory_limit, "temp_directory": str(directory / "spill")}
+    )
     try:
         con.execute("SET enable_progress_bar = false")
-        secondary: Any = (_relation(con, plan.secondary_hosted) if plan.secondary_hosted
-                          else sources.FileSource(plan.copy or directory / "copy.missing"))
+        secondary: Any = (
+            _relation(con, plan.secondary_hosted)
+            if plan.secondary_hosted
+            else sources.FileSource(plan.copy or directory / "copy.missing")
+        )
         report = reconcile.reconcile(
-            secondary, _relation(con, plan.primary), key=plan.key,
-            items=[reconcile.Item(secondary=i["secondary"], primary=i["primary"], kind=i["kind"], label=i["primary"])
-                   for i in plan.items],
-            rules=plan.rules, key_kind=plan.key_kind, known_regions=plan.known_regions,
-            parquet_path=directory / "discrepancies.parquet", xlsx_path=directory / "discrepancies.xlsx",
-            connection=con, max_bytes=settings.reconcile_max_bytes)
+            secondary,
+            _relation(con, plan.primary),
+            key=plan.key,
+            items=[
+                reconcile.Item(secondary=i["secondary"], primary=i["primary"], kind=i["kind"], label=i["primary"])
+                for i in plan.items
+            ],
+            rules=plan.rules,
+            key_kind=plan.key_kind,
+            known_regions=plan.known_regions,
+            parquet_path=directory / "discrepancies.parquet",
+            xlsx_path=directory / "discrepancies.xlsx",
+            connection=con,
+            max_bytes=settings.reconcile_max_bytes,
+        )
         return report, None
     except DomainError as exc:
-        error = {"code": exc.code, "title": exc.title_zh, "title_en": exc.title_en, "detail": exc.detail,
-                 "field": exc.field}
+        error = {
+            "code": exc.code,
+            "title": exc.title_zh,
+            "title_en": exc.title_en,
+            "detail": exc.detail,
+            "field": exc.field,
+        }
         if exc.extra and exc.extra.get("row"):
             error["row"] = exc.extra["row"]
         return None, error
     except duckdb.Error as exc:
-        return None, {"code": "quality.reconcile.engine_failed", "title": "比对失败",
-                      "title_en": "The comparison failed", "detail": str(exc).splitlines()[0][:300], "field": None}
+        return None, {
+            "code": "quality.reconcile.engine_failed",
+            "title": "比对失败",
+            "title_en": "The comparison failed",
+            "detail": str(exc).splitlines()[0][:300],
+            "field": None,
+        }
     finally:
         con.close()
         shutil.rmtree(directory / "spill", ignore_errors=True)
@@ -246,13 +359,17 @@ def _compare(plan: _Plan) -> tuple[reconcile.ReconcileReport | None, dict[str, A
                 copy.unlink()
 
 
-def _finish(session: Session, run_id: int, report: reconcile.ReconcileReport | None,
-            error: dict[str, Any] | None) -> QualityReconciliation:
+def _finish(
+    session: Session, run_id: int, report: reconcile.ReconcileReport | None, error: dict[str, Any] | None
+) -> QualityReconciliation:
     """Store the outcome, record its event and open the primary agency's task (Art 11(2))."""
     from govshare.quality.service.verification import open_task
 
-    run = session.scalar(select(QualityReconciliation).where(QualityReconciliation.id == run_id)
-                         .options(joinedload(QualityReconciliation.secondary_agency)))
+    run = session.scalar(
+        select(QualityReconciliation)
+        .where(QualityReconciliation.id == run_id)
+        .options(joinedload(QualityReconciliation.secondary_agency))
+    )
     assert run is not None
     run.finished_at = clock.now()
     run.started_at = run.started_at or run.finished_at
@@ -260,9 +377,16 @@ def _finish(session: Session, run_id: int, report: reconcile.ReconcileReport | N
     if report is None:
         run.state, run.stage, run.error = "failed", "failed", error
         session.flush()
-        events.record(session, actor=_actor(run), action="quality.reconciliation.failed", subject_type=SUBJECT,
-                      subject_id=run.id, region_code=run.region_code, agency_code=run.secondary_agency.code,
-                      data={"code": (error or {}).get("code"), "field": (error or {}).get("field")})
+        events.record(
+            session,
+            actor=_actor(run),
+            action="quality.reconciliation.failed",
+            subject_type=SUBJECT,
+            subject_id=run.id,
+            region_code=run.region_code,
+            agency_code=run.secondary_agency.code,
+            data={"code": (error or {}).get("code"), "field": (error or {}).get("field")},
+        )
         return run
     data = report.to_dict()
     data["parquet_path"] = data["xlsx_path"] = None
@@ -271,15 +395,26 @@ def _finish(session: Session, run_id: int, report: reconcile.ReconcileReport | N
     run.parquet_path = f"reconciliations/{run_id}/discrepancies.parquet"
     run.xlsx_path = f"reconciliations/{run_id}/discrepancies.xlsx"
     session.flush()
-    events.record(session, actor=_actor(run), action="quality.reconciliation.completed", subject_type=SUBJECT,
-                  subject_id=run.id, region_code=run.region_code, agency_code=run.secondary_agency.code,
-                  data={"rows_secondary": report.secondary.rows, "rows_primary": report.primary.rows,
-                        "missing_in_primary": report.missing_in_primary,
-                        "missing_in_secondary": report.missing_in_secondary,
-                        "mismatched": {i.label: i.mismatched for i in report.items},
-                        "invalid_keys_secondary": report.secondary.invalid_keys,
-                        "invalid_keys_primary": report.primary.invalid_keys,
-                        "discrepancy_rows": report.discrepancy_rows, "seconds": round(report.seconds, 3)})
+    events.record(
+        session,
+        actor=_actor(run),
+        action="quality.reconciliation.completed",
+        subject_type=SUBJECT,
+        subject_id=run.id,
+        region_code=run.region_code,
+        agency_code=run.secondary_agency.code,
+        data={
+            "rows_secondary": report.secondary.rows,
+            "rows_primary": report.primary.rows,
+            "missing_in_primary": report.missing_in_primary,
+            "missing_in_secondary": report.missing_in_secondary,
+            "mismatched": {i.label: i.mismatched for i in report.items},
+            "invalid_keys_secondary": report.secondary.invalid_keys,
+            "invalid_keys_primary": report.primary.invalid_keys,
+            "discrepancy_rows": report.discrepancy_rows,
+            "seconds": round(report.seconds, 3),
+        },
+    )
     duty = primary_discrepancies(data)
     if duty:
         open_task(session, run, duty)
@@ -314,48 +449,68 @@ def _actor(run: QualityReconciliation) -> events.Actor:
 
 def primary_discrepancies(report: dict[str, Any]) -> int:
     """Discrepancy rows the primary agency answers for (:data:`PRIMARY_KINDS`)."""
-    return int(report["primary"]["invalid_keys"] + report["primary"]["duplicate_keys"]
-               + report["missing_in_primary"] + sum(i["mismatched"] for i in report["items"]))
+    return int(
+        report["primary"]["invalid_keys"]
+        + report["primary"]["duplicate_keys"]
+        + report["missing_in_primary"]
+        + sum(i["mismatched"] for i in report["items"])
+    )
 
 
 # --- Reading ---------------------------------------------------------------------------------------
 
 
 def _options() -> tuple[Any, ...]:
-    return (joinedload(QualityReconciliation.secondary_agency), joinedload(QualityReconciliation.primary_agency),
-            joinedload(QualityReconciliation.primary_resource))
+    return (
+        joinedload(QualityReconciliation.secondary_agency),
+        joinedload(QualityReconciliation.primary_agency),
+        joinedload(QualityReconciliation.primary_resource),
+    )
 
 
 def get(session: Session, run_id: int, *, viewer: Principal | None) -> QualityReconciliation:
     """A run, for its secondary and primary agencies and the overseers of the source's region.
     ``viewer=None`` is the platform's own read (after :func:`execute`)."""
-    run = session.scalar(select(QualityReconciliation).where(QualityReconciliation.id == run_id)
-                         .options(*_options()))
+    run = session.scalar(select(QualityReconciliation).where(QualityReconciliation.id == run_id).options(*_options()))
     if run is not None and viewer is not None:
         path = registry_service.region_path_of(session, run.region_code)
         if not perm.can_read(viewer, (run.secondary_agency_id, run.primary_agency_id), path):
             run = None
     if run is None:
-        raise NotFound("quality.reconciliation.not_found", f"比对 {run_id} 不存在",
-                       f"Reconciliation {run_id} not found",
-                       field="reconciliation")
+        raise NotFound(
+            "quality.reconciliation.not_found",
+            f"比对 {run_id} 不存在",
+            f"Reconciliation {run_id} not found",
+            field="reconciliation",
+        )
     return run
 
 
 def list_runs(session: Session, *, viewer: Principal, offset: int = 0, limit: int = 50) -> Page[QualityReconciliation]:
-    stmt = (select(QualityReconciliation)
-            .where(perm.readable_condition(viewer, (QualityReconciliation.secondary_agency_id,
-                                                    QualityReconciliation.primary_agency_id),
-                                           QualityReconciliation.region_code))
-            .options(*_options()).order_by(QualityReconciliation.id.desc()))
+    stmt = (
+        select(QualityReconciliation)
+        .where(
+            perm.readable_condition(
+                viewer,
+                (QualityReconciliation.secondary_agency_id, QualityReconciliation.primary_agency_id),
+                QualityReconciliation.region_code,
+            )
+        )
+        .options(*_options())
+        .order_by(QualityReconciliation.id.desc())
+    )
     return paginate(session, stmt, offset=offset, limit=limit)
 
 
 def download_path(run: QualityReconciliation, fmt: str) -> Path:
     relative = run.xlsx_path if fmt == "xlsx" else run.parquet_path
     if run.state != "done" or relative is None or not absolute(relative).is_file():
-        raise NotFound("quality.reconciliation.no_file", "该比对没有可下载的差异文件",
-                       "This reconciliation has no discrepancy file to download", field="format")
+        raise NotFound(
+            "quality.reconciliation.no_file",
+            "该比对没有可下载的差异文件",
+            "This reconciliation has no discrepancy file to download",
+            field="format",
+        )
     return absolute(relative)
 
 
@@ -363,9 +518,17 @@ def hosted_sources(session: Session) -> list[CatalogResource]:
     """Published entries with a hosted dataset to compare against (for forms)."""
     from govshare.exchange.models import ExchangeInterface
 
-    return list(session.scalars(
-        select(CatalogResource).join(ExchangeInterface, ExchangeInterface.resource_id == CatalogResource.id)
-        .where(ExchangeInterface.kind == "hosted_dataset", ExchangeInterface.detached_at.is_(None),
-               ExchangeInterface.current_version.is_not(None), CatalogResource.status == "published")
-        .options(joinedload(CatalogResource.provider), joinedload(CatalogResource.data_items))
-        .order_by(CatalogResource.code)).unique())
+    return list(
+        session.scalars(
+            select(CatalogResource)
+            .join(ExchangeInterface, ExchangeInterface.resource_id == CatalogResource.id)
+            .where(
+                ExchangeInterface.kind == "hosted_dataset",
+                ExchangeInterface.detached_at.is_(None),
+                ExchangeInterface.current_version.is_not(None),
+                CatalogResource.status == "published",
+            )
+            .options(joinedload(CatalogResource.provider), joinedload(CatalogResource.data_items))
+            .order_by(CatalogResource.code)
+        ).unique()
+    )

@@ -5,7 +5,6 @@ acting (``core.auth.OPERATOR`` on the command line and in the demo loader). Scop
 here, so the API, the portal and the CLI enforce the same rules.
 """
 
-
 from govshare.registry.service.agencies import (  # noqa: F401
     create_agency,
     get_agency,

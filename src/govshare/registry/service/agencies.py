@@ -62,24 +62,39 @@ def list_agencies(
     if missing_responsible:
         # Art 30: every agency names a responsible internal unit and person.
         stmt = stmt.where(
-            or_(Agency.responsible_person.is_(None), Agency.responsible_person == "",
-                Agency.responsible_unit.is_(None), Agency.responsible_unit == "")
+            or_(
+                Agency.responsible_person.is_(None),
+                Agency.responsible_person == "",
+                Agency.responsible_unit.is_(None),
+                Agency.responsible_unit == "",
+            )
         )
     if authority_only:
         stmt = stmt.where(Agency.is_authority.is_(True))
     if q:
         like = contains(q)
-        stmt = stmt.where(or_(Agency.name.like(like, escape=LIKE_ESCAPE), Agency.code.like(like, escape=LIKE_ESCAPE),
-                              Agency.uscc.like(like, escape=LIKE_ESCAPE)))
+        stmt = stmt.where(
+            or_(
+                Agency.name.like(like, escape=LIKE_ESCAPE),
+                Agency.code.like(like, escape=LIKE_ESCAPE),
+                Agency.uscc.like(like, escape=LIKE_ESCAPE),
+            )
+        )
     page = paginate(session, stmt.order_by(Agency.region_code, Agency.code), offset=offset, limit=limit)
     return page.rows, page.total
 
 
 def _agency_event_data(agency: Agency) -> dict[str, object]:
     return {
-        "code": agency.code, "uscc": agency.uscc, "name": agency.name, "region": agency.region_code,
-        "kind": agency.kind, "vertical_system": agency.vertical_system, "is_authority": agency.is_authority,
-        "responsible_unit": agency.responsible_unit, "responsible_person": agency.responsible_person,
+        "code": agency.code,
+        "uscc": agency.uscc,
+        "name": agency.name,
+        "region": agency.region_code,
+        "kind": agency.kind,
+        "vertical_system": agency.vertical_system,
+        "is_authority": agency.is_authority,
+        "responsible_unit": agency.responsible_unit,
+        "responsible_person": agency.responsible_person,
     }
 
 
@@ -88,21 +103,38 @@ def create_agency(session: Session, data: AgencyCreate, *, by: Principal) -> Age
     perm.check_create_agency(by, region.path)
     for column, value, field in ((Agency.code, data.code, "code"), (Agency.uscc, data.uscc, "uscc")):
         if session.scalar(select(Agency.id).where(column == value)) is not None:
-            raise Conflict(f"registry.agency.{field}_taken", f"{value} 已被其他机关使用", f"{value} is already in use",
-                           field=field)
+            raise Conflict(
+                f"registry.agency.{field}_taken", f"{value} 已被其他机关使用", f"{value} is already in use", field=field
+            )
     if data.is_authority:
         _check_single_authority(session, region.code, None)
     agency = Agency(
-        code=data.code, uscc=data.uscc, name=data.name, name_en=data.name_en, region_code=region.code,
-        level=region.level, kind=data.kind, vertical_system=data.vertical_system, is_authority=data.is_authority,
-        responsible_unit=data.responsible_unit, responsible_person=data.responsible_person,
-        responsible_phone=data.responsible_phone, active=True,
+        code=data.code,
+        uscc=data.uscc,
+        name=data.name,
+        name_en=data.name_en,
+        region_code=region.code,
+        level=region.level,
+        kind=data.kind,
+        vertical_system=data.vertical_system,
+        is_authority=data.is_authority,
+        responsible_unit=data.responsible_unit,
+        responsible_person=data.responsible_person,
+        responsible_phone=data.responsible_phone,
+        active=True,
     )
     session.add(agency)
     _flush_agency(session, agency)
-    events.record(session, actor=by.actor, action="registry.agency.created", subject_type="agency",
-                  subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
-                  data=_agency_event_data(agency))
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.agency.created",
+        subject_type="agency",
+        subject_id=agency.code,
+        region_code=agency.region_code,
+        agency_code=agency.code,
+        data=_agency_event_data(agency),
+    )
     return agency
 
 
@@ -114,9 +146,13 @@ def _flush_agency(session: Session, agency: Agency) -> None:
     except IntegrityError as exc:
         message = str(exc.orig)
         if authority and ("uq_agency_authority_region" in message or "agency.region_code" in message):
-            raise Conflict("registry.agency.authority_exists", "该地区已有信息化主管部门",
-                           "This region already has a competent authority", field="is_authority",
-                           article="Art 5") from exc
+            raise Conflict(
+                "registry.agency.authority_exists",
+                "该地区已有信息化主管部门",
+                "This region already has a competent authority",
+                field="is_authority",
+                article="Art 5",
+            ) from exc
         raise Conflict("registry.agency.taken", "机构代号或信用代码已被使用", "Code or USCC already in use") from exc
 
 
@@ -127,9 +163,13 @@ def _check_single_authority(session: Session, region_code: str, except_id: int |
         stmt = stmt.where(Agency.id != except_id)
     other = session.scalar(stmt)
     if other is not None:
-        raise Conflict("registry.agency.authority_exists", f"该地区已有信息化主管部门：{other.name}",
-                       f"This region already has a competent authority: {other.code}",
-                       field="is_authority", article="Art 5")
+        raise Conflict(
+            "registry.agency.authority_exists",
+            f"该地区已有信息化主管部门：{other.name}",
+            f"This region already has a competent authority: {other.code}",
+            field="is_authority",
+            article="Art 5",
+        )
 
 
 def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: Principal) -> Agency:
@@ -145,9 +185,14 @@ def update_agency(session: Session, ref: str | int, data: AgencyUpdate, *, by: P
     if not diff:
         return agency
     _flush_agency(session, agency)
-    events.record(session, actor=by.actor, action="registry.agency.updated", subject_type="agency",
-                  subject_id=agency.code, region_code=agency.region_code, agency_code=agency.code,
-                  data={"changes": diff})
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.agency.updated",
+        subject_type="agency",
+        subject_id=agency.code,
+        region_code=agency.region_code,
+        agency_code=agency.code,
+        data={"changes": diff},
+    )
     return agency
-
-

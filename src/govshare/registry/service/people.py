@@ -29,8 +29,11 @@ from govshare.registry.service.regions import get_region
 
 
 def get_person(session: Session, ref: str | int) -> Person:
-    person = session.get(Person, int(ref)) if isinstance(ref, int) else session.scalar(
-        select(Person).where(Person.username == ref))
+    person = (
+        session.get(Person, int(ref))
+        if isinstance(ref, int)
+        else session.scalar(select(Person).where(Person.username == ref))
+    )
     if person is None:
         raise NotFound("registry.person.not_found", f"用户 {ref} 不存在", f"Person {ref} not found", field="username")
     return person
@@ -45,8 +48,13 @@ def grants_of(session: Session, person_id: int) -> list[Grant]:
         .order_by(RoleGrant.id)
     ).all()
     return [
-        Grant(role=g.role, agency_id=g.agency_id, agency_code=a.code if a else None,
-              region_code=r.code, region_path=r.path)
+        Grant(
+            role=g.role,
+            agency_id=g.agency_id,
+            agency_code=a.code if a else None,
+            region_code=r.code,
+            region_path=r.path,
+        )
         for g, a, r in rows
     ]
 
@@ -55,13 +63,21 @@ def _resolve_grant(session: Session, g: GrantCreate) -> tuple[int | None, str | 
     """(agency_id, region_code, scope path) for a grant request, validated."""
     if g.role in rules.AGENCY_ROLES:
         if not g.agency_code or g.region_code:
-            raise InvalidInput("registry.grant.agency_required", f"角色 {g.role} 须指定所属机关（--agency）",
-                               f"Role {g.role} is held in an agency: give --agency", field="agency_code")
+            raise InvalidInput(
+                "registry.grant.agency_required",
+                f"角色 {g.role} 须指定所属机关（--agency）",
+                f"Role {g.role} is held in an agency: give --agency",
+                field="agency_code",
+            )
         agency = get_agency(session, g.agency_code)
         return agency.id, None, region_path_of(session, agency.region_code)
     if not g.region_code or g.agency_code:
-        raise InvalidInput("registry.grant.region_required", f"角色 {g.role} 须指定管辖地区（--region）",
-                           f"Role {g.role} is held for a region: give --region", field="region_code")
+        raise InvalidInput(
+            "registry.grant.region_required",
+            f"角色 {g.role} 须指定管辖地区（--region）",
+            f"Role {g.role} is held for a region: give --region",
+            field="region_code",
+        )
     region = get_region(session, g.region_code)
     return None, region.code, region.path
 
@@ -69,39 +85,69 @@ def _resolve_grant(session: Session, g: GrantCreate) -> tuple[int | None, str | 
 def create_person(session: Session, data: PersonCreate, *, by: Principal) -> Person:
     resolved = [(g, *_resolve_grant(session, g)) for g in data.grants]
     if not resolved and not by.is_system:
-        raise InvalidInput("registry.person.grant_required", "新用户须至少授予一个角色",
-                           "A new person needs at least one role", field="grants")
+        raise InvalidInput(
+            "registry.person.grant_required",
+            "新用户须至少授予一个角色",
+            "A new person needs at least one role",
+            field="grants",
+        )
     for g, agency_id, _region, path in resolved:
         perm.check_grant(by, g.role, agency_id=agency_id, region_path=path)
     if session.scalar(select(Person.id).where(Person.username == data.username)) is not None:
-        raise Conflict("registry.person.exists", f"用户名 {data.username} 已被使用",
-                       f"Username {data.username} is taken", field="username")
-    person = Person(username=data.username, display_name=data.display_name,
-                    password_hash=hash_password(data.password) if data.password else None, active=True)
+        raise Conflict(
+            "registry.person.exists",
+            f"用户名 {data.username} 已被使用",
+            f"Username {data.username} is taken",
+            field="username",
+        )
+    person = Person(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=hash_password(data.password) if data.password else None,
+        active=True,
+    )
     session.add(person)
     session.flush()
-    events.record(session, actor=by.actor, action="registry.person.created", subject_type="person",
-                  subject_id=person.username, data={"display_name": person.display_name})
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.person.created",
+        subject_type="person",
+        subject_id=person.username,
+        data={"display_name": person.display_name},
+    )
     for g, agency_id, region_code, _path in resolved:
         _add_grant(session, person, g.role, agency_id, region_code, by)
     return person
 
 
-def _add_grant(session: Session, person: Person, role: str, agency_id: int | None, region_code: str | None,
-               by: Principal) -> RoleGrant:
-    exists = session.scalar(select(RoleGrant).where(
-        RoleGrant.person_id == person.id, RoleGrant.role == role,
-        RoleGrant.agency_id.is_(None) if agency_id is None else RoleGrant.agency_id == agency_id,
-        RoleGrant.region_code.is_(None) if region_code is None else RoleGrant.region_code == region_code))
+def _add_grant(
+    session: Session, person: Person, role: str, agency_id: int | None, region_code: str | None, by: Principal
+) -> RoleGrant:
+    exists = session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.person_id == person.id,
+            RoleGrant.role == role,
+            RoleGrant.agency_id.is_(None) if agency_id is None else RoleGrant.agency_id == agency_id,
+            RoleGrant.region_code.is_(None) if region_code is None else RoleGrant.region_code == region_code,
+        )
+    )
     if exists is not None:
         return exists
     grant = RoleGrant(person_id=person.id, role=role, agency_id=agency_id, region_code=region_code)
     session.add(grant)
     session.flush()
     agency_code = session.get(Agency, agency_id).code if agency_id else None  # type: ignore[union-attr]
-    events.record(session, actor=by.actor, action="registry.role.granted", subject_type="person",
-                  subject_id=person.username, region_code=region_code, agency_code=agency_code,
-                  data={"role": role, "agency": agency_code, "region": region_code})
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.role.granted",
+        subject_type="person",
+        subject_id=person.username,
+        region_code=region_code,
+        agency_code=agency_code,
+        data={"role": role, "agency": agency_code, "region": region_code},
+    )
     return grant
 
 
@@ -119,8 +165,12 @@ def grant_role(session: Session, username: str, g: GrantCreate, *, by: Principal
 
 def _check_password(password: str, field: str) -> None:
     if len(password) < rules.PASSWORD_MIN_LENGTH:
-        raise InvalidInput("registry.person.password_short", f"密码至少 {rules.PASSWORD_MIN_LENGTH} 位",
-                           f"Password needs at least {rules.PASSWORD_MIN_LENGTH} characters", field=field)
+        raise InvalidInput(
+            "registry.person.password_short",
+            f"密码至少 {rules.PASSWORD_MIN_LENGTH} 位",
+            f"Password needs at least {rules.PASSWORD_MIN_LENGTH} characters",
+            field=field,
+        )
 
 
 def _end_credentials(session: Session, person: Person, *, keep_session_id: int | None = None) -> dict[str, int]:
@@ -134,16 +184,20 @@ def _end_credentials(session: Session, person: Person, *, keep_session_id: int |
         if ws.expires_at > now:
             ended += 1
         session.delete(ws)
-    tokens = session.scalars(select(ApiToken).where(
-        ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)).all()
+    tokens = session.scalars(
+        select(ApiToken).where(
+            ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now
+        )
+    ).all()
     for token in tokens:
         token.revoked_at = now
     session.flush()
     return {"sessions_ended": ended, "tokens_revoked": len(tokens)}
 
 
-def set_password(session: Session, username: str, password: str, *, by: Principal,
-                 keep_session_id: int | None = None) -> None:
+def set_password(
+    session: Session, username: str, password: str, *, by: Principal, keep_session_id: int | None = None
+) -> None:
     """Replace a person's password. Their other credentials end with the old password (OWASP ASVS
     3.3): every portal session but ``keep_session_id`` (the one they changed it from), and every API
     token. The event counts what ended."""
@@ -152,8 +206,14 @@ def set_password(session: Session, username: str, password: str, *, by: Principa
     person.password_hash = hash_password(password)
     ended = _end_credentials(session, person, keep_session_id=keep_session_id)
     own = by.kind == "person" and by.id == person.id
-    events.record(session, actor=by.actor, action="registry.person.password_set", subject_type="person",
-                  subject_id=person.username, data={"by": "self" if own else "reset", **ended})
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.person.password_set",
+        subject_type="person",
+        subject_id=person.username,
+        data={"by": "self" if own else "reset", **ended},
+    )
 
 
 def _check_manage_person(session: Session, person: Person, by: Principal) -> None:
@@ -170,9 +230,12 @@ def check_password_reset(session: Session, username: str, *, by: Principal) -> P
     (one's own password is changed with ``change_own_password``, which asks for the current one)."""
     person = get_person(session, username)
     if by.kind == "person" and by.id == person.id:
-        raise Conflict("registry.person.reset_own_password", "请通过“修改密码”修改自己的密码（须输入当前密码）",
-                       "Change your own password with \"change password\" (it asks for the current one)",
-                       field="username")
+        raise Conflict(
+            "registry.person.reset_own_password",
+            "请通过“修改密码”修改自己的密码（须输入当前密码）",
+            'Change your own password with "change password" (it asks for the current one)',
+            field="username",
+        )
     _check_manage_person(session, person, by)
     return person
 
@@ -195,16 +258,26 @@ def set_person_active(session: Session, username: str, active: bool, *, by: Prin
     """
     person = get_person(session, username)
     if by.kind == "person" and by.id == person.id and not active:
-        raise Conflict("registry.person.self_deactivation", "不能停用自己的账号",
-                       "You cannot deactivate your own account", field="username")
+        raise Conflict(
+            "registry.person.self_deactivation",
+            "不能停用自己的账号",
+            "You cannot deactivate your own account",
+            field="username",
+        )
     _check_manage_person(session, person, by)
     if person.active == active:
         return person
     person.active = active
     ended = {} if active else _end_credentials(session, person)
     session.flush()
-    events.record(session, actor=by.actor, action="registry.person." + ("reactivated" if active else "deactivated"),
-                  subject_type="person", subject_id=person.username, data={"active": active, **ended})
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.person." + ("reactivated" if active else "deactivated"),
+        subject_type="person",
+        subject_id=person.username,
+        data={"active": active, **ended},
+    )
     return person
 
 
@@ -212,9 +285,7 @@ def set_person_active(session: Session, username: str, active: bool, *, by: Prin
 #: (:func:`record_password_check_failure`), as a failed sign-in is.
 
 
-def list_people(
-    session: Session, *, by: Principal, agency: str | None = None
-) -> list[tuple[Person, list[Grant]]]:
+def list_people(session: Session, *, by: Principal, agency: str | None = None) -> list[tuple[Person, list[Grant]]]:
     stmt = select(Person).order_by(Person.username)
     if agency is not None:
         a = get_agency(session, agency)
@@ -231,7 +302,6 @@ def list_people(
 def _visible_grant(by: Principal, g: Grant) -> bool:
     if g.agency_id is not None:
         return by.in_agency(g.agency_id, "agency_admin", "agency_staff") or by.covers_region(
-            g.region_path, "authority", "supervisor")
+            g.region_path, "authority", "supervisor"
+        )
     return by.covers_region(g.region_path, "authority", "supervisor")
-
-

@@ -25,8 +25,9 @@ from govshare.registry.schemas import RegionCreate
 def get_region(session: Session, code: str) -> Region:
     region = session.get(Region, code)
     if region is None:
-        raise NotFound("registry.region.not_found", f"行政区划 {code} 不存在", f"Region {code} not found",
-                       field="region_code")
+        raise NotFound(
+            "registry.region.not_found", f"行政区划 {code} 不存在", f"Region {code} not found", field="region_code"
+        )
     return region
 
 
@@ -79,13 +80,18 @@ def list_regions(session: Session, *, parent_code: str | None = None, under: str
 
 def create_region(session: Session, data: RegionCreate, *, by: Principal) -> Region:
     if session.get(Region, data.code) is not None:
-        raise Conflict("registry.region.exists", f"行政区划 {data.code} 已存在", f"Region {data.code} already exists",
-                       field="code")
+        raise Conflict(
+            "registry.region.exists", f"行政区划 {data.code} 已存在", f"Region {data.code} already exists", field="code"
+        )
     level = rules.region_level_of(data.code)
     if data.parent_code is None:
         if not by.is_system:  # only the operator plants the root of the tree
-            raise InvalidInput("registry.region.parent_required", "须指定上级行政区划", "A parent region is required",
-                               field="parent_code")
+            raise InvalidInput(
+                "registry.region.parent_required",
+                "须指定上级行政区划",
+                "A parent region is required",
+                field="parent_code",
+            )
         path = data.code
     else:
         parent = get_region(session, data.parent_code)
@@ -105,13 +111,18 @@ def create_region(session: Session, data: RegionCreate, *, by: Principal) -> Reg
                 field="code",
             )
         path = f"{parent.path}/{data.code}"
-    region = Region(code=data.code, name=data.name, name_en=data.name_en, level=level,
-                    parent_code=data.parent_code, path=path)
+    region = Region(
+        code=data.code, name=data.name, name_en=data.name_en, level=level, parent_code=data.parent_code, path=path
+    )
     session.add(region)
     session.flush()
-    events.record(session, actor=by.actor, action="registry.region.created", subject_type="region",
-                  subject_id=region.code, region_code=region.code,
-                  data={"name": region.name, "parent": region.parent_code, "level": level})
+    events.record(
+        session,
+        actor=by.actor,
+        action="registry.region.created",
+        subject_type="region",
+        subject_id=region.code,
+        region_code=region.code,
+        data={"name": region.name, "parent": region.parent_code, "level": level},
+    )
     return region
-
-

@@ -34,17 +34,33 @@ def open_dispute(session: Session, request_id: int, data: DisputeCreate, *, by: 
     today = clock.today()
     req.held_since = today
     raised_by = req.provider_id if perm.is_member(by, req.provider_id) else req.requester_id
-    dispute = SharingDispute(request_id=req.id, kind=data.kind, state=rules.transition("dispute", "open", None).target,
-                             raised_by_agency_id=raised_by, question=data.question.strip(),
-                             region_code=req.provider_region_code, opened_on=today, created_by=by.actor.ref)
+    dispute = SharingDispute(
+        request_id=req.id,
+        kind=data.kind,
+        state=rules.transition("dispute", "open", None).target,
+        raised_by_agency_id=raised_by,
+        question=data.question.strip(),
+        region_code=req.provider_region_code,
+        opened_on=today,
+        created_by=by.actor.ref,
+    )
     session.add(dispute)
     session.flush()
     decider = rules.DISPUTE_DECIDER[data.kind]
-    event(session, "sharing.dispute.opened", by=by, subject_type=SUBJECT_DISPUTE, subject_id=dispute.id,
-          region_code=dispute.region_code, agency_code=req.provider.code, article=t.article,
-          data={"request_id": req.id, "kind": data.kind, "decider": decider})
-    request_event(session, req, "sharing.request.clock_held", by=by, article=t.article, dispute_id=dispute.id,
-                  held_since=today)
+    event(
+        session,
+        "sharing.dispute.opened",
+        by=by,
+        subject_type=SUBJECT_DISPUTE,
+        subject_id=dispute.id,
+        region_code=dispute.region_code,
+        agency_code=req.provider.code,
+        article=t.article,
+        data={"request_id": req.id, "kind": data.kind, "decider": decider},
+    )
+    request_event(
+        session, req, "sharing.request.clock_held", by=by, article=t.article, dispute_id=dispute.id, held_since=today
+    )
     return dispute
 
 
@@ -58,8 +74,9 @@ def get_dispute(session: Session, dispute_id: int, *, viewer: Principal) -> Shar
 
 def list_disputes(session: Session, request_id: int, *, viewer: Principal) -> list[SharingDispute]:
     req = get_request(session, request_id, viewer=viewer)
-    return list(session.scalars(select(SharingDispute).where(SharingDispute.request_id == req.id)
-                                .order_by(SharingDispute.id)))
+    return list(
+        session.scalars(select(SharingDispute).where(SharingDispute.request_id == req.id).order_by(SharingDispute.id))
+    )
 
 
 def decide_dispute(session: Session, dispute_id: int, data: DisputeDecide, *, by: Principal) -> SharingDispute:
@@ -69,8 +86,13 @@ def decide_dispute(session: Session, dispute_id: int, data: DisputeDecide, *, by
     rules.transition("dispute", "decide", dispute.state)
     organ = (data.organ or "").strip()
     if decider == "competent_organ" and len(organ) < 2:
-        raise InvalidInput("sharing.dispute.organ_required", "请写明作出决定的国家机关名称",
-                           "Name the competent state organ that decided", field="organ", article="Art 19(2)")
+        raise InvalidInput(
+            "sharing.dispute.organ_required",
+            "请写明作出决定的国家机关名称",
+            "Name the competent state organ that decided",
+            field="organ",
+            article="Art 19(2)",
+        )
     req = get_request(session, dispute.request_id, viewer=by)
     t = move(session, dispute, "dispute", "decide")
     today = clock.today()
@@ -80,10 +102,23 @@ def decide_dispute(session: Session, dispute_id: int, data: DisputeDecide, *, by
     dispute.decided_by, dispute.outcome, dispute.decision = by.actor.ref, data.outcome, data.decision.strip()
     dispute.decided_at, dispute.held_workdays = clock.now(), held
     session.flush()
-    event(session, "sharing.dispute.decided", by=by, subject_type=SUBJECT_DISPUTE, subject_id=dispute.id,
-          region_code=dispute.region_code, agency_code=req.provider.code, article=t.article,
-          data={"request_id": req.id, "kind": dispute.kind, "decided_by_body": dispute.decided_by_body,
-                "outcome": data.outcome, "held_workdays": held})
+    event(
+        session,
+        "sharing.dispute.decided",
+        by=by,
+        subject_type=SUBJECT_DISPUTE,
+        subject_id=dispute.id,
+        region_code=dispute.region_code,
+        agency_code=req.provider.code,
+        article=t.article,
+        data={
+            "request_id": req.id,
+            "kind": dispute.kind,
+            "decided_by_body": dispute.decided_by_body,
+            "outcome": data.outcome,
+            "held_workdays": held,
+        },
+    )
     if req.state == "disputed":
         rt = move(session, req, "request", "resume")
         req.held_workdays = (req.held_workdays or 0) + held
@@ -92,15 +127,33 @@ def decide_dispute(session: Session, dispute_id: int, data: DisputeDecide, *, by
         if result is not None:
             req.deadline_on, req.deadline_provisional = result.deadline, result.provisional
         session.flush()
-        request_event(session, req, "sharing.request.clock_resumed", by=by, article=rt.article,
-                      dispute_id=dispute.id, held_workdays=held, deadline_on=req.deadline_on,
-                      provisional=req.deadline_provisional)
+        request_event(
+            session,
+            req,
+            "sharing.request.clock_resumed",
+            by=by,
+            article=rt.article,
+            dispute_id=dispute.id,
+            held_workdays=held,
+            deadline_on=req.deadline_on,
+            provisional=req.deadline_provisional,
+        )
     return dispute
 
 
 def dispute_read(d: SharingDispute) -> DisputeRead:
-    return DisputeRead(id=d.id, request_id=d.request_id, kind=d.kind, state=d.state,  # type: ignore[arg-type]
-                       question=d.question, region_code=d.region_code, opened_on=d.opened_on,
-                       decider=rules.DISPUTE_DECIDER[d.kind], decided_by_body=d.decided_by_body,
-                       outcome=d.outcome, decision=d.decision, decided_at=d.decided_at,  # type: ignore[arg-type]
-                       held_workdays=d.held_workdays)
+    return DisputeRead(
+        id=d.id,
+        request_id=d.request_id,
+        kind=d.kind,
+        state=d.state,  # type: ignore[arg-type]
+        question=d.question,
+        region_code=d.region_code,
+        opened_on=d.opened_on,
+        decider=rules.DISPUTE_DECIDER[d.kind],
+        decided_by_body=d.decided_by_body,
+        outcome=d.outcome,
+        decision=d.decision,
+        decided_at=d.decided_at,  # type: ignore[arg-type]
+        held_workdays=d.held_workdays,
+    )

@@ -23,12 +23,25 @@ from govshare.sharing.service._common import (
 def request_history(session: Session, request_id: int, *, viewer: Principal) -> list[EventRead]:
     req = get_request(session, request_id, viewer=viewer)
     subjects: list[tuple[str, list[int]]] = [(SUBJECT_REQUEST, [req.id])]
-    for subject, model in ((SUBJECT_AGREEMENT, SharingAgreement), (SUBJECT_GRANT, SharingGrant),
-                           (SUBJECT_FILING, SharingFiling), (SUBJECT_DISPUTE, SharingDispute)):
+    for subject, model in (
+        (SUBJECT_AGREEMENT, SharingAgreement),
+        (SUBJECT_GRANT, SharingGrant),
+        (SUBJECT_FILING, SharingFiling),
+        (SUBJECT_DISPUTE, SharingDispute),
+    ):
         ids = list(session.scalars(select(model.id).where(model.request_id == req.id)))
         if ids:
             subjects.append((subject, ids))
     cond = or_(*[and_(Event.subject_type == s, Event.subject_id.in_([str(i) for i in ids])) for s, ids in subjects])
     rows = session.scalars(select(Event).where(cond).order_by(Event.seq))
-    return [EventRead(seq=e.seq, occurred_at=e.occurred_at, actor_name=e.actor_name, action=e.action,
-                      article=(e.data or {}).get("article"), data=e.data or {}) for e in rows]
+    return [
+        EventRead(
+            seq=e.seq,
+            occurred_at=e.occurred_at,
+            actor_name=e.actor_name,
+            action=e.action,
+            article=(e.data or {}).get("article"),
+            data=e.data or {},
+        )
+        for e in rows
+    ]

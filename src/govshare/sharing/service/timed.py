@@ -40,8 +40,9 @@ def tick_of(now: dt.datetime, seconds: int) -> dt.datetime:
 def claim_tick(session: Session, tick: dt.datetime, name: str = JOB) -> bool:
     """Whether this transaction owns ``tick`` of job ``name`` (and so runs its work)."""
     t = SharingSchedulerTick.__table__
-    result = session.execute(update(t).where(t.c.name == name, t.c.last_tick < tick)
-                             .values(last_tick=tick, runs=t.c.runs + 1))
+    result = session.execute(
+        update(t).where(t.c.name == name, t.c.last_tick < tick).values(last_tick=tick, runs=t.c.runs + 1)
+    )
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return True
     if session.get(SharingSchedulerTick, name) is not None:
@@ -66,26 +67,44 @@ class TickResult:
 
 def mark_overdue(session: Session, *, by: Principal, today: dt.date) -> list[SharingRequest]:
     """Art 18(1), 33(1): a request past its deadline without an answer becomes overdue."""
-    due = list(session.scalars(_request_stmt().where(SharingRequest.state == "pending",
-                                                     SharingRequest.deadline_on < today)
-                               .order_by(SharingRequest.id)))
+    due = list(
+        session.scalars(
+            _request_stmt()
+            .where(SharingRequest.state == "pending", SharingRequest.deadline_on < today)
+            .order_by(SharingRequest.id)
+        )
+    )
     for req in due:
         t = move(session, req, "request", "mark_overdue")
         req.overdue_at = clock.now()
         session.flush()
-        request_event(session, req, "sharing.request.overdue", by=by, article=t.article, deadline_on=req.deadline_on,
-                      provisional=req.deadline_provisional)
+        request_event(
+            session,
+            req,
+            "sharing.request.overdue",
+            by=by,
+            article=t.article,
+            deadline_on=req.deadline_on,
+            provisional=req.deadline_provisional,
+        )
     return due
 
 
 def send_reminders(session: Session, *, by: Principal, today: dt.date) -> list[SharingRequest]:
     """Remind the provider once, ``REMINDER_WORKDAYS`` working days or fewer before its deadline."""
     window_end = today + dt.timedelta(days=31)
-    reqs = list(session.scalars(_request_stmt().where(SharingRequest.state == "pending",
-                                                      SharingRequest.reminded_at.is_(None),
-                                                      SharingRequest.deadline_on >= today,
-                                                      SharingRequest.deadline_on <= window_end)
-                                .order_by(SharingRequest.id)))
+    reqs = list(
+        session.scalars(
+            _request_stmt()
+            .where(
+                SharingRequest.state == "pending",
+                SharingRequest.reminded_at.is_(None),
+                SharingRequest.deadline_on >= today,
+                SharingRequest.deadline_on <= window_end,
+            )
+            .order_by(SharingRequest.id)
+        )
+    )
     if not reqs:
         return []
     calendar = calendar_for(session, reqs)
@@ -97,8 +116,16 @@ def send_reminders(session: Session, *, by: Principal, today: dt.date) -> list[S
             continue
         req.reminded_at = clock.now()
         session.flush()
-        request_event(session, req, "sharing.request.reminded", by=by, article="Art 18(1)",
-                      deadline_on=req.deadline_on, workdays_left=left, provisional=req.deadline_provisional)
+        request_event(
+            session,
+            req,
+            "sharing.request.reminded",
+            by=by,
+            article="Art 18(1)",
+            deadline_on=req.deadline_on,
+            workdays_left=left,
+            provisional=req.deadline_provisional,
+        )
         sent.append(req)
     return sent
 
@@ -106,13 +133,18 @@ def send_reminders(session: Session, *, by: Principal, today: dt.date) -> list[S
 def _stale_provisional(session: Session) -> bool:
     """A provisional deadline whose uncovered years the calendar now covers (an import the
     listener missed, e.g. made by another process before this code was deployed)."""
-    reqs = list(session.scalars(select(SharingRequest).where(
-        SharingRequest.deadline_provisional.is_(True), SharingRequest.state.in_(("pending", "overdue", "disputed")))))
+    reqs = list(
+        session.scalars(
+            select(SharingRequest).where(
+                SharingRequest.deadline_provisional.is_(True),
+                SharingRequest.state.in_(("pending", "overdue", "disputed")),
+            )
+        )
+    )
     if not reqs:
         return False
     calendar = calendar_for(session, reqs)
-    return any(r.deadline_on is not None and not calendar.uncovered_years(r.received_on, r.deadline_on)
-               for r in reqs)
+    return any(r.deadline_on is not None and not calendar.uncovered_years(r.received_on, r.deadline_on) for r in reqs)
 
 
 def run_timed_work(session: Session, *, by: Principal, today: dt.date | None = None) -> TickResult:
@@ -122,8 +154,9 @@ def run_timed_work(session: Session, *, by: Principal, today: dt.date | None = N
     overdue = [r.id for r in mark_overdue(session, by=by, today=today)]
     reminded = [r.id for r in send_reminders(session, by=by, today=today)]
     expired = [g.id for g in expire_grants(session, by=by, today=today)]
-    return TickResult(tick=clock.now(), ran=True, overdue=overdue, reminded=reminded, expired=expired,
-                      recomputed=recomputed)
+    return TickResult(
+        tick=clock.now(), ran=True, overdue=overdue, reminded=reminded, expired=expired, recomputed=recomputed
+    )
 
 
 def run_tick(session: Session, *, now: dt.datetime | None = None) -> TickResult:
