@@ -20,6 +20,7 @@ fi
 
 echo "ruff:"
 $BIN/ruff check src tests benchmarks || exit 1
+$BIN/ruff format --check src tests benchmarks || { echo "run: make fmt"; exit 1; }
 
 banner "Leg 1/2: SQLite"
 GOVSHARE_TEST_DB=sqlite $BIN/pytest "${XDIST[@]}" "$@"
