@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, text
+from sqlalchemy import JSON, BigInteger, Connection, Index, Integer, LargeBinary, String, text
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -27,7 +27,18 @@ from govshare.core import clock
 from govshare.core.canonical import canonical_bytes, event_bytes, jsonable
 from govshare.core.db import Base, UTCDateTime
 
-__all__ = ["SYSTEM", "Actor", "Event", "EventHead", "Recorded", "canonical_bytes", "event_canonical_bytes", "record"]
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "Event",
+    "EventHead",
+    "Recorded",
+    "append",
+    "canonical_bytes",
+    "event_canonical_bytes",
+    "new_recorded",
+    "record",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -123,6 +134,30 @@ class Recorded:
 _CARRIER = "govshare.events.carrier"
 
 
+def new_recorded(
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    data: Mapping[str, Any] | None = None,
+    region_code: str | None = None,
+    agency_code: str | None = None,
+) -> Recorded:
+    """An event not yet numbered: for :func:`record`, or for :func:`append` by a writer that
+    holds its own connection (the gateway's call recorder)."""
+    return Recorded(
+        actor.ref,
+        actor.name,
+        action,
+        subject_type,
+        str(subject_id),
+        region_code,
+        agency_code,
+        jsonable(dict(data or {})),
+    )
+
+
 def record(
     session: Session,
     *,
@@ -149,15 +184,14 @@ def record(
     its carrier, and the events with it; events flushed inside a savepoint are rolled back with the
     counter's ``UPDATE``. Either way no number is lost.
     """
-    rec = Recorded(
-        actor.ref,
-        actor.name,
-        action,
-        subject_type,
-        str(subject_id),
-        region_code,
-        agency_code,
-        jsonable(dict(data or {})),
+    rec = new_recorded(
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=data,
+        region_code=region_code,
+        agency_code=agency_code,
     )
     carrier = session.info.get(_CARRIER)
     if carrier is None or not sa_inspect(carrier).pending:
@@ -183,7 +217,13 @@ def _write_pending_events(session: Session, _flush_context: Any, _instances: Any
         return  # no events, or their savepoint was rolled back with them
     pending: list[Recorded] = carrier._recorded
     session.expunge(carrier)
-    conn = session.connection()
+    append(session.connection(), pending)
+
+
+def append(conn: Connection, pending: list[Recorded]) -> None:
+    """Number, stamp, canonicalise and insert ``pending`` in the transaction open on ``conn``
+    (the counter's row lock is held from here to its end). ``record`` reaches it through the
+    session's flush; a writer with its own connection calls it directly, in its transaction."""
     count = len(pending)
     end = conn.execute(_RESERVE, {"k": count}).scalar()
     if end is None:

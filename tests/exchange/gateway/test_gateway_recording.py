@@ -70,3 +70,41 @@ def test_unrecorded_call_is_not_delivered(client, app, book, hosted, sz_key, ses
     assert r.status_code == 503 and r.json()["code"] == "database.unavailable"
     assert "items" not in r.json()
     assert counts() == (1, 1)  # the failed group's event was rolled back with it
+
+
+def test_writer_keeps_its_connection_between_groups(client, app, book, hosted, sz_key, session, monkeypatch):
+    """Groups in quick succession share the writer's connection (no pool checkout and ping per
+    group); after a quiet spell the next group checks one out afresh, and still commits."""
+    import threading
+
+    from sqlalchemy import event
+
+    from govshare.core.db import get_engine
+
+    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), regions=["320500"])
+    recorder = app.state.gateway.recorder
+    writer: list[str] = []
+    engine = get_engine()
+
+    def on_checkout(*_args: object) -> None:
+        if threading.current_thread().name == "govshare-call-recorder":
+            writer.append("checkout")
+
+    def call() -> None:
+        assert client.get(f"{GW}/{hosted.code}", headers=headers(sz_key)).status_code == 200
+
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        before = recorder.batches
+        for _ in range(6):
+            call()
+        assert recorder.batches - before == 6  # one group per call: sequential calls
+        assert len(writer) <= 1  # six groups, at most one checkout (none if the writer kept one)
+        monkeypatch.setattr(recorder, "IDLE_CHECK", -1.0)  # every group now comes after a quiet spell
+        checked = len(writer)
+        call()
+        call()
+        assert len(writer) == checked + 2
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+    assert counts() == (8, 8)

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import orjson
+
 from govshare.core import clock
 from govshare.core.errors import (
     PROBLEM_JSON,
@@ -64,6 +66,17 @@ _HEADERS = security_headers(hsts=False)
 
 class _Done(Exception):
     """Internal: the answer is ready."""
+
+
+def _dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON of a projected answer: orjson (the dump was 5 % of a proxied call's time
+    under load with ``json.dumps``), the standard library for integers beyond 64 bits, which
+    orjson refuses. Parsing stays with ``json.loads``: orjson reads such integers as floats
+    without a word, and a provider's long number must reach the consumer exactly."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _sha256(body: bytes) -> str:
@@ -255,15 +268,7 @@ class Gateway:
         else:
             rec.mode = rules.PROXY
         raw_purpose = headers.get(b"x-govshare-purpose", b"").decode("latin-1")
-        try:
-            purpose = unquote(raw_purpose, errors="strict").strip()
-        except UnicodeDecodeError:
-            raise InvalidInput(
-                "exchange.gateway.purpose_encoding",
-                "X-Govshare-Purpose 须为百分号编码的 UTF-8",
-                "X-Govshare-Purpose must be percent-encoded UTF-8",
-                field="X-Govshare-Purpose",
-            ) from None
+        purpose = _purpose(raw_purpose)
         rec.purpose = purpose or None
         secrecy = self.secrecy_network if resource.kind == "hosted_dataset" else resource.secrecy_network
         grant = rules.choose_grant(
@@ -516,10 +521,35 @@ class Gateway:
         rec.rows = _row_count(projected)
         if answer.status >= 400:
             raise _upstream_status(answer.status)
-        return json.dumps(projected, ensure_ascii=False, separators=(",", ":")).encode()
+        return _dumps(projected)
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
+
+
+#: Decoded purposes by their header: a client sends the same few purposes call after call, and
+#: percent-decoding each was 2 % of a proxied call's time. Bounded: cleared when full.
+_PURPOSES: dict[str, str] = {}
+_PURPOSES_MAX = 4096
+
+
+def _purpose(raw: str) -> str:
+    purpose = _PURPOSES.get(raw)
+    if purpose is not None:
+        return purpose
+    try:
+        purpose = unquote(raw, errors="strict").strip()
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "exchange.gateway.purpose_encoding",
+            "X-Govshare-Purpose 须为百分号编码的 UTF-8",
+            "X-Govshare-Purpose must be percent-encoded UTF-8",
+            field="X-Govshare-Purpose",
+        ) from None
+    if len(_PURPOSES) >= _PURPOSES_MAX:
+        _PURPOSES.clear()
+    _PURPOSES[raw] = purpose
+    return purpose
 
 
 async def _read_body(receive: Callable[..., Any]) -> bytes:
