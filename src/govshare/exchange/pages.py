@@ -219,7 +219,7 @@ def usage_chart(
     if kind == "time":
         periods = usage_service.series(session, by=by, since=since, until=until, period=period)
         svg = charts.outcome_bars(
-            title=_("每%(unit)s调用次数", unit=_("日") if period == "day" else _("月")),
+            title=_("每日调用次数") if period == "day" else _("每月调用次数"),
             labels=[p.period for p in periods],
             series=_outcome_series(lang, periods),
             no_data=_("无调用"),
