@@ -54,7 +54,7 @@ GROUP_LABELS: dict[str, str] = {
     "outcome": N_("按结果"),
 }
 PERIOD_LABELS = {"day": N_("按日"), "month": N_("按月")}
-OUTCOMES = {"allowed": N_("允许"), "refused": N_("拒绝"), "failed": N_("失败")}
+OUTCOMES = {"allowed": N_("允许"), "refused": N_("被拒绝"), "failed": N_("失败")}
 #: Why a call was refused or failed, by the gateway's code (the page shows the code as well).
 REASONS: dict[str, str] = {
     "exchange.gateway.purpose_required": N_("未声明用途"),
@@ -145,9 +145,23 @@ def _outcome_series(lang: str, rows: list[Any]) -> list[tuple[str, list[int]]]:
     _ = i18n.gettext_for(lang)
     return [
         (_("允许"), [r.allowed for r in rows]),
-        (_("拒绝"), [r.refused for r in rows]),
+        (_("被拒绝"), [r.refused for r in rows]),
         (_("失败"), [r.failed for r in rows]),
     ]
+
+
+def _filled(periods: list[Any], since: dt.date, until: dt.date) -> list[Any]:
+    """The chart's bars: every day (or month) of the period, those without calls at zero."""
+    unit = 7 if periods and len(periods[0].period) == 7 else 10
+    keys: list[str] = []
+    day = since
+    while day <= until:
+        key = day.isoformat()[:unit]
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        day += dt.timedelta(days=1)
+    have = {p.period: p for p in periods}
+    return [have.get(k) or usage_service.PeriodRow(k, 0, 0, 0, 0, 0, 0) for k in keys]
 
 
 # --- Usage overview with charts -------------------------------------------------------------------
@@ -205,6 +219,7 @@ def usage_chart(
     session: SessionDep,
     by: Reader,
     kind: Annotated[str, Query(pattern="^(time|group)$")] = "time",
+    size: Annotated[str, Query(pattern="^(wide|narrow)$")] = "wide",
     group: Group = "resource",
     period: Period = "day",
     since: dt.date | None = None,
@@ -217,12 +232,13 @@ def usage_chart(
     group = group if group in GROUP_LABELS else "resource"
     period = period if period in PERIOD_LABELS else "day"
     if kind == "time":
-        periods = usage_service.series(session, by=by, since=since, until=until, period=period)
+        periods = _filled(usage_service.series(session, by=by, since=since, until=until, period=period), since, until)
         svg = charts.outcome_bars(
             title=_("每日调用次数") if period == "day" else _("每月调用次数"),
             labels=[p.period for p in periods],
             series=_outcome_series(lang, periods),
             no_data=_("无调用"),
+            size=size,
         )
     else:
         rows = usage_service.usage(session, by=by, group=group, since=since, until=until)[:20]
@@ -233,6 +249,7 @@ def usage_chart(
             series=_outcome_series(lang, rows),
             horizontal=True,
             no_data=_("无调用"),
+            size=size,
         )
     return charts.svg_response(svg)
 

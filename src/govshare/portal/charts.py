@@ -88,18 +88,25 @@ def _clean(title: str) -> Any:
     return step
 
 
-def _config(title: str, *, height: int, no_data: str) -> dict[str, Any]:
+#: Canvas widths: ``wide`` for screens, ``narrow`` for phones (a page offers both through
+#: ``<picture>``), so that the labels keep a readable size once the SVG is scaled to the screen.
+WIDTHS = {"wide": 720, "narrow": 360}
+
+
+def _config(title: str, *, height: int, no_data: str, size: str = "wide") -> dict[str, Any]:
+    narrow = size == "narrow"
     return {
         "js": [],  # pygal's tooltip script comes from a CDN by default: none at all
         "style": STYLE,
-        "width": 720,
+        "width": WIDTHS.get(size, WIDTHS["wide"]),
         "height": height,
         "disable_xml_declaration": False,
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 3,
+        "x_labels_major_count": 4 if narrow else None,
         "print_values": False,
         "show_minor_x_labels": True,
-        "truncate_label": 24,
+        "truncate_label": 8 if narrow else 24,
         "truncate_legend": 20,
         "no_data_text": no_data,
         "margin": 12,
@@ -113,15 +120,23 @@ def outcome_bars(
     series: Sequence[tuple[str, Sequence[int]]],
     horizontal: bool = False,
     no_data: str = "—",
+    size: str = "wide",
 ) -> bytes:
     """Stacked bars, one per label, split into the named series (e.g. allowed, refused, failed).
     Horizontal bars suit long labels (agencies, purposes); vertical ones time."""
     n = len(labels)
     height = max(260, 90 + 34 * n) if horizontal else 380
     kind = pygal.HorizontalStackedBar if horizontal else pygal.StackedBar
-    config = _config(title, height=height, no_data=no_data)
-    if not horizontal and n > 16:
-        config.update(x_label_rotation=-45, x_labels_major_every=max(1, n // 8), show_minor_x_labels=False)
+    config = _config(title, height=height, no_data=no_data, size=size)
+    if not horizontal and n > (6 if size == "narrow" else 16):
+        every = max(1, n // (3 if size == "narrow" else 8))
+        config.update(x_label_rotation=-45, x_labels_major_every=every, show_minor_x_labels=False)
+    if horizontal:
+        # pygal sizes the label column as if every character were half a square wide; Chinese
+        # characters are a whole square: widen the margin by the difference.
+        limit = config["truncate_label"]
+        wide = max((sum(1 for ch in label[:limit] if ord(ch) > 0x2E7F) for label in labels), default=0)
+        config["margin_left"] = 12 + int(wide * STYLE.label_font_size * 0.5)
     chart = kind(**config)
     chart.add_xml_filter(_clean(title))
     chart.x_labels = list(labels)
