@@ -410,7 +410,10 @@ def integrator_page(grant_id: Id, request: Request, session: SessionDep, by: sha
     today = clock.today()
     since = today - dt.timedelta(days=29)
     periods = usage_service.series(session, by=by, since=since, until=today, grant_id=grant.id)
-    problems = usage_service.problems(session, by=by, since=since, until=today, grant_id=grant.id, limit=10)
+    # A call with a wrong purpose matches no grant: the consumer's errors on the resource, all of them.
+    mine = {"consumer_id": grant.consumer_id, "resource_code": grant.resource_code}
+    tried = usage_service.series(session, by=by, since=since, until=today, **mine)
+    problems = usage_service.problems(session, by=by, since=since, until=today, limit=10, **mine)
     _ = translator(request)
     return render(
         request,
@@ -424,7 +427,7 @@ def integrator_page(grant_id: Id, request: Request, session: SessionDep, by: sha
             "operations": _operations(doc),
             "interface": interface,
             "calls": sum(p.calls for p in periods),
-            "errors": sum(p.refused + p.failed for p in periods),
+            "errors": sum(p.refused + p.failed for p in tried),
             "problems": problems,
             "reason": lambda code: _(REASONS[code]) if code in REASONS else "",
             "local_time": local_time,

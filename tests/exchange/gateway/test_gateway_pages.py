@@ -133,6 +133,9 @@ def test_integrator_page_of_a_grant(app, client, hosted, calls):
     assert quote(PURPOSE) in html and f"/exchange/v1/{hosted.code}" in html
     assert "items=公民身份号码,姓名,性别" in html and "$GOVSHARE_API_KEY" in html
     assert outside_urls(html.split("<main", 1)[1].replace("http://testserver", "")) == []
+    # The grant's calls, and the consumer's errors on the resource (a wrong purpose matches no grant).
+    assert re.search(r'id="recent-use">调用 3 次，错误 1 次<', html)
+    assert "exchange.gateway.purpose_mismatch" in html
     # The readable OpenAPI: the resource's own paths, the granted items named.
     assert f"/exchange/v1/{hosted.code}/query" in html and "X-Govshare-Purpose" in html
     doc = sz.get(f"/exchange/grants/{calls}/openapi.json").json()

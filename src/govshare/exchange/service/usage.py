@@ -128,10 +128,18 @@ PERIODS = ("day", "month")
 
 
 def series(
-    session: Session, *, by: Principal, since: dt.date, until: dt.date, period: str = "day", grant_id: int | None = None
+    session: Session,
+    *,
+    by: Principal,
+    since: dt.date,
+    until: dt.date,
+    period: str = "day",
+    grant_id: int | None = None,
+    consumer_id: int | None = None,
+    resource_code: str | None = None,
 ) -> list[PeriodRow]:
-    """Calls per legal day or month of the period, in the caller's scope (optionally of one grant).
-    Days without calls are absent."""
+    """Calls per legal day or month of the period, in the caller's scope (optionally of one grant,
+    one consumer agency, one resource). Days without calls are absent."""
     if period not in PERIODS:
         raise InvalidInput(
             "exchange.usage.period_unit_invalid",
@@ -159,8 +167,7 @@ def series(
         .group_by(day)
         .order_by(day)
     )
-    if grant_id is not None:
-        stmt = stmt.where(ExchangeCall.grant_id == grant_id)
+    stmt = stmt.where(*_only(grant_id, consumer_id, resource_code))
     out: dict[str, list[int]] = {}
     for d, *numbers in session.execute(stmt):
         key = str(d)[: 7 if period == "month" else 10]
@@ -240,7 +247,14 @@ def consumers_of(session: Session, *, by: Principal, since: dt.date, until: dt.d
 
 
 def problems(
-    session: Session, *, by: Principal, since: dt.date, until: dt.date, limit: int = 50, grant_id: int | None = None
+    session: Session,
+    *,
+    by: Principal,
+    since: dt.date,
+    until: dt.date,
+    limit: int = 50,
+    consumer_id: int | None = None,
+    resource_code: str | None = None,
 ) -> list[ExchangeCall]:
     """The latest refused or failed calls the caller may read as consumer (its agencies' own calls,
     its regions' consumers'), newest first: what a consumer's integrator must fix."""
@@ -258,6 +272,16 @@ def problems(
         .order_by(ExchangeCall.at.desc(), ExchangeCall.id.desc())
         .limit(limit)
     )
-    if grant_id is not None:
-        stmt = stmt.where(ExchangeCall.grant_id == grant_id)
+    stmt = stmt.where(*_only(None, consumer_id, resource_code))
     return list(session.scalars(stmt))
+
+
+def _only(grant_id: int | None, consumer_id: int | None, resource_code: str | None) -> list[ColumnElement[bool]]:
+    conds = []
+    if grant_id is not None:
+        conds.append(ExchangeCall.grant_id == grant_id)
+    if consumer_id is not None:
+        conds.append(ExchangeCall.consumer_id == consumer_id)
+    if resource_code is not None:
+        conds.append(ExchangeCall.resource_code == resource_code)
+    return conds
