@@ -170,3 +170,67 @@ def test_one_curl_function_for_demo_and_page():
         "http://h/", resource_code="R", purpose="p", items=["id", "name"], verify_only=True, key_item="id"
     )
     assert '-X POST "http://h/exchange/v1/R/verify"' in verify and '"claims": {"name": "…"}' in verify
+
+
+def test_periods_are_legal_days_and_months(client, world, session):
+    """07:30 in Nanjing is still the day before in UTC: it counts on the Nanjing day, as the period does."""
+    import datetime as dt
+
+    from govshare.core.auth import OPERATOR
+    from govshare.core.db import transaction
+    from govshare.exchange.models import ExchangeCall
+    from govshare.exchange.service import usage
+
+    sz = agency_id(session, "sz-sj")
+    with transaction() as s:
+        for at, outcome in (
+            (dt.datetime(2026, 11, 1, 23, 30, tzinfo=dt.UTC), "allowed"),  # 2 Nov 07:30 in Nanjing
+            (dt.datetime(2026, 11, 2, 15, 59, tzinfo=dt.UTC), "refused"),  # 2 Nov 23:59
+            (dt.datetime(2026, 11, 2, 16, 0, tzinfo=dt.UTC), "failed"),  # 3 Nov 00:00
+            (dt.datetime(2026, 10, 31, 15, 0, tzinfo=dt.UTC), "allowed"),  # 31 Oct 23:00
+        ):
+            s.add(
+                ExchangeCall(
+                    at=at,
+                    consumer_id=sz,
+                    resource_code="R-1",
+                    mode="query",
+                    outcome=outcome,
+                    status=200,
+                    rows=2,
+                    bytes=10,
+                    sha256="0" * 64,
+                    latency_ms=1.0,
+                    subjects=[],
+                )
+            )
+    days = usage.series(session, by=OPERATOR, since=dt.date(2026, 10, 1), until=dt.date(2026, 11, 30))
+    assert [(d.period, d.calls, d.allowed, d.refused, d.failed) for d in days] == [
+        ("2026-10-31", 1, 1, 0, 0),
+        ("2026-11-02", 2, 1, 1, 0),
+        ("2026-11-03", 1, 0, 0, 1),
+    ]
+    months = usage.series(session, by=OPERATOR, since=dt.date(2026, 10, 1), until=dt.date(2026, 11, 30), period="month")
+    assert [(m.period, m.calls, m.rows, m.bytes) for m in months] == [("2026-10", 1, 2, 10), ("2026-11", 3, 6, 30)]
+    session.rollback()  # on SQLite an open transaction would hold the lock the API's request needs
+    # The API's daily numbers are the same legal days.
+    r = client.get(API, params={"since": "2026-10-01", "until": "2026-11-30"}, headers=world.h("szsj_admin"))
+    assert r.json()["daily"] == [["2026-10-31", 1], ["2026-11-02", 2], ["2026-11-03", 1]]
+    with pytest.raises(Exception, match="period"):
+        usage.series(session, by=OPERATOR, since=dt.date(2026, 10, 1), until=dt.date(2026, 11, 30), period="week")
+
+
+def test_openapi_of_a_proxied_and_a_verify_only_grant():
+    from govshare.exchange.gateway import openapi
+
+    provider = {
+        "servers": [{"url": "http://10.0.0.8/api"}],
+        "paths": {"/licences/{no}": {"get": {"summary": "一张许可证", "parameters": [{"name": "no", "in": "path"}]}}},
+    }
+    doc = openapi.for_resource("R-2", hosted=False, items=["许可证号"], provider_document=provider)
+    assert list(doc["paths"]) == ["/exchange/v1/R-2/licences/{no}"] and "servers" not in doc
+    op = doc["paths"]["/exchange/v1/R-2/licences/{no}"]["get"]
+    assert op["summary"] == "一张许可证" and {p["name"] for p in op["parameters"]} >= {"X-API-Key", "no"}
+    assert "10.0.0.8" not in str(doc)  # the provider's node stays internal
+    doc = openapi.for_resource("R-3", hosted=True, items=["姓名"], verify_only=True)
+    assert list(doc["paths"]) == ["/exchange/v1/R-3/verify"]
