@@ -430,6 +430,7 @@ def integrator_page(grant_id: Id, request: Request, session: SessionDep, by: sha
             "errors": sum(p.refused + p.failed for p in tried),
             "problems": problems,
             "reason": lambda code: _(REASONS[code]) if code in REASONS else "",
+            "outcome_label": lambda o: _(OUTCOMES.get(o, o)),
             "local_time": local_time,
             "is_consumer_admin": by.in_agency(grant.consumer_id, "agency_admin"),
             "consumer_code": grant.consumer.code,
