@@ -234,3 +234,22 @@ def test_openapi_of_a_proxied_and_a_verify_only_grant():
     assert "10.0.0.8" not in str(doc)  # the provider's node stays internal
     doc = openapi.for_resource("R-3", hosted=True, items=["姓名"], verify_only=True)
     assert list(doc["paths"]) == ["/exchange/v1/R-3/verify"]
+
+
+def test_odd_input_is_a_4xx_page(app, world):
+    gat = sign_in(browser(app), "gat_staff")
+    for path, status in (
+        ("/exchange/usage?since=%C2%B9", 422),
+        ("/exchange/usage?until=2026-13-01", 422),
+        ("/exchange/usage/chart.svg?kind=pie", 422),
+        ("/exchange/usage/chart.svg?size=huge", 422),
+        ("/exchange/usage/consumers?since=2020-01-01&until=2026-01-01", 422),  # longer than a year
+        ("/exchange/grants/%C2%B9", 422),
+        ("/exchange/grants/99999999999", 422),
+        ("/exchange/grants/999", 404),
+        ("/exchange/grants/999/openapi.json", 404),
+    ):
+        assert gat.get(path).status_code == status, path
+    # An unknown grouping or time unit falls back to the defaults.
+    page = gat.get("/exchange/usage?group=nope&period=week")
+    assert page.status_code == 200 and 'value="resource" selected' in page.text
