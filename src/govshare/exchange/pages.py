@@ -312,6 +312,7 @@ def calls_page(
         g for g in grant_service.list_grants(session, viewer=by, limit=200).rows if g.consumer_id in own or overseer
     ]
     per_grant = {r.key: r for r in usage_service.usage(session, by=by, group="grant", since=since, until=until)}
+    errors = usage_service.errors_by_consumer(session, by=by, since=since, until=until)
     problems = usage_service.problems(session, by=by, since=since, until=until)
     agencies = _agency_names(session, {p.consumer_id for p in problems}, lang)
     return render(
@@ -325,6 +326,7 @@ def calls_page(
             "until": until,
             "grants": grants,
             "per_grant": per_grant,
+            "errors": errors,
             "problems": problems,
             "agencies": agencies,
             "reason": lambda code: _(REASONS[code]) if code in REASONS else "",

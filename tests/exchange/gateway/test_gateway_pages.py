@@ -103,8 +103,8 @@ def test_each_reader_sees_its_own_scope(app, hosted, calls):
     assert "区间内没有单位调用本单位提供的资源" in sz.get("/exchange/usage/consumers").text
     page = sz.get("/exchange/usage/calls").text
     row = page.split(f'id="grant-{calls}"', 1)[1].split("</tr>", 1)[0]
-    # The wrong-purpose call matched no grant: it counts under no grant, and shows among the errors.
-    assert re.findall(r'<span class="num">([\d,]+)</span>', row) == ["3", "0"]  # calls, errors
+    # The wrong-purpose call matched no grant: the grant's calls are 3, the errors on its resource 1.
+    assert re.findall(r'<span class="num">([\d,]+)</span>', row) == ["3", "1"]  # calls, errors
     assert "声明的用途与授权用途不符" in page and "exchange.gateway.purpose_mismatch" in page
     assert "exchange.gateway.no_grant" not in page and "南京市市场监督管理局" not in page
     overview = _group_rows(sz.get("/exchange/usage", params={"group": "consumer"}).text)

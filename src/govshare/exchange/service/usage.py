@@ -285,3 +285,26 @@ def _only(grant_id: int | None, consumer_id: int | None, resource_code: str | No
     if resource_code is not None:
         conds.append(ExchangeCall.resource_code == resource_code)
     return conds
+
+
+def errors_by_consumer(
+    session: Session, *, by: Principal, since: dt.date, until: dt.date
+) -> dict[tuple[int | None, str], int]:
+    """Refused and failed calls per consumer agency and resource, in the consumer view's scope. A
+    call whose purpose matches no grant counts under no grant, yet it is the consumer's error on
+    that resource: the integrator of any of its grants there must see it."""
+    start, end = _day_bounds(since, until)
+    consumer = aliased(Agency)
+    stmt = (
+        select(ExchangeCall.consumer_id, ExchangeCall.resource_code, func.count())
+        .select_from(ExchangeCall)
+        .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
+        .where(
+            ExchangeCall.at >= start,
+            ExchangeCall.at < end,
+            ExchangeCall.outcome != "allowed",
+            perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code),
+        )
+        .group_by(ExchangeCall.consumer_id, ExchangeCall.resource_code)
+    )
+    return {(c, code): int(n) for c, code, n in session.execute(stmt)}
