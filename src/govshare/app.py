@@ -39,6 +39,7 @@ from govshare.core.auth import public
 from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
 from govshare.core.errors import PROBLEM_RESPONSES, install_error_handlers
+from govshare.exchange import pages as exchange_pages
 from govshare.exchange import router as exchange_router
 from govshare.exchange.gateway.app import PREFIX as GATEWAY_PREFIX
 from govshare.exchange.gateway.app import Gateway
@@ -93,6 +94,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     sharing_pages.router,
     supervision_pages.router,
     quality_pages.router,
+    exchange_pages.router,
 )
 
 

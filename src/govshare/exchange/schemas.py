@@ -268,4 +268,4 @@ class UsageRead(BaseModel):
     since: dt.date
     until: dt.date
     items: list[UsageRowRead]
-    daily: list[tuple[dt.date, int]] = Field(description="每日调用次数（UTC 日期）")
+    daily: list[tuple[dt.date, int]] = Field(description="每个法定日（北京时间）的调用次数")

@@ -351,6 +351,7 @@ def console(request: Request, session: SessionDep, by: SignedIn) -> HTMLResponse
                     session, region=grant.region_code, missing_responsible=True, limit=1
                 )[1]
         sections.append(section)
+    from govshare.exchange.pages import console_links
     from govshare.sharing.pages import console_panel
 
     return render(
@@ -359,6 +360,7 @@ def console(request: Request, session: SessionDep, by: SignedIn) -> HTMLResponse
         {
             "sections": sections,
             "sharing": console_panel(session, by, lang),
+            "exchange": console_links(by, lang),
             "password_changed": request.query_params.get("password") == "changed",
         },
     )

@@ -4,13 +4,13 @@ that calls the gateway with it (printed by ``govshare demo load`` with the accou
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.core import clock
 from govshare.core.auth import OPERATOR
+from govshare.exchange.gateway.examples import curl_line
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency
 from govshare.sharing.models import SharingGrant
@@ -27,10 +27,8 @@ class GatewayDemo:
     items: tuple[str, ...]
 
     def curl(self, base: str) -> str:
-        items = ",".join(self.items[:3])
-        return (
-            f'curl -G "{base}/exchange/v1/{self.resource_code}" -H "X-API-Key: {self.key}" '
-            f'-H "X-Govshare-Purpose: {quote(self.purpose)}" --data-urlencode "items={items}" -d limit=5'
+        return curl_line(
+            base, resource_code=self.resource_code, purpose=self.purpose, items=self.items[:3], key=self.key
         )
 
 

@@ -139,4 +139,69 @@ def document() -> dict[str, Any]:
     }
 
 
+def for_resource(
+    resource_code: str,
+    *,
+    hosted: bool,
+    items: list[str],
+    verify_only: bool = False,
+    provider_document: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The gateway's description narrowed to one resource and one grant: its own paths (the code
+    filled in), the granted items named, and for a proxied API the provider's own paths as the
+    gateway serves them (without the provider's servers: only the gateway is reachable)."""
+    import copy
+
+    base = document()
+    prefix = f"/exchange/v1/{resource_code}"
+    row = {"type": "object", "properties": {i: {} for i in items}, "additionalProperties": False}
+    page = copy.deepcopy(_PAGE)
+    page["properties"]["items"] = {"type": "array", "items": row}
+    paths: dict[str, Any] = {}
+
+    def narrowed(op: dict[str, Any]) -> dict[str, Any]:
+        op = copy.deepcopy(op)
+        op["parameters"] = [p for p in op["parameters"] if p.get("name") != "resource_code"]
+        for p in op["parameters"]:
+            if p.get("name") == "items":
+                p["description"] = "逗号分隔的信息项，授权范围 / granted items: " + ",".join(items)
+                p["example"] = ",".join(items)
+        ok = op["responses"]["200"]["content"]["application/json"]
+        if ok.get("schema") is _PAGE or ok.get("schema") == _PAGE:
+            ok["schema"] = page
+        return op
+
+    generic = base["paths"]
+    if verify_only:
+        paths[prefix + "/verify"] = {"post": narrowed(generic["/exchange/v1/{resource_code}/verify"]["post"])}
+    elif hosted:
+        paths[prefix] = {"get": narrowed(generic["/exchange/v1/{resource_code}"]["get"])}
+        paths[prefix + "/query"] = {"post": narrowed(generic["/exchange/v1/{resource_code}/query"]["post"])}
+    else:
+        proxied = generic["/exchange/v1/{resource_code}/{path}"]["get"]
+        own = (provider_document or {}).get("paths")
+        if isinstance(own, dict) and own:
+            for path, ops in own.items():
+                if not isinstance(ops, dict):
+                    continue
+                entry = {}
+                for method, op in ops.items():
+                    if method not in ("get", "post", "put", "patch", "delete") or not isinstance(op, dict):
+                        continue
+                    mine = narrowed(proxied)
+                    mine["parameters"] = [p for p in mine["parameters"] if p.get("name") != "path"]
+                    mine["parameters"] += [p for p in op.get("parameters", []) if isinstance(p, dict)]
+                    mine["summary"] = str(op.get("summary") or proxied["summary"])
+                    if "requestBody" in op:
+                        mine["requestBody"] = op["requestBody"]
+                    entry[method] = mine
+                if entry:
+                    paths[prefix + "/" + str(path).lstrip("/")] = entry
+        if not paths:
+            paths[prefix + "/{path}"] = {"get": narrowed(proxied)}
+    base["info"]["title"] = f"govshare exchange gateway · {resource_code}"
+    base["paths"] = paths
+    return base
+
+
 DOCUMENT = json.dumps(document(), ensure_ascii=False, separators=(",", ":")).encode()

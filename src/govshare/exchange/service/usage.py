@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from govshare.core.auth import Principal
@@ -71,10 +71,6 @@ def usage(session: Session, *, by: Principal, group: str, since: dt.date, until:
         )
     start, end = _day_bounds(since, until)
     consumer = aliased(Agency)
-    own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
-    scope = or_(
-        perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code), ExchangeCall.provider_id.in_(own)
-    )
     stmt = (
         select(
             column,
@@ -87,7 +83,7 @@ def usage(session: Session, *, by: Principal, group: str, since: dt.date, until:
         )
         .select_from(ExchangeCall)
         .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
-        .where(ExchangeCall.at >= start, ExchangeCall.at < end, scope)
+        .where(ExchangeCall.at >= start, ExchangeCall.at < end, _scope(by, consumer))
         .group_by(column)
         .order_by(func.count().desc())
     )
@@ -97,24 +93,218 @@ def usage(session: Session, *, by: Principal, group: str, since: dt.date, until:
     ]
 
 
-def daily(session: Session, *, by: Principal, since: dt.date, until: dt.date) -> list[tuple[dt.date, int]]:
-    """Calls per UTC day in the period (for charts), in the caller's scope."""
-    start, end = _day_bounds(since, until)
-    consumer = aliased(Agency)
+def _scope(by: Principal, consumer: Any) -> ColumnElement[bool]:
+    """The calls ``by`` may count: its agencies' as consumer or provider, its regions' consumers'."""
     own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
-    scope = or_(
+    return or_(
         perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code), ExchangeCall.provider_id.in_(own)
     )
-    at = ExchangeCall.at
+
+
+def _legal_day(session: Session) -> Any:
+    """The call's legal (local) day as ``YYYY-MM-DD`` text, in SQL. The legal zone, Asia/Shanghai,
+    keeps one offset all year (no daylight saving since 1991), so SQLite shifts by that offset."""
     if session.get_bind().dialect.name == "postgresql":
-        at = func.timezone("UTC", at)  # the UTC day, whatever the session's time zone
-    day = func.date(at, type_=String)
+        return func.to_char(func.timezone(str(LEGAL_TZ), ExchangeCall.at), "YYYY-MM-DD")
+    offset = dt.datetime(2000, 1, 1, tzinfo=dt.UTC).astimezone(LEGAL_TZ).utcoffset() or dt.timedelta()
+    hours = int(offset.total_seconds() // 3600)
+    return func.strftime("%Y-%m-%d", ExchangeCall.at, f"{hours:+d} hours")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """Calls of one legal day (``YYYY-MM-DD``) or month (``YYYY-MM``)."""
+
+    period: str
+    calls: int
+    allowed: int
+    refused: int
+    failed: int
+    rows: int
+    bytes: int
+
+
+PERIODS = ("day", "month")
+
+
+def series(
+    session: Session,
+    *,
+    by: Principal,
+    since: dt.date,
+    until: dt.date,
+    period: str = "day",
+    grant_id: int | None = None,
+    consumer_id: int | None = None,
+    resource_code: str | None = None,
+) -> list[PeriodRow]:
+    """Calls per legal day or month of the period, in the caller's scope (optionally of one grant,
+    one consumer agency, one resource). Days without calls are absent."""
+    if period not in PERIODS:
+        raise InvalidInput(
+            "exchange.usage.period_unit_invalid",
+            "统计周期须为 day（日）或 month（月）",
+            "The period must be day or month",
+            field="period",
+            extra={"allowed": list(PERIODS)},
+        )
+    start, end = _day_bounds(since, until)
+    consumer = aliased(Agency)
+    day = _legal_day(session)
     stmt = (
-        select(day, func.count())
+        select(
+            day,
+            func.count(),
+            func.sum(case((ExchangeCall.outcome == "allowed", 1), else_=0)),
+            func.sum(case((ExchangeCall.outcome == "refused", 1), else_=0)),
+            func.sum(case((ExchangeCall.outcome == "failed", 1), else_=0)),
+            func.coalesce(func.sum(ExchangeCall.rows), 0),
+            func.coalesce(func.sum(ExchangeCall.bytes), 0),
+        )
         .select_from(ExchangeCall)
         .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
-        .where(ExchangeCall.at >= start, ExchangeCall.at < end, scope)
+        .where(ExchangeCall.at >= start, ExchangeCall.at < end, _scope(by, consumer))
         .group_by(day)
         .order_by(day)
     )
-    return [(dt.date.fromisoformat(str(d)[:10]), int(n)) for d, n in session.execute(stmt)]
+    stmt = stmt.where(*_only(grant_id, consumer_id, resource_code))
+    out: dict[str, list[int]] = {}
+    for d, *numbers in session.execute(stmt):
+        key = str(d)[: 7 if period == "month" else 10]
+        acc = out.setdefault(key, [0] * 6)
+        for i, n in enumerate(numbers):
+            acc[i] += int(n or 0)
+    return [PeriodRow(k, *v) for k, v in out.items()]
+
+
+def daily(session: Session, *, by: Principal, since: dt.date, until: dt.date) -> list[tuple[dt.date, int]]:
+    """Calls per legal day in the period (for charts), in the caller's scope."""
+    return [(dt.date.fromisoformat(r.period), r.calls) for r in series(session, by=by, since=since, until=until)]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConsumerUse:
+    """Who used a provider's resource, for what purpose (Art 17, 32): one line per provider,
+    resource, consumer agency and declared purpose."""
+
+    provider_id: int | None
+    resource_code: str
+    consumer_id: int | None
+    purpose: str | None
+    calls: int
+    allowed: int
+    refused: int
+    failed: int
+    rows: int
+    last_at: dt.datetime | None
+
+
+def consumers_of(session: Session, *, by: Principal, since: dt.date, until: dt.date) -> list[ConsumerUse]:
+    """The calls on resources ``by``'s agencies provide, and for an authority or supervisor those
+    of the consumer agencies of its regions, per consumer and purpose, busiest first."""
+    start, end = _day_bounds(since, until)
+    consumer = aliased(Agency)
+    own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
+    paths = by.region_paths(*perm.OVERSEERS)
+    conds: list[ColumnElement[bool]] = []
+    if by.is_system:
+        conds.append(true())
+    if own:
+        conds.append(ExchangeCall.provider_id.in_(own))
+    if paths:
+        from govshare.registry import service as registry_service
+
+        conds.append(registry_service.in_subtrees(consumer.region_code, paths))
+    if not conds:
+        return []
+    cols = (ExchangeCall.provider_id, ExchangeCall.resource_code, ExchangeCall.consumer_id, ExchangeCall.purpose)
+    stmt = (
+        select(
+            *cols,
+            func.count(),
+            func.sum(case((ExchangeCall.outcome == "allowed", 1), else_=0)),
+            func.sum(case((ExchangeCall.outcome == "refused", 1), else_=0)),
+            func.sum(case((ExchangeCall.outcome == "failed", 1), else_=0)),
+            func.coalesce(func.sum(ExchangeCall.rows), 0),
+            func.max(ExchangeCall.at),
+        )
+        .select_from(ExchangeCall)
+        .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
+        .where(ExchangeCall.at >= start, ExchangeCall.at < end, or_(*conds))
+        .group_by(*cols)
+        .order_by(func.count().desc(), ExchangeCall.resource_code)
+    )
+    out = []
+    for p, code, c, purpose, n, a, r, f, rows, last in session.execute(stmt):
+        if isinstance(last, str):  # SQLite answers max() of a timestamp as text
+            last = dt.datetime.fromisoformat(last)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=dt.UTC)
+        out.append(
+            ConsumerUse(p, code, c, purpose, int(n), int(a or 0), int(r or 0), int(f or 0), int(rows or 0), last)
+        )
+    return out
+
+
+def problems(
+    session: Session,
+    *,
+    by: Principal,
+    since: dt.date,
+    until: dt.date,
+    limit: int = 50,
+    consumer_id: int | None = None,
+    resource_code: str | None = None,
+) -> list[ExchangeCall]:
+    """The latest refused or failed calls the caller may read as consumer (its agencies' own calls,
+    its regions' consumers'), newest first: what a consumer's integrator must fix."""
+    start, end = _day_bounds(since, until)
+    consumer = aliased(Agency)
+    stmt = (
+        select(ExchangeCall)
+        .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
+        .where(
+            ExchangeCall.at >= start,
+            ExchangeCall.at < end,
+            ExchangeCall.outcome != "allowed",
+            perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code),
+        )
+        .order_by(ExchangeCall.at.desc(), ExchangeCall.id.desc())
+        .limit(limit)
+    )
+    stmt = stmt.where(*_only(None, consumer_id, resource_code))
+    return list(session.scalars(stmt))
+
+
+def _only(grant_id: int | None, consumer_id: int | None, resource_code: str | None) -> list[ColumnElement[bool]]:
+    conds = []
+    if grant_id is not None:
+        conds.append(ExchangeCall.grant_id == grant_id)
+    if consumer_id is not None:
+        conds.append(ExchangeCall.consumer_id == consumer_id)
+    if resource_code is not None:
+        conds.append(ExchangeCall.resource_code == resource_code)
+    return conds
+
+
+def errors_by_consumer(
+    session: Session, *, by: Principal, since: dt.date, until: dt.date
+) -> dict[tuple[int | None, str], int]:
+    """Refused and failed calls per consumer agency and resource, in the consumer view's scope. A
+    call whose purpose matches no grant counts under no grant, yet it is the consumer's error on
+    that resource: the integrator of any of its grants there must see it."""
+    start, end = _day_bounds(since, until)
+    consumer = aliased(Agency)
+    stmt = (
+        select(ExchangeCall.consumer_id, ExchangeCall.resource_code, func.count())
+        .select_from(ExchangeCall)
+        .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
+        .where(
+            ExchangeCall.at >= start,
+            ExchangeCall.at < end,
+            ExchangeCall.outcome != "allowed",
+            perm.readable_condition(by, ExchangeCall.consumer_id, consumer.region_code),
+        )
+        .group_by(ExchangeCall.consumer_id, ExchangeCall.resource_code)
+    )
+    return {(c, code): int(n) for c, code, n in session.execute(stmt)}
