@@ -11,7 +11,8 @@ Prints one table: each figure, the comparison measured in the same run, their ra
 * (c) every call recorded: records = events at the ceiling; and with PostgreSQL restarted in the
   middle of a run, no call answered 200 lacks its record.
 
-The gateway runs as ``govshare gateway serve --workers N`` (uvicorn, uvloop, httptools), the mock
+The gateway runs as ``govshare gateway serve --workers N`` (granian over RSGI by default; ``--server
+uvicorn`` for uvicorn with uvloop and httptools), the mock
 as an aiohttp process (``benchmarks/support/gateway_mock.py``), PostgreSQL as a private cluster made
 with initdb in a temporary folder (so that (c) can restart it without disturbing anyone), all on
 this machine. Needs ``wrk`` and ``nginx`` (``apt-get install -y wrk nginx``) and PostgreSQL's
@@ -444,7 +445,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--connections", type=int, default=64)
-    ap.add_argument("--hosted-rows", type=int, default=1_000_000, help="rows of the hosted dataset (d); 0: skip")
+    ap.add_argument("--server", choices=("granian", "uvicorn"), default="granian", help="the gateway's HTTP server")
+    ap.add_argument(
+        "--hosted-rows", type=int, default=10_000_000, help="rows of the hosted dataset (d), as the issue sets; 0: skip"
+    )
     ap.add_argument("--rounds", type=int, default=100, help="sequential calls per variant in (d)")
     args = ap.parse_args()
     for tool in ("wrk", "nginx"):
@@ -479,6 +483,8 @@ def main() -> None:
                     str(gw_port),
                     "--workers",
                     str(args.workers),
+                    "--server",
+                    args.server,
                 ],
                 gw_port,
             ),
@@ -490,7 +496,7 @@ def main() -> None:
         pg.stop()
     print(
         f"\nExchange gateway, {args.seconds} s per figure, wrk -t2 -c{args.connections}, gateway workers "
-        f"{args.workers}, PostgreSQL (private cluster, fsync on), all on loopback\n"
+        f"{args.workers} under {args.server}, PostgreSQL (private cluster, fsync on), all on loopback\n"
     )
     print("| figure | through the gateway | comparison (same run) | ratio | target |")
     print("|---|---|---|---|---|")

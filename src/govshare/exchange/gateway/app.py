@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import logging
@@ -168,6 +169,42 @@ class Gateway:
         headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode()), *extra, *_HEADERS]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    # --- RSGI (granian's native interface) ------------------------------------------------------------
+    #
+    # ``govshare gateway serve --server granian`` runs the same app through RSGI: granian parses and
+    # writes HTTP in Rust and hands over one call as one object, not the ASGI message dicts; the call
+    # itself goes through the same ``handle`` as under uvicorn.
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.start()
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(self.stop())
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in scope.headers.items()]
+        asgi_scope = {
+            "type": "http",
+            "method": scope.method,
+            "path": scope.path,
+            "query_string": scope.query_string.encode("latin-1"),
+            "headers": headers,
+        }
+        if scope.method == "GET" and scope.path.endswith(PREFIX + "/openapi.json"):
+            status, ctype, body, extra = 200, _JSON, openapi.DOCUMENT, []
+        else:
+            length = scope.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_BODY:
+                status, ctype, body, extra = await self.handle(asgi_scope, _too_large_body)
+            else:
+                status, ctype, body, extra = await self.handle(asgi_scope, _rsgi_receive(protocol))
+        out = [("content-type", ctype.decode("latin-1")), *((k.decode(), v.decode()) for k, v in extra)]
+        out += [(k.decode(), v.decode()) for k, v in _HEADERS]
+        protocol.response_bytes(status, out, body)
 
     # --- One call ---------------------------------------------------------------------------------
 
@@ -572,6 +609,21 @@ async def _read_body(receive: Callable[..., Any]) -> bytes:
         if not message.get("more_body"):
             break
     return b"".join(chunks)
+
+
+def _rsgi_receive(protocol: Any) -> Callable[[], Any]:
+    """An ASGI ``receive`` over an RSGI protocol: the whole body as one message."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": await protocol(), "more_body": False}
+
+    return receive
+
+
+async def _too_large_body() -> dict[str, Any]:
+    """What ``receive`` gives when the declared length is already too large: one oversized chunk's
+    worth, so ``_read_body`` refuses it (413) without the body being read."""
+    return {"type": "http.request", "body": b"\0" * (MAX_BODY + 1), "more_body": False}
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
