@@ -91,12 +91,17 @@ class Collector:
         return f"{mod.path.relative_to(SRC.parent)}:{getattr(node, 'lineno', '?')}"
 
     def is_record(self, mod: Module, call: ast.Call) -> bool:
+        # ``record`` adds an event to a session; ``new_recorded`` makes one for a writer that appends
+        # on its own connection (the gateway's call recorder): both name the action the same way.
         f = call.func
-        if isinstance(f, ast.Attribute) and f.attr == "record" and isinstance(f.value, ast.Name):
+        names = ("record", "new_recorded")
+        if isinstance(f, ast.Attribute) and f.attr in names and isinstance(f.value, ast.Name):
             return mod.modules.get(f.value.id) == "govshare.core.events"
-        if isinstance(f, ast.Name) and f.id == "record":
+        if isinstance(f, ast.Name) and f.id in names:
             return (
-                mod.imported.get("record") == ("govshare.core.events", "record") or mod.name == "govshare.core.events"
+                mod.imported.get(f.id) == ("govshare.core.events", f.id)
+                or mod.name == "govshare.core.events"
+                and f.id == "record"
             )
         return False
 
