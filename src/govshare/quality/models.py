@@ -97,6 +97,7 @@ class QualityItemLink(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
     element: Mapped[QualityDataElement] = relationship(lazy="raise")
+    resource: Mapped[CatalogResource] = relationship(lazy="raise")
 
     __table_args__ = (Index("uq_quality_item_link_item", "resource_id", "item_name", unique=True),)
 

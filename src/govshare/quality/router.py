@@ -38,6 +38,7 @@ from govshare.quality.schemas import (
     CheckRead,
     ElementCreate,
     ElementRead,
+    ElementUpdate,
     FlagAnswer,
     FlagPage,
     FlagRead,
@@ -204,6 +205,15 @@ def list_elements(session: SessionDep, by: Reader) -> list[ElementRead]:
 )
 def create_element(data: ElementCreate, session: SessionDep, by: AuthorityOnly) -> ElementRead:
     return element_read(service.elements.create_element(session, **data.model_dump(), by=by))
+
+
+@router.put(
+    "/elements/{code}",
+    response_model=ElementRead,
+    summary="修改数据元 / Correct a data element (Art 12)",
+)
+def update_element(code: Ref, data: ElementUpdate, session: SessionDep, by: AuthorityOnly) -> ElementRead:
+    return element_read(service.elements.update_element(session, code, **data.model_dump(), by=by))
 
 
 @router.get("/assignments", response_model=list[AssignmentRead], summary="采集分工 / Authoritative sources")

@@ -24,6 +24,19 @@ class ElementCreate(BaseModel):
     description: str | None = Text
 
 
+class ElementUpdate(BaseModel):
+    """A corrected data element; its code stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100)
+    name_en: str | None = Field(default=None, max_length=200)
+    data_type: Literal["string", "integer", "decimal", "date", "datetime", "boolean"] = "string"
+    format_rule: Literal["id_number", "uscc", "region", "property_unit", "none"] = "none"
+    field_code: str | None = Field(default=None, max_length=64)
+    description: str | None = Text
+
+
 class ElementRead(BaseModel):
     code: str
     name: str

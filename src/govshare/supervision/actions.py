@@ -110,6 +110,7 @@ ACTIONS: dict[str, ActionInfo] = {
     "sharing.publication.recorded": _a(N_("记录已公开数据的来源"), "Art 17"),
     # Data quality: one source per datum (Art 11), collection duties and checks (Art 12).
     "quality.element.created": _a(N_("登记数据元"), "Art 11"),
+    "quality.element.updated": _a(N_("修改数据元"), "Art 12"),
     "quality.source.assigned": _a(N_("指定数据元采集机关"), "Art 12"),
     "quality.source.ended": _a(N_("终止数据元采集指定"), "Art 12"),
     "quality.item.linked": _a(N_("信息项关联数据元"), "Art 11"),
