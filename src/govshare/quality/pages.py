@@ -610,6 +610,7 @@ def reconciliation(run_id: int, request: Request, session: SessionDep, by: Reade
             "rules_by_code": NORMALIZATION_RULES,
             "kinds": DISCREPANCY_KINDS,
             "running": run.state in ("queued", "running"),
+            "stage_label": service.reconciliations.stage_label(run),
             "reasons": REASONS,
         },
     )
