@@ -223,7 +223,11 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)  # 1
     # Security headers on every response, request body cap (dataset uploads have their own).
-    core_http.install(app, large_bodies=exchange_router.LARGE_BODIES + quality_router.LARGE_BODIES)
+    core_http.install(
+        app,
+        large_bodies=exchange_router.LARGE_BODIES + quality_router.LARGE_BODIES,
+        page=portal_setup.refusal_page,  # a form's refused upload gets a page, not JSON
+    )
     app.state.authenticator = registry_service.authenticate_request  # 2
     _install_docs(app)  # 3
     _install_health(app)

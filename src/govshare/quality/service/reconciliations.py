@@ -103,6 +103,16 @@ def percent(step: int, steps: int) -> int:
     return min(95, 5 + 90 * (max(step, 1) - 1) // max(steps, 1))
 
 
+def human_bytes(n: int) -> str:
+    """1536 -> "1.5 KB" (powers of 1024, as file managers show sizes)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError  # pragma: no cover
+
+
 def split_names(text: str | None) -> list[str]:
     """Item names as typed: separated by commas (half or full width), 、 or new lines."""
     return [p.strip() for p in re.split(r"[,，、\n]", text or "") if p.strip()]
@@ -268,15 +278,15 @@ def start(
                 "Unsupported file format: upload CSV, Excel (.xlsx) or Parquet",
                 field="file",
             )
-        size = upload.stat().st_size
-        if size > get_quality_settings().reconcile_max_bytes:
+        size, limit = upload.stat().st_size, get_quality_settings().reconcile_max_bytes
+        if size > limit:
             raise InvalidInput(
                 "quality.input.too_large",
-                "文件太大",
-                "The file is too large",
+                f"文件太大：{human_bytes(size)}，上限 {human_bytes(limit)}",
+                f"The file is too large: {human_bytes(size)}, the limit is {human_bytes(limit)}",
                 field="file",
                 status=413,
-                extra={"limit": get_quality_settings().reconcile_max_bytes},
+                extra={"limit": limit, "size": size},
             )
         target = run_dir(run.id) / f"copy.{fmt}"
         shutil.copyfile(upload, target)
@@ -391,8 +401,10 @@ def _compare(
             "detail": exc.detail,
             "field": exc.field,
         }
-        if exc.extra and exc.extra.get("row"):
-            error["row"] = exc.extra["row"]
+        # Where in the file (row, or line for an encoding fault), which side, what there is instead.
+        for name in ("row", "line", "side", "available_columns", "limit", "size"):
+            if exc.extra and exc.extra.get(name) is not None:
+                error[name] = exc.extra[name]
         return None, error
     except duckdb.Error as exc:
         return None, {
