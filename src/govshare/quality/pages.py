@@ -163,8 +163,12 @@ def _element_page(
     failed: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    from govshare.registry import service as registry_service
+
     element = service.elements.get_element(session, code[:32])
     regions, agencies = service.elements.assignable(session, by)
+    assignments = service.elements.list_assignments(session, element_id=element.id)
+    region_names = {a.region_code: registry_service.get_region(session, a.region_code).name for a in assignments}
     covered = {r.code for r in regions}
     if values is None:
         values = {k: str(getattr(element, k) or "") for k in ELEMENT_FIELDS}
@@ -174,7 +178,8 @@ def _element_page(
         {
             "active": "console",
             "element": element,
-            "assignments": service.elements.list_assignments(session, element_id=element.id),
+            "assignments": assignments,
+            "region_names": region_names,
             "links": service.elements.links_to(session, element.id),
             "formats": rules.FORMAT_RULES,
             "types": rules.ELEMENT_TYPES,
