@@ -237,8 +237,8 @@ def test_runs_whose_worker_is_gone_are_failed_as_interrupted_once(world, session
     assert len(copies) == 6
 
     with transaction() as s:
-        failed = runs.recover_interrupted(s)
-    assert failed == [ids[0], ids[2], ids[3], ids[4]]
+        recovered = runs.recover_interrupted(s)  # without requeue: a queued run nobody started fails
+    assert recovered == runs.Recovered(failed=[ids[0], ids[2], ids[3], ids[4]], requeued=[])
     states = {}
     with transaction() as s:
         for r in s.scalars(select(QualityReconciliation).where(QualityReconciliation.id.in_(ids))):
@@ -266,7 +266,7 @@ def test_runs_whose_worker_is_gone_are_failed_as_interrupted_once(world, session
 
     # Once: a second round (or another worker's) finds nothing more.
     with transaction() as s:
-        assert runs.recover_interrupted(s) == []
+        assert runs.recover_interrupted(s) == runs.Recovered([], [])
     assert len(recorded("quality.reconciliation.interrupted")) == 4
     # The worker of run 0 was alive after all and finishes: its result does not overwrite the end.
     with transaction() as s:
@@ -306,7 +306,29 @@ def test_the_recovery_round_runs_with_the_app(monkeypatch):
         monkeypatch.undo()
         reset_quality_settings()
     assert jobs["quality-recovery"].run is runs.recovery_round and jobs["quality-recovery"].interval == 7
-    assert runs.recovery_round() == []  # an empty platform: nothing to recover, no error
+    assert runs.recovery_round() == runs.Recovered([], [])  # an empty platform: nothing to do, no error
+
+
+def test_a_queued_run_nobody_started_is_started_again_once(world, session, client, tmp_path):
+    register(session)
+    session.commit()
+    resource = primary_dataset(session, client, world)
+    old = clock.now() - dt.timedelta(minutes=10)
+    lost, again = _queued_run(session, resource, tmp_path), _queued_run(session, resource, tmp_path)
+    _set(lost, created_at=old)
+    # Put back once already, and still not started 10 minutes later: not a second time.
+    _set(again, created_at=old, stage="requeued", heartbeat_at=old)
+    recovered = runs.recovery_round()
+    assert recovered == runs.Recovered(failed=[again], requeued=[lost])
+    done = client.get(f"{API}/reconciliations/{lost}", headers=world.h("szsj_admin")).json()
+    assert done["state"] == "done" and done["task_id"] is not None and done["progress"] == 100
+    assert [int(e.subject_id) for e in recorded("quality.reconciliation.requeued")] == [lost]
+    assert [int(e.subject_id) for e in recorded("quality.reconciliation.completed")] == [lost]
+    failed = client.get(f"{API}/reconciliations/{again}", headers=world.h("szsj_admin")).json()
+    assert failed["error"]["code"] == "quality.reconciliation.never_started"
+    # Nothing left to do: the next round (or another process's) changes nothing.
+    assert runs.recovery_round() == runs.Recovered([], [])
+    assert len(recorded("quality.reconciliation.requeued")) == 1
 
 
 __all__ = ["planted"]  # the module fixture, shared with test_reconcile

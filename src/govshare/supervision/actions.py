@@ -120,6 +120,7 @@ ACTIONS: dict[str, ActionInfo] = {
     "quality.reconciliation.completed": _a(N_("完成数据比对"), "Art 11(2)"),
     "quality.reconciliation.failed": _a(N_("数据比对失败"), "Art 11(2)"),
     "quality.reconciliation.interrupted": _a(N_("数据比对中断"), "Art 11(2)"),
+    "quality.reconciliation.requeued": _a(N_("数据比对重新排队"), "Art 11(2)"),
     "quality.verification.opened": _a(N_("生成核实任务"), "Art 11(2)"),
     "quality.verification.answered": _a(N_("答复不一致数据"), "Art 11(2)"),
     "quality.verification.answered_all": _a(N_("批量答复不一致数据"), "Art 11(2)"),

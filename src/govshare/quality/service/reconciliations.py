@@ -22,8 +22,10 @@ heartbeat (``heartbeat_at``) is written every ``reconcile_heartbeat_seconds`` an
 (``stage``, ``step`` of ``steps``, ``progress`` in per cent). A restart kills the comparison but
 not its row: :func:`recover_interrupted` (the app's background round, first at start-up) fails the
 runs whose worker is gone (a dead process of this host, or a heartbeat older than
-``reconcile_stale_seconds``) and queued runs nobody started, with the reason on the page and the
-event ``quality.reconciliation.interrupted``; each run only once, however many processes look.
+``reconcile_stale_seconds``), with the reason on the page and the event
+``quality.reconciliation.interrupted``, and starts again, once, a queued run nobody started (its
+background task died with its process; ``quality.reconciliation.requeued``); each run only once,
+however many processes look.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ KEY_KIND_OF_FIELD = {"id_number": "id_number", "uscc": "uscc", "region_code": "r
 #: What a run is doing, for its page and the API (the comparison's own stages in between).
 STAGES: dict[str, tuple[str, str]] = {
     "queued": ("排队等待", "queued"),
+    "requeued": ("服务重启后重新排队", "queued again after a restart"),
     **reconcile.STAGES,
     "done": ("已完成", "done"),
     "failed": ("未完成", "failed"),
@@ -672,15 +675,30 @@ def _same(column: Any, value: Any) -> Any:
     return column.is_(None) if value is None else column == value
 
 
+@dataclasses.dataclass(frozen=True)
+class Recovered:
+    """What one recovery did: runs failed as interrupted, queued runs put back to be started."""
+
+    failed: list[int]
+    requeued: list[int]
+
+
 def recover_interrupted(
-    session: Session, *, now: dt.datetime | None = None, stale_seconds: float | None = None
-) -> list[int]:
-    """Fail the runs that lost their worker: running with a dead worker of this host or a
-    heartbeat older than ``stale_seconds`` (default ``reconcile_stale_seconds``), or queued for
-    that long without anyone claiming them. Each is taken by a conditional UPDATE on what was
-    read (state, worker, heartbeat), so a run whose worker is alive after all (it beat meanwhile)
-    or that another process recovered first is left alone. Records
-    ``quality.reconciliation.interrupted`` per run; flushes only. Returns the ids failed."""
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    stale_seconds: float | None = None,
+    requeue: bool = False,
+) -> Recovered:
+    """Deal with the runs that lost their worker: running with a dead worker of this host or a
+    heartbeat older than ``stale_seconds`` (default ``reconcile_stale_seconds``) are failed as
+    interrupted; queued that long without anyone claiming them (the background task died with its
+    process) are, with ``requeue``, put back once (``stage`` ``requeued``, event
+    ``quality.reconciliation.requeued``; the caller starts them), else, or the second time, failed
+    as never started. Each is taken by a conditional UPDATE on what was read (state, stage, worker,
+    heartbeat), so a run whose worker is alive after all (it beat meanwhile) or that another
+    process took first is left alone. Records ``quality.reconciliation.interrupted`` per failed
+    run; flushes only."""
     now = now or clock.now()
     cutoff = now - dt.timedelta(seconds=stale_seconds or get_quality_settings().reconcile_stale_seconds)
     R = QualityReconciliation
@@ -690,9 +708,16 @@ def recover_interrupted(
         .options(joinedload(R.secondary_agency))
         .order_by(R.id)
     ).all()
+    requeued: list[int] = []
     failed: list[int] = []
     for run in candidates:
         if run.state == "queued":
+            if (run.heartbeat_at or run.created_at) >= cutoff:
+                continue  # put back less than ``stale_seconds`` ago: its start may still come
+            if requeue and run.stage == "queued":
+                if _requeue(session, run, now):
+                    requeued.append(run.id)
+                continue
             reason = "never_started"
         elif _worker_gone(run.worker):
             reason = "worker_gone"
@@ -706,6 +731,7 @@ def recover_interrupted(
             .where(
                 R.id == run.id,
                 R.state == run.state,
+                _same(R.stage, run.stage),
                 _same(R.worker, run.worker),
                 _same(R.heartbeat_at, run.heartbeat_at),
             )
@@ -737,7 +763,33 @@ def recover_interrupted(
         )
         _discard_copy(run_id)
         failed.append(run_id)
-    return failed
+    return Recovered(failed=failed, requeued=requeued)
+
+
+def _requeue(session: Session, run: QualityReconciliation, now: dt.datetime) -> bool:
+    """Put a queued run nobody started back, once: whoever wins this UPDATE starts it."""
+    R = QualityReconciliation
+    taken = session.execute(
+        update(R)
+        .where(R.id == run.id, R.state == "queued", R.stage == "queued", _same(R.heartbeat_at, run.heartbeat_at))
+        .values(stage="requeued", heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    run_id, region_code, agency_code = run.id, run.region_code, run.secondary_agency.code
+    session.expire(run)
+    events.record(
+        session,
+        actor=SYSTEM_PRINCIPAL.actor,
+        action="quality.reconciliation.requeued",
+        subject_type=SUBJECT,
+        subject_id=run_id,
+        region_code=region_code,
+        agency_code=agency_code,
+        data={"reason": "never_started", "article": "Art 11(2)"},
+    )
+    return True
 
 
 def _discard_copy(run_id: int) -> None:
@@ -749,10 +801,14 @@ def _discard_copy(run_id: int) -> None:
             copy.unlink()
 
 
-def recovery_round() -> list[int]:
-    """The app's background job (first at start-up): one recovery in one transaction."""
+def recovery_round() -> Recovered:
+    """The app's background job (first at start-up): one recovery in one transaction, then the
+    runs it put back are run here, one after the other (each claimed first, so once)."""
     with transaction() as session:
-        return recover_interrupted(session)
+        recovered = recover_interrupted(session, requeue=True)
+    for run_id in recovered.requeued:
+        execute(run_id)
+    return recovered
 
 
 # --- Reading ---------------------------------------------------------------------------------------
