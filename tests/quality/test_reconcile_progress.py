@@ -332,3 +332,16 @@ def test_a_queued_run_nobody_started_is_started_again_once(world, session, clien
 
 
 __all__ = ["planted"]  # the module fixture, shared with test_reconcile
+
+
+def test_a_run_whose_source_is_gone_fails_saying_so_instead_of_staying_queued(world, session, client, tmp_path):
+    register(session)
+    session.commit()
+    resource = primary_dataset(session, client, world)
+    run_id = _queued_run(session, resource, tmp_path)
+    _set(run_id, primary_version=99)  # the pinned version is no longer there to compare with
+    runs.execute(run_id)
+    body = client.get(f"{API}/reconciliations/{run_id}", headers=world.h("szsj_admin")).json()
+    assert body["state"] == "failed" and body["error"]["code"] == "exchange.dataset.not_found"
+    assert [e.data["code"] for e in recorded("quality.reconciliation.failed")] == ["exchange.dataset.not_found"]
+    assert not list(runs.get_quality_settings().resolved_dir.rglob("copy.*"))

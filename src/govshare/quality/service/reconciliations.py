@@ -362,6 +362,22 @@ def _plan(session: Session, run: QualityReconciliation) -> _Plan:
     )
 
 
+def error_of(exc: DomainError) -> dict[str, Any]:
+    """A refusal as a failed run keeps it (``error``)."""
+    error = {
+        "code": exc.code,
+        "title": exc.title_zh,
+        "title_en": exc.title_en,
+        "detail": exc.detail,
+        "field": exc.field,
+    }
+    # Where in the file (row, or line for an encoding fault), which side, what there is instead.
+    for name in ("row", "line", "side", "available_columns", "limit", "size"):
+        if exc.extra and exc.extra.get(name) is not None:
+            error[name] = exc.extra[name]
+    return error
+
+
 def _compare(
     plan: _Plan, progress: reconcile.Progress | None = None
 ) -> tuple[reconcile.ReconcileReport | None, dict[str, Any] | None]:
@@ -397,18 +413,7 @@ def _compare(
         )
         return report, None
     except DomainError as exc:
-        error = {
-            "code": exc.code,
-            "title": exc.title_zh,
-            "title_en": exc.title_en,
-            "detail": exc.detail,
-            "field": exc.field,
-        }
-        # Where in the file (row, or line for an encoding fault), which side, what there is instead.
-        for name in ("row", "line", "side", "available_columns", "limit", "size"):
-            if exc.extra and exc.extra.get(name) is not None:
-                error[name] = exc.extra[name]
-        return None, error
+        return None, error_of(exc)
     except duckdb.Error as exc:
         return None, {
             "code": "quality.reconcile.engine_failed",
@@ -588,14 +593,21 @@ def execute(run_id: int, *, worker: str = WORKER) -> None:
     outcome in the last. Bad input does not raise: the run ends ``failed`` with the problem (row,
     column) in ``error``. A run another worker claimed is left alone."""
     settings = get_quality_settings()
+    plan: _Plan | None = None
     with transaction() as s:
         if not _claim(s, run_id, worker):
             return
         run = s.get(QualityReconciliation, run_id)
         assert run is not None
-        plan = _plan(s, run)
-    with heartbeat(run_id, worker, settings.reconcile_heartbeat_seconds):
-        report, error = _compare(plan, progress_writer(run_id, worker))
+        try:
+            plan = _plan(s, run)
+        except DomainError as exc:  # e.g. the source's version is gone: the run fails, saying so
+            report, error = None, error_of(exc)
+    if plan is not None:
+        with heartbeat(run_id, worker, settings.reconcile_heartbeat_seconds):
+            report, error = _compare(plan, progress_writer(run_id, worker))
+    else:
+        _discard_copy(run_id)
     with transaction() as s:
         _finish(s, run_id, report, error, worker=worker)
 
