@@ -68,7 +68,7 @@ def test_the_authority_registers_corrects_and_assigns_an_element(world, session,
         "/quality/elements/DE0010",
         data={**NEW, "name": "", "csrf_token": token_of(page.text)},
     )
-    assert r.status_code == 422 and "不能为空" in field_block(r.text, "name")
+    assert r.status_code == 422 and "名称不能为空" in field_block(r.text, "name")
     r = auth.post(
         "/quality/elements/DE0010",
         data={**NEW, "description": "GB/T 2261.1-2003 人的性别代码", "csrf_token": token_of(page.text)},
