@@ -50,7 +50,7 @@ def test_the_authority_registers_corrects_and_assigns_an_element(world, session,
     assert r.status_code == 422 and "数据元 姓名 已存在" in field_block(r.text, "name")
     # A type that is not in the list (a tampered form): named, not a 500.
     r = auth.post("/quality/elements", data={**NEW, "data_type": "blob", "csrf_token": token})
-    assert r.status_code == 422 and "blob" in field_block(r.text, "data_type")
+    assert r.status_code == 422 and "类型的取值 blob 无效" in field_block(r.text, "data_type")
     # In English when the page is.
     r = auth.post("/quality/elements?lang=en", data={**NEW, "code": "1x", "csrf_token": token})
     assert r.status_code == 422 and "a data element code is 2-32 upper-case letters" in field_block(r.text, "code")

@@ -89,6 +89,11 @@ FIELD_LABELS: Labels = {
     "note": ("说明", "the note"),
     "problem": ("问题描述", "the problem"),
     "record_key": ("记录主键", "the record's key"),
+    "data_type": ("类型", "type"),
+    "format_rule": ("格式规则", "format rule"),
+    "answer": ("答复", "answer"),
+    "outcome": ("答复结果", "outcome"),
+    "state": ("状态", "state"),
 }
 
 
@@ -118,10 +123,11 @@ def check_text(value: str | None, *, field: str, required: bool = False, limit: 
 
 def check_vocab(value: str, vocab: Labels, *, field: str, article: str | None = None) -> str:
     if value not in vocab:
+        zh, en = FIELD_LABELS.get(field, (field, field))
         raise invalid(
             "quality.field.unknown_value",
-            f"{field} 的取值 {value} 无效",
-            f"{value} is not a valid {field}",
+            f"{zh}的取值 {value} 无效",
+            f"{value} is not a valid {en}",
             field=field,
             article=article,
             allowed=sorted(vocab),
