@@ -51,6 +51,7 @@ from govshare.quality import pages as quality_pages
 from govshare.quality import router as quality_router
 from govshare.quality.config import get_quality_settings
 from govshare.quality.service import checks as quality_checks
+from govshare.quality.service import reconciliations as quality_reconciliations
 from govshare.quality.service import updates as quality_updates
 from govshare.registry import pages as registry_pages
 from govshare.registry import router as registry_router
@@ -109,6 +110,12 @@ def background_jobs() -> list[background.Job]:
     if quality.quality_background:
         jobs.append(
             background.Job("quality-checks", quality_checks.background_round, quality.quality_check_interval_seconds)
+        )
+        # Reconciliations whose worker is gone (a restart) are failed as interrupted, first at start-up.
+        jobs.append(
+            background.Job(
+                "quality-recovery", quality_reconciliations.recovery_round, quality.reconcile_recovery_interval_seconds
+            )
         )
         # Update duty (Art 15(2)): change feeds polled, updates fulfilled, overdue marked once per tick.
         jobs.append(
@@ -218,7 +225,11 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)  # 1
     # Security headers on every response, request body cap (dataset uploads have their own).
-    core_http.install(app, large_bodies=exchange_router.LARGE_BODIES + quality_router.LARGE_BODIES)
+    core_http.install(
+        app,
+        large_bodies=exchange_router.LARGE_BODIES + quality_router.LARGE_BODIES,
+        page=portal_setup.refusal_page,  # a form's refused upload gets a page, not JSON
+    )
     app.state.authenticator = registry_service.authenticate_request  # 2
     _install_docs(app)  # 3
     _install_health(app)

@@ -23,14 +23,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govshare.core.config import get_settings
-from govshare.core.errors import RequestTooLarge, problem_response
+from govshare.core.errors import DomainError, RequestTooLarge, problem_response
 
 #: For responses that are not pages: JSON, problems, files, redirects. Nothing may load from or
 #: run in them, and no site may frame them.
@@ -89,6 +90,8 @@ def _declared_length(scope: Scope) -> int | None:
 #: A route that takes larger bodies and enforces its own cap while it streams them: the method,
 #: a pattern of the whole path, and the cap (read when a request comes, so settings apply).
 LargeBody = tuple[str, "re.Pattern[str]", Callable[[], int]]
+#: Renders a refusal as a page for a browser's request, or returns ``None`` (then problem+json).
+RefusalPage = Callable[[Request, DomainError], Awaitable[Response | None]]
 
 
 class BodyLimit:
@@ -97,10 +100,18 @@ class BodyLimit:
     ``large`` lists the routes (e.g. hosted-dataset uploads) whose bodies may be larger: they get
     their own cap, counted here the same way, which the route also enforces as it streams."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, large: tuple[LargeBody, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        large: tuple[LargeBody, ...] = (),
+        page: RefusalPage | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.large = large
+        self.page = page
 
     def _limit(self, scope: Scope) -> int:
         for method, pattern, cap in self.large:
@@ -109,7 +120,10 @@ class BodyLimit:
         return self.max_bytes
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: RequestTooLarge) -> None:
-        response = problem_response(Request(scope), error.error)
+        request = Request(scope)
+        response = await self.page(request, error.error) if self.page is not None else None
+        if response is None:
+            response = problem_response(request, error.error)
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -173,10 +187,12 @@ def docs_csp(html: bytes) -> str:
 # --- Wiring -----------------------------------------------------------------------------------
 
 
-def install(app: FastAPI, *, large_bodies: tuple[LargeBody, ...] = ()) -> None:
-    """Cap request bodies, and put the security headers outside the whole middleware stack."""
+def install(app: FastAPI, *, large_bodies: tuple[LargeBody, ...] = (), page: RefusalPage | None = None) -> None:
+    """Cap request bodies, and put the security headers outside the whole middleware stack.
+    ``page`` answers a refused body with a page when the request came from one (the portal's error
+    page for a browser), else ``None`` and the refusal is problem+json."""
     settings = get_settings()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, large=large_bodies)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, large=large_bodies, page=page)
     build: Callable[[], Any] = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:

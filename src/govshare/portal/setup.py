@@ -105,6 +105,19 @@ async def error_page(
     return render(request, "error.html", context, status_code=status, headers=headers)
 
 
+async def refusal_page(request: Request, error: DomainError) -> Response | None:
+    """A request refused before it reached a route (``core.http.BodyLimit``: a body over the cap,
+    e.g. a 5 GB upload from a form, refused from its declared length): the error page for a
+    browser, ``None`` for the API (problem+json)."""
+    if not wants_html(request):
+        return None
+    lang = i18n.lang_of(request)
+    detail = i18n.split_bilingual(error.detail, lang) if error.detail else None
+    return await error_page(
+        request, error.status, title=domain_error_message(error, lang), detail=detail, code=error.code
+    )
+
+
 def _login_redirect(request: Request) -> RedirectResponse:
     target = "/login"
     if request.method == "GET":

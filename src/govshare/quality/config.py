@@ -26,6 +26,13 @@ class QualitySettings(BaseSettings):
     reconcile_max_bytes: int = Field(default=2 * 1024**3, ge=1)
     #: DuckDB memory of one reconciliation (it spills to disk beyond).
     reconcile_memory_limit: str = Field(default="2GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$")
+    #: A running reconciliation's worker writes a heartbeat this often (and at each stage).
+    reconcile_heartbeat_seconds: float = Field(default=10.0, ge=0.05, le=3_600)
+    #: A run whose heartbeat (or, queued, whose start) is older than this lost its worker, e.g. to a
+    #: restart, and is failed as interrupted by the recovery round (at start-up and then periodically).
+    reconcile_stale_seconds: float = Field(default=120.0, ge=1, le=86_400)
+    #: How often the recovery round looks for interrupted reconciliations.
+    reconcile_recovery_interval_seconds: float = Field(default=60.0, ge=0.1, le=86_400)
     #: Check newly accepted hosted dataset versions in the app's background (tests turn it off).
     quality_background: bool = True
     quality_check_interval_seconds: float = Field(default=30.0, ge=0.1, le=86_400)

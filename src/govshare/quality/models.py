@@ -97,6 +97,7 @@ class QualityItemLink(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
     element: Mapped[QualityDataElement] = relationship(lazy="raise")
+    resource: Mapped[CatalogResource] = relationship(lazy="raise")
 
     __table_args__ = (Index("uq_quality_item_link_item", "resource_id", "item_name", unique=True),)
 
@@ -163,7 +164,14 @@ class QualityReconciliation(Base):
     #: rules.RUN_STATES: queued | running | done | failed
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
+    #: rules.RUN_STAGES: what the comparison is doing now, and its step of ``steps``.
     stage: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[int | None] = mapped_column(Integer)
+    steps: Mapped[int | None] = mapped_column(Integer)
+    #: The process running it (host:pid:nonce) and when it last said it still does; a run whose
+    #: heartbeat is older than ``reconcile_stale_seconds`` lost its worker (a restart) and is failed.
+    worker: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     discrepancies: Mapped[int | None] = mapped_column(BigInteger)

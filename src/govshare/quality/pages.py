@@ -27,7 +27,7 @@ from govshare.portal import i18n
 from govshare.portal.web import CsrfForm, FormChange, render, translator
 from govshare.quality import charts, rules, service
 from govshare.quality.normalize import RULES as NORMALIZATION_RULES
-from govshare.quality.permissions import AgencyStaff, ProviderOrAuthority, Reader
+from govshare.quality.permissions import AgencyStaff, AuthorityOnly, ProviderOrAuthority, Reader
 from govshare.quality.reconcile import DISCREPANCY_KINDS, KEY_KINDS
 from govshare.quality.service.reconciliations import split_names
 
@@ -73,12 +73,29 @@ def overview(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
             "updates_overdue": service.updates.overdue_counts(session, viewer=by).total,
             "is_overdue": service.verification.is_overdue,
             "can_reconcile": bool(by.agency_ids("agency_staff", "agency_admin")),
+            "can_link": bool(by.agency_ids("agency_staff", "agency_admin") or by.region_paths("authority")),
         },
     )
 
 
-@router.get("/quality/elements", response_class=HTMLResponse)
-def elements(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+ELEMENT_FIELDS = ("code", "name", "name_en", "data_type", "format_rule", "field_code", "description")
+ASSIGN_FIELDS = ("region_code", "agency", "basis")
+
+
+def _element_values(form: Any, names: tuple[str, ...]) -> dict[str, str]:
+    return {k: str(form.get(k) or "").strip() for k in names}
+
+
+def _elements_page(
+    request: Request,
+    session: Any,
+    by: Any,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     assignments: dict[int, list[Any]] = {}
     for a in service.elements.list_assignments(session):
         assignments.setdefault(a.element_id, []).append(a)
@@ -91,7 +108,273 @@ def elements(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
             "assignments": assignments,
             "formats": rules.FORMAT_RULES,
             "types": rules.ELEMENT_TYPES,
+            "can_keep": by.has_role("authority"),
+            "can_link": bool(by.agency_ids("agency_staff", "agency_admin") or by.region_paths("authority")),
+            "values": values or {"data_type": "string", "format_rule": "none"},
+            "errors": errors or {},
+            "form_error": form_error,
         },
+        status_code=status,
+    )
+
+
+@router.get("/quality/elements", response_class=HTMLResponse)
+def elements(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    return _elements_page(request, session, by)
+
+
+@router.post("/quality/elements", response_class=HTMLResponse, response_model=None)
+def create_element(
+    request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    values = _element_values(form, ELEMENT_FIELDS)
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=ELEMENT_FIELDS, errors=errors)
+    made = None
+    with change:
+        made = service.elements.create_element(
+            session,
+            code=values["code"],
+            name=values["name"],
+            name_en=values["name_en"] or None,
+            data_type=values["data_type"],
+            format_rule=values["format_rule"],
+            field_code=values["field_code"] or None,
+            description=values["description"] or None,
+            by=by,
+        )
+    if change.ok and made is not None:
+        return RedirectResponse(f"/quality/elements/{made.code}?done=created", status_code=303)
+    return _elements_page(
+        request, session, by, values=values, errors=errors, form_error=change.form_error, status=change.status
+    )
+
+
+def _element_page(
+    request: Request,
+    session: Any,
+    code: str,
+    by: Any,
+    *,
+    values: dict[str, str] | None = None,
+    assign_values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    failed: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    from govshare.registry import service as registry_service
+
+    element = service.elements.get_element(session, code[:32])
+    regions, agencies = service.elements.assignable(session, by)
+    assignments = service.elements.list_assignments(session, element_id=element.id)
+    region_names = {a.region_code: registry_service.get_region(session, a.region_code).name for a in assignments}
+    covered = {r.code for r in regions}
+    if values is None:
+        values = {k: str(getattr(element, k) or "") for k in ELEMENT_FIELDS}
+    return render(
+        request,
+        "quality/element.html",
+        {
+            "active": "console",
+            "element": element,
+            "assignments": assignments,
+            "region_names": region_names,
+            "links": service.elements.links_to(session, element.id),
+            "formats": rules.FORMAT_RULES,
+            "types": rules.ELEMENT_TYPES,
+            "can_keep": by.has_role("authority"),
+            "covered": covered,
+            "regions": regions,
+            "agencies": agencies,
+            "values": values,
+            "assign_values": assign_values or {"region_code": regions[0].code if len(regions) == 1 else ""},
+            "errors": errors or {},
+            "form_error": form_error,
+            "legal_tz": clock.LEGAL_TZ,
+            # Which form the errors belong to: "edit", "assign" or "end".
+            "failed": failed,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/quality/elements/{code}", response_class=HTMLResponse)
+def element(code: str, request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    return _element_page(request, session, code, by)
+
+
+@router.post("/quality/elements/{code}", response_class=HTMLResponse, response_model=None)
+def update_element(
+    code: str, request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    values = _element_values(form, ELEMENT_FIELDS)
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=ELEMENT_FIELDS, errors=errors)
+    with change:
+        made = service.elements.update_element(
+            session,
+            code[:32],
+            name=values["name"],
+            name_en=values["name_en"] or None,
+            data_type=values["data_type"],
+            format_rule=values["format_rule"],
+            field_code=values["field_code"] or None,
+            description=values["description"] or None,
+            by=by,
+        )
+    if change.ok:
+        return RedirectResponse(f"/quality/elements/{made.code}?done=updated", status_code=303)
+    values["code"] = code[:32]
+    return _element_page(
+        request,
+        session,
+        code,
+        by,
+        values=values,
+        errors=errors,
+        form_error=change.form_error,
+        failed="edit",
+        status=change.status,
+    )
+
+
+@router.post("/quality/elements/{code}/assignments", response_class=HTMLResponse, response_model=None)
+def assign_source(
+    code: str, request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    _ = translator(request)
+    values = _element_values(form, ASSIGN_FIELDS)
+    errors: dict[str, str] = {}
+    if not values["region_code"]:
+        errors["region_code"] = _("请选择地区")
+    if not values["agency"]:
+        errors["agency"] = _("请选择采集单位")
+    change = FormChange(session, i18n.lang_of(request), fields=ASSIGN_FIELDS, errors=errors)
+    if not errors:
+        with change:
+            service.elements.assign_source(
+                session,
+                code[:32],
+                region_code=values["region_code"][:12],
+                agency_ref=values["agency"][:64],
+                basis=values["basis"] or None,
+                by=by,
+            )
+    if change.ok:
+        return RedirectResponse(f"/quality/elements/{code[:32]}?done=assigned", status_code=303)
+    return _element_page(
+        request,
+        session,
+        code,
+        by,
+        assign_values=values,
+        errors=errors,
+        form_error=change.form_error,
+        failed="assign",
+        status=422,
+    )
+
+
+@router.post("/quality/assignments/{assignment_id}/end", response_class=HTMLResponse, response_model=None)
+def end_assignment(
+    assignment_id: int, request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    from govshare.quality.models import QualitySourceAssignment
+
+    assignment = session.get(QualitySourceAssignment, assignment_id) if 0 < assignment_id < 2**31 else None
+    element_code = service.elements.get_element(session, assignment.element_id).code if assignment else None
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=(), errors=errors)
+    with change:
+        service.elements.end_assignment(session, assignment_id if assignment else 0, by=by)
+    if change.ok and element_code:
+        return RedirectResponse(f"/quality/elements/{element_code}?done=ended", status_code=303)
+    if element_code is None:
+        return _elements_page(request, session, by, form_error=change.form_error, status=change.status)
+    return _element_page(
+        request, session, element_code, by, form_error=change.form_error, failed="end", status=change.status
+    )
+
+
+# --- Item links (Art 11) ----------------------------------------------------------------------------
+
+
+def _links_page(
+    request: Request,
+    session: Any,
+    ref: str,
+    by: Any,
+    *,
+    values: dict[str, str] | None = None,
+    form_error: str | None = None,
+    failed_item: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    from govshare.catalog import service as catalog_service
+    from govshare.registry import service as registry_service
+
+    resource = catalog_service.get_visible(session, ref[:64], by)
+    path = registry_service.region_path_of(session, resource.region_code)
+    return render(
+        request,
+        "quality/links.html",
+        {
+            "active": "console",
+            "resource": resource,
+            "links": service.elements.links_of(session, resource.id),
+            "elements": service.elements.list_elements(session),
+            "can_link": by.in_agency(resource.provider_id, "agency_staff", "agency_admin")
+            or by.covers_region(path, "authority"),
+            "values": values or {},
+            "form_error": form_error,
+            "failed_item": failed_item,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/quality/links", response_class=HTMLResponse, response_model=None)
+def links_index(request: Request, session: SessionDep, by: ProviderOrAuthority) -> HTMLResponse | RedirectResponse:
+    chosen = request.query_params.get("resource", "").strip()[:64]
+    if chosen:
+        return RedirectResponse(f"/quality/resources/{chosen}/links", status_code=303)
+    return render(
+        request,
+        "quality/links_index.html",
+        {"active": "console", "resources": service.elements.linkable_resources(session, by)},
+    )
+
+
+@router.get("/quality/resources/{ref}/links", response_class=HTMLResponse)
+def resource_links(ref: str, request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
+    return _links_page(request, session, ref, by)
+
+
+@router.post("/quality/resources/{ref}/links", response_class=HTMLResponse, response_model=None)
+def link_item(
+    ref: str, request: Request, session: SessionDep, by: ProviderOrAuthority, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    _ = translator(request)
+    values = _element_values(form, ("item", "element"))
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=(), errors=errors)
+    if not values["element"]:
+        change.form_error, change.status = _("请选择数据元"), 422
+    else:
+        with change:
+            service.elements.link_item(session, ref[:64], values["item"][:100], values["element"][:32], by=by)
+    if change.ok:
+        return RedirectResponse(f"/quality/resources/{ref[:64]}/links?done=1", status_code=303)
+    return _links_page(
+        request,
+        session,
+        ref,
+        by,
+        values=values,
+        form_error=change.form_error,
+        failed_item=values["item"],
+        status=change.status,
     )
 
 
@@ -332,6 +615,7 @@ def reconciliation(run_id: int, request: Request, session: SessionDep, by: Reade
             "rules_by_code": NORMALIZATION_RULES,
             "kinds": DISCREPANCY_KINDS,
             "running": run.state in ("queued", "running"),
+            "stage_label": service.reconciliations.stage_label(run),
             "reasons": REASONS,
         },
     )

@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,26 @@ DISCREPANCY_KINDS: dict[str, tuple[str, str]] = {
     "missing_in_secondary": ("比对方缺少", "missing in the secondary copy"),
     "mismatch": ("数据项不一致", "item mismatch"),
 }
+
+#: Stages of a comparison, in order, as :func:`reconcile` reports them to its ``progress`` callback.
+STAGES: dict[str, tuple[str, str]] = {
+    "loading": ("读取数据", "loading the data"),
+    "validating_keys": ("校验主键", "validating the keys"),
+    "matching_keys": ("按主键匹配两方记录", "matching the records by key"),
+    "comparing_item": ("逐项比对", "comparing item by item"),
+    "writing_report": ("生成报告和差异文件", "writing the report and the discrepancy files"),
+}
+
+#: ``progress(stage, step, steps, detail)``: the comparison is at ``step`` of ``steps`` (1-based),
+#: doing ``stage`` (:data:`STAGES`); ``detail`` names the side or the item when there is one.
+Progress = Callable[[str, int, int, dict[str, Any]], None]
+
+
+def steps_for(items: int, *, outputs: bool = True) -> int:
+    """How many steps :func:`reconcile` reports for ``items`` compared items: loading, the keys of
+    each side, matching, one per item and, when files are written, the report."""
+    return 4 + items + (1 if outputs else 0)
+
 
 #: Rows an xlsx worksheet holds, the header included.
 EXCEL_SHEET_ROWS = 1_048_576
@@ -464,6 +484,7 @@ def reconcile(
     max_bytes: int = DEFAULT_MAX_BYTES,
     samples: int = 20,
     connection: duckdb.DuckDBPyConnection | None = None,
+    progress: Progress | None = None,
 ) -> ReconcileReport:
     """Compare ``secondary`` (the copy) with ``primary`` (the authoritative source).
 
@@ -472,6 +493,8 @@ def reconcile(
     leaves its settings alone. ``key`` is one column name or (secondary, primary). ``items`` maps
     secondary to primary columns or lists :class:`Item`. ``as_of`` (default today) bounds birth
     dates in identity numbers. ``memory_limit``/``temp_directory``/``threads`` configure DuckDB.
+    ``progress`` is told each stage as it begins (:data:`Progress`, :func:`steps_for`); what it
+    raises stops the comparison (so a caller can cancel).
     """
     started = time.perf_counter()
     rules = check_rules(rules)
@@ -501,11 +524,18 @@ def reconcile(
         con.execute("SET enable_progress_bar = false")  # a server process has no terminal to draw on
     else:
         con = connection
+    total = steps_for(len(item_list), outputs=parquet_path is not None or xlsx_path is not None)
+
+    def report_progress(stage: str, step: int, **detail: Any) -> None:
+        if progress is not None:
+            progress(stage, step, total, detail)
+
     prefix = f"gs_rc_{uuid.uuid4().hex[:8]}_"
     s_table, p_table, d_table, out_table = (prefix + n for n in ("s", "p", "d", "out"))
     created: list[str] = []
     temps: list[Path] = []
     try:
+        report_progress("loading", 1)
         src_s = sources.prepare(
             con, secondary, prefix + "sv", workdir, label="比对方数据 secondary copy", max_bytes=max_bytes
         )
@@ -531,10 +561,14 @@ def reconcile(
         reason = _reason_sql(key_kind, as_of, regions_table)
         key_value_kind = "id_number" if key_kind == "id_number" else "text"
         kinds = [i.kind for i in item_list]
-        for table, src, k, cols in (
-            (s_table, src_s, key_s, [i.secondary for i in item_list]),
-            (p_table, src_p, key_p, [i.primary_column for i in item_list]),
+        for step, (side, table, src, k, cols) in enumerate(
+            (
+                ("secondary", s_table, src_s, key_s, [i.secondary for i in item_list]),
+                ("primary", p_table, src_p, key_p, [i.primary_column for i in item_list]),
+            ),
+            start=2,
         ):
+            report_progress("validating_keys", step, side=side)
             try:
                 con.execute(_side_sql(table, src, k, key_value_kind, cols, kinds, rules, reason))
             except duckdb.Error as exc:
@@ -547,6 +581,7 @@ def reconcile(
         side_s = _side_report(con, s_table, src_s, samples)
         side_p = _side_report(con, p_table, src_p, samples)
 
+        report_progress("matching_keys", 4)
         con.execute(_discrepancies_sql(d_table, s_table, p_table, len(item_list)))
         created.append(d_table)
         mismatch_counts = ", ".join(
@@ -563,6 +598,7 @@ def reconcile(
 
         item_reports = []
         for i, item in enumerate(item_list):
+            report_progress("comparing_item", 5 + i, item=item.name, k=i + 1, n=len(item_list))
             rows = con.execute(
                 f"SELECT k, srow, prow, sr{i}, pr{i}, sn{i}, pn{i} FROM {d_table} "
                 f"WHERE status = 'mismatch' AND sn{i} IS DISTINCT FROM pn{i} ORDER BY srow LIMIT {samples}"
@@ -628,6 +664,7 @@ def reconcile(
         )
 
         if parquet_path is not None or xlsx_path is not None:
+            report_progress("writing_report", total)
             con.execute(_output_sql(out_table, s_table, p_table, d_table, item_list))
             created.append(out_table)
             finals: list[tuple[Path, Path]] = []

@@ -38,6 +38,7 @@ from govshare.quality.schemas import (
     CheckRead,
     ElementCreate,
     ElementRead,
+    ElementUpdate,
     FlagAnswer,
     FlagPage,
     FlagRead,
@@ -134,7 +135,11 @@ def run_read(session: Session, r: QualityReconciliation) -> ReconciliationRead:
         id=r.id,
         state=r.state,
         stage=r.stage,
+        stage_label=list(service.reconciliations.stage_label(r)),
+        step=r.step,
+        steps=r.steps,
         progress=r.progress,
+        heartbeat_at=r.heartbeat_at,
         secondary_agency=r.secondary_agency.code,
         primary_agency=r.primary_agency.code,
         primary_resource=r.primary_resource.code,
@@ -204,6 +209,15 @@ def list_elements(session: SessionDep, by: Reader) -> list[ElementRead]:
 )
 def create_element(data: ElementCreate, session: SessionDep, by: AuthorityOnly) -> ElementRead:
     return element_read(service.elements.create_element(session, **data.model_dump(), by=by))
+
+
+@router.put(
+    "/elements/{code}",
+    response_model=ElementRead,
+    summary="修改数据元 / Correct a data element (Art 12)",
+)
+def update_element(code: Ref, data: ElementUpdate, session: SessionDep, by: AuthorityOnly) -> ElementRead:
+    return element_read(service.elements.update_element(session, code, **data.model_dump(), by=by))
 
 
 @router.get("/assignments", response_model=list[AssignmentRead], summary="采集分工 / Authoritative sources")

@@ -75,19 +75,46 @@ def check_element_code(code: str) -> str:
     return text
 
 
+#: What the free-text fields are called, for messages a person reads ("名称不能为空", not "name 不能为空").
+FIELD_LABELS: Labels = {
+    "name": ("名称", "the name"),
+    "name_en": ("英文名称", "the English name"),
+    "field_code": ("英文标识", "the field code"),
+    "description": ("说明", "the description"),
+    "basis": ("依据", "the basis"),
+    "citation": ("法律依据", "the legal basis"),
+    "explanation": ("说明", "the explanation"),
+    "evidence": ("证据", "the evidence"),
+    "item": ("数据项", "the item"),
+    "note": ("说明", "the note"),
+    "problem": ("问题描述", "the problem"),
+    "record_key": ("记录主键", "the record's key"),
+    "data_type": ("类型", "type"),
+    "format_rule": ("格式规则", "format rule"),
+    "answer": ("答复", "answer"),
+    "outcome": ("答复结果", "outcome"),
+    "state": ("状态", "state"),
+}
+
+
 def check_text(value: str | None, *, field: str, required: bool = False, limit: int = TEXT_MAX) -> str | None:
+    zh, en = FIELD_LABELS.get(field, (field, field))
     text = (value or "").strip()
     if not text:
         if required:
             raise invalid(
-                "quality.field.required", f"{field} 不能为空", f"{field} is required", field=field, article=None
+                "quality.field.required",
+                f"{zh}不能为空",
+                f"{en[:1].upper()}{en[1:]} is required",
+                field=field,
+                article=None,
             )
         return None
     if len(text) > limit:
         raise invalid(
             "quality.field.too_long",
-            f"{field} 不能超过 {limit} 个字符",
-            f"{field} must not exceed {limit} characters",
+            f"{zh}不能超过 {limit} 个字符",
+            f"{en[:1].upper()}{en[1:]} must not exceed {limit} characters",
             field=field,
             article=None,
         )
@@ -96,10 +123,11 @@ def check_text(value: str | None, *, field: str, required: bool = False, limit: 
 
 def check_vocab(value: str, vocab: Labels, *, field: str, article: str | None = None) -> str:
     if value not in vocab:
+        zh, en = FIELD_LABELS.get(field, (field, field))
         raise invalid(
             "quality.field.unknown_value",
-            f"{field} 的取值 {value} 无效",
-            f"{value} is not a valid {field}",
+            f"{zh}的取值 {value} 无效",
+            f"{value} is not a valid {en}",
             field=field,
             article=article,
             allowed=sorted(vocab),

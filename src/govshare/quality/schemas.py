@@ -24,6 +24,19 @@ class ElementCreate(BaseModel):
     description: str | None = Text
 
 
+class ElementUpdate(BaseModel):
+    """A corrected data element; its code stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100)
+    name_en: str | None = Field(default=None, max_length=200)
+    data_type: Literal["string", "integer", "decimal", "date", "datetime", "boolean"] = "string"
+    format_rule: Literal["id_number", "uscc", "region", "property_unit", "none"] = "none"
+    field_code: str | None = Field(default=None, max_length=64)
+    description: str | None = Text
+
+
 class ElementRead(BaseModel):
     code: str
     name: str
@@ -118,8 +131,15 @@ class HostedReconcile(BaseModel):
 class ReconciliationRead(BaseModel):
     id: int
     state: str
+    #: What it is doing (queued, loading, validating_keys, matching_keys, comparing_item,
+    #: writing_report, done, failed, interrupted), at ``step`` of ``steps``; ``progress`` in per cent.
     stage: str | None
+    stage_label: list[str] = Field(description="[中文, English], e.g. 逐项比对：第 2/3 项 姓名（第 6/8 步）")
+    step: int | None
+    steps: int | None
     progress: int
+    #: When the worker running it last said it still does (a stale one is failed as interrupted).
+    heartbeat_at: dt.datetime | None
     secondary_agency: str
     primary_agency: str
     primary_resource: str | None

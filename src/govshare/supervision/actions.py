@@ -110,6 +110,7 @@ ACTIONS: dict[str, ActionInfo] = {
     "sharing.publication.recorded": _a(N_("记录已公开数据的来源"), "Art 17"),
     # Data quality: one source per datum (Art 11), collection duties and checks (Art 12).
     "quality.element.created": _a(N_("登记数据元"), "Art 11"),
+    "quality.element.updated": _a(N_("修改数据元"), "Art 12"),
     "quality.source.assigned": _a(N_("指定数据元采集机关"), "Art 12"),
     "quality.source.ended": _a(N_("终止数据元采集指定"), "Art 12"),
     "quality.item.linked": _a(N_("信息项关联数据元"), "Art 11"),
@@ -118,6 +119,8 @@ ACTIONS: dict[str, ActionInfo] = {
     "quality.reconciliation.started": _a(N_("开始数据比对"), "Art 11(2)"),
     "quality.reconciliation.completed": _a(N_("完成数据比对"), "Art 11(2)"),
     "quality.reconciliation.failed": _a(N_("数据比对失败"), "Art 11(2)"),
+    "quality.reconciliation.interrupted": _a(N_("数据比对中断"), "Art 11(2)"),
+    "quality.reconciliation.requeued": _a(N_("数据比对重新排队"), "Art 11(2)"),
     "quality.verification.opened": _a(N_("生成核实任务"), "Art 11(2)"),
     "quality.verification.answered": _a(N_("答复不一致数据"), "Art 11(2)"),
     "quality.verification.answered_all": _a(N_("批量答复不一致数据"), "Art 11(2)"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from govshare.catalog import service as catalog_service
@@ -84,6 +84,55 @@ def create_element(
             "format_rule": format_rule,
             "field_code": element.field_code,
         },
+    )
+    return element
+
+
+def update_element(
+    session: Session,
+    ref: str | int,
+    *,
+    name: str,
+    name_en: str | None,
+    data_type: str,
+    format_rule: str,
+    field_code: str | None,
+    description: str | None,
+    by: Principal,
+) -> QualityDataElement:
+    """Correct a data element of the register (its code stays: links and assignments name it).
+    The event lists what changed, old and new value."""
+    perm.check_keep_register(by)
+    element = get_element(session, ref)
+    name = rules.check_text(name, field="name", required=True, limit=rules.NAME_MAX) or ""
+    rules.check_vocab(data_type, rules.ELEMENT_TYPES, field="data_type")
+    rules.check_vocab(format_rule, rules.FORMAT_RULES, field="format_rule")
+    clash = session.scalar(
+        select(QualityDataElement.id).where(QualityDataElement.name == name, QualityDataElement.id != element.id)
+    )
+    if clash is not None:
+        raise Conflict("quality.element.exists", f"数据元 {name} 已存在", f"Data element {name} exists", field="name")
+    new = {
+        "name": name,
+        "name_en": rules.check_text(name_en, field="name_en", limit=200),
+        "data_type": data_type,
+        "format_rule": format_rule,
+        "field_code": rules.check_text(field_code, field="field_code", limit=64),
+        "description": rules.check_text(description, field="description"),
+    }
+    changed = {k: [getattr(element, k), v] for k, v in new.items() if getattr(element, k) != v}
+    if not changed:
+        return element
+    for k, (_old, v) in changed.items():
+        setattr(element, k, v)
+    session.flush()
+    events.record(
+        session,
+        actor=by.actor,
+        action="quality.element.updated",
+        subject_type=ELEMENT,
+        subject_id=element.id,
+        data={"code": element.code, "changed": changed, "article": "Art 12"},
     )
     return element
 
@@ -316,3 +365,63 @@ def auto_link(
             _add_link(session, resource, name, element, by=by, how=how)
             out[name] = element
     return out
+
+
+# --- For forms ---------------------------------------------------------------------------------------
+
+
+def links_to(session: Session, element_id: int) -> Sequence[QualityItemLink]:
+    """Catalog items linked to an element (who holds the datum), with their entries."""
+    return session.scalars(
+        select(QualityItemLink)
+        .where(QualityItemLink.element_id == element_id)
+        .options(joinedload(QualityItemLink.resource).joinedload(CatalogResource.provider))
+        .order_by(QualityItemLink.resource_id, QualityItemLink.item_name)
+        .limit(500)
+    ).all()
+
+
+def assignable(session: Session, by: Principal) -> tuple[list[Region], list[Agency]]:
+    """What ``by`` may choose in the assignment form: the regions its authority grants cover, and
+    the agencies of those regions and of the regions above them (Art 12)."""
+    paths = by.region_paths("authority")
+    if not paths:
+        return [], []
+    regions = list(
+        session.scalars(
+            select(Region).where(registry_service.in_subtrees(Region.code, paths)).order_by(Region.path).limit(500)
+        )
+    )
+    above = {code for p in paths for code in p.split("/")}
+    agencies = list(
+        session.scalars(
+            select(Agency)
+            .where(or_(registry_service.in_subtrees(Agency.region_code, paths), Agency.region_code.in_(sorted(above))))
+            .order_by(Agency.region_code, Agency.code)
+            .limit(1000)
+        )
+    )
+    return regions, agencies
+
+
+def linkable_resources(session: Session, by: Principal) -> list[CatalogResource]:
+    """Entries whose items ``by`` may link: its agencies' own, and for an authority those of its
+    region (the same scope as :func:`link_item`)."""
+    own = sorted(by.agency_ids(*perm.AGENCY_ROLES))
+    paths = by.region_paths("authority")
+    conds = []
+    if own:
+        conds.append(CatalogResource.provider_id.in_(own))
+    if paths:
+        conds.append(registry_service.in_subtrees(CatalogResource.region_code, paths))
+    if not conds:
+        return []
+    return list(
+        session.scalars(
+            select(CatalogResource)
+            .where(or_(*conds), CatalogResource.status != "withdrawn")
+            .options(joinedload(CatalogResource.provider))
+            .order_by(CatalogResource.code, CatalogResource.id)
+            .limit(500)
+        )
+    )

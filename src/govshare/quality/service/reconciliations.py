@@ -15,27 +15,45 @@ A run goes in two transactions around the slow part, so the comparison holds no 
 
 The uploaded copy is deleted when the run ends: the platform keeps the report and the
 discrepancies, not the secondary holder's data.
+
+A run is claimed by one process (``worker``: host, pid and a nonce of this process) with a
+conditional UPDATE from ``queued``, as sharing's timed work claims its tick; while it compares, a
+heartbeat (``heartbeat_at``) is written every ``reconcile_heartbeat_seconds`` and at each stage
+(``stage``, ``step`` of ``steps``, ``progress`` in per cent). A restart kills the comparison but
+not its row: :func:`recover_interrupted` (the app's background round, first at start-up) fails the
+runs whose worker is gone (a dead process of this host, or a heartbeat older than
+``reconcile_stale_seconds``), with the reason on the page and the event
+``quality.reconciliation.interrupted``, and starts again, once, a queued run nobody started (its
+background task died with its process; ``quality.reconciliation.requeued``); each run only once,
+however many processes look.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
+import logging
+import os
 import re
 import shutil
+import socket
+import threading
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 
 from govshare.catalog import service as catalog_service
 from govshare.catalog.models import CatalogResource
 from govshare.core import clock, events
-from govshare.core.auth import Principal
+from govshare.core.auth import SYSTEM_PRINCIPAL, Principal
 from govshare.core.db import transaction
 from govshare.core.errors import DomainError, InvalidInput, NotFound
 from govshare.core.paging import Page, paginate
@@ -48,11 +66,54 @@ from govshare.quality.normalize import DEFAULT_RULES, check_rules
 from govshare.registry import service as registry_service
 from govshare.registry.models import Agency, Region
 
+log = logging.getLogger("govshare.quality.reconcile")
+
 SUBJECT = "quality_reconciliation"
+#: This process, as it signs the runs it claims: host, pid, and a nonce (a restarted server often
+#: gets the same pid again, in a container always pid 1).
+WORKER = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 #: Discrepancy kinds the primary agency verifies and explains (Art 11(2)); the secondary copy's own
 #: invalid or repeated keys are the secondary holder's business.
 PRIMARY_KINDS = ("invalid_key_primary", "duplicate_key_primary", "missing_in_primary", "mismatch")
 KEY_KIND_OF_FIELD = {"id_number": "id_number", "uscc": "uscc", "region_code": "region"}
+
+
+#: What a run is doing, for its page and the API (the comparison's own stages in between).
+STAGES: dict[str, tuple[str, str]] = {
+    "queued": ("排队等待", "queued"),
+    "requeued": ("服务重启后重新排队", "queued again after a restart"),
+    **reconcile.STAGES,
+    "done": ("已完成", "done"),
+    "failed": ("未完成", "failed"),
+    "interrupted": ("已中断", "interrupted"),
+}
+
+
+def stage_label(run: QualityReconciliation) -> tuple[str, str]:
+    """What the run is doing, in words: "逐项比对：第 2/5 项 姓名（第 6/9 步）"."""
+    zh, en = STAGES.get(run.stage or "", (run.stage or "", run.stage or ""))
+    if run.state != "running" or not run.step or not run.steps:
+        return zh, en
+    if run.stage == "comparing_item":
+        k, n = run.step - 4, len(run.items)
+        name = run.items[k - 1]["primary"] if 0 < k <= n else ""
+        zh, en = f"{zh}：第 {k}/{n} 项 {name}", f"{en}: item {k} of {n}, {name}"
+    return f"{zh}（第 {run.step}/{run.steps} 步）", f"{en} (step {run.step} of {run.steps})"
+
+
+def percent(step: int, steps: int) -> int:
+    """Per cent done when ``step`` of ``steps`` begins: 5 at the first, below 100 until the end."""
+    return min(95, 5 + 90 * (max(step, 1) - 1) // max(steps, 1))
+
+
+def human_bytes(n: int) -> str:
+    """1536 -> "1.5 KB" (powers of 1024, as file managers show sizes)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError  # pragma: no cover
 
 
 def split_names(text: str | None) -> list[str]:
@@ -220,15 +281,15 @@ def start(
                 "Unsupported file format: upload CSV, Excel (.xlsx) or Parquet",
                 field="file",
             )
-        size = upload.stat().st_size
-        if size > get_quality_settings().reconcile_max_bytes:
+        size, limit = upload.stat().st_size, get_quality_settings().reconcile_max_bytes
+        if size > limit:
             raise InvalidInput(
                 "quality.input.too_large",
-                "文件太大",
-                "The file is too large",
+                f"文件太大：{human_bytes(size)}，上限 {human_bytes(limit)}",
+                f"The file is too large: {human_bytes(size)}, the limit is {human_bytes(limit)}",
                 field="file",
                 status=413,
-                extra={"limit": get_quality_settings().reconcile_max_bytes},
+                extra={"limit": limit, "size": size},
             )
         target = run_dir(run.id) / f"copy.{fmt}"
         shutil.copyfile(upload, target)
@@ -301,7 +362,25 @@ def _plan(session: Session, run: QualityReconciliation) -> _Plan:
     )
 
 
-def _compare(plan: _Plan) -> tuple[reconcile.ReconcileReport | None, dict[str, Any] | None]:
+def error_of(exc: DomainError) -> dict[str, Any]:
+    """A refusal as a failed run keeps it (``error``)."""
+    error = {
+        "code": exc.code,
+        "title": exc.title_zh,
+        "title_en": exc.title_en,
+        "detail": exc.detail,
+        "field": exc.field,
+    }
+    # Where in the file (row, or line for an encoding fault), which side, what there is instead.
+    for name in ("row", "line", "side", "available_columns", "limit", "size"):
+        if exc.extra and exc.extra.get(name) is not None:
+            error[name] = exc.extra[name]
+    return error
+
+
+def _compare(
+    plan: _Plan, progress: reconcile.Progress | None = None
+) -> tuple[reconcile.ReconcileReport | None, dict[str, Any] | None]:
     """The comparison itself, in DuckDB; no database session. (report, None) or (None, error)."""
     settings = get_quality_settings()
     directory = run_dir(plan.run_id)
@@ -330,19 +409,11 @@ def _compare(plan: _Plan) -> tuple[reconcile.ReconcileReport | None, dict[str, A
             xlsx_path=directory / "discrepancies.xlsx",
             connection=con,
             max_bytes=settings.reconcile_max_bytes,
+            progress=progress,
         )
         return report, None
     except DomainError as exc:
-        error = {
-            "code": exc.code,
-            "title": exc.title_zh,
-            "title_en": exc.title_en,
-            "detail": exc.detail,
-            "field": exc.field,
-        }
-        if exc.extra and exc.extra.get("row"):
-            error["row"] = exc.extra["row"]
-        return None, error
+        return None, error_of(exc)
     except duckdb.Error as exc:
         return None, {
             "code": "quality.reconcile.engine_failed",
@@ -360,9 +431,16 @@ def _compare(plan: _Plan) -> tuple[reconcile.ReconcileReport | None, dict[str, A
 
 
 def _finish(
-    session: Session, run_id: int, report: reconcile.ReconcileReport | None, error: dict[str, Any] | None
+    session: Session,
+    run_id: int,
+    report: reconcile.ReconcileReport | None,
+    error: dict[str, Any] | None,
+    *,
+    worker: str | None = None,
 ) -> QualityReconciliation:
-    """Store the outcome, record its event and open the primary agency's task (Art 11(2))."""
+    """Store the outcome, record its event and open the primary agency's task (Art 11(2)).
+    With ``worker``, only while the run is still that worker's: one the recovery round has failed
+    as interrupted meanwhile keeps that end (one end, one event)."""
     from govshare.quality.service.verification import open_task
 
     run = session.scalar(
@@ -371,9 +449,13 @@ def _finish(
         .options(joinedload(QualityReconciliation.secondary_agency))
     )
     assert run is not None
+    if worker is not None and (run.state != "running" or run.worker != worker):
+        log.warning("reconciliation %s ended as %s before its worker finished; result dropped", run_id, run.state)
+        return run
     run.finished_at = clock.now()
     run.started_at = run.started_at or run.finished_at
     run.progress = 100
+    run.step = run.steps
     if report is None:
         run.state, run.stage, run.error = "failed", "failed", error
         session.flush()
@@ -421,19 +503,113 @@ def _finish(
     return run
 
 
-def execute(run_id: int) -> None:
+def _claim(session: Session, run_id: int, worker: str) -> bool:
+    """Whether ``worker`` now owns the queued run (a conditional UPDATE: one claimant wins)."""
+    run = session.get(QualityReconciliation, run_id)
+    if run is None or run.state != "queued":
+        return False
+    now = clock.now()
+    steps = reconcile.steps_for(len(run.items))
+    claimed = session.execute(
+        update(QualityReconciliation)
+        .where(QualityReconciliation.id == run_id, QualityReconciliation.state == "queued")
+        .values(
+            state="running",
+            stage="loading",
+            step=1,
+            steps=steps,
+            progress=percent(1, steps),
+            started_at=now,
+            worker=worker,
+            heartbeat_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(run)
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _still_mine(run_id: int, worker: str) -> Any:
+    return and_(
+        QualityReconciliation.id == run_id,
+        QualityReconciliation.state == "running",
+        QualityReconciliation.worker == worker,
+    )
+
+
+def progress_writer(run_id: int, worker: str) -> reconcile.Progress:
+    """The comparison's progress, each stage written at once in a short transaction of its own
+    (with a heartbeat), for the page and the API. A write that fails is logged, not raised: the
+    comparison goes on, and the next stage or heartbeat tries again."""
+
+    def write(stage: str, step: int, steps: int, detail: dict[str, Any]) -> None:
+        try:
+            with transaction() as s:
+                s.execute(
+                    update(QualityReconciliation)
+                    .where(_still_mine(run_id, worker))
+                    .values(
+                        stage=stage, step=step, steps=steps, progress=percent(step, steps), heartbeat_at=clock.now()
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError as exc:
+            log.warning("progress of reconciliation %s not written: %s", run_id, exc)
+
+    return write
+
+
+@contextlib.contextmanager
+def heartbeat(run_id: int, worker: str, every: float) -> Any:
+    """While the block runs, a thread writes the run's heartbeat every ``every`` seconds: a long
+    DuckDB step says nothing for minutes, and the recovery round must not take it for dead."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                with transaction() as s:
+                    s.execute(
+                        update(QualityReconciliation)
+                        .where(_still_mine(run_id, worker))
+                        .values(heartbeat_at=clock.now())
+                        .execution_options(synchronize_session=False)
+                    )
+            except SQLAlchemyError as exc:
+                log.warning("heartbeat of reconciliation %s not written: %s", run_id, exc)
+
+    thread = threading.Thread(target=beat, name=f"govshare-reconcile-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every + 30)
+
+
+def execute(run_id: int, *, worker: str = WORKER) -> None:
     """Run a queued reconciliation to its end in its own transactions (the app's background task):
-    the plan in one, progress in short ones, the comparison in none, the outcome in the last. Bad
-    input does not raise: the run ends ``failed`` with the problem (row, column) in ``error``."""
+    the claim and plan in one, progress and heartbeats in short ones, the comparison in none, the
+    outcome in the last. Bad input does not raise: the run ends ``failed`` with the problem (row,
+    column) in ``error``. A run another worker claimed is left alone."""
+    settings = get_quality_settings()
+    plan: _Plan | None = None
     with transaction() as s:
-        run = s.get(QualityReconciliation, run_id)
-        if run is None or run.state != "queued":
+        if not _claim(s, run_id, worker):
             return
-        plan = _plan(s, run)
-        run.state, run.stage, run.progress, run.started_at = "running", "comparing", 20, clock.now()
-    report, error = _compare(plan)
+        run = s.get(QualityReconciliation, run_id)
+        assert run is not None
+        try:
+            plan = _plan(s, run)
+        except DomainError as exc:  # e.g. the source's version is gone: the run fails, saying so
+            report, error = None, error_of(exc)
+    if plan is not None:
+        with heartbeat(run_id, worker, settings.reconcile_heartbeat_seconds):
+            report, error = _compare(plan, progress_writer(run_id, worker))
+    else:
+        _discard_copy(run_id)
     with transaction() as s:
-        _finish(s, run_id, report, error)
+        _finish(s, run_id, report, error, worker=worker)
 
 
 def execute_in(session: Session, run: QualityReconciliation) -> QualityReconciliation:
@@ -455,6 +631,196 @@ def primary_discrepancies(report: dict[str, Any]) -> int:
         + report["missing_in_primary"]
         + sum(i["mismatched"] for i in report["items"])
     )
+
+
+# --- Recovery of interrupted runs -------------------------------------------------------------------
+
+
+def _worker_gone(worker: str | None) -> bool:
+    """Whether ``worker`` certainly no longer runs: a process of this host that has ended, or an
+    earlier process under this process's pid (same host and pid, another nonce). A worker of
+    another host cannot be asked: its heartbeat decides."""
+    host, _, rest = (worker or "").partition(":")
+    pid_text, _, nonce = rest.partition(":")
+    if worker is None or host != WORKER.split(":", 1)[0] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return worker != WORKER
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (and belongs to someone else)
+        return False
+    return False
+
+
+def _interruption(run: QualityReconciliation, reason: str) -> dict[str, Any]:
+    stage_zh, stage_en = STAGES.get(run.stage or "", (run.stage or "—", run.stage or "—"))
+    beat = run.heartbeat_at.astimezone(clock.LEGAL_TZ).strftime("%Y-%m-%d %H:%M:%S") if run.heartbeat_at else "—"
+    if reason == "never_started":
+        return {
+            "code": "quality.reconciliation.never_started",
+            "title": "比对未能开始：排队期间服务已重启",
+            "title_en": "The comparison never started: the service restarted while it was queued",
+            "detail": "上传的副本已删除，请重新发起比对。",
+            "detail_en": "The uploaded copy is deleted; start the reconciliation again.",
+            "field": None,
+            "reason": reason,
+        }
+    step = f"（第 {run.step}/{run.steps} 步）" if run.step and run.steps else ""
+    step_en = f" (step {run.step} of {run.steps})" if run.step and run.steps else ""
+    return {
+        "code": "quality.reconciliation.interrupted",
+        "title": "比对中断：执行比对的服务进程已停止（如服务重启）",
+        "title_en": "The comparison was interrupted: the process running it stopped (e.g. a restart)",
+        "detail": f"中断时：{stage_zh}{step}，最后心跳 {beat}（北京时间）。上传的副本已删除，请重新发起比对。",
+        "detail_en": f"At the time: {stage_en}{step_en}, last heartbeat {beat} (Beijing time). The uploaded copy "
+        "is deleted; start the reconciliation again.",
+        "field": None,
+        "reason": reason,
+    }
+
+
+def _same(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
+@dataclasses.dataclass(frozen=True)
+class Recovered:
+    """What one recovery did: runs failed as interrupted, queued runs put back to be started."""
+
+    failed: list[int]
+    requeued: list[int]
+
+
+def recover_interrupted(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    stale_seconds: float | None = None,
+    requeue: bool = False,
+) -> Recovered:
+    """Deal with the runs that lost their worker: running with a dead worker of this host or a
+    heartbeat older than ``stale_seconds`` (default ``reconcile_stale_seconds``) are failed as
+    interrupted; queued that long without anyone claiming them (the background task died with its
+    process) are, with ``requeue``, put back once (``stage`` ``requeued``, event
+    ``quality.reconciliation.requeued``; the caller starts them), else, or the second time, failed
+    as never started. Each is taken by a conditional UPDATE on what was read (state, stage, worker,
+    heartbeat), so a run whose worker is alive after all (it beat meanwhile) or that another
+    process took first is left alone. Records ``quality.reconciliation.interrupted`` per failed
+    run; flushes only."""
+    now = now or clock.now()
+    cutoff = now - dt.timedelta(seconds=stale_seconds or get_quality_settings().reconcile_stale_seconds)
+    R = QualityReconciliation
+    candidates = session.scalars(
+        select(R)
+        .where(or_(R.state == "running", and_(R.state == "queued", R.created_at < cutoff)))
+        .options(joinedload(R.secondary_agency))
+        .order_by(R.id)
+    ).all()
+    requeued: list[int] = []
+    failed: list[int] = []
+    for run in candidates:
+        if run.state == "queued":
+            if (run.heartbeat_at or run.created_at) >= cutoff:
+                continue  # put back less than ``stale_seconds`` ago: its start may still come
+            if requeue and run.stage == "queued":
+                if _requeue(session, run, now):
+                    requeued.append(run.id)
+                continue
+            reason = "never_started"
+        elif _worker_gone(run.worker):
+            reason = "worker_gone"
+        elif (run.heartbeat_at or run.started_at or run.created_at) < cutoff:
+            reason = "heartbeat_stale"
+        else:
+            continue
+        error = _interruption(run, reason)
+        taken = session.execute(
+            update(R)
+            .where(
+                R.id == run.id,
+                R.state == run.state,
+                _same(R.stage, run.stage),
+                _same(R.worker, run.worker),
+                _same(R.heartbeat_at, run.heartbeat_at),
+            )
+            .values(state="failed", stage="interrupted", error=error, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        stage, step, steps, worker, beat = run.stage, run.step, run.steps, run.worker, run.heartbeat_at
+        run_id, region_code, agency_code = run.id, run.region_code, run.secondary_agency.code
+        session.expire(run)
+        events.record(
+            session,
+            actor=SYSTEM_PRINCIPAL.actor,
+            action="quality.reconciliation.interrupted",
+            subject_type=SUBJECT,
+            subject_id=run_id,
+            region_code=region_code,
+            agency_code=agency_code,
+            data={
+                "reason": reason,
+                "stage": stage,
+                "step": step,
+                "steps": steps,
+                "worker": worker,
+                "heartbeat_at": beat.isoformat() if beat else None,
+                "article": "Art 11(2)",
+            },
+        )
+        _discard_copy(run_id)
+        failed.append(run_id)
+    return Recovered(failed=failed, requeued=requeued)
+
+
+def _requeue(session: Session, run: QualityReconciliation, now: dt.datetime) -> bool:
+    """Put a queued run nobody started back, once: whoever wins this UPDATE starts it."""
+    R = QualityReconciliation
+    taken = session.execute(
+        update(R)
+        .where(R.id == run.id, R.state == "queued", R.stage == "queued", _same(R.heartbeat_at, run.heartbeat_at))
+        .values(stage="requeued", heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    run_id, region_code, agency_code = run.id, run.region_code, run.secondary_agency.code
+    session.expire(run)
+    events.record(
+        session,
+        actor=SYSTEM_PRINCIPAL.actor,
+        action="quality.reconciliation.requeued",
+        subject_type=SUBJECT,
+        subject_id=run_id,
+        region_code=region_code,
+        agency_code=agency_code,
+        data={"reason": "never_started", "article": "Art 11(2)"},
+    )
+    return True
+
+
+def _discard_copy(run_id: int) -> None:
+    """The uploaded copy and any spill of an interrupted run: the platform keeps no copy of it."""
+    directory = get_quality_settings().resolved_dir / "reconciliations" / str(run_id)
+    shutil.rmtree(directory / "spill", ignore_errors=True)
+    for copy in directory.glob("copy.*"):
+        with contextlib.suppress(OSError):
+            copy.unlink()
+
+
+def recovery_round() -> Recovered:
+    """The app's background job (first at start-up): one recovery in one transaction, then the
+    runs it put back are run here, one after the other (each claimed first, so once)."""
+    with transaction() as session:
+        recovered = recover_interrupted(session, requeue=True)
+    for run_id in recovered.requeued:
+        execute(run_id)
+    return recovered
 
 
 # --- Reading ---------------------------------------------------------------------------------------
