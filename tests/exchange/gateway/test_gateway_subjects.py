@@ -122,3 +122,31 @@ def test_only_the_authority_and_supervisors_may_look(client, world):
     # The key never travels in the URL: there is no GET form of the lookup.
     assert client.get(URL, headers=world.h("supervisor"), params=body).status_code == 405
     assert _lookup_events() == []
+
+
+def test_the_lookup_page(client, world, book, hosted, sz_key, session, app):
+    from tests.portal.portal_helpers import browser, sign_in, token_of
+
+    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), regions=["320500"])
+    person = _suzhou(residents())[0]["公民身份号码"]
+    _ask(client, sz_key, hosted, person)
+    sup = sign_in(browser(app), "super")
+    form = sup.get("/exchange/subjects")
+    assert form.status_code == 200 and "数据主体使用查询" in form.text
+    token = token_of(form.text)
+    # A wrong check character: the form again, the message next to the number, nothing recorded.
+    bad = person[:17] + ("0" if person[17] != "0" else "1")
+    r = sup.post("/exchange/subjects", data={"csrf_token": token, "kind": "id_number", "key": bad, "reason": REASON})
+    assert r.status_code == 422 and "校验码错误" in r.text and 'id="f-key-error"' in r.text
+    r = sup.post("/exchange/subjects", data={"csrf_token": token, "kind": "id_number", "key": person, "reason": ""})
+    assert r.status_code == 422 and 'id="f-reason-error"' in r.text
+    assert _lookup_events() == []
+    r = sup.post("/exchange/subjects", data={"csrf_token": token, "kind": "id_number", "key": person, "reason": REASON})
+    assert r.status_code == 200, r.text
+    assert "共 1 次调用" in r.text and "苏州市市场监督管理局" in r.text and PURPOSE in r.text
+    assert person not in r.text  # the number is not echoed back
+    assert len(_lookup_events()) == 1
+    # English; agency staff may not look.
+    assert "Who used a subject" in sup.get("/exchange/subjects?lang=en").text
+    staff = sign_in(browser(app), "gat_staff")
+    assert staff.get("/exchange/subjects").status_code == 403
