@@ -198,7 +198,10 @@ def lookup(
         .outerjoin(provider, provider.id == ExchangeCall.provider_id)
         .outerjoin(CatalogResource, CatalogResource.id == ExchangeCall.resource_id)
         .where(ExchangeCallSubject.digest == digest, scope)
-        .order_by(ExchangeCall.at.desc(), ExchangeCall.id.desc())
+        # Newest first by the event number (times never go back in sequence order): the planner
+        # then walks the (digest, event_seq) key backwards over this subject's rows only, where an
+        # ORDER BY on the time led PostgreSQL to walk every call by time (measured 190 ms at 100,000).
+        .order_by(ExchangeCallSubject.event_seq.desc())
         .offset(offset)
         .limit(limit)
     ).all()
