@@ -40,6 +40,8 @@ from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
 from govshare.core.errors import PROBLEM_RESPONSES, install_error_handlers
 from govshare.exchange import pages as exchange_pages
+from govshare.exchange import pages_filings as exchange_filing_pages
+from govshare.exchange import pages_provider as exchange_provider_pages
 from govshare.exchange import pages_subjects as exchange_subject_pages
 from govshare.exchange import router as exchange_router
 from govshare.exchange.config import get_exchange_settings
@@ -98,6 +100,8 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     quality_pages.router,
     exchange_pages.router,
     exchange_subject_pages.router,
+    exchange_provider_pages.router,
+    exchange_filing_pages.router,
 )
 
 

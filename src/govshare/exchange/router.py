@@ -58,6 +58,12 @@ LARGE_BODIES = (
         re.compile(r"/api/v1/exchange/resources/[^/]+/versions"),
         lambda: get_exchange_settings().max_upload_bytes + upload.MULTIPART_SLACK,
     ),
+    # The same upload from the portal's form (exchange.pages_provider).
+    (
+        "POST",
+        re.compile(r"/exchange/resources/[^/]+/versions"),
+        lambda: get_exchange_settings().max_upload_bytes + upload.MULTIPART_SLACK,
+    ),
 )
 
 ResourceRefPath = Annotated[str, Path(max_length=64, description="资源代码或编号", examples=["101-000001"])]
