@@ -40,11 +40,9 @@ from govshare.core.config import get_settings
 from govshare.core.db import SessionDep
 from govshare.core.errors import PROBLEM_RESPONSES, install_error_handlers
 from govshare.exchange import pages as exchange_pages
-from govshare.exchange import pages_filings as exchange_filing_pages
-from govshare.exchange import pages_provider as exchange_provider_pages
-from govshare.exchange import pages_subjects as exchange_subject_pages
 from govshare.exchange import router as exchange_router
 from govshare.exchange.config import get_exchange_settings
+from govshare.exchange.console import pages as exchange_console_pages
 from govshare.exchange.gateway.app import PREFIX as GATEWAY_PREFIX
 from govshare.exchange.gateway.app import Gateway
 from govshare.guide import pages as guide_pages
@@ -99,9 +97,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     supervision_pages.router,
     quality_pages.router,
     exchange_pages.router,
-    exchange_subject_pages.router,
-    exchange_provider_pages.router,
-    exchange_filing_pages.router,
+    exchange_console_pages.router,
 )
 
 

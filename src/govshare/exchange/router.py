@@ -58,7 +58,7 @@ LARGE_BODIES = (
         re.compile(r"/api/v1/exchange/resources/[^/]+/versions"),
         lambda: get_exchange_settings().max_upload_bytes + upload.MULTIPART_SLACK,
     ),
-    # The same upload from the portal's form (exchange.pages_provider).
+    # The same upload from the portal's form (exchange.console.provider).
     (
         "POST",
         re.compile(r"/exchange/resources/[^/]+/versions"),
