@@ -171,6 +171,8 @@ def test_attach_a_hosted_dataset_and_upload_versions(world, session, app, client
 
 def test_file_and_report_off_platform_sharing(world, session, app):
     sz = sign_in(browser(app), "szsj_admin")
+    console = sz.get("/console").text
+    assert 'href="/exchange/filings"' in console and 'href="/exchange/subjects"' not in console
     form = sz.get("/exchange/filings/new")
     assert form.status_code == 200 and "新增平台外交换备案" in form.text
     token = token_of(form.text)
@@ -209,6 +211,7 @@ def test_file_and_report_off_platform_sharing(world, session, app):
         )
         old_id = old.id
     auth = sign_in(browser(app), "sz_auth")
+    assert 'href="/exchange/subjects"' in auth.get("/console").text
     listing = auth.get("/exchange/filings").text
     assert "企业年报（旧）" in listing and "逾期" in listing and "新增备案" not in listing
     overdue = auth.get("/exchange/filings/overdue")
