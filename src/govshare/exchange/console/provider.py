@@ -236,6 +236,15 @@ def save_interface(
     )
 
 
+def _detail(detail: str | None, lang: str) -> str:
+    """A refused upload's detail is written "Chinese / English" (``datasets.readers.refused``):
+    the page's language only."""
+    if not detail:
+        return ""
+    zh, _sep, en = detail.partition(" / ")
+    return " " + (en if lang == "en" and en else zh)
+
+
 def _parse_changed_at(text: str) -> dt.datetime | None:
     if not text:
         return None
@@ -300,7 +309,7 @@ async def upload_version(
                 ref,
                 by,
                 upload_values=values,
-                upload_error=domain_error_message(exc, lang) + (f" {exc.detail}" if exc.detail else ""),
+                upload_error=domain_error_message(exc, lang) + _detail(exc.detail, lang),
                 row_errors=list(exc.extra.get("errors") or []),
                 error_count=int(exc.extra.get("error_count") or 0),
                 status=exc.status,
