@@ -34,7 +34,7 @@ import functools
 import random
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -154,6 +154,22 @@ def get_enterprise(uscc: str) -> JSONResponse:
     return _json(found)
 
 
+@router.post("/lookup")
+def lookup(body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+    """Verification (核验) as the gateway forwards it: ``key_item``, ``key_value`` and ``claims``
+    by catalog item name (or field code); answers whether each claim matches the record. The
+    gateway passes on only the booleans, never ``record``."""
+    key = FIELD_CODES.get(str(body.get("key_item")), str(body.get("key_item")))
+    claims = body.get("claims") if isinstance(body.get("claims"), dict) else {}
+    value = str(body.get("key_value") or "").strip().upper()
+    found = _by_code().get(value) if key == "uscc" else None
+    matches = {
+        k: found is not None and str(found.get(FIELD_CODES.get(k, k))) == str(v)
+        for k, v in claims.items()  # type: ignore[union-attr]
+    }
+    return _json({"found": found is not None, "matches": matches, "record": found})
+
+
 # --- Demo data: the interface and the grant ------------------------------------------------------
 
 
@@ -204,7 +220,7 @@ def load_demo_provider(session: Session) -> DemoProvider | None:
     service.attach_interface(
         session,
         resource.id,
-        InterfaceCreate(kind="proxied_api", base_url=provider_url(), timeout_ms=3000),
+        InterfaceCreate(kind="proxied_api", base_url=provider_url(), timeout_ms=3000, lookup_path="/lookup"),
         by=OPERATOR,
     )
     today = clock.today()

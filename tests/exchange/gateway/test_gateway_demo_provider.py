@@ -75,4 +75,18 @@ def test_demo_proxied_resource_answers_through_the_gateway(session, live):
     call = last_call()
     assert (call.mode, call.outcome, call.grant_id, call.rows) == ("proxy", "allowed", grant.id, 1)
     assert len(call.subjects) == 1 and p.sample_uscc not in call.subjects[0]
-    assert counts() == (1, 1)
+
+    # Verification (核验) through the provider's declared lookup: booleans only, never the record.
+    r = httpx.post(
+        f"{live}/exchange/v1/{p.resource_code}/verify",
+        json={
+            "key_item": "统一社会信用代码",
+            "key_value": p.sample_uscc,
+            "claims": {"企业名称": row["name"], "登记状态": "吊销x"},
+        },
+        headers={"X-API-Key": g.key, "X-Govshare-Purpose": purpose},
+        timeout=20,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"found": True, "matches": {"企业名称": True, "登记状态": False}}
+    assert counts() == (2, 2)
