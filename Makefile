@@ -20,7 +20,7 @@ install: $(STAMP)
 ## Set up, migrate the embedded SQLite database (var/govshare.db), load demo data once, serve.
 run: install
 	$(BIN)/govshare db upgrade
-	$(BIN)/govshare demo load --if-empty
+	GOVSHARE_DEMO_PROVIDER_URL=http://127.0.0.1:$(PORT)/demo-provider $(BIN)/govshare demo load --if-empty
 	$(BIN)/govshare serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 ## The whole suite on SQLite, then again on PostgreSQL.

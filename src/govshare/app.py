@@ -41,6 +41,8 @@ from govshare.core.db import SessionDep
 from govshare.core.errors import PROBLEM_RESPONSES, install_error_handlers
 from govshare.exchange import pages as exchange_pages
 from govshare.exchange import router as exchange_router
+from govshare.exchange.config import get_exchange_settings
+from govshare.exchange.console import pages as exchange_console_pages
 from govshare.exchange.gateway.app import PREFIX as GATEWAY_PREFIX
 from govshare.exchange.gateway.app import Gateway
 from govshare.guide import pages as guide_pages
@@ -96,6 +98,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     supervision_pages.router,
     quality_pages.router,
     exchange_pages.router,
+    exchange_console_pages.router,
 )
 
 
@@ -237,5 +240,9 @@ def create_app() -> FastAPI:
         app.include_router(router)
     portal_setup.install(app, PAGE_ROUTERS)  # 5
     _install_gateway(app)
+    if get_exchange_settings().demo_provider:
+        from govshare.exchange import demo_provider
+
+        app.include_router(demo_provider.router)  # the demo's proxied provider (see its docstring)
     _install_proxy_headers(app)  # 7
     return app

@@ -465,6 +465,8 @@ class DemoSummary:
     sharing_requests: int = 0
     #: The exchange gateway's demo client (exchange.gateway.demo.GatewayDemo), if a grant is active.
     gateway: Any = None
+    #: The proxied demo resource (exchange.demo_provider.DemoProvider), if attached.
+    provider: Any = None
 
 
 class DemoNotEmpty(Exception):
@@ -543,6 +545,9 @@ def load(session: Session) -> DemoSummary:
     from govshare.exchange.gateway.demo import load_demo_gateway
 
     gateway = load_demo_gateway(session)
+    from govshare.exchange.demo_provider import load_demo_provider
+
+    provider = load_demo_provider(session)
     # Quality last: it links the items of every entry above and reconciles the hosted residents.
     from govshare.quality.demo import load_demo_quality
 
@@ -561,6 +566,7 @@ def load(session: Session) -> DemoSummary:
         hosted_rows=hosted.rows if hosted else 0,
         sharing_requests=sharing.requests if sharing else 0,
         gateway=gateway,
+        provider=provider,
     )
 
 
@@ -634,6 +640,14 @@ def load_cli(if_empty: bool) -> None:
             highlight=False,
         )
         out.print("  " + g.curl(LOGIN_URL.removesuffix("/login")), markup=False, highlight=False)
+        p = summary.provider
+        if p is not None and g.agency_code == p.consumer_code:
+            out.print(
+                "  代理接口（平台自带的演示提供方）/ proxied resource (the platform's own demo provider):",
+                markup=False,
+                highlight=False,
+            )
+            out.print("  " + p.curl(LOGIN_URL.removesuffix("/login"), g.key), markup=False, highlight=False)
 
 
 def credential_lines(credentials: tuple[DemoCredential, ...]) -> list[str]:

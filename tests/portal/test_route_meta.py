@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
 from govshare.core.auth import Permission, public
+from govshare.exchange.demo_provider import PATH as DEMO_PROVIDER_PATH
 from govshare.exchange.gateway.app import Gateway
 from govshare.portal.web import CsrfForm, csrf_form
 
@@ -67,6 +68,9 @@ def page_posts_without_csrf(app: FastAPI) -> list[str]:
         for route, effective in _routes(app)
         if isinstance(route, APIRoute)
         and not effective.path.startswith("/api/")
+        # The demo's provider node (exchange.demo_provider) stands for another agency's system:
+        # machines call it (the gateway's verification is a POST), it keeps no state, takes no cookie.
+        and not effective.path.startswith(DEMO_PROVIDER_PATH + "/")
         and effective.methods & UNSAFE
         and csrf_form not in set(_calls(effective.dependant))
     ]

@@ -216,6 +216,16 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "统一社会信用代码|字符型；企业名称|字符型；"
         "法定代表人|字符型；注册资本|数值型；成立日期|日期型；登记状态|字符型；住所|字符型",
         security_classification="public",
+        # Proxied to the demo provider (exchange.demo_provider), whose JSON keys are these codes.
+        field_codes={
+            "统一社会信用代码": "uscc",
+            "企业名称": "name",
+            "法定代表人": "legal_representative",
+            "注册资本": "registered_capital",
+            "成立日期": "established_on",
+            "登记状态": "status",
+            "住所": "address",
+        },
     ),
     _e(
         "js-scjgj",

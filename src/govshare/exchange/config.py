@@ -40,6 +40,11 @@ class ExchangeSettings(BaseSettings):
     filing_report_due_workdays: int = Field(default=10, ge=1, le=60)
     #: Residents the demo's hosted dataset holds (``govshare demo load``; the tests load fewer).
     demo_residents: int = Field(default=100_000, ge=1, le=10_000_000)
+    #: The demo's proxied provider (``exchange.demo_provider``): served by the platform's own app
+    #: under ``/demo-provider`` (turn off in production), and the base URL the demo's interface
+    #: stores for it (the gateway calls it over HTTP like any provider; ``make run`` sets the port).
+    demo_provider: bool = True
+    demo_provider_url: str = "http://127.0.0.1:8000/demo-provider"
 
     # The exchange gateway (``exchange.gateway``).
     #: How often (seconds) a serving gateway asks the database whether keys, interfaces or grants

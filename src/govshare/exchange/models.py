@@ -218,3 +218,19 @@ class ExchangeCall(Base):
         Index("ix_exchange_call_grant_at", "grant_id", "at"),
         Index("ix_exchange_call_consumer_at", "consumer_id", "at"),
     )
+
+
+class ExchangeCallSubject(Base):
+    """One subject of one call: the HMAC digest of an identity number or credit code the call asked
+    for or returned (``exchange_call.subjects``), one row per (digest, call), so that "which
+    agencies used this person's data" is an index lookup on ``digest`` rather than a scan of every
+    call's JSON list (issue #11; Estonia's data tracker answers the same question over X-Road).
+
+    The call is named by its event number (``exchange_call.event_seq``, unique), which the
+    recorder knows before the rows are written (its PostgreSQL path writes calls by ``COPY``, which
+    returns no ids). Written only by the recorder, in the same transaction as the calls."""
+
+    __tablename__ = "exchange_call_subject"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -31,6 +31,8 @@ Provider = AgencyMember
 InterfaceManager = Annotated[Principal, Depends(require("authority", *AGENCY_ROLES))]
 #: Read interfaces, versions, filings: the provider's staff, the authority, supervisors.
 Reader = Annotated[Principal, Depends(require("authority", "supervisor", *AGENCY_ROLES))]
+#: Look up who used a person's or enterprise's data: the authority and supervisors only.
+Overseer = Annotated[Principal, Depends(require(*OVERSEERS))]
 
 
 def _deny(code: str, zh: str, en: str, article: str) -> Forbidden:

@@ -22,7 +22,7 @@ from govshare.core.errors import InvalidInput
 from govshare.exchange import query, service, upload
 from govshare.exchange.config import get_exchange_settings
 from govshare.exchange.datasets import StagedVersion
-from govshare.exchange.permissions import InterfaceManager, Provider, Reader
+from govshare.exchange.permissions import InterfaceManager, Overseer, Provider, Reader
 from govshare.exchange.schemas import (
     FilingCreate,
     FilingEnd,
@@ -40,6 +40,8 @@ from govshare.exchange.schemas import (
     PreviewRead,
     ReportCreate,
     ReportRead,
+    SubjectLookupIn,
+    SubjectUsageRead,
     UsageRead,
     UsageRowRead,
     VersionPage,
@@ -54,6 +56,12 @@ LARGE_BODIES = (
     (
         "POST",
         re.compile(r"/api/v1/exchange/resources/[^/]+/versions"),
+        lambda: get_exchange_settings().max_upload_bytes + upload.MULTIPART_SLACK,
+    ),
+    # The same upload from the portal's form (exchange.console.provider).
+    (
+        "POST",
+        re.compile(r"/exchange/resources/[^/]+/versions"),
         lambda: get_exchange_settings().max_upload_bytes + upload.MULTIPART_SLACK,
     ),
 )
@@ -347,4 +355,36 @@ def usage(
         until=until,
         items=[UsageRowRead(**dataclasses.asdict(r)) for r in rows],
         daily=service.usage.daily(session, by=by, since=since, until=until),
+    )
+
+
+# --- Subjects: who used this person's or enterprise's data (Art 32) ---------------------------------
+
+
+@router.post(
+    "/subject-usage",
+    response_model=SubjectUsageRead,
+    summary="数据主体的数据使用记录 / Who used a person's or enterprise's data",
+)
+def subject_usage(data: SubjectLookupIn, session: SessionDep, by: Overseer) -> SubjectUsageRead:
+    """Gateway calls that asked for or returned the subject (an identity number or a credit code,
+    sent in the body, never in the URL): which agencies, when, for what purpose. For the authority
+    and supervisors, over the consumer agencies of their regions; each lookup is recorded with its
+    reason (``exchange.subject.looked_up``), since looking a person up is itself a use."""
+    found = service.subjects.lookup(
+        session,
+        id_number=data.id_number,
+        credit_code=data.credit_code,
+        reason=data.reason,
+        by=by,
+        offset=data.offset,
+        limit=data.limit,
+    )
+    return SubjectUsageRead(
+        kind=found.kind,
+        total=found.total,
+        offset=found.offset,
+        limit=found.limit,
+        agencies=[dataclasses.asdict(a) for a in found.agencies],  # type: ignore[misc]
+        items=[dataclasses.asdict(c) for c in found.calls],  # type: ignore[misc]
     )

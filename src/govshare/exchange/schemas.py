@@ -269,3 +269,52 @@ class UsageRead(BaseModel):
     until: dt.date
     items: list[UsageRowRead]
     daily: list[tuple[dt.date, int]] = Field(description="每个法定日（北京时间）的调用次数")
+
+
+# --- Subjects: who used this person's or enterprise's data (Art 32) --------------------------------
+
+
+class SubjectLookupIn(BaseModel):
+    """The key goes in the body, never in the URL (URLs end up in logs and browser histories)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str | None = Field(
+        default=None, max_length=32, description="公民身份号码（GB 11643）", examples=["11010519491231002X"]
+    )
+    credit_code: str | None = Field(default=None, max_length=32, description="统一社会信用代码（GB 32100）")
+    reason: str = Field(max_length=500, description="查询事由（记入监督台账）")
+    offset: int = Field(default=0, ge=0, le=10**9)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class SubjectCallRead(BaseModel):
+    at: dt.datetime
+    consumer_code: str | None
+    consumer_name: str | None
+    provider_code: str | None
+    provider_name: str | None
+    resource_code: str
+    resource_name: str | None
+    grant_id: int | None
+    purpose: str | None
+    mode: str
+    outcome: str
+    rows: int
+
+
+class SubjectAgencyRead(BaseModel):
+    code: str | None
+    name: str | None
+    calls: int
+    allowed: int
+    last_at: dt.datetime
+
+
+class SubjectUsageRead(BaseModel):
+    kind: str = Field(description="id_number | credit_code")
+    total: int
+    offset: int
+    limit: int
+    agencies: list[SubjectAgencyRead]
+    items: list[SubjectCallRead]

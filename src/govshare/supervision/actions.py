@@ -75,6 +75,7 @@ ACTIONS: dict[str, ActionInfo] = {
     "exchange.filing.filed": _a(N_("平台外交换备案"), "Art 14(3)"),
     "exchange.filing.ended": _a(N_("终止交换备案"), "Art 14(3)"),
     "exchange.filing.report_submitted": _a(N_("报送交换统计"), "Art 14(3)"),
+    "exchange.subject.looked_up": _a(N_("查询数据主体的数据使用记录"), "Art 32"),
     # Sharing: requests and their clocks (Art 13, 17-18), agreements and disputes (Art 19), grants.
     "sharing.request.submitted": _a(N_("提出共享申请"), "Art 17"),
     "sharing.request.granted_at_once": _a(N_("无条件共享即时获得"), "Art 13"),
@@ -149,6 +150,7 @@ SUBJECTS: dict[str, str] = {
     "exchange_interface": N_("共享接口"),
     "exchange_dataset": N_("数据集"),
     "exchange_filing": N_("交换备案"),
+    "exchange_subject": N_("数据主体"),
     "region": N_("行政区"),
     "agency": N_("机关"),
     "person": N_("人员"),

@@ -39,12 +39,13 @@ from sqlalchemy import Connection
 
 from govshare.core import clock, events
 from govshare.core.db import get_engine
-from govshare.exchange.models import ExchangeCall
+from govshare.exchange.models import ExchangeCall, ExchangeCallSubject
 
 log = logging.getLogger("govshare.exchange.gateway")
 
 ACTION = "exchange.gateway.call"
 _INSERT = ExchangeCall.__table__.insert()
+_INSERT_SUBJECTS = ExchangeCallSubject.__table__.insert()
 
 
 @dataclasses.dataclass(slots=True)
@@ -279,10 +280,18 @@ class Recorder:
                     }
                     for r, ev in zip(records, recorded, strict=True)
                 ]
+                # The subject index (exchange_call_subject): one row per digest and call.
+                subjects = [
+                    (d, ev.seq) for r, ev in zip(records, recorded, strict=True) for d in dict.fromkeys(r.subjects)
+                ]
                 if conn.dialect.name == "postgresql":
                     _copy(conn, rows)
+                    if subjects:
+                        _copy_subjects(conn, subjects)
                 else:
                     conn.execute(_INSERT, rows)
+                    if subjects:
+                        conn.execute(_INSERT_SUBJECTS, [{"digest": d, "event_seq": q} for d, q in subjects])
         except BaseException:
             self._close()
             raise
@@ -343,6 +352,13 @@ def _copy(conn: Any, rows: list[dict[str, Any]]) -> None:
     with raw.cursor() as cur, cur.copy(_COPY) as copy:
         for r in rows:
             copy.write_row(tuple(json.dumps(r[c]) if c == "subjects" else r[c] for c in _COLUMNS))
+
+
+def _copy_subjects(conn: Any, subjects: list[tuple[str, int]]) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy("COPY exchange_call_subject (digest, event_seq) FROM STDIN") as copy:
+        for row in subjects:
+            copy.write_row(row)
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

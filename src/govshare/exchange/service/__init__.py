@@ -5,7 +5,7 @@ Functions that change something take the session and ``by``, the acting :class:`
 Reading hosted datasets for the gateway is ``exchange.query`` (no ORM on the hot path).
 """
 
-from govshare.exchange.service import usage
+from govshare.exchange.service import subjects, usage
 from govshare.exchange.service.datasets import (
     UploadPlan,
     accept_version,
@@ -68,6 +68,7 @@ __all__ = [
     "report_read",
     "stage_upload",
     "subject_of",
+    "subjects",
     "submit_report",
     "update_interface",
     "upload_version",

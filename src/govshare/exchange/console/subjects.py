@@ -1,0 +1,99 @@
+"""Portal page: which agencies used the data of this person or enterprise (Art 32).
+
+For the authority and supervisors (``exchange.service.subjects`` says why not the public). The
+key is typed into a ``POST`` form and the answer rendered in its response, never redirected to a
+URL that would carry it; the lookup goes through the same service as the API, so it is checked
+the same way and recorded as an event with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from govshare.core.db import SessionDep
+from govshare.exchange import service
+from govshare.exchange.permissions import Overseer
+from govshare.portal import i18n
+from govshare.portal.web import CsrfForm, FormChange, local_time, render, translator
+
+router = APIRouter(include_in_schema=False)
+
+FIELDS = ("kind", "key", "reason")
+MODES = {
+    "query": ("托管数据查询", "hosted query"),
+    "verify": ("核验", "verification"),
+    "proxy": ("接口调用", "API call"),
+}
+OUTCOMES = {"allowed": ("已提供", "delivered"), "refused": ("已拒绝", "refused"), "failed": ("失败", "failed")}
+
+
+def _page(
+    request: Request,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    found: Any = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "exchange/subjects.html",
+        {
+            "active": "console",
+            "values": values or {"kind": "id_number"},
+            "errors": errors or {},
+            "form_error": form_error,
+            "found": found,
+            "modes": MODES,
+            "outcomes": OUTCOMES,
+            "local_time": local_time,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/exchange/subjects", response_class=HTMLResponse)
+def subjects_form(request: Request, by: Overseer) -> HTMLResponse:
+    return _page(request)
+
+
+@router.post("/exchange/subjects", response_class=HTMLResponse)
+def subjects_lookup(request: Request, session: SessionDep, by: Overseer, form: CsrfForm) -> HTMLResponse:
+    _ = translator(request)
+    values = {k: str(form.get(k) or "").strip() for k in FIELDS}
+    errors: dict[str, str] = {}
+    if values["kind"] not in service.subjects.KINDS:
+        errors["kind"] = _("请选择查询对象的类型")
+    if not values["key"]:
+        errors["key"] = _("请填写此项")
+    if errors:
+        return _page(request, values=values, errors=errors, status=422)
+
+    def place(exc: Any) -> str | None:
+        from govshare.portal.web import domain_error_message
+
+        message = domain_error_message(exc, i18n.lang_of(request))
+        field = {"id_number": "key", "credit_code": "key"}.get(exc.field or "", exc.field)
+        if field in FIELDS:
+            errors[field] = message
+            return None
+        return message
+
+    change = FormChange(session, i18n.lang_of(request), fields=FIELDS, errors=errors, place=place)
+    found = None
+    with change:
+        found = service.subjects.lookup(
+            session,
+            id_number=values["key"] if values["kind"] == "id_number" else None,
+            credit_code=values["key"] if values["kind"] == "credit_code" else None,
+            reason=values["reason"],
+            by=by,
+        )
+    if not change.ok:
+        return _page(request, values=values, errors=errors, form_error=change.form_error, status=change.status)
+    # The key is not echoed back into the form: the page shows only what it found.
+    return _page(request, values={"kind": values["kind"], "reason": values["reason"]}, found=found)
