@@ -627,7 +627,8 @@ def load_cli(if_empty: bool) -> None:
     out.print("演示账号 / Demo accounts:")
     for line in credential_lines(summary.credentials):
         out.print(line, markup=False, highlight=False)
-    out.print(f"登录 / sign in: {LOGIN_URL}")
+    base = platform_base()
+    out.print(f"登录 / sign in: {base}/login")
     out.print("API 令牌（仅显示一次）/ API bearer tokens (shown once):")
     for c in summary.credentials:
         out.print(f"  {c.username}: {c.token}", markup=False, highlight=False)
@@ -639,7 +640,7 @@ def load_cli(if_empty: bool) -> None:
             markup=False,
             highlight=False,
         )
-        out.print("  " + g.curl(LOGIN_URL.removesuffix("/login")), markup=False, highlight=False)
+        out.print("  " + g.curl(base), markup=False, highlight=False)
         p = summary.provider
         if p is not None and g.agency_code == p.consumer_code:
             out.print(
@@ -647,7 +648,16 @@ def load_cli(if_empty: bool) -> None:
                 markup=False,
                 highlight=False,
             )
-            out.print("  " + p.curl(LOGIN_URL.removesuffix("/login"), g.key), markup=False, highlight=False)
+            out.print("  " + p.curl(base, g.key), markup=False, highlight=False)
+
+
+def platform_base() -> str:
+    """Where the printed lines point: the platform serves the demo provider itself, so the
+    provider's address (``make run`` sets it from its port) names the platform's too."""
+    from govshare.exchange.config import get_exchange_settings
+
+    url = get_exchange_settings().demo_provider_url.rstrip("/")
+    return url.removesuffix("/demo-provider") if url.endswith("/demo-provider") else LOGIN_URL.removesuffix("/login")
 
 
 def credential_lines(credentials: tuple[DemoCredential, ...]) -> list[str]:

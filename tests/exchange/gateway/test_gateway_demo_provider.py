@@ -90,3 +90,19 @@ def test_demo_proxied_resource_answers_through_the_gateway(session, live):
     assert r.status_code == 200, r.text
     assert r.json() == {"found": True, "matches": {"企业名称": True, "登记状态": False}}
     assert counts() == (2, 2)
+
+
+def test_printed_lines_name_the_port_make_run_serves(monkeypatch):
+    """`make run PORT=8017` passes the provider's address with its port; the printed sign-in and
+    curl lines follow it instead of a fixed 8000."""
+    from govshare import demo
+    from govshare.exchange.config import get_exchange_settings
+
+    monkeypatch.setenv("GOVSHARE_DEMO_PROVIDER_URL", "http://127.0.0.1:8017/demo-provider")
+    get_exchange_settings.cache_clear()
+    try:
+        assert demo.platform_base() == "http://127.0.0.1:8017"
+    finally:
+        monkeypatch.delenv("GOVSHARE_DEMO_PROVIDER_URL")
+        get_exchange_settings.cache_clear()
+    assert demo.platform_base() == "http://127.0.0.1:8000"
