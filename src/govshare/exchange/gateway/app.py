@@ -51,7 +51,7 @@ from govshare.exchange.config import get_exchange_settings
 from govshare.exchange.gateway import openapi, rules
 from govshare.exchange.gateway.cache import ClientView, GatewayCache, GrantLoader, ResourceView, sharing_grants
 from govshare.exchange.gateway.recorder import CallRecord, Recorder, SubjectHasher
-from govshare.exchange.gateway.upstream import Upstream, UpstreamFailed, project, values_of
+from govshare.exchange.gateway.upstream import Upstream, UpstreamFailed, project
 from govshare.exchange.rules import ID_NUMBER, USCC
 
 log = logging.getLogger("govshare.exchange.gateway")
@@ -553,8 +553,9 @@ class Gateway:
             data = json.loads(answer.body)
         except ValueError:
             raise _garbage() from None
-        projected = project(data, granted=grant.items, names=names)
-        rec.subjects = self.subjects([*asked, *values_of(projected, subject_keys)])
+        found: list[Any] = []
+        projected = project(data, granted=grant.items, names=names, subject_keys=subject_keys, found=found)
+        rec.subjects = self.subjects([*asked, *found])
         rec.rows = _row_count(projected)
         if answer.status >= 400:
             raise _upstream_status(answer.status)

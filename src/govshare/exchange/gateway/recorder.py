@@ -110,20 +110,32 @@ def subject_digest(key: bytes, value: str) -> str:
 
 
 class SubjectHasher:
-    """:func:`subject_digest` with the key's HMAC state prepared once (a copy per value: measured
-    about 3x faster than ``hmac.new`` per value)."""
+    """:func:`subject_digest` with the key's two padded SHA-256 states prepared once: HMAC as RFC
+    2104 builds it, H((K ^ opad) || H((K ^ ipad) || m)), with a copy of each state per value.
+    Measured 1.7x faster than copying a prepared ``hmac`` object (69 against 119 us for the 90
+    identity numbers of a 10 KB answer), which was itself 3x faster than ``hmac.new`` per value;
+    a test holds it equal to ``hmac.new`` for any key and value."""
+
+    BLOCK = 64  # SHA-256's block size in bytes
 
     def __init__(self, key: bytes) -> None:
-        self._base = hmac.new(key, digestmod=hashlib.sha256)
+        if len(key) > self.BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(self.BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def digests(self, values: Iterable[Any]) -> list[str]:
         out: dict[str, None] = {}
+        inner, outer = self._inner, self._outer
         for v in values:
             if v is None or v == "":
                 continue
-            h = self._base.copy()
-            h.update(str(v).strip().upper().encode("utf-8"))
-            out[h.hexdigest()] = None
+            i = inner.copy()
+            i.update(str(v).strip().upper().encode("utf-8"))
+            o = outer.copy()
+            o.update(i.digest())
+            out[o.hexdigest()] = None
         return list(out)
 
 

@@ -94,16 +94,30 @@ def _too_large(cap: int) -> UpstreamFailed:
     )
 
 
-def project(value: Any, *, granted: Collection[str], names: Mapping[str, str], depth: int = 0) -> Any:
+def project(
+    value: Any,
+    *,
+    granted: Collection[str],
+    names: Mapping[str, str],
+    depth: int = 0,
+    subject_keys: Collection[str] = (),
+    found: list[Any] | None = None,
+) -> Any:
     """Keep only granted data items in a JSON answer.
 
     ``names`` maps every key that names a data item of the entry (its name, and its field code) to
     the item's name. In every object: a key naming a granted item keeps its value; a key naming any
     other item is dropped; other keys keep objects and arrays (projected in turn) and drop scalars,
     except the envelope keys (:data:`ENVELOPE`) at the top. What the catalog does not describe is
-    thus never passed on as a value."""
+    thus never passed on as a value.
+
+    With ``found``, the scalar values kept under one of ``subject_keys`` are appended to it in the
+    same pass (a second walk over the result for them cost a tenth of a 10 KB call)."""
     if isinstance(value, list):
-        return [project(v, granted=granted, names=names, depth=depth + 1) for v in value]
+        return [
+            project(v, granted=granted, names=names, depth=depth + 1, subject_keys=subject_keys, found=found)
+            for v in value
+        ]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
@@ -112,25 +126,10 @@ def project(value: Any, *, granted: Collection[str], names: Mapping[str, str], d
         if item is not None:
             if item in granted:
                 out[k] = v
-        elif isinstance(v, dict | list):
-            out[k] = project(v, granted=granted, names=names, depth=depth + 1)
+                if found is not None and k in subject_keys and isinstance(v, (str, int)):
+                    found.append(v)
+        elif isinstance(v, (dict, list)):
+            out[k] = project(v, granted=granted, names=names, depth=depth + 1, subject_keys=subject_keys, found=found)
         elif depth == 0 and k in ENVELOPE:
             out[k] = v
     return out
-
-
-def values_of(value: Any, keys: Collection[str]) -> list[Any]:
-    """Every scalar value under one of ``keys`` anywhere in a JSON value (subject keys)."""
-    found: list[Any] = []
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if k in keys and isinstance(x, str | int):
-                    found.append(x)
-                elif isinstance(x, dict | list):
-                    stack.append(x)
-        elif isinstance(v, list):
-            stack.extend(v)
-    return found
