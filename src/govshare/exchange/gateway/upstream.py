@@ -126,10 +126,26 @@ def project(
         if item is not None:
             if item in granted:
                 out[k] = v
-                if found is not None and k in subject_keys and isinstance(v, (str, int)):
-                    found.append(v)
+                if found is not None:
+                    if k in subject_keys and isinstance(v, (str, int)):
+                        found.append(v)
+                    elif isinstance(v, (dict, list)):
+                        _subject_values(v, subject_keys, found)  # kept whole: its inside is delivered too
         elif isinstance(v, (dict, list)):
             out[k] = project(v, granted=granted, names=names, depth=depth + 1, subject_keys=subject_keys, found=found)
         elif depth == 0 and k in ENVELOPE:
             out[k] = v
     return out
+
+
+def _subject_values(value: Any, keys: Collection[str], found: list[Any]) -> None:
+    """Append every scalar under one of ``keys`` anywhere in ``value`` (a kept item's own value)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in keys and isinstance(v, (str, int)):
+                found.append(v)
+            elif isinstance(v, (dict, list)):
+                _subject_values(v, keys, found)
+    elif isinstance(value, list):
+        for v in value:
+            _subject_values(v, keys, found)
