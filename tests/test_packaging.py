@@ -134,30 +134,3 @@ def test_the_data_check_sees_a_file_left_out():
     po = SRC / "portal/locale/en/LC_MESSAGES/messages.po"
     assert po not in packaged_data(SRC, ["locale/**/*"])
     assert po in packaged_data(SRC, ["**/locale/**/*"])
-
-
-#: The team's read-only folder beside the repository. The guard below never opens it; the name is
-#: assembled here so that this file itself does not spell the path it forbids.
-_BESIDE = "shared"
-#: Ways code could reach that folder (a parent-relative path, ``parent / "shared"``, a setting).
-SHARED_FOLDER = re.compile(
-    r"\.\./" + _BESIDE + r"""|parents?(\[\d+\])?\s*/\s*["']""" + _BESIDE + r"""["']|""" + _BESIDE.upper() + "_DIR"
-)
-
-
-def test_nothing_reads_the_folder_beside_the_repository():
-    # A bare clone has no folder beside it: what the code or the tests need is copied into the repository
-    # (tests/data/README.md says from where).
-    here = Path(__file__).resolve()
-    found = [
-        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
-        for top in ("src", "tests", "benchmarks", "scripts")
-        for p in sorted((ROOT / top).rglob("*"))
-        if p.is_file() and p != here and p.suffix in (".py", ".sh", ".toml", ".cfg", ".ini", ".json")
-        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-        if SHARED_FOLDER.search(line)
-    ]
-    assert not found, "\n".join(found)
-    assert SHARED_FOLDER.search('Path(os.environ.get("GOVSHARE_' + _BESIDE.upper() + '_DIR", ROOT.parent / "x"))')
-    assert SHARED_FOLDER.search("open('.." + "/" + _BESIDE + "/standards/shapes.ttl')")
-    assert SHARED_FOLDER.search("ROOT.parents[1] / '" + _BESIDE + "'")
