@@ -66,3 +66,38 @@ def test_filing_and_upload_forms_fit_a_phone(world, session, client, chromium, t
         finally:
             context.close()
     assert (ARTIFACTS / "mobile-exchange-upload-errors.png").exists()
+
+
+def test_overseer_pages_fit_a_phone(world, session, chromium):
+    """The authority's exchange pages at 375 px in Chinese: the subject lookup (form, then its answer),
+    the interfaces list, the overdue reports and who uses the data."""
+    from govshare.app import create_app
+
+    with serve(create_app()) as base:
+        context = chromium.new_context(viewport={"width": MOBILE_WIDTH, "height": 800}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        try:
+            page.goto(base + "/login")
+            page.get_by_label("用户名").fill("sz_auth")
+            page.get_by_label("密码").fill(PASSWORD)
+            page.locator("main").get_by_role("button", name="登录").click()
+            page.wait_for_url(re.compile(r"/console$"))
+            page.goto(base + "/exchange/subjects")
+            check_fits(page, "exchange subject lookup", "mobile-exchange-subjects.png")
+            page.get_by_label("号码").fill("11010519491231002X")
+            page.get_by_label("查询事由").fill("核查群众关于个人信息被滥用的投诉")
+            page.get_by_role("button", name="查询").click()
+            page.wait_for_selector("#found-title")
+            assert "11010519491231002X" not in page.content()  # the number is not echoed back
+            check_fits(page, "exchange subject answer", "mobile-exchange-subjects-answer.png")
+            for path, shot in (
+                ("/exchange/resources", "mobile-exchange-resources.png"),
+                ("/exchange/filings/overdue", "mobile-exchange-overdue.png"),
+                ("/exchange/usage/consumers", "mobile-exchange-consumers.png"),
+            ):
+                page.goto(base + path)
+                assert page.locator("main h1").count() == 1, path
+                check_fits(page, path, shot)
+        finally:
+            context.close()
