@@ -240,3 +240,70 @@ def test_file_and_report_off_platform_sharing(world, session, app):
     assert "报送统计" not in auth.get(f"/exchange/filings/{old_id}").text.split("</h2>", 1)[1].split("统计报告")[-1]
     assert auth.get("/exchange/filings/new").status_code == 403
     assert auth.get("/exchange/filings/99999").status_code == 404
+
+
+def test_detach_an_interface_from_its_page(world, session, app):
+    resource = publish_entry(
+        session,
+        name="企业登记接口",
+        provision_method="gateway_api",
+        security_classification="public",
+        share_type="unconditional",
+        contains_personal_info=False,
+        data_items=ITEMS,
+    )
+    session.commit()
+    page_url = f"/exchange/resources/{resource.code}"
+    staff = sign_in(browser(app), "gat_staff")
+    token = token_of(staff.get(page_url).text)
+    r = staff.post(
+        f"{page_url}/interface",
+        data={"csrf_token": token, "base_url": "https://node.example.gov.cn/api", "timeout_ms": "3000"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert "停用接口" in staff.get(page_url).text
+
+    def detached() -> bool:
+        with transaction() as s:
+            return s.scalars(select(ExchangeInterface)).one().detached_at is not None
+
+    # A supervisor reads the page without the form and may not post it; nor may another agency.
+    sup = sign_in(browser(app), "super")
+    page = sup.get(page_url).text
+    assert "https://node.example.gov.cn/api" in page and "停用接口" not in page
+    assert (
+        sup.post(f"{page_url}/interface/detach", data={"csrf_token": token_of(page), "confirm": "on"}).status_code
+        == 403
+    )
+    other = sign_in(browser(app), "szsj_admin")
+    r = other.post(
+        f"{page_url}/interface/detach", data={"csrf_token": token_of(other.get("/console").text), "confirm": "on"}
+    )
+    assert r.status_code == 403 and not detached()
+    # Without a CSRF token, or without the confirmation ticked: nothing detached.
+    assert staff.post(f"{page_url}/interface/detach", data={"confirm": "on"}).status_code == 403
+    r = staff.post(f"{page_url}/interface/detach", data={"csrf_token": token})
+    assert r.status_code == 422 and 'id="f-confirm-error"' in r.text and "请勾选确认" in r.text
+    assert not detached() and _events("exchange.interface.detached") == 0
+    r = staff.post(f"{page_url}/interface/detach", data={"csrf_token": token, "confirm": "on"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"{page_url}?saved=detached", r.text
+    page = staff.get(r.headers["location"]).text
+    assert "接口已停用" in page and "已停用" in page and "接入代理接口" in page and 'id="detach-form"' not in page
+    assert detached() and _events("exchange.interface.detached") == 1
+    # The same form again (a stale page): the service's refusal on the form, not a 500.
+    r = staff.post(f"{page_url}/interface/detach", data={"csrf_token": token, "confirm": "on"})
+    assert r.status_code == 422 and "该目录条目没有接入接口" in r.text and 'id="form-errors"' in r.text
+    assert _events("exchange.interface.detached") == 1
+    # The authority of the region may detach too (after attaching again).
+    staff.post(
+        f"{page_url}/interface",
+        data={"csrf_token": token, "base_url": "https://node.example.gov.cn/api", "timeout_ms": "3000"},
+    )
+    auth = sign_in(browser(app), "prov_auth")
+    page = auth.get(page_url).text
+    r = auth.post(
+        f"{page_url}/interface/detach", data={"csrf_token": token_of(page), "confirm": "on"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and detached() and _events("exchange.interface.detached") == 2
+

@@ -44,6 +44,7 @@ SAVED = {
     "attached": ("接口已接入。", "The interface is attached."),
     "updated": ("接口已修改。", "The interface is changed."),
     "uploaded": ("新版本已接收并成为当前版本。", "The new version is accepted and is now current."),
+    "detached": ("接口已停用。", "The interface is detached."),
 }
 
 
@@ -79,6 +80,8 @@ def _resource_page(
     upload_error: str | None = None,
     row_errors: list[dict[str, Any]] | None = None,
     error_count: int = 0,
+    detach_errors: dict[str, str] | None = None,
+    detach_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     resource = service.interfaces.load_resource(session, ref)
@@ -123,6 +126,8 @@ def _resource_page(
             "upload_error": upload_error,
             "row_errors": row_errors or [],
             "error_count": error_count,
+            "detach_errors": detach_errors or {},
+            "detach_error": detach_error,
             "versions": versions,
             "pager": pager,
             "saved": saved,
@@ -233,6 +238,30 @@ def save_interface(
         return RedirectResponse(f"/exchange/resources/{resource.code or resource.id}?saved={saved}", status_code=303)
     return _resource_page(
         request, session, ref, by, values=values, errors=errors, form_error=change.form_error, status=change.status
+    )
+
+
+@router.post("/exchange/resources/{ref}/interface/detach", response_class=HTMLResponse, response_model=None)
+def detach_interface(
+    ref: str, request: Request, session: SessionDep, by: InterfaceManager, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    """Detach the entry's interface (the gateway stops serving it; versions are kept), once the
+    form's box confirming it is ticked: the service asks for no reason, so the page asks for that."""
+    _ = translator(request)
+    ref = ref[:64]
+    resource = service.interfaces.load_resource(session, ref)
+    perm.check_manage_interface(by, resource.provider_id, service.interfaces.region_path(session, resource))
+    errors: dict[str, str] = {}
+    if form.get("confirm") != "on":
+        errors["confirm"] = _("请勾选确认：停用后交换网关不再提供该条目的数据")
+        return _resource_page(request, session, ref, by, detach_errors=errors, status=422)
+    change = FormChange(session, i18n.lang_of(request), fields=("confirm",), errors=errors)
+    with change:
+        service.detach_interface(session, resource.id, by=by)
+    if change.ok:
+        return RedirectResponse(f"/exchange/resources/{resource.code or resource.id}?saved=detached", status_code=303)
+    return _resource_page(
+        request, session, ref, by, detach_errors=errors, detach_error=change.form_error, status=change.status
     )
 
 
