@@ -123,6 +123,10 @@ def test_an_ended_filing_owes_the_periods_it_was_active(world, client):
     with clock.frozen(at("2026-09-15")):
         fid = _file(client, world).json()["id"]
     with clock.frozen(at("2026-11-05")):
+        # A reason of blanks is no reason: refused with the article, the filing stays active.
+        r = client.post(f"{API}/filings/{fid}/end", json={"reason": "   "}, headers=world.h("gat_staff"))
+        assert r.status_code == 422 and r.json()["code"] == "exchange.filing.end_reason_required", r.text
+        assert r.json()["field"] == "reason" and r.json()["article"] == "Art 14(3)"
         r = client.post(f"{API}/filings/{fid}/end", json={"reason": "已接入省平台"}, headers=world.h("gat_staff"))
         assert r.status_code == 200 and r.json()["state"] == "ended" and r.json()["ended_on"] == "2026-11-05"
         again = client.post(f"{API}/filings/{fid}/end", json={"reason": "再次"}, headers=world.h("gat_staff"))

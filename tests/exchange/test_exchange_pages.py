@@ -307,3 +307,63 @@ def test_detach_an_interface_from_its_page(world, session, app):
     )
     assert r.status_code == 303 and detached() and _events("exchange.interface.detached") == 2
 
+
+def test_end_an_off_platform_filing_from_its_page(world, session, app):
+    with transaction() as s:
+        filing = service.file_filing(
+            s,
+            FilingCreate(
+                agency="sz-sj",
+                resource_text="企业年报",
+                counterpart_name="苏州市税务局",
+                direction="provide",
+                reason="对方系统尚未接入平台",
+                channel="光盘",
+            ),
+            by=OPERATOR,
+        )
+        fid = filing.id
+    page_url = f"/exchange/filings/{fid}"
+
+    def state() -> tuple[str, str | None]:
+        with transaction() as s:
+            f = s.get(ExchangeFiling, fid)
+            return f.state, f.end_reason
+
+    sz = sign_in(browser(app), "szsj_admin")
+    page = sz.get(page_url).text
+    assert f'action="/exchange/filings/{fid}/end"' in page
+    token = token_of(page)
+    # The authority reads the filing but may not end it; nor may an agency that does not hold it.
+    auth = sign_in(browser(app), "sz_auth")
+    page = auth.get(page_url).text
+    assert "企业年报" in page and "/end" not in page
+    assert (
+        auth.post(f"{page_url}/end", data={"csrf_token": token_of(page), "reason": "对方已接入平台"}).status_code == 403
+    )
+    gat = sign_in(browser(app), "gat_staff")
+    assert (
+        gat.post(
+            f"{page_url}/end", data={"csrf_token": token_of(gat.get("/console").text), "reason": "已接入"}
+        ).status_code
+        == 404
+    )
+    # No reason, a blank one, one too long: refused next to the field, naming it and the article.
+    for reason in ("", "   ", "长" * 2001):
+        r = sz.post(f"{page_url}/end", data={"csrf_token": token, "reason": reason})
+        assert r.status_code == 422 and 'id="f-reason-error"' in r.text, reason
+        error = r.text.split('id="f-reason-error">')[1].split("</p>")[0]
+        assert "终止原因" in error and "第十四条" in error, error
+    assert state() == ("active", None) and _events("exchange.filing.ended") == 0
+    r = sz.post(
+        f"{page_url}/end", data={"csrf_token": token, "reason": " 对方系统已接入省平台 "}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"{page_url}?saved=ended", r.text
+    page = sz.get(r.headers["location"]).text
+    assert "备案已终止" in page and "已终止" in page and "对方系统已接入省平台" in page and "/end" not in page
+    assert state() == ("ended", "对方系统已接入省平台") and _events("exchange.filing.ended") == 1
+    # Ending it again (a stale page): the service's refusal on the form.
+    r = sz.post(f"{page_url}/end", data={"csrf_token": token, "reason": "再次终止"})
+    assert r.status_code == 422 and "该备案已终止" in r.text and _events("exchange.filing.ended") == 1
+    # English.
+    assert "Reason for ending" in sz.get(f"{page_url}?lang=en").text

@@ -373,6 +373,8 @@ REPORT_PERIODS: Labels = {
 }
 _PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
 FILING_STATES: Labels = {"active": ("有效", "active"), "ended": ("已终止", "ended")}
+#: Why the off-platform sharing ended: stated when the filing is ended (Art 14(3)).
+END_REASON_MIN, END_REASON_MAX = 2, 2000
 
 
 def period_of(day: dt.date, period: str) -> tuple[dt.date, dt.date]:

@@ -180,7 +180,7 @@ class FilingCreate(_Strict):
 
 
 class FilingEnd(_Strict):
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: str = Field(min_length=rules.END_REASON_MIN, max_length=rules.END_REASON_MAX)
 
 
 class FilingRead(BaseModel):

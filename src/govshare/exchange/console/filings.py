@@ -40,6 +40,11 @@ FILING_FIELDS = (
 )
 REPORT_FIELDS = ("period_start", "calls", "records", "purpose")
 FilingId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SAVED = {
+    "filed": ("已备案。", "Filed."),
+    "reported": ("统计已报送。", "The statistics are reported."),
+    "ended": ("备案已终止。", "The filing is ended."),
+}
 DIRECTIONS = {
     "provide": ("本机关提供数据", "we provide the data"),
     "receive": ("本机关获取数据", "we receive the data"),
@@ -156,6 +161,9 @@ def _filing_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     form_error: str | None = None,
+    end_values: dict[str, Any] | None = None,
+    end_errors: dict[str, str] | None = None,
+    end_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     filing = service.get_filing(session, filing_id, viewer=by)
@@ -164,9 +172,7 @@ def _filing_page(
     owed = [o for o in service.overdue_for(session, [filing], clock.today())]
     if values is None:
         values = {"period_start": owed[0].period_start.isoformat() if owed else ""}
-    saved = {"filed": ("已备案。", "Filed."), "reported": ("统计已报送。", "The statistics are reported.")}.get(
-        request.query_params.get("saved", "")
-    )
+    saved = SAVED.get(request.query_params.get("saved", ""))
     return render(
         request,
         "exchange/offplatform_filing.html",
@@ -179,6 +185,10 @@ def _filing_page(
                 "values": values,
                 "errors": errors or {},
                 "form_error": form_error,
+                "end_values": end_values or {},
+                "end_errors": end_errors or {},
+                "end_error": end_error,
+                "end_reason_max": rules.END_REASON_MAX,
                 "saved": saved,
             }
         ),
@@ -223,5 +233,30 @@ def submit_report(
         values=values,
         errors=errors,
         form_error=change.form_error,
+        status=change.status,
+    )
+
+
+@router.post("/exchange/filings/{filing_id}/end", response_class=HTMLResponse, response_model=None)
+def end_filing(
+    filing_id: FilingId, request: Request, session: SessionDep, by: Provider, form: CsrfForm
+) -> HTMLResponse | RedirectResponse:
+    """The off-platform sharing stopped: the filing ends with its reason (the service checks it,
+    Art 14(3)); no further periods are owed after today's."""
+    values = {"reason": str(form.get("reason") or "").strip()}
+    errors: dict[str, str] = {}
+    change = FormChange(session, i18n.lang_of(request), fields=("reason",), errors=errors)
+    with change:
+        service.end_filing(session, filing_id, values["reason"], by=by)
+    if change.ok:
+        return RedirectResponse(f"/exchange/filings/{filing_id}?saved=ended", status_code=303)
+    return _filing_page(
+        request,
+        session,
+        filing_id,
+        by,
+        end_values=values,
+        end_errors=errors,
+        end_error=change.form_error,
         status=change.status,
     )

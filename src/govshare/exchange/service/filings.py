@@ -175,7 +175,16 @@ def end_filing(session: Session, filing_id: int, reason: str, *, by: Principal) 
     perm.check_file(by, filing.agency_id)
     if filing.state == "ended":
         raise Conflict("exchange.filing.ended", "该备案已终止", "The filing has already ended", field="filing_id")
-    filing.state, filing.ended_on, filing.end_reason = "ended", clock.today(), reason.strip()
+    reason = reason.strip()
+    if not rules.END_REASON_MIN <= len(reason) <= rules.END_REASON_MAX:
+        raise InvalidInput(
+            "exchange.filing.end_reason_required",
+            f"请写明终止原因（{rules.END_REASON_MIN} 至 {rules.END_REASON_MAX} 个字）",
+            f"State the reason for ending ({rules.END_REASON_MIN} to {rules.END_REASON_MAX} characters)",
+            field="reason",
+            article="Art 14(3)",
+        )
+    filing.state, filing.ended_on, filing.end_reason = "ended", clock.today(), reason
     session.flush()
     _event(session, "exchange.filing.ended", filing, filing.agency.code, by, {"ended_on": filing.ended_on})
     return filing
