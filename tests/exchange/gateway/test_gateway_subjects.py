@@ -150,3 +150,75 @@ def test_the_lookup_page(client, world, book, hosted, sz_key, session, app):
     assert "Who used a subject" in sup.get("/exchange/subjects?lang=en").text
     staff = sign_in(browser(app), "gat_staff")
     assert staff.get("/exchange/subjects").status_code == 403
+
+
+def _pager_fields(html: str) -> dict[str, str]:
+    import re
+
+    form = html.split('action="/exchange/subjects/page"')[1].split("</form>")[0]
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+
+
+def test_the_lookup_page_pages_by_post_with_the_digest(client, world, book, hosted, sz_key, session, app, monkeypatch):
+    from govshare.core.auth import OPERATOR
+    from govshare.core.errors import InvalidInput
+    from govshare.exchange.console import subjects as page
+    from govshare.exchange.service import subjects
+    from tests.portal.portal_helpers import browser, sign_in, token_of
+
+    monkeypatch.setattr(page, "PAGE_SIZE", 2)
+    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), regions=["320500"])
+    person = _suzhou(residents())[0]["公民身份号码"]
+    for _n in range(3):
+        _ask(client, sz_key, hosted, person)
+    sup = sign_in(browser(app), "super")
+    token = token_of(sup.get("/exchange/subjects").text)
+    r = sup.post("/exchange/subjects", data={"csrf_token": token, "kind": "id_number", "key": person, "reason": REASON})
+    assert r.status_code == 200 and "共 3 次调用" in r.text and "第 1–2 条，共 3 条" in r.text
+    assert r.text.count('<th scope="row">', r.text.index("subject-calls")) == 2 and "下一页" in r.text
+    fields = _pager_fields(r.text)
+    digest = _lookup_events()[0].subject_id
+    assert fields["digest"] == digest and fields["kind"] == "id_number" and fields["reason"] == REASON
+    assert person not in r.text  # the number is in no field: only its keyed digest
+
+    # The next page: POSTed, the rest of the calls; another lookup, recorded with the same reason.
+    r = sup.post("/exchange/subjects/page", data={**fields, "csrf_token": token, "offset": "2"})
+    assert r.status_code == 200, r.text
+    assert "第 3–3 条，共 3 条" in r.text and "上一页" in r.text and "下一页" not in r.text and person not in r.text
+    looked = _lookup_events()
+    assert len(looked) == 2 and looked[1].subject_id == digest
+    assert looked[1].data == {"kind": "id_number", "reason": REASON, "calls": 3, "offset": 2}
+
+    # Bad input: the form again with its message, nothing recorded.
+    bad = [
+        {**fields, "seal": "0" * 64},  # a forged seal
+        {**fields, "digest": "0" * 64},  # another digest under this seal
+        {**fields, "kind": "credit_code"},
+        {**fields, "offset": "two"},
+    ]
+    for data in bad:
+        r = sup.post("/exchange/subjects/page", data={**data, "csrf_token": token, "offset": data.get("offset", "2")})
+        assert r.status_code == 422 and "翻页请求无效" in r.text, data
+    r = sup.post("/exchange/subjects/page", data={**fields, "csrf_token": token, "offset": "2", "reason": ""})
+    assert r.status_code == 422 and 'id="f-reason-error"' in r.text
+    # The seal is the supervisor's: the authority cannot replay it to look up by the digest.
+    auth = sign_in(browser(app), "prov_auth")
+    r = auth.post(
+        "/exchange/subjects/page",
+        data={**fields, "csrf_token": token_of(auth.get("/exchange/subjects").text), "offset": "2"},
+    )
+    assert r.status_code == 422 and "翻页请求无效" in r.text
+    assert len(_lookup_events()) == 2
+    # Agency staff may not page (nor look), with or without the form.
+    staff = sign_in(browser(app), "gat_staff")
+    r = staff.post(
+        "/exchange/subjects/page", data={**fields, "csrf_token": token_of(staff.get("/console").text), "offset": "2"}
+    )
+    assert r.status_code == 403 and len(_lookup_events()) == 2
+    # The service checks the digest's form itself.
+    try:
+        subjects.lookup_digest(session, kind="id_number", digest=person, reason=REASON, by=OPERATOR)
+    except InvalidInput as exc:
+        assert exc.code == "exchange.subject.digest_invalid"
+    else:
+        raise AssertionError("a number is no digest")

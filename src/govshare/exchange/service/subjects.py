@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import case, func, select, true
@@ -42,6 +43,7 @@ KINDS = {
     "credit_code": ("统一社会信用代码", "unified social credit code", "GB 32100"),
 }
 REASON_MIN, REASON_MAX = 4, 500
+_DIGEST = re.compile(r"[0-9a-f]{64}")  # HMAC-SHA256 in hex, as ``gateway.recorder.subject_digest`` writes it
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -169,8 +171,28 @@ def lookup(
     kind, raw = _kind_and_key(id_number, credit_code)
     key = check_key(kind, raw)
     why = check_reason(reason)
-    digest = digest_of(key)
+    return _lookup(session, kind, digest_of(key), why, by, offset, limit)
 
+
+def lookup_digest(
+    session: Session, *, kind: str, digest: str, reason: str | None, by: Principal, offset: int = 0, limit: int = 50
+) -> SubjectUsage:
+    """A further page of a lookup, by the digest its first page found (``SubjectUsage.digest``), so
+    the portal's next-page form need not carry the number. The same checks; recorded again with
+    its reason and offset, since another page is another look at the subject's calls."""
+    check_may_look_up(by)
+    if kind not in KINDS or not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        raise InvalidInput(
+            "exchange.subject.digest_invalid",
+            "查询对象无效，请重新输入号码查询",
+            "The subject is not valid; look the number up again",
+            field="digest",
+        )
+    why = check_reason(reason)
+    return _lookup(session, kind, digest, why, by, offset, limit)
+
+
+def _lookup(session: Session, kind: str, digest: str, why: str, by: Principal, offset: int, limit: int) -> SubjectUsage:
     consumer, provider = aliased(Agency), aliased(Agency)
     scope: Any = (
         true() if by.is_system else registry_service.in_subtrees(consumer.region_code, by.region_paths(*perm.OVERSEERS))
@@ -242,7 +264,7 @@ def lookup(
         subject_type=SUBJECT,
         subject_id=digest,
         region_code=region,
-        data={"kind": kind, "reason": why, "calls": total},
+        data={"kind": kind, "reason": why, "calls": total, **({"offset": offset} if offset else {})},
     )
     session.flush()
     return SubjectUsage(kind, digest, total, offset, limit, agencies, calls)
