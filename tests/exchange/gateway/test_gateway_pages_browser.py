@@ -97,3 +97,42 @@ def test_usage_and_integrator_pages_at_desktop_and_phone_width(server, chromium)
     desktop.close()
     phone.close()
     assert not outside, outside
+
+
+def test_subject_lookup_pages_through_calls_at_phone_width(
+    client, world, book, hosted, sz_key, session, chromium, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """The subject lookup's pages at 375 px: the next page is a form (POST), the number is in no page."""
+    from govshare.app import create_app
+    from govshare.exchange.console import subjects as subject_pages
+    from tests.exchange.exchange_helpers import residents
+
+    monkeypatch.setattr(subject_pages, "PAGE_SIZE", 2)
+    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), regions=["320500"])
+    person = next(r["公民身份号码"] for r in residents() if r["行政区划代码"].startswith("3205"))
+    for _ in range(3):
+        r = client.get(
+            f"{GW}/{hosted.code}",
+            params=[("items", "姓名"), ("filter", f"公民身份号码:eq:{person}")],
+            headers=headers(sz_key),
+        )
+        assert r.status_code == 200, r.text
+    with serve(create_app()) as base:
+        context = chromium.new_context(viewport={"width": MOBILE_WIDTH, "height": 800}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        try:
+            _sign_in(page, base, "super")
+            page.goto(base + "/exchange/subjects")
+            page.get_by_label("号码").fill(person)
+            page.get_by_label("查询事由").fill("核查群众关于个人信息被滥用的投诉")
+            page.get_by_role("button", name="查询", exact=True).click()
+            page.wait_for_selector("#found-title")
+            assert "第 1–2 条，共 3 条" in page.content() and person not in page.content()
+            check_fits(page, "exchange subject answer, first page", "mobile-exchange-subjects-page1.png")
+            page.get_by_role("button", name="下一页").click()
+            page.wait_for_selector("text=第 3–3 条，共 3 条")
+            assert page.url.endswith("/exchange/subjects/page") and person not in page.content()
+            check_fits(page, "exchange subject answer, next page", "mobile-exchange-subjects-page2.png")
+        finally:
+            context.close()
