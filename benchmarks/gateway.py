@@ -321,15 +321,21 @@ def setup_hosted(rows: int) -> tuple[str, str]:
 
 
 def counts() -> tuple[int, int, int]:
-    """(call records, call events, records answered 200)."""
+    """(call records, call events, records answered 200), read in one statement so that one
+    snapshot sees all three (two statements could see a group commit land between them)."""
     from sqlalchemy import text
 
     from govshare.core.db import transaction
 
     with transaction() as s:
-        calls = s.execute(text("SELECT count(*), count(*) FILTER (WHERE status = 200) FROM exchange_call")).one()
-        events = s.execute(text("SELECT count(*) FROM event WHERE action = 'exchange.gateway.call'")).scalar()
-    return int(calls[0]), int(events or 0), int(calls[1])
+        row = s.execute(
+            text(
+                "SELECT (SELECT count(*) FROM exchange_call),"
+                " (SELECT count(*) FROM event WHERE action = 'exchange.gateway.call'),"
+                " (SELECT count(*) FROM exchange_call WHERE status = 200)"
+            )
+        ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 # --- Processes ------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ __all__ = [
     "event_canonical_bytes",
     "new_recorded",
     "record",
+    "stamp",
 ]
 
 
@@ -231,9 +232,20 @@ def append(conn: Connection, pending: list[Recorded]) -> None:
         # The primary key makes a concurrent creator fail cleanly rather than reuse a number.
         conn.execute(text("INSERT INTO event_head (id, next_seq) VALUES (1, :k)"), {"k": count})
         end = count
-    now = clock.now()
+    rows = stamp(pending, int(end) - count, clock.now())
+    if len(rows) >= _COPY_FROM and conn.dialect.name == "postgresql":
+        _copy_events(conn, rows)
+    else:
+        conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])  # one row: no executemany pipeline
+
+
+def stamp(pending: list[Recorded], first: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """Give ``pending`` the numbers from ``first`` on, the time ``now`` and their canonical bytes;
+    returns their rows. Only for a caller holding the counter's lock, which reserved those numbers
+    (``append``, or the gateway's recorder, which reserves them in the statement that writes its calls),
+    and with ``now`` taken under it, so times never go back in sequence order."""
     rows = []
-    for seq, rec in enumerate(pending, start=int(end) - count):
+    for seq, rec in enumerate(pending, start=first):
         rec.seq = seq
         rec.occurred_at = now
         rec.canonical = event_bytes(
@@ -263,10 +275,7 @@ def append(conn: Connection, pending: list[Recorded]) -> None:
                 "canonical": rec.canonical,
             }
         )
-    if len(rows) >= _COPY_FROM and conn.dialect.name == "postgresql":
-        _copy_events(conn, rows)
-    else:
-        conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])  # one row: no executemany pipeline
+    return rows
 
 
 _INSERT = Event.__table__.insert()

@@ -3,11 +3,12 @@
 Every gateway call, allowed or refused, hands a :class:`CallRecord` to the process's
 :class:`Recorder` and awaits it. One writer thread takes what is waiting, at most ``max_batch``
 records or what arrives within ``max_wait`` seconds of the first, and writes the whole group in
-one transaction: one ``exchange.gateway.call`` event per call (``core.events.record``, so the
-event counter is taken once per group and the ledger integrates them like any event), then the
-``exchange_call`` rows, each naming its event's number. After the commit the waiting calls are
-released, all of a loop's at once; if the commit fails (database down), every call of the group
-gets the error and is answered 503 with nothing delivered.
+one transaction: one ``exchange.gateway.call`` event per call (numbered by the event counter like
+any event, so the ledger integrates them), the ``exchange_call`` rows, each naming its event's
+number, and the subject index rows. On PostgreSQL that takes two round trips (see
+``_write_postgresql``); elsewhere ``core.events.append`` and two inserts. After the commit the
+waiting calls are released, all of a loop's at once; if the commit fails (database down), every
+call of the group gets the error and is answered 503 with nothing delivered.
 
 Why a thread and not an asyncio task: the database driver blocks, and a thread lets the event
 loop go on parsing requests and querying while a group commits. Why group commit: one commit per
@@ -27,7 +28,6 @@ import contextlib
 import dataclasses
 import hashlib
 import hmac
-import json
 import logging
 import queue
 import threading
@@ -74,6 +74,14 @@ class CallRecord:
     subjects: list[str] = dataclasses.field(default_factory=list)
     #: Set by the writer: the number of the call's event.
     event_seq: int | None = None
+
+    def scrub(self) -> None:
+        """Replace NUL characters in the text a caller chose (a percent-encoded purpose or path may
+        carry one): PostgreSQL text cannot hold them, and one call must not fail its whole group."""
+        for name in ("resource_code", "purpose", "client_name", "code", "article"):
+            value = getattr(self, name)
+            if value is not None and "\x00" in value:
+                setattr(self, name, value.replace("\x00", "\ufffd"))
 
     def event_data(self) -> dict[str, Any]:
         """The event's data: the call's metadata, and the subject digests as one SHA-256 over them
@@ -249,61 +257,15 @@ class Recorder:
         for longer than :attr:`IDLE_CHECK` seconds goes back to the pool and the next group
         checks one out again (pinged then), so a database restarted while the gateway was quiet
         costs no call; one that fails during a group is dropped and that group is answered 503."""
+        for r in records:
+            r.scrub()
+        recorded = [_event(r) for r in records]
         conn = self._connection()
         try:
-            with conn.begin():
-                recorded = [
-                    events.new_recorded(
-                        actor=events.Actor("client", r.client_id, r.client_name or "unknown")
-                        if r.client_id is not None
-                        else events.Actor("system", None, "gateway"),
-                        action=ACTION,
-                        subject_type="sharing_grant" if r.grant_id is not None else "resource",
-                        subject_id=r.grant_id if r.grant_id is not None else r.resource_code,
-                        region_code=r.consumer_region,
-                        agency_code=r.consumer_code,
-                        data=r.event_data(),
-                    )
-                    for r in records
-                ]
-                events.append(conn, recorded)  # numbers the events
-                now = clock.now()
-                rows = [
-                    {
-                        "at": ev.occurred_at or now,
-                        "event_seq": ev.seq,
-                        "client_id": r.client_id,
-                        "consumer_id": r.consumer_id,
-                        "provider_id": r.provider_id,
-                        "resource_id": r.resource_id,
-                        "resource_code": r.resource_code[:64],
-                        "grant_id": r.grant_id,
-                        "purpose": r.purpose,
-                        "mode": r.mode,
-                        "outcome": r.outcome,
-                        "status": r.status,
-                        "code": r.code,
-                        "article": r.article,
-                        "rows": r.rows,
-                        "bytes": r.bytes,
-                        "sha256": r.sha256,
-                        "latency_ms": r.latency_ms,
-                        "subjects": r.subjects,
-                    }
-                    for r, ev in zip(records, recorded, strict=True)
-                ]
-                # The subject index (exchange_call_subject): one row per digest and call.
-                subjects = [
-                    (d, ev.seq) for r, ev in zip(records, recorded, strict=True) for d in dict.fromkeys(r.subjects)
-                ]
-                if conn.dialect.name == "postgresql":
-                    _copy(conn, rows)
-                    if subjects:
-                        _copy_subjects(conn, subjects)
-                else:
-                    conn.execute(_INSERT, rows)
-                    if subjects:
-                        conn.execute(_INSERT_SUBJECTS, [{"digest": d, "event_seq": q} for d, q in subjects])
+            if conn.dialect.name == "postgresql":
+                _write_postgresql(conn, records, recorded)
+            else:
+                _write_generic(conn, records, recorded)
         except BaseException:
             self._close()
             raise
@@ -333,44 +295,165 @@ class Recorder:
             self._conn = None
 
 
-_COLUMNS = (
-    "at",
-    "event_seq",
-    "client_id",
-    "consumer_id",
-    "provider_id",
-    "resource_id",
-    "resource_code",
-    "grant_id",
-    "purpose",
-    "mode",
-    "outcome",
-    "status",
-    "code",
-    "article",
-    "rows",
-    "bytes",
-    "sha256",
-    "latency_ms",
-    "subjects",
+def _event(r: CallRecord) -> events.Recorded:
+    return events.new_recorded(
+        actor=events.Actor("client", r.client_id, r.client_name or "unknown")
+        if r.client_id is not None
+        else events.Actor("system", None, "gateway"),
+        action=ACTION,
+        subject_type="sharing_grant" if r.grant_id is not None else "resource",
+        subject_id=r.grant_id if r.grant_id is not None else r.resource_code,
+        region_code=r.consumer_region,
+        agency_code=r.consumer_code,
+        data=r.event_data(),
+    )
+
+
+def _call_row(r: CallRecord, at: Any, seq: int | None) -> dict[str, Any]:
+    return {
+        "at": at,
+        "event_seq": seq,
+        "client_id": r.client_id,
+        "consumer_id": r.consumer_id,
+        "provider_id": r.provider_id,
+        "resource_id": r.resource_id,
+        "resource_code": r.resource_code[:64],
+        "grant_id": r.grant_id,
+        "purpose": r.purpose,
+        "mode": r.mode,
+        "outcome": r.outcome,
+        "status": r.status,
+        "code": r.code,
+        "article": r.article,
+        "rows": r.rows,
+        "bytes": r.bytes,
+        "sha256": r.sha256,
+        "latency_ms": r.latency_ms,
+        "subjects": r.subjects,
+    }
+
+
+def _write_generic(conn: Connection, records: list[CallRecord], recorded: list[events.Recorded]) -> None:
+    """SQLite (one writer at a time anyway): the events through ``events.append``, then the rows."""
+    with conn.begin():
+        events.append(conn, recorded)  # numbers the events
+        conn.execute(_INSERT, [_call_row(r, ev.occurred_at, ev.seq) for r, ev in zip(records, recorded, strict=True)])
+        subjects = [
+            {"digest": d, "event_seq": ev.seq}
+            for r, ev in zip(records, recorded, strict=True)
+            for d in dict.fromkeys(r.subjects)
+        ]
+        if subjects:
+            conn.execute(_INSERT_SUBJECTS, subjects)
+
+
+# PostgreSQL: the whole group in two round trips, with the event counter's row lock (which orders
+# every event writer of the platform, and here the gateway's workers among themselves) held for as
+# short a time as it can be. The first statement takes the lock, reserves the group's numbers and
+# writes the call rows and their subject index rows from arrays (unnest), numbered from the
+# reserved start on the server; the second sends the stamped events and the COMMIT together
+# (psycopg's pipeline mode). The earlier way (the counter's UPDATE, then COPY of the events, the
+# calls and the subjects, then COMMIT) made about seven round trips under the lock.
+# Measured by writing groups into a private PostgreSQL, median of three: 2 calls with 10 subjects
+# each 1.54 ms (CPU 0.95 ms) against 2.21 ms (1.45 ms); 100 calls 15.1 ms (6.3) against 15.7 (8.0);
+# 20 calls with 90 subjects each the same. In the gateway at 400 calls/s the writer's group took
+# 3-4 ms against 5-10 ms, most of it waiting for the other worker's lock.
+# The arrays go in binary (``%b``): in text, psycopg escapes each element with a regular
+# expression, which made this path twice as costly as the COPY it replaced.
+_CALL_ARRAYS = (
+    ("client_id", "int"),
+    ("consumer_id", "int"),
+    ("provider_id", "int"),
+    ("resource_id", "int"),
+    ("resource_code", "text"),
+    ("grant_id", "int"),
+    ("purpose", "text"),
+    ("mode", "text"),
+    ("outcome", "text"),
+    ("status", "int"),
+    ("code", "text"),
+    ("article", "text"),
+    ("rows", "int"),
+    ("bytes", "bigint"),
+    ("sha256", "text"),
+    ("latency_ms", "float8"),
+    ("subjects", "text"),
 )
-_COPY = f"COPY exchange_call ({', '.join(_COLUMNS)}) FROM STDIN"
+_CALL_VALUES = [f"c.{c}::json" if c == "subjects" else f"c.{c}" for c, _ in _CALL_ARRAYS]
+_RESERVE_AND_WRITE_CALLS = f"""
+WITH head AS (
+    UPDATE event_head SET next_seq = next_seq + %(k)s WHERE id = 1 RETURNING next_seq - %(k)s AS first
+), calls AS (
+    INSERT INTO exchange_call (at, event_seq, {", ".join(c for c, _ in _CALL_ARRAYS)})
+    SELECT %(at)s, head.first + c.i - 1, {", ".join(_CALL_VALUES)}
+    FROM head, unnest({", ".join(f"%({c})b::{t}[]" for c, t in _CALL_ARRAYS)}) WITH ORDINALITY
+        AS c({", ".join(c for c, _ in _CALL_ARRAYS)}, i)
+), subjects AS (
+    INSERT INTO exchange_call_subject (digest, event_seq)
+    SELECT s.digest, head.first + s.i FROM head, unnest(%(digests)b::text[], %(calls)b::int[]) AS s(digest, i)
+)
+SELECT first FROM head
+"""
+_EVENT_ARRAYS = (
+    ("seq", "bigint"),
+    ("occurred_at", "timestamptz"),
+    ("actor", "text"),
+    ("actor_name", "text"),
+    ("action", "text"),
+    ("subject_type", "text"),
+    ("subject_id", "text"),
+    ("region_code", "text"),
+    ("agency_code", "text"),
+    ("data", "text"),
+    ("canonical", "bytea"),
+)
+_WRITE_EVENTS = f"""
+INSERT INTO event ({", ".join(c for c, _ in _EVENT_ARRAYS)})
+SELECT {", ".join("e.data::json" if c == "data" else f"e.{c}" for c, _ in _EVENT_ARRAYS)}
+FROM unnest({", ".join(f"%({c})b::{t}[]" for c, t in _EVENT_ARRAYS)}) AS e({", ".join(c for c, _ in _EVENT_ARRAYS)})
+"""
 
 
-def _copy(conn: Any, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: the group's rows by ``COPY`` in the transaction's own connection (measured about
-    5x faster than the executemany of an ``INSERT``, which binds and checks each row in Python)."""
+def _write_postgresql(conn: Connection, records: list[CallRecord], recorded: list[events.Recorded]) -> None:
+    from govshare.core.canonical import json_text
+
+    params: dict[str, Any] = {name: [] for name, _ in _CALL_ARRAYS}
+    digests: list[str] = []
+    calls: list[int] = []
+    for i, r in enumerate(records):
+        row = _call_row(r, None, None)
+        for name, _ in _CALL_ARRAYS:
+            params[name].append(row[name])
+        params["subjects"][-1] = json_text(r.subjects)
+        for d in dict.fromkeys(r.subjects):
+            digests.append(d)
+            calls.append(i)
+    params.update(k=len(records), at=clock.now(), digests=digests, calls=calls)
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(_COPY) as copy:
-        for r in rows:
-            copy.write_row(tuple(json.dumps(r[c]) if c == "subjects" else r[c] for c in _COLUMNS))
-
-
-def _copy_subjects(conn: Any, subjects: list[tuple[str, int]]) -> None:
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY exchange_call_subject (digest, event_seq) FROM STDIN") as copy:
-        for row in subjects:
-            copy.write_row(row)
+    try:
+        with raw.pipeline(), raw.cursor() as cur:
+            cur.execute(_RESERVE_AND_WRITE_CALLS, params, prepare=True)
+            found = cur.fetchone()  # the first round trip's answer: the lock is held from here on
+            if found is not None:
+                rows = events.stamp(recorded, int(found[0]), clock.now())
+                cur.execute(
+                    _WRITE_EVENTS,
+                    {
+                        name: [json_text(r[name]) if name == "data" else r[name] for r in rows]
+                        for name, _ in _EVENT_ARRAYS
+                    },
+                    prepare=True,
+                )
+                raw.commit()  # sent with the events: the second round trip
+                return
+        raw.rollback()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            raw.rollback()
+        raise
+    # No counter row (a database built without the migrations' seed): nothing was written; the
+    # generic path creates the row as ``events.append`` does.
+    _write_generic(conn, records, recorded)
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
