@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -232,5 +233,7 @@ class ExchangeCallSubject(Base):
 
     __tablename__ = "exchange_call_subject"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The 32 bytes of the HMAC-SHA256 (the call row's list holds them as hex): half the size of
+    #: the hex text in the table and its key, which grows by one row per subject of every call.
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     event_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)

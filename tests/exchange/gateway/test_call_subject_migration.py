@@ -1,4 +1,4 @@
-"""The call_subject migration on a database of its own, on the backend under test: calls recorded
+"""The call_subject and subject_bytes migrations on a database of its own, on the backend under test: calls recorded
 before it get their subject digests indexed (one row per digest and call, a digest listed twice
 once); the downgrade drops the index table. (That the migrated schema equals the models:
 tests/core/test_schema.py.)"""
@@ -36,6 +36,15 @@ def test_upgrade_indexes_the_digests_of_earlier_calls(url):  # noqa: F811
                     },
                 )
         upgrade(url, "call_subject")
+        with engine.connect() as conn:
+            rows = sorted(conn.execute(text("SELECT digest, event_seq FROM exchange_call_subject")).all())
+        assert rows == [(A, 1), (B, 1), (B, 2)]
+        # subject_bytes: the digests become their 32 bytes, and back on the downgrade.
+        upgrade(url, "subject_bytes")
+        with engine.connect() as conn:
+            rows = sorted(conn.execute(text("SELECT digest, event_seq FROM exchange_call_subject")).all())
+        assert [(bytes(d), q) for d, q in rows] == [(bytes.fromhex(A), 1), (bytes.fromhex(B), 1), (bytes.fromhex(B), 2)]
+        downgrade(url, "call_subject")
         with engine.connect() as conn:
             rows = sorted(conn.execute(text("SELECT digest, event_seq FROM exchange_call_subject")).all())
         assert rows == [(A, 1), (B, 1), (B, 2)]

@@ -82,7 +82,7 @@ def test_group_rows_name_their_events_and_events_verify():
         assert ev.subject_type == ("sharing_grant" if rec.grant_id else "resource")
     # One index row per distinct digest and call, naming that call's event.
     assert sorted((s.digest, s.event_seq) for s in subjects) == sorted(
-        (d, r.event_seq) for r in records for d in set(r.subjects)
+        (bytes.fromhex(d), r.event_seq) for r in records for d in set(r.subjects)
     )
 
 

@@ -339,7 +339,7 @@ def _write_generic(conn: Connection, records: list[CallRecord], recorded: list[e
         events.append(conn, recorded)  # numbers the events
         conn.execute(_INSERT, [_call_row(r, ev.occurred_at, ev.seq) for r, ev in zip(records, recorded, strict=True)])
         subjects = [
-            {"digest": d, "event_seq": ev.seq}
+            {"digest": bytes.fromhex(d), "event_seq": ev.seq}
             for r, ev in zip(records, recorded, strict=True)
             for d in dict.fromkeys(r.subjects)
         ]
@@ -390,7 +390,7 @@ WITH head AS (
         AS c({", ".join(c for c, _ in _CALL_ARRAYS)}, i)
 ), subjects AS (
     INSERT INTO exchange_call_subject (digest, event_seq)
-    SELECT s.digest, head.first + s.i FROM head, unnest(%(digests)b::text[], %(calls)b::int[]) AS s(digest, i)
+    SELECT s.digest, head.first + s.i FROM head, unnest(%(digests)b::bytea[], %(calls)b::int[]) AS s(digest, i)
 )
 SELECT first FROM head
 """
@@ -418,7 +418,7 @@ def _write_postgresql(conn: Connection, records: list[CallRecord], recorded: lis
     from govshare.core.canonical import json_text
 
     params: dict[str, Any] = {name: [] for name, _ in _CALL_ARRAYS}
-    digests: list[str] = []
+    digests: list[bytes] = []
     calls: list[int] = []
     for i, r in enumerate(records):
         row = _call_row(r, None, None)
@@ -426,7 +426,7 @@ def _write_postgresql(conn: Connection, records: list[CallRecord], recorded: lis
             params[name].append(row[name])
         params["subjects"][-1] = json_text(r.subjects)
         for d in dict.fromkeys(r.subjects):
-            digests.append(d)
+            digests.append(bytes.fromhex(d))
             calls.append(i)
     params.update(k=len(records), at=clock.now(), digests=digests, calls=calls)
     raw = conn.connection.driver_connection

@@ -197,12 +197,13 @@ def _lookup(session: Session, kind: str, digest: str, why: str, by: Principal, o
     scope: Any = (
         true() if by.is_system else registry_service.in_subtrees(consumer.region_code, by.region_paths(*perm.OVERSEERS))
     )
+    key = bytes.fromhex(digest)  # the index keeps the digest's bytes
     base = (
         select(ExchangeCall.id)
         .select_from(ExchangeCallSubject)
         .join(ExchangeCall, ExchangeCall.event_seq == ExchangeCallSubject.event_seq)
         .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
-        .where(ExchangeCallSubject.digest == digest, scope)
+        .where(ExchangeCallSubject.digest == key, scope)
     )
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = session.execute(
@@ -219,7 +220,7 @@ def _lookup(session: Session, kind: str, digest: str, why: str, by: Principal, o
         .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
         .outerjoin(provider, provider.id == ExchangeCall.provider_id)
         .outerjoin(CatalogResource, CatalogResource.id == ExchangeCall.resource_id)
-        .where(ExchangeCallSubject.digest == digest, scope)
+        .where(ExchangeCallSubject.digest == key, scope)
         # Newest first by the event number (times never go back in sequence order): the planner
         # then walks the (digest, event_seq) key backwards over this subject's rows only, where an
         # ORDER BY on the time led PostgreSQL to walk every call by time (measured 190 ms at 100,000).
@@ -250,7 +251,7 @@ def _lookup(session: Session, kind: str, digest: str, why: str, by: Principal, o
         .select_from(ExchangeCallSubject)
         .join(ExchangeCall, ExchangeCall.event_seq == ExchangeCallSubject.event_seq)
         .outerjoin(consumer, consumer.id == ExchangeCall.consumer_id)
-        .where(ExchangeCallSubject.digest == digest, scope)
+        .where(ExchangeCallSubject.digest == key, scope)
         .group_by(consumer.code, consumer.name)
         .order_by(func.max(ExchangeCall.at).desc())
     ).all()
