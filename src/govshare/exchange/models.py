@@ -190,6 +190,9 @@ class ExchangeCall(Base):
     __tablename__ = "exchange_call"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    #: When the call's group was written. Its event's time is taken once the group holds the event
+    #: counter's lock (so event times never go back in sequence order): the same on SQLite, and on
+    #: PostgreSQL the same or later by that lock's wait (``exchange.gateway.recorder``).
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     event_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     #: The machine client and its agency (the consumer); None when the key was unknown.

@@ -84,6 +84,15 @@ def test_group_rows_name_their_events_and_events_verify():
     assert sorted((s.digest, s.event_seq) for s in subjects) == sorted(
         (bytes.fromhex(d), r.event_seq) for r in records for d in set(r.subjects)
     )
+    # The ledger takes them in and its full verification (which compares the stored data text and
+    # canonical bytes with what it recomputes) finds nothing wrong.
+    from govshare.supervision import service as ledger
+    from govshare.supervision import verify as ledger_verify
+
+    with transaction() as s:
+        ledger.integrate(s)
+    report = ledger_verify.verify(chunk=4, jobs=1)
+    assert report.ok and report.tree_size == 8, [str(p) for p in report.problems]
 
 
 def test_nul_in_callers_text_does_not_fail_the_group():
