@@ -231,8 +231,9 @@ class ExchangeCallSubject(Base):
     call's JSON list (issue #11; Estonia's data tracker answers the same question over X-Road).
 
     The call is named by its event number (``exchange_call.event_seq``, unique), which the
-    recorder knows before the rows are written (its PostgreSQL path writes calls by ``COPY``, which
-    returns no ids). Written only by the recorder, in the same transaction as the calls."""
+    recorder assigns in the statement that writes the call rows (on PostgreSQL the numbers are
+    reserved and the rows written in one statement, so no call ids travel back). Written only by
+    the recorder, in the same transaction as the calls."""
 
     __tablename__ = "exchange_call_subject"
 

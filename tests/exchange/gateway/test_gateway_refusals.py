@@ -64,6 +64,16 @@ def test_purpose_is_percent_decoded_and_trimmed(client, book, hosted, sz_key, se
     _refused(client.get(f"{GW}/{hosted.code}", headers=h), 422, "exchange.gateway.purpose_encoding")
 
 
+def test_purpose_with_nul_is_refused_and_recorded(client, book, hosted, sz_key, session):
+    """A percent-encoded NUL in the purpose matches no grant: 403 like any other purpose, recorded
+    (as U+FFFD: PostgreSQL text cannot hold NUL), not a 503 for a group that failed to commit."""
+    book.add(resource=hosted, consumer_id=agency_id(session, "sz-sj"), regions=["320500"])
+    h = {"X-API-Key": sz_key, "X-Govshare-Purpose": quote(PURPOSE) + "%00"}
+    call = _refused(client.get(f"{GW}/{hosted.code}", headers=h), 403, "exchange.gateway.purpose_mismatch", "Art 17")
+    assert call.purpose == PURPOSE + "\ufffd"
+    assert counts() == (1, 1)
+
+
 def test_no_grant_or_another_agencys_grant(client, book, hosted, sz_key, session):
     _refused(client.get(f"{GW}/{hosted.code}", headers=headers(sz_key)), 403, "exchange.gateway.no_grant", "Art 17")
     book.add(resource=hosted, consumer_id=agency_id(session, "nj-sj"))
