@@ -120,6 +120,13 @@ class GatewayServer(enum.StrEnum):
     uvicorn = "uvicorn"
 
 
+class GatewayRecorder(enum.StrEnum):
+    """Who commits the call records of `govshare gateway serve`."""
+
+    process = "process"
+    thread = "thread"
+
+
 @gateway_app.command("serve")
 def gateway_serve(
     host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
@@ -128,9 +135,25 @@ def gateway_serve(
     server: Annotated[
         GatewayServer, typer.Option(help="HTTP server: granian (RSGI, measured faster) or uvicorn (ASGI)")
     ] = GatewayServer.granian,
+    recorder: Annotated[
+        GatewayRecorder,
+        typer.Option(help="Who commits call records: one process for all workers, or a thread in each"),
+    ] = GatewayRecorder.process,
 ) -> None:
     """Serve the exchange gateway alone (/exchange/v1), without the API and portal."""
-    typer.echo(f"govshare gateway on http://{host}:{port}/exchange/v1/ ({server.value})")
+    typer.echo(f"govshare gateway on http://{host}:{port}/exchange/v1/ ({server.value}, recorder: {recorder.value})")
+    if recorder is GatewayRecorder.process:
+        # One writer process commits the records of every worker (exchange.gateway.writer):
+        # measured against a thread per worker in docs/benchmarks.md.
+        from govshare.exchange.gateway import writer
+
+        with writer.running():
+            _serve_gateway(host, port, workers, server)
+    else:
+        _serve_gateway(host, port, workers, server)
+
+
+def _serve_gateway(host: str, port: int, workers: int, server: GatewayServer) -> None:
     if server is GatewayServer.granian:
         # granian parses and writes HTTP in Rust and calls the gateway through RSGI, its native
         # interface: about 10 % more recorded calls/s than uvicorn on the same machine and load

@@ -53,6 +53,10 @@ class ExchangeSettings(BaseSettings):
     #: Group commit of call records: a group closes at this many records or this many ms after its first.
     gateway_batch_max: int = Field(default=500, ge=1, le=10_000)
     gateway_batch_wait_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    #: Set by ``govshare gateway serve`` for its workers: the Unix socket of the one process that
+    #: writes the call records of them all (``exchange.gateway.writer``). Unset: each process
+    #: commits its own calls from a thread (the gateway mounted in the platform's app, tests).
+    gateway_recorder_socket: str | None = None
     #: Proxied APIs: default timeout of a provider's answer (an interface may set its own), the
     #: largest answer taken (bigger: 502), and keep-alive connections per worker.
     gateway_upstream_timeout_ms: int = Field(default=10_000, ge=10, le=300_000)

@@ -28,10 +28,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _gateway(server: str) -> Iterator[str]:
+def _gateway(server: str, *extra: str) -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [str(GOVSHARE), "gateway", "serve", "--port", str(port), "--server", server],
+        [str(GOVSHARE), "gateway", "serve", "--port", str(port), "--server", server, *extra],
         env={**os.environ, "GOVSHARE_LOG_LEVEL": "warning"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -84,3 +84,37 @@ def test_gateway_serves_through_granian_rsgi(session):
         doc = httpx.get(f"{base}{GW}/openapi.json")
         assert doc.status_code == 200 and doc.json()["openapi"].startswith("3.")
     assert counts() == (3, 3)  # the call, the wrong key and the oversized body; not the document
+
+
+def test_two_workers_record_through_one_writer_process(session):
+    """`serve --workers 2` (the recorder process by default): concurrent calls spread over both
+    workers, every one recorded once, each answer naming its own event."""
+    import asyncio
+
+    import aiohttp
+
+    summary = demo.load(session)
+    session.commit()
+    g = summary.gateway
+    assert g is not None
+    purpose = g.curl("http://x").split("X-Govshare-Purpose: ")[1].split('"')[0]
+    hdrs = {"X-API-Key": g.key, "X-Govshare-Purpose": purpose}
+    session.close()
+    n = 60
+
+    async def hammer(base: str) -> list[tuple[int, int]]:
+        async with aiohttp.ClientSession() as http:
+
+            async def one(i: int) -> tuple[int, int]:
+                url = f"{base}{GW}/{g.resource_code}"
+                async with http.get(url, params={"limit": 1, "offset": i}, headers=hdrs) as r:
+                    await r.read()
+                    return r.status, int(r.headers["x-govshare-event"])
+
+            return await asyncio.gather(*(one(i) for i in range(n)))
+
+    with _gateway("granian", "--workers", "2", "--recorder", "process") as base:
+        answers = asyncio.run(hammer(base))
+    assert {status for status, _ in answers} == {200}
+    assert len({seq for _, seq in answers}) == n
+    assert counts() == (n, n)

@@ -50,8 +50,9 @@ from govshare.exchange import query
 from govshare.exchange.config import get_exchange_settings
 from govshare.exchange.gateway import openapi, rules
 from govshare.exchange.gateway.cache import ClientView, GatewayCache, GrantLoader, ResourceView, sharing_grants
-from govshare.exchange.gateway.recorder import CallRecord, Recorder, SubjectHasher
+from govshare.exchange.gateway.recorder import CallRecord, SubjectHasher
 from govshare.exchange.gateway.upstream import Upstream, UpstreamFailed, project
+from govshare.exchange.gateway.writer import make_recorder
 from govshare.exchange.rules import ID_NUMBER, USCC
 
 log = logging.getLogger("govshare.exchange.gateway")
@@ -102,7 +103,9 @@ class Gateway:
     def __init__(self, *, grant_loader: GrantLoader = sharing_grants) -> None:
         s = get_exchange_settings()
         self.cache = GatewayCache(interval=s.gateway_cache_seconds, grant_loader=grant_loader)
-        self.recorder = Recorder(max_batch=s.gateway_batch_max, max_wait=s.gateway_batch_wait_ms / 1000)
+        self.recorder = make_recorder(
+            s.gateway_recorder_socket, max_batch=s.gateway_batch_max, max_wait=s.gateway_batch_wait_ms / 1000
+        )
         self.upstream = Upstream(connections=s.gateway_upstream_connections, max_bytes=s.gateway_upstream_max_bytes)
         self.default_timeout_ms = s.gateway_upstream_timeout_ms
         self.secrecy_network = s.gateway_secrecy_network

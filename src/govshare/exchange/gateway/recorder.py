@@ -10,6 +10,9 @@ number, and the subject index rows. On PostgreSQL that takes two round trips (se
 waiting calls are released, all of a loop's at once; if the commit fails (database down), every
 call of the group gets the error and is answered 503 with nothing delivered.
 
+Under ``govshare gateway serve`` the workers hand their records to one writer process instead
+(``exchange.gateway.writer``), which commits them with this class's :meth:`Recorder.write`.
+
 Why a thread and not an asyncio task: the database driver blocks, and a thread lets the event
 loop go on parsing requests and querying while a group commits. Why group commit: one commit per
 call is bounded by the database's commits per second (about 4,600/s single-row from one client
@@ -289,6 +292,10 @@ class Recorder:
         if self._conn is None:
             self._conn = engine.connect()
         return self._conn
+
+    def close(self) -> None:
+        """Give the writer's connection back (the writer process, when it stops)."""
+        self._close()
 
     def _close(self) -> None:
         if self._conn is not None:
