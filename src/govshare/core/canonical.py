@@ -159,13 +159,44 @@ def assemble(
 ) -> bytes:
     """The canonical bytes of ``canonical_bytes`` for ``plain`` data: the members in
     RFC 8785 order (all keys are ASCII), strings escaped as RFC 8785 does."""
+    return assemble_stamped(
+        seq, utc_stamp(occurred_at), actor, actor_name, action, subject_type, subject_id, region_code, agency_code, data
+    )
+
+
+def utc_stamp(occurred_at: dt.datetime) -> str:
+    """An event's time as the canonical form writes it: UTC, ISO 8601, "Z"."""
     stamp = occurred_at.isoformat()
     if stamp.endswith("+00:00"):
-        stamp = stamp[:-6] + "Z"
-    else:
-        stamp = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return assemble_stamped(
-        seq, stamp, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, data
+        return stamp[:-6] + "Z"
+    return occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_parts(
+    occurred_at: dt.datetime,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data: Any,
+) -> tuple[str, str] | None:
+    """``around_seq`` from an event's column values, for ``plain`` data; None otherwise (the caller
+    then numbers the event first and takes ``event_bytes``)."""
+    if not plain(data):
+        return None
+    return around_seq(
+        utc_stamp(occurred_at),
+        actor,
+        actor_name,
+        action,
+        subject_type,
+        subject_id,
+        region_code,
+        agency_code,
+        _encode_plain(data),
     )
 
 
@@ -200,13 +231,34 @@ def assemble_text(
     data_text: str,
 ) -> bytes:
     """``assemble_stamped`` with the data already serialised: ``data_text`` is put in as it is."""
+    head, tail = around_seq(
+        stamp, actor, actor_name, action, subject_type, subject_id, region_code, agency_code, data_text
+    )
+    return f"{head}{seq}{tail}".encode()
+
+
+def around_seq(
+    stamp: str,
+    actor: str,
+    actor_name: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    region_code: str | None,
+    agency_code: str | None,
+    data_text: str,
+) -> tuple[str, str]:
+    """The canonical text before and after the sequence number, for a writer that learns the number
+    only on the server (the gateway's call recorder): the canonical bytes are
+    ``(head + str(seq) + tail).encode()``; the number is the only member that varies between them."""
     s = _encode_string
-    return (
+    head = (
         f'{{"action":{s(action)},"actor":{s(actor)},"actor_name":{s(actor_name)},'
         f'"agency":{"null" if agency_code is None else s(agency_code)},"data":{data_text},'
-        f'"region":{"null" if region_code is None else s(region_code)},"seq":{seq},'
-        f'"subject":{{"id":{s(subject_id)},"type":{s(subject_type)}}},"time":{s(stamp)}}}'
-    ).encode()
+        f'"region":{"null" if region_code is None else s(region_code)},"seq":'
+    )
+    tail = f',"subject":{{"id":{s(subject_id)},"type":{s(subject_type)}}},"time":{s(stamp)}}}'
+    return head, tail
 
 
 def json_text(value: Any) -> str:

@@ -190,9 +190,10 @@ class ExchangeCall(Base):
     __tablename__ = "exchange_call"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    #: When the call's group was written. Its event's time is taken once the group holds the event
-    #: counter's lock (so event times never go back in sequence order): the same on SQLite, and on
-    #: PostgreSQL the same or later by that lock's wait (``exchange.gateway.recorder``).
+    #: When the call's group was written: its event's time. On PostgreSQL the writer reads its clock
+    #: just before the group's one statement, not under the event counter's lock, so an event of
+    #: another writer committed just before may carry a later time by up to that lock's wait
+    #: (``exchange.gateway.recorder``); on SQLite the time is taken under the lock.
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     event_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     #: The machine client and its agency (the consumer); None when the key was unknown.

@@ -127,3 +127,45 @@ def test_group_without_counter_row_creates_it():
     assert [c.event_seq for c in calls] == [0, 1] and sorted(evs) == [0, 1]
     with transaction() as s:
         assert s.scalar(select(EventHead.next_seq)) == 2
+
+
+def test_escaped_text_and_data_outside_the_fast_path_verify():
+    """The canonical text is joined around the number on the server: text that JSON escapes
+    (quotes, backslashes, control characters, characters beyond the BMP) must come out as the
+    canonical form writes it, as must an integer beyond 2^53 (which the event data holds as text)."""
+    clock.set_now(dt.datetime(2026, 12, 1, 2, 3, 4, tzinfo=dt.UTC))  # no microseconds: "…:04Z"
+    recorder = Recorder()
+    try:
+        recorder.write([_record(1, purpose='引号"\\反斜杠\n\t\x01 😀', consumer_region=None), _record(2)])
+        recorder.write([_record(3, bytes=2**60), _record(4)])
+    finally:
+        recorder._close()
+    calls, evs, _ = _written()
+    assert len(calls) == len(evs) == 4
+    for ev in evs.values():
+        assert ev.canonical == event_canonical_bytes(ev)
+    assert b'"time":"2026-12-01T02:03:04Z"' in evs[0].canonical
+    assert evs[0].data["purpose"] == '引号"\\反斜杠\n\t\x01 😀' and evs[0].region_code is None
+    assert evs[2].data["bytes"] == str(2**60)
+    from govshare.supervision import service as ledger
+    from govshare.supervision import verify as ledger_verify
+
+    with transaction() as s:
+        ledger.integrate(s)
+    report = ledger_verify.verify(chunk=4, jobs=1)
+    assert report.ok and report.tree_size == 4, [str(p) for p in report.problems]
+
+
+def test_event_data_outside_the_fast_path_is_left_to_the_generic_path():
+    """The one-statement path needs each event's canonical text before its number; data the fast
+    path does not cover (a float, say) makes the group take ``events.append``'s exact path."""
+    from govshare.core import events
+    from govshare.exchange.gateway import recorder as rec_module
+
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    plain = events.new_recorded(actor=events.SYSTEM, action=ACTION, subject_type="resource", subject_id="R", data={})
+    odd = events.new_recorded(
+        actor=events.SYSTEM, action=ACTION, subject_type="resource", subject_id="R", data={"ratio": 1.5}
+    )
+    assert rec_module._group_rows([_record(1)], [plain], now) is not None
+    assert rec_module._group_rows([_record(1), _record(2)], [plain, odd], now) is None

@@ -5,7 +5,7 @@ Every gateway call, allowed or refused, hands a :class:`CallRecord` to the proce
 records or what arrives within ``max_wait`` seconds of the first, and writes the whole group in
 one transaction: one ``exchange.gateway.call`` event per call (numbered by the event counter like
 any event, so the ledger integrates them), the ``exchange_call`` rows, each naming its event's
-number, and the subject index rows. On PostgreSQL that takes two round trips (see
+number, and the subject index rows. On PostgreSQL that is one statement and one round trip (see
 ``_write_postgresql``); elsewhere ``core.events.append`` and two inserts. After the commit the
 waiting calls are released, all of a loop's at once; if the commit fails (database down), every
 call of the group gets the error and is answered 503 with nothing delivered.
@@ -42,7 +42,7 @@ import orjson
 from sqlalchemy import Connection
 
 from govshare.core import clock, events
-from govshare.core.canonical import json_text
+from govshare.core.canonical import event_parts, json_text
 from govshare.core.db import get_engine
 from govshare.exchange.models import ExchangeCall, ExchangeCallSubject
 
@@ -356,21 +356,24 @@ def _write_generic(conn: Connection, records: list[CallRecord], recorded: list[e
             conn.execute(_INSERT_SUBJECTS, subjects)
 
 
-# PostgreSQL: the whole group in two round trips, with the event counter's row lock (which orders
-# every event writer of the platform, and here the gateway's workers among themselves) held for as
-# short a time as it can be. The first statement takes the lock, reserves the group's numbers and
-# writes the call rows and their subject index rows from arrays (unnest), numbered from the
-# reserved start on the server; the second sends the stamped events and the COMMIT together
-# (psycopg's pipeline mode). The earlier way (the counter's UPDATE, then COPY of the events, the
-# calls and the subjects, then COMMIT) made about seven round trips under the lock.
-# Measured by writing groups into a private PostgreSQL (writer CPU, then wall time, against the
-# earlier way in the same run): 2 calls with 10 subjects each 0.55 ms against 1.01 (wall 1.29
-# against 1.93 ms); 100 calls with 10 subjects 6.1 against 9.5 ms (wall about equal); 20 calls with
-# 90 subjects 3.5 against 6.5 ms. In the gateway at 400 calls/s the writer's group took 3-4 ms
-# against 5-10 ms, most of what is left being the wait for the other worker's lock.
-# The rows go as one JSON document per statement, read on the server by ``json_to_recordset``:
-# psycopg dumps array parameters element by element in Python (74 us a call of a 100-call group in
-# a profile, the largest cost of the write), where orjson writes the document in C.
+# PostgreSQL: the whole group in one statement, sent in autocommit mode, so one round trip holds
+# the number reservation, the events, the call rows, the subject index rows and the commit, and
+# the event counter's row lock (which orders every event writer of the platform) is held only
+# while the server executes it, never across the network. What needs the numbers is finished on
+# the server: the call rows and index rows name their event by ``first + i``, and each event's
+# canonical bytes are the text before and after its number, built here before the statement
+# (``canonical.event_parts``), joined around the number by the server. The rows go as one JSON
+# document, read on the server by ``json_to_recordset``: psycopg dumps array parameters element by
+# element in Python (74 us a call of a 100-call group in a profile), where orjson writes the
+# document in C.
+#
+# The events' time is the writer's clock read just before the statement, not under the lock: an
+# event of another writer committed while this group waited for the lock may carry a time later
+# than this group's by at most that wait. (The previous way took the time under the lock, at the
+# cost of a second round trip made while holding it.)
+#
+# Measured (docs/benchmarks.md): a group of 2 calls written alone into a private PostgreSQL took
+# 2.55 ms with six waits on the socket in the two-round-trip version, which is what this replaces.
 _CALL_FIELDS = (
     ("client_id", "int"),
     ("consumer_id", "int"),
@@ -390,22 +393,7 @@ _CALL_FIELDS = (
     ("latency_ms", "float8"),
     ("subjects", "json"),
 )
-_RESERVE_AND_WRITE_CALLS = f"""
-WITH head AS (
-    UPDATE event_head SET next_seq = next_seq + %(k)s WHERE id = 1 RETURNING next_seq - %(k)s AS first
-), c AS MATERIALIZED (
-    SELECT * FROM json_to_recordset(%(calls)s::json) AS c(i int, {", ".join(f"{n} {t}" for n, t in _CALL_FIELDS)})
-), calls AS (
-    INSERT INTO exchange_call (at, event_seq, {", ".join(n for n, _ in _CALL_FIELDS)})
-    SELECT %(at)s, head.first + c.i, {", ".join(f"c.{n}" for n, _ in _CALL_FIELDS)} FROM head, c
-), subjects AS (
-    INSERT INTO exchange_call_subject (digest, event_seq)
-    SELECT DISTINCT decode(d, 'hex'), head.first + c.i FROM head, c, json_array_elements_text(c.subjects) AS d
-)
-SELECT first FROM head
-"""
 _EVENT_FIELDS = (
-    ("seq", "bigint"),
     ("actor", "text"),
     ("actor_name", "text"),
     ("action", "text"),
@@ -414,51 +402,89 @@ _EVENT_FIELDS = (
     ("region_code", "text"),
     ("agency_code", "text"),
     ("data", "text"),
-    ("canonical", "text"),
 )
-_EVENT_VALUES = {"data": "e.data::json", "canonical": "decode(e.canonical, 'hex')"}
-_WRITE_EVENTS = f"""
-INSERT INTO event (occurred_at, {", ".join(n for n, _ in _EVENT_FIELDS)})
-SELECT %(at)s, {", ".join(_EVENT_VALUES.get(n, f"e.{n}") for n, _ in _EVENT_FIELDS)}
-FROM json_to_recordset(%(events)s::json) AS e({", ".join(f"{n} {t}" for n, t in _EVENT_FIELDS)})
+_WRITE_GROUP = f"""
+WITH head AS (
+    UPDATE event_head SET next_seq = next_seq + %(k)s WHERE id = 1 RETURNING next_seq - %(k)s AS first
+), g AS MATERIALIZED (
+    SELECT * FROM json_to_recordset(%(group)s::json) AS g(
+        i int, {", ".join(f"{n} {t}" for n, t in (*_CALL_FIELDS, *_EVENT_FIELDS))}, ch text, ct text
+    )
+), events AS (
+    INSERT INTO event (seq, occurred_at, {", ".join(n for n, _ in _EVENT_FIELDS)}, canonical)
+    SELECT head.first + g.i, %(at)s, {", ".join(f"g.{n}" for n, _ in _EVENT_FIELDS if n != "data")}, g.data::json,
+           convert_to(g.ch || (head.first + g.i)::text || g.ct, 'UTF8')
+    FROM head, g
+), calls AS (
+    INSERT INTO exchange_call (at, event_seq, {", ".join(n for n, _ in _CALL_FIELDS)})
+    SELECT %(at)s, head.first + g.i, {", ".join(f"g.{n}" for n, _ in _CALL_FIELDS)} FROM head, g
+), subjects AS (
+    INSERT INTO exchange_call_subject (digest, event_seq)
+    SELECT DISTINCT decode(d, 'hex'), head.first + g.i FROM head, g, json_array_elements_text(g.subjects) AS d
+)
+SELECT first FROM head
 """
 
 
-def _write_postgresql(conn: Connection, records: list[CallRecord], recorded: list[events.Recorded]) -> None:
-    calls = []
-    for i, r in enumerate(records):
+def _group_rows(records: list[CallRecord], recorded: list[events.Recorded], now: Any) -> list[dict[str, Any]] | None:
+    """One row per call: the call's columns, its event's columns and the canonical text around the
+    event's number. None if an event's data is outside the canonical fast path."""
+    rows = []
+    for i, (r, ev) in enumerate(zip(records, recorded, strict=True)):
+        parts = event_parts(
+            now,
+            ev.actor,
+            ev.actor_name,
+            ev.action,
+            ev.subject_type,
+            ev.subject_id,
+            ev.region_code,
+            ev.agency_code,
+            ev.data,
+        )
+        if parts is None:
+            return None
         row = _call_row(r, None, None)
         del row["at"], row["event_seq"]
-        row["i"] = i
-        calls.append(row)
-    raw = conn.connection.driver_connection
-    try:
-        with raw.pipeline(), raw.cursor() as cur:
-            cur.execute(
-                _RESERVE_AND_WRITE_CALLS,
-                {"k": len(records), "at": clock.now(), "calls": orjson.dumps(calls).decode()},
-                prepare=True,
-            )
-            found = cur.fetchone()  # the first round trip's answer: the lock is held from here on
-            if found is not None:
-                now = clock.now()
-                rows = events.stamp(recorded, int(found[0]), now)
-                for row in rows:
-                    # The data column holds the engines' JSON text of the data (what verification
-                    # compares), so it goes as that text; the canonical bytes go as hex.
-                    row["data"] = json_text(row["data"])
-                    row["canonical"] = row["canonical"].hex()
-                    del row["occurred_at"]
-                cur.execute(_WRITE_EVENTS, {"at": now, "events": orjson.dumps(rows).decode()}, prepare=True)
-                raw.commit()  # sent with the events: the second round trip
-                return
-        raw.rollback()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            raw.rollback()
-        raise
-    # No counter row (a database built without the migrations' seed): nothing was written; the
-    # generic path creates the row as ``events.append`` does.
+        row.update(
+            i=i,
+            actor=ev.actor,
+            actor_name=ev.actor_name,
+            action=ev.action,
+            subject_type=ev.subject_type,
+            subject_id=ev.subject_id,
+            region_code=ev.region_code,
+            agency_code=ev.agency_code,
+            data=json_text(ev.data),  # the engines' JSON text of the data, which verification compares
+            ch=parts[0],
+            ct=parts[1],
+        )
+        rows.append(row)
+    return rows
+
+
+def _write_postgresql(conn: Connection, records: list[CallRecord], recorded: list[events.Recorded]) -> None:
+    now = clock.now()
+    rows = _group_rows(records, recorded, now)
+    if rows is not None:
+        raw = conn.connection.driver_connection
+        raw.autocommit = True  # the statement is its own transaction: BEGIN and COMMIT cost no round trip
+        try:
+            with raw.cursor() as cur:
+                doc = orjson.dumps(rows).decode()
+                cur.execute(_WRITE_GROUP, {"k": len(records), "at": now, "group": doc}, prepare=True)
+                found = cur.fetchone()
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection: the caller drops it
+                raw.autocommit = False
+        if found is not None:
+            first = int(found[0])
+            for seq, (ev, row) in enumerate(zip(recorded, rows, strict=True), start=first):
+                ev.seq, ev.occurred_at = seq, now
+                ev.canonical = f"{row['ch']}{seq}{row['ct']}".encode()
+            return
+    # Data outside the canonical fast path, or no counter row (a database built without the
+    # migrations' seed; nothing was written): the generic path, which handles both.
     _write_generic(conn, records, recorded)
 
 
