@@ -12,7 +12,8 @@ Prints one table: each figure, the comparison measured in the same run, their ra
   middle of a run, no call answered 200 lacks its record.
 
 The gateway runs as ``govshare gateway serve --workers N`` (granian over RSGI by default; ``--server
-uvicorn`` for uvicorn with uvloop and httptools), the mock
+uvicorn`` for uvicorn with uvloop and httptools; the call records committed by one writer process
+for all workers, ``--recorder thread`` for a writer thread in each), the mock
 as an aiohttp process (``benchmarks/support/gateway_mock.py``), PostgreSQL as a private cluster made
 with initdb in a temporary folder (so that (c) can restart it without disturbing anyone), all on
 this machine. Needs ``wrk`` and ``nginx`` (``apt-get install -y wrk nginx``) and PostgreSQL's
@@ -453,6 +454,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--server", choices=("granian", "uvicorn"), default="granian", help="the gateway's HTTP server")
     ap.add_argument(
+        "--recorder",
+        choices=("process", "thread"),
+        default="process",
+        help="who commits call records: one writer process for all workers, or a thread in each",
+    )
+    ap.add_argument(
         "--hosted-rows", type=int, default=10_000_000, help="rows of the hosted dataset (d), as the issue sets; 0: skip"
     )
     ap.add_argument("--rounds", type=int, default=100, help="sequential calls per variant in (d)")
@@ -491,6 +498,8 @@ def main() -> None:
                     str(args.workers),
                     "--server",
                     args.server,
+                    "--recorder",
+                    args.recorder,
                 ],
                 gw_port,
             ),
@@ -502,7 +511,8 @@ def main() -> None:
         pg.stop()
     print(
         f"\nExchange gateway, {args.seconds} s per figure, wrk -t2 -c{args.connections}, gateway workers "
-        f"{args.workers} under {args.server}, PostgreSQL (private cluster, fsync on), all on loopback\n"
+        f"{args.workers} under {args.server} (recorder: {args.recorder}), PostgreSQL (private cluster, fsync on), "
+        "all on loopback\n"
     )
     print("| figure | through the gateway | comparison (same run) | ratio | target |")
     print("|---|---|---|---|---|")

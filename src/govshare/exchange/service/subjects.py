@@ -221,7 +221,7 @@ def _lookup(session: Session, kind: str, digest: str, why: str, by: Principal, o
         .outerjoin(provider, provider.id == ExchangeCall.provider_id)
         .outerjoin(CatalogResource, CatalogResource.id == ExchangeCall.resource_id)
         .where(ExchangeCallSubject.digest == key, scope)
-        # Newest first by the event number (times never go back in sequence order): the planner
+        # Newest first by the event number (the order the calls were recorded in): the planner
         # then walks the (digest, event_seq) key backwards over this subject's rows only, where an
         # ORDER BY on the time led PostgreSQL to walk every call by time (measured 190 ms at 100,000).
         .order_by(ExchangeCallSubject.event_seq.desc())
