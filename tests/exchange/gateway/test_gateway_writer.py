@@ -214,3 +214,27 @@ def _writer_pid(path: str) -> int:
             raise RecorderStopped(str(exc)) from None
         creds = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     return struct.unpack("3i", creds)[0]
+
+
+def test_stop_from_another_thread_closes_the_connection_on_its_loop(session):
+    """The gateway's lifespan stops the recorder from a thread: the transport is closed by its own
+    event loop (asyncio transports are not thread-safe), and the next record connects again."""
+    with _writer() as (_writer_, path):
+
+        async def run() -> tuple[bool, int | None]:
+            remote = w.RemoteRecorder(path)
+            await remote.record(_record(1))
+            proto = remote._conns[asyncio.get_running_loop()]
+            await asyncio.to_thread(remote.stop)
+            for _ in range(100):
+                if proto.transport is None:  # connection_lost ran on this loop
+                    break
+                await asyncio.sleep(0.01)
+            again = _record(2)
+            await remote.record(again)
+            remote.stop()
+            return proto.transport is None, again.event_seq
+
+        closed, seq = asyncio.run(run())
+    assert closed and seq is not None
+    assert counts() == (2, 2)

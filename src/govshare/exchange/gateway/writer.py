@@ -372,9 +372,21 @@ class RemoteRecorder:
         pass
 
     def stop(self, timeout: float = 10.0) -> None:
-        for proto in self._conns.values():
-            if proto.transport is not None:
-                proto.transport.close()
+        """Close the connections (the gateway's lifespan calls this from a thread: a transport is
+        closed on its own loop)."""
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for loop, proto in list(self._conns.items()):
+            transport = proto.transport
+            if transport is None:
+                continue
+            if loop is current:
+                transport.close()
+            else:
+                with contextlib.suppress(RuntimeError):  # that loop is closed already
+                    loop.call_soon_threadsafe(transport.close)
         self._conns.clear()
 
     async def _connection(self) -> _Acks:
