@@ -24,6 +24,7 @@ from govshare.core.db import SessionDep
 from govshare.core.identifiers import REASONS
 from govshare.core.paging import Pager
 from govshare.portal import i18n
+from govshare.portal.forms import form_values, offset_param, whole
 from govshare.portal.web import CsrfForm, FormChange, render, translator
 from govshare.quality import charts, rules, service
 from govshare.quality.normalize import RULES as NORMALIZATION_RULES
@@ -44,11 +45,6 @@ DIMENSIONS = {
 
 def _pager(offset: int, total: int) -> Pager:
     return Pager(offset=offset, limit=PAGE_SIZE, total=total)
-
-
-def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
 
 # --- Overview and register ------------------------------------------------------------------------
@@ -80,10 +76,6 @@ def overview(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
 
 ELEMENT_FIELDS = ("code", "name", "name_en", "data_type", "format_rule", "field_code", "description")
 ASSIGN_FIELDS = ("region_code", "agency", "basis")
-
-
-def _element_values(form: Any, names: tuple[str, ...]) -> dict[str, str]:
-    return {k: str(form.get(k) or "").strip() for k in names}
 
 
 def _elements_page(
@@ -127,7 +119,7 @@ def elements(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
 def create_element(
     request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
 ) -> HTMLResponse | RedirectResponse:
-    values = _element_values(form, ELEMENT_FIELDS)
+    values = form_values(form, ELEMENT_FIELDS)
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=ELEMENT_FIELDS, errors=errors)
     made = None
@@ -208,7 +200,7 @@ def element(code: str, request: Request, session: SessionDep, by: Reader) -> HTM
 def update_element(
     code: str, request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
 ) -> HTMLResponse | RedirectResponse:
-    values = _element_values(form, ELEMENT_FIELDS)
+    values = form_values(form, ELEMENT_FIELDS)
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=ELEMENT_FIELDS, errors=errors)
     with change:
@@ -244,7 +236,7 @@ def assign_source(
     code: str, request: Request, session: SessionDep, by: AuthorityOnly, form: CsrfForm
 ) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
-    values = _element_values(form, ASSIGN_FIELDS)
+    values = form_values(form, ASSIGN_FIELDS)
     errors: dict[str, str] = {}
     if not values["region_code"]:
         errors["region_code"] = _("请选择地区")
@@ -356,7 +348,7 @@ def link_item(
     ref: str, request: Request, session: SessionDep, by: ProviderOrAuthority, form: CsrfForm
 ) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
-    values = _element_values(form, ("item", "element"))
+    values = form_values(form, ("item", "element"))
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=(), errors=errors)
     if not values["element"]:
@@ -385,7 +377,7 @@ def link_item(
 def duplicates(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     state = request.query_params.get("state") or None
     state = state if state in rules.FLAG_STATES else None
-    offset = _offset(request)
+    offset = offset_param(request)
     page = service.duplicates.list_flags(session, viewer=by, state=state, offset=offset, limit=PAGE_SIZE)
     return render(
         request,
@@ -462,7 +454,7 @@ def answer_duplicate(
 
 @router.get("/quality/reconciliations", response_class=HTMLResponse)
 def reconciliations(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
-    offset = _offset(request)
+    offset = offset_param(request)
     page = service.reconciliations.list_runs(session, viewer=by, offset=offset, limit=PAGE_SIZE)
     return render(
         request,
@@ -515,7 +507,7 @@ async def start_reconciliation(
     request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm, background: BackgroundTasks
 ) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in ("primary", "key", "items", "key_secondary")}
+    values: dict[str, Any] = form_values(form, ("primary", "key", "items", "key_secondary"))
     values["rules"] = [str(v) for v in form.getlist("rules")]
     upload = form.get("file")
     errors: dict[str, str] = {}
@@ -627,7 +619,7 @@ def reconciliation(run_id: int, request: Request, session: SessionDep, by: Reade
 @router.get("/quality/tasks", response_class=HTMLResponse)
 def tasks(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
     overdue = request.query_params.get("overdue") == "1"
-    offset = _offset(request)
+    offset = offset_param(request)
     page = service.verification.list_tasks(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     return render(
         request,
@@ -655,7 +647,7 @@ def _task_page(
     status: int = 200,
 ) -> HTMLResponse:
     task = service.verification.get_task(session, task_id, viewer=by)
-    offset = _offset(request)
+    offset = offset_param(request)
     rows = service.verification.discrepancies(task, offset=offset, limit=PAGE_SIZE)
     return render(
         request,
@@ -725,7 +717,7 @@ def _objections_page(
 ) -> HTMLResponse:
     from govshare.sharing import service as sharing_service
 
-    offset = _offset(request)
+    offset = offset_param(request)
     overdue = request.query_params.get("overdue") == "1"
     page = service.objections.list_objections(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     own = by.agency_ids("agency_staff", "agency_admin")
@@ -761,13 +753,9 @@ def file_objection(
     request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
 ) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
-    values = {k: str(form.get(k) or "").strip() for k in OBJECTION_FIELDS}
+    values = form_values(form, OBJECTION_FIELDS)
     errors: dict[str, str] = {}
-    grant_id = (
-        int(values["grant_id"])
-        if values["grant_id"].isascii() and values["grant_id"].isdigit() and len(values["grant_id"]) < 10
-        else None
-    )
+    grant_id = whole(values["grant_id"])
     if grant_id is None:
         errors["grant_id"] = _("请选择共享授权")
         return _objections_page(request, session, by, values=values, errors=errors, status=422)
@@ -866,7 +854,7 @@ def _updates_page(
     form_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    offset = _offset(request)
+    offset = offset_param(request)
     overdue = request.query_params.get("overdue") == "1"
     page = service.updates.list_changes(session, viewer=by, overdue=overdue, offset=offset, limit=PAGE_SIZE)
     resources = service.updates.own_resources(session, by)
@@ -904,10 +892,10 @@ def record_update(
     request: Request, session: SessionDep, by: AgencyStaff, form: CsrfForm
 ) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
-    values = {k: str(form.get(k) or "").strip() for k in UPDATE_FIELDS}
+    values = form_values(form, UPDATE_FIELDS)
     errors: dict[str, str] = {}
     resource = values["resource"]
-    if not (resource.isascii() and resource.isdigit() and len(resource) < 10):
+    if whole(resource) is None:
         errors["resource"] = _("请选择目录条目")
     try:
         changed_at = dt.datetime.fromisoformat(values["changed_at"]) if len(values["changed_at"]) <= 32 else None

@@ -21,6 +21,7 @@ from govshare.exchange import rules, service
 from govshare.exchange.permissions import Provider, Reader
 from govshare.exchange.schemas import FilingCreate, ReportCreate
 from govshare.portal import i18n
+from govshare.portal.forms import form_values, offset_param
 from govshare.portal.web import CsrfForm, FormChange, local_time, render, translator
 from govshare.registry import service as registry_service
 
@@ -51,11 +52,6 @@ DIRECTIONS = {
 }
 
 
-def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
-
-
 def _base(extra: dict[str, Any]) -> dict[str, Any]:
     return {
         "active": "console",
@@ -69,7 +65,7 @@ def _base(extra: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/exchange/filings", response_class=HTMLResponse)
 def filings(request: Request, session: SessionDep, by: Reader) -> HTMLResponse:
-    offset = _offset(request)
+    offset = offset_param(request)
     page = service.list_filings(session, viewer=by, offset=offset, limit=PAGE_SIZE)
     overdue = service.overdue_reports(session, viewer=by)
     return render(
@@ -133,7 +129,7 @@ def new_filing(request: Request, session: SessionDep, by: Provider) -> HTMLRespo
 def file_filing(request: Request, session: SessionDep, by: Provider, form: CsrfForm) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
     lang = i18n.lang_of(request)
-    values = {k: str(form.get(k) or "").strip() for k in FILING_FIELDS}
+    values = form_values(form, FILING_FIELDS)
     errors: dict[str, str] = {}
     for name in ("direction", "reason", "channel"):
         if not values[name]:
@@ -207,7 +203,7 @@ def submit_report(
 ) -> HTMLResponse | RedirectResponse:
     _ = translator(request)
     lang = i18n.lang_of(request)
-    values = {k: str(form.get(k) or "").strip() for k in REPORT_FIELDS}
+    values = form_values(form, REPORT_FIELDS)
     errors: dict[str, str] = {}
     for name in REPORT_FIELDS:
         if not values[name]:

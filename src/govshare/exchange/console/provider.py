@@ -31,6 +31,7 @@ from govshare.exchange import rules, service
 from govshare.exchange.permissions import InterfaceManager, Provider, Reader
 from govshare.exchange.schemas import InterfaceCreate, InterfaceUpdate
 from govshare.portal import i18n
+from govshare.portal.forms import form_values, offset_param, whole
 from govshare.portal.web import CsrfForm, FormChange, domain_error_message, local_time, render, translator
 from govshare.registry.models import Agency
 
@@ -46,11 +47,6 @@ SAVED = {
     "uploaded": ("新版本已接收并成为当前版本。", "The new version is accepted and is now current."),
     "detached": ("接口已停用。", "The interface is detached."),
 }
-
-
-def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
 
 def _interface_or_none(session: Any, resource: CatalogResource) -> Any:
@@ -102,7 +98,7 @@ def _resource_page(
             }
     versions, pager = [], None
     if interface is not None and interface.kind == "hosted_dataset":
-        offset = _offset(request)
+        offset = offset_param(request)
         _i, page = service.list_versions(session, resource.id, viewer=by, offset=offset, limit=PAGE_SIZE)
         versions = [service.version_read(interface, v) for v in page.rows]
         pager = Pager(offset=offset, limit=PAGE_SIZE, total=page.total)
@@ -174,7 +170,7 @@ def resource_page(ref: str, request: Request, session: SessionDep, by: Reader) -
 
 def _interface_values(form: Any) -> dict[str, Any]:
     names = INTERFACE_FIELDS + HOSTED_FIELDS
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in names if k != "secrecy_network"}
+    values: dict[str, Any] = form_values(form, (k for k in names if k != "secrecy_network"))
     values["secrecy_network"] = form.get("secrecy_network") == "on"
     return values
 
@@ -198,9 +194,8 @@ def save_interface(
             errors["base_url"] = _("请填写此项")
         raw = values["timeout_ms"]
         if raw:
-            if raw.isascii() and raw.isdigit() and len(raw) < 7:
-                timeout = int(raw)
-            else:
+            timeout = whole(raw, max_digits=6)
+            if timeout is None:
                 errors["timeout_ms"] = _("请填写整数（毫秒）")
         if errors:
             return _resource_page(request, session, ref, by, values=values, errors=errors, status=422)
@@ -294,7 +289,7 @@ async def upload_version(
     ref = ref[:64]
     resource = await run_in_threadpool(service.interfaces.load_resource, session, ref)
     perm.check_provider(by, resource.provider_id)  # before anything else: the provider only (Art 11)
-    values = {k: str(form.get(k) or "").strip() for k in ("changed_at", "note")}
+    values = form_values(form, ("changed_at", "note"))
     errors: dict[str, str] = {}
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:

@@ -24,6 +24,7 @@ from govshare.core.paging import Pager
 from govshare.exchange import service
 from govshare.exchange.permissions import Overseer
 from govshare.portal import i18n
+from govshare.portal.forms import form_values, whole
 from govshare.portal.web import CsrfForm, FormChange, local_time, render, secret_key, translator
 
 router = APIRouter(include_in_schema=False)
@@ -87,7 +88,7 @@ def subjects_form(request: Request, by: Overseer) -> HTMLResponse:
 @router.post("/exchange/subjects", response_class=HTMLResponse)
 def subjects_lookup(request: Request, session: SessionDep, by: Overseer, form: CsrfForm) -> HTMLResponse:
     _ = translator(request)
-    values = {k: str(form.get(k) or "").strip() for k in FIELDS}
+    values = form_values(form, FIELDS)
     errors: dict[str, str] = {}
     if values["kind"] not in service.subjects.KINDS:
         errors["kind"] = _("请选择查询对象的类型")
@@ -127,20 +128,18 @@ def subjects_lookup(request: Request, session: SessionDep, by: Overseer, form: C
 def subjects_page(request: Request, session: SessionDep, by: Overseer, form: CsrfForm) -> HTMLResponse:
     """Another page of the calls found: by the sealed digest and the same reason, recorded again."""
     _ = translator(request)
-    kind, digest, reason = (str(form.get(k) or "").strip() for k in ("kind", "digest", "reason"))
-    raw = str(form.get("offset") or "")
+    kind, digest, reason = form_values(form, ("kind", "digest", "reason")).values()
+    offset = whole(str(form.get("offset") or ""))
     values = {"kind": kind, "reason": reason}
     seal = str(form.get("seal") or "")
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 10) or not hmac.compare_digest(
-        seal.encode(), _seal(by, kind, digest).encode()
-    ):
+    if offset is None or not hmac.compare_digest(seal.encode(), _seal(by, kind, digest).encode()):
         return _page(request, values=values, form_error=_("翻页请求无效，请重新输入号码查询"), status=422)
     errors: dict[str, str] = {}
     change = FormChange(session, i18n.lang_of(request), fields=FIELDS, errors=errors)
     found = None
     with change:
         found = service.subjects.lookup_digest(
-            session, kind=kind, digest=digest, reason=reason, by=by, offset=int(raw), limit=PAGE_SIZE
+            session, kind=kind, digest=digest, reason=reason, by=by, offset=offset, limit=PAGE_SIZE
         )
     if not change.ok:
         return _page(request, values=values, errors=errors, form_error=change.form_error, status=change.status)
