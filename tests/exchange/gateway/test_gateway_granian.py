@@ -65,7 +65,7 @@ def test_gateway_serves_through_granian_rsgi(session):
     purpose = g.curl("http://x").split("X-Govshare-Purpose: ")[1].split('"')[0]
     hdrs = {"X-API-Key": g.key, "X-Govshare-Purpose": purpose}
     session.close()
-    with _gateway("granian") as base:
+    with _gateway("granian", "--recorder", "thread") as base:  # the process recorder: the test below
         r = httpx.get(f"{base}{GW}/{g.resource_code}", params={"limit": 5, "items": ",".join(items)}, headers=hdrs)
         assert r.status_code == 200, r.text
         assert r.headers["content-type"] == "application/json"

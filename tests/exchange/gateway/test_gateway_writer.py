@@ -238,3 +238,26 @@ def test_stop_from_another_thread_closes_the_connection_on_its_loop(session):
         closed, seq = asyncio.run(run())
     assert closed and seq is not None
     assert counts() == (2, 2)
+
+
+def test_a_worker_sending_garbage_is_cut_off_and_the_others_go_on(session):
+    """A connection whose frame is not a call record is closed; the writer keeps serving the rest."""
+    import socket
+
+    with _writer() as (_writer_, path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as bad:
+            bad.connect(path)
+            payload = b'"not a record"'
+            bad.sendall(len(payload).to_bytes(4, "little") + payload)
+            bad.settimeout(10)
+            assert bad.recv(16) == b""  # closed by the writer, no acknowledgement
+
+        async def one() -> int | None:
+            remote = w.RemoteRecorder(path)
+            rec = _record(5)
+            await remote.record(rec)
+            remote.stop()
+            return rec.event_seq
+
+        assert asyncio.run(one()) is not None
+    assert counts() == (1, 1)

@@ -267,7 +267,7 @@ def running(start_timeout: float = 30.0) -> Iterator[str]:
     def start() -> subprocess.Popen[bytes]:
         p = subprocess.Popen(command)
         deadline = time.monotonic() + start_timeout
-        while not os.path.exists(path):
+        while not _accepts(path):  # listening, not only bound: the workers' first calls connect at once
             if p.poll() is not None or time.monotonic() > deadline:
                 p.kill()
                 raise RuntimeError(f"the call recorder did not start (exit code {p.poll()})")
@@ -317,6 +317,16 @@ def running(start_timeout: float = 30.0) -> Iterator[str]:
             os.rmdir(folder)
 
 
+def _accepts(path: str) -> bool:
+    """Whether a writer listens on ``path`` (it sees a connection that closes at once)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
 # --- The workers' side ----------------------------------------------------------------------------
 
 
@@ -333,7 +343,9 @@ class _Acks(asyncio.Protocol):
         buf = self._buf
         buf += data
         usable = len(buf) - len(buf) % _ACK.size
-        for rid, seq in _ACK.iter_unpack(memoryview(buf)[:usable]):
+        # A copy of the whole acknowledgements (16 bytes each): a view into ``buf`` would pin it,
+        # and ``buf`` cannot be resized below while a view of it is alive.
+        for rid, seq in _ACK.iter_unpack(bytes(buf[:usable])):
             fut = self.waiting.pop(rid, None)
             if fut is None or fut.done():  # the caller went away
                 continue
